@@ -1,0 +1,60 @@
+"""Fone Dynamics REST v2: endpoints and the ResponseStatus error envelope.
+
+Auth is HTTP Basic (AccountSid, Token); errors are an HTTP status plus
+``ResponseStatus.ErrorCode`` (seed 004).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_provider_nxcloud.platforms.endpoints import (
+    Auth,
+    BodyFormat,
+    Endpoint,
+    Kind,
+    Reply,
+    endpoint_table,
+)
+
+PLATFORM = "fonedynamics"
+SERVICE = "rest"
+ORIGIN = "https://api.fonedynamics.com"
+
+
+def parse_reply(endpoint: Endpoint, http_status: int, payload: Any) -> Reply:
+    """2xx is success; otherwise the ErrorCode names the problem, except for throttling and server faults.
+
+    A 429 or 5xx keeps the HTTP status as its code: whatever ErrorCode came
+    with it, what the client must do is decided by the status.
+    """
+    if 200 <= http_status < 300:
+        return Reply(True)
+    status = payload.get("ResponseStatus") if isinstance(payload, dict) else None
+    status = status if isinstance(status, dict) else {}
+    message = str(status.get("Message") or "")
+    error_code = status.get("ErrorCode")
+    if http_status == 429 or http_status >= 500 or not error_code:
+        return Reply(False, str(http_status), SERVICE, message)
+    return Reply(False, str(error_code), SERVICE, message)
+
+
+def _ep(name: str, method: str, path: str, kind: Kind) -> Endpoint:
+    body = BodyFormat.JSON if method == "POST" else BodyFormat.NONE
+    return Endpoint(name, PLATFORM, SERVICE, method, path, kind, Auth.BASIC, body=body, origin=ORIGIN)
+
+
+S, R = Kind.SEND, Kind.READ
+
+ENDPOINTS: dict[str, Endpoint] = endpoint_table(
+    [
+        _ep("send_message", "POST", "/v2/Properties/{property_sid}/Messages", S),
+        _ep("send_batch", "POST", "/v2/Properties/{property_sid}/BatchMessages", S),
+        _ep("get_message", "GET", "/v2/Messages/{message_sid}", R),
+        _ep("list_messages", "GET", "/v2/Properties/{property_sid}/Messages", R),
+        _ep("list_properties", "GET", "/v2/Properties", R),
+        _ep("get_property", "GET", "/v2/Properties/{property_sid}", R),
+        _ep("get_call", "GET", "/v2/Calls/{call_sid}", R),
+        _ep("list_calls", "GET", "/v2/Properties/{property_sid}/Calls", R),
+    ]
+)
