@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from airflow_provider_nxcloud.platforms.codes import lookup_code
 from airflow_provider_nxcloud.platforms.endpoints import (
     Auth,
     BodyFormat,
@@ -23,10 +24,12 @@ ORIGIN = "https://api.fonedynamics.com"
 
 
 def parse_reply(endpoint: Endpoint, http_status: int, payload: Any) -> Reply:
-    """2xx is success; otherwise the ErrorCode names the problem, except for throttling and server faults.
+    """2xx is success; otherwise a catalogued ErrorCode names the problem, else the HTTP status does.
 
     A 429 or 5xx keeps the HTTP status as its code: whatever ErrorCode came
-    with it, what the client must do is decided by the status.
+    with it, what the client must do is decided by the status. An ErrorCode
+    the catalog does not know (a 401 carries none of the documented ones)
+    also falls back to the status, whose meaning is documented.
     """
     if 200 <= http_status < 300:
         return Reply(True)
@@ -34,7 +37,12 @@ def parse_reply(endpoint: Endpoint, http_status: int, payload: Any) -> Reply:
     status = status if isinstance(status, dict) else {}
     message = str(status.get("Message") or "")
     error_code = status.get("ErrorCode")
-    if http_status == 429 or http_status >= 500 or not error_code:
+    if (
+        http_status == 429
+        or http_status >= 500
+        or not error_code
+        or not lookup_code(PLATFORM, SERVICE, error_code)
+    ):
         return Reply(False, str(http_status), SERVICE, message)
     return Reply(False, str(error_code), SERVICE, message)
 

@@ -1,0 +1,143 @@
+"""The one error hierarchy every layer of the provider speaks.
+
+    NXCloudProviderError
+    ├── InvalidInputError          rejected before any request was sent
+    │   └── ConnectionConfigError  the Airflow connection is unusable
+    └── VendorAPIError             a vendor call did not succeed
+        ├── RetryableAPIError      a later try can succeed (Airflow retries apply)
+        ├── PermanentAPIError      a retry cannot help (the task fails at once)
+        └── AmbiguousSendError     a send may or may not have taken effect
+
+No Airflow imports: the operator layer turns these into task outcomes with
+:func:`airflow_provider_nxcloud.outcome.airflow_outcome`. Messages never
+carry credentials, signatures or request headers.
+"""
+
+from __future__ import annotations
+
+from airflow_provider_nxcloud.platforms.codes import CodeInfo, Disposition
+
+
+class NXCloudProviderError(Exception):
+    """Base of everything this provider raises on purpose."""
+
+
+class InvalidInputError(NXCloudProviderError, ValueError):
+    """Input that is wrong before anything is sent; names the parameter at fault."""
+
+    def __init__(self, parameter: str, problem: str) -> None:
+        self.parameter = parameter
+        self.problem = problem
+        super().__init__(f"{parameter}: {problem}")
+
+
+class ConnectionConfigError(InvalidInputError):
+    """An Airflow connection that cannot be used as configured."""
+
+    def __init__(self, conn_id: str, field: str, problem: str) -> None:
+        self.conn_id = conn_id
+        self.field = field
+        super().__init__(f"connection {conn_id!r} field {field!r}", problem)
+
+
+class VendorAPIError(NXCloudProviderError):
+    """A vendor call that did not succeed, with everything needed to act on it."""
+
+    def __init__(
+        self,
+        *,
+        platform: str,
+        service: str,
+        code: str | None,
+        meaning: str,
+        disposition: Disposition,
+        endpoint: str,
+        vendor_message: str = "",
+        request_id: str | None = None,
+        http_status: int | None = None,
+        in_catalog: bool = True,
+        detail: str = "",
+    ) -> None:
+        self.platform = platform
+        self.service = service
+        self.code = code
+        self.meaning = meaning
+        self.disposition = disposition
+        self.endpoint = endpoint
+        self.vendor_message = vendor_message
+        self.request_id = request_id
+        self.http_status = http_status
+        self.in_catalog = in_catalog
+        self.detail = detail
+        super().__init__(self._describe())
+
+    @classmethod
+    def from_code(
+        cls,
+        info: CodeInfo,
+        *,
+        endpoint: str,
+        vendor_message: str = "",
+        request_id: str | None = None,
+        http_status: int | None = None,
+        disposition: Disposition | None = None,
+        in_catalog: bool = True,
+        detail: str = "",
+    ) -> VendorAPIError:
+        return cls(
+            platform=info.platform,
+            service=info.service,
+            code=info.code,
+            meaning=info.meaning,
+            disposition=disposition or info.disposition,
+            endpoint=endpoint,
+            vendor_message=vendor_message,
+            request_id=request_id,
+            http_status=http_status,
+            in_catalog=in_catalog,
+            detail=detail,
+        )
+
+    def _describe(self) -> str:
+        code = f"code {self.code}" if self.code is not None else "no code"
+        text = f"{self.platform}/{self.service} {code} ({self.meaning}) on {self.endpoint}"
+        if not self.in_catalog:
+            text += f"; {self.code} is not in the provider's {self.platform}/{self.service} code catalog"
+        if self.vendor_message and self.vendor_message != self.meaning:
+            text += f"; vendor says: {self.vendor_message}"
+        if self.request_id:
+            text += f"; request id {self.request_id}"
+        if self.detail:
+            text += f"; {self.detail}"
+        return f"{text} [{self.disposition.value}]"
+
+
+class RetryableAPIError(VendorAPIError):
+    """A transient failure: the same call can succeed later."""
+
+    #: whether the hook may repeat the call itself (reads, and sends the vendor provably refused)
+    retry_in_hook: bool = False
+    #: seconds the vendor asked the caller to wait (HTTP Retry-After), if it did
+    retry_after: float | None = None
+
+
+class PermanentAPIError(VendorAPIError):
+    """A failure no retry can fix: wrong credentials, balance, invalid input, not found."""
+
+
+class AmbiguousSendError(VendorAPIError):
+    """A send whose outcome is unknown: the request was written, the answer was lost.
+
+    Never answered by sending again: the caller resolves it by looking the
+    send up by its client reference, or fails naming what is in doubt.
+    """
+
+    def __init__(self, *, client_reference: str | None = None, **kwargs: object) -> None:
+        self.client_reference = client_reference
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+
+    def _describe(self) -> str:
+        text = super()._describe()
+        if self.client_reference:
+            text += f"; client reference {self.client_reference}"
+        return text + "; the send may have been accepted: look it up before sending again"

@@ -1,0 +1,325 @@
+"""What the three platform hooks share: reading and checking the connection, masking, transports.
+
+A connection is checked completely before the first request: missing
+credentials, a malformed host, ``http://`` to a non-loopback host, broken
+JSON in the extras or an extra of the wrong type raise
+:class:`ConnectionConfigError` naming the field, and nothing is sent.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+from airflow.providers.common.compat.sdk import BaseHook, mask_secret
+
+from airflow_provider_nxcloud.connection_forms import FORMS, ConnectionForm
+from airflow_provider_nxcloud.exceptions import ConnectionConfigError, VendorAPIError
+from airflow_provider_nxcloud.hooks.transport import (
+    AsyncTransport,
+    Authenticator,
+    Overrides,
+    ReplyParser,
+    Transport,
+    TransportSettings,
+)
+from airflow_provider_nxcloud.platforms.endpoints import Endpoint
+
+_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
+
+
+def is_loopback(hostname: str) -> bool:
+    if hostname.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(hostname.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class ConnectionSettings:
+    """A validated connection: credentials, where to send, and transport tuning."""
+
+    conn_id: str
+    login: str
+    password: str = field(repr=False)
+    origin: str
+    extras: Mapping[str, Any] = field(repr=False)
+    transport: TransportSettings
+
+
+def parse_extras(conn_id: str, raw: str | None, form: ConnectionForm) -> dict[str, Any]:
+    """The extras as a dict, every known field type-checked.
+
+    Airflow's own ``extra_dejson`` logs broken JSON and returns ``{}``, which
+    would silently drop settings; here broken JSON is an error.
+    """
+    if not raw or not raw.strip():
+        return {}
+    try:
+        extras = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        # The position is safe to show; the text may hold secrets, so it is not echoed.
+        raise ConnectionConfigError(
+            conn_id, "extra", f"is not valid JSON ({exc.msg} at char {exc.pos})"
+        ) from None
+    if not isinstance(extras, dict):
+        raise ConnectionConfigError(conn_id, "extra", "must be a JSON object")
+    checked: dict[str, Any] = dict(extras)
+    for spec in form.fields:
+        value = extras.get(spec.name)
+        if value is None or value == "":
+            checked.pop(spec.name, None)
+            continue
+        checked[spec.name] = _check_extra(conn_id, spec.name, spec.kind, value, spec.enum, spec.minimum)
+    return checked
+
+
+def _check_extra(
+    conn_id: str, name: str, kind: str, value: Any, enum: tuple[str, ...], minimum: int | None
+) -> Any:
+    if kind == "boolean":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+            return value.strip().lower() == "true"
+        raise ConnectionConfigError(conn_id, name, f"must be true or false, not {value!r}")
+    if kind == "integer":
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ConnectionConfigError(conn_id, name, f"must be a number, not {value!r}") from None
+        if isinstance(value, bool) or math.isnan(number) or (minimum is not None and number < minimum):
+            raise ConnectionConfigError(conn_id, name, f"must be a number >= {minimum}, not {value!r}")
+        return number
+    if not isinstance(value, str):
+        raise ConnectionConfigError(conn_id, name, f"must be text, not {type(value).__name__}")
+    if enum and value not in enum:
+        raise ConnectionConfigError(conn_id, name, f"must be one of {', '.join(enum)}, not {value!r}")
+    return value
+
+
+def resolve_origin(
+    conn_id: str, host: str | None, port: int | None, schema: str | None, default: str, allow_insecure: bool
+) -> str:
+    """Where to send: ``scheme://host[:port][/prefix]``, the vendor's origin unless overridden."""
+    if not host or not host.strip():
+        return default
+    text = host.strip()
+    if "://" not in text:
+        scheme = schema if schema in ("http", "https") else "https"
+        text = f"{scheme}://{text}"
+    try:
+        parts = urlsplit(text)
+        parsed_port = parts.port
+    except ValueError as exc:
+        raise ConnectionConfigError(conn_id, "host", f"is not a valid URL ({exc})") from None
+    hostname = parts.hostname or ""
+    if parts.scheme not in ("http", "https"):
+        raise ConnectionConfigError(
+            conn_id, "host", f"scheme must be https (or http to loopback), not {parts.scheme!r}"
+        )
+    if not hostname or any(ch.isspace() for ch in text):
+        raise ConnectionConfigError(conn_id, "host", "has no host name")
+    if parts.username or parts.password:
+        raise ConnectionConfigError(conn_id, "host", "must not carry credentials; use login and password")
+    if parts.query or parts.fragment:
+        raise ConnectionConfigError(conn_id, "host", "must not have a query string or fragment")
+    if parts.scheme == "http" and not is_loopback(hostname) and not allow_insecure:
+        raise ConnectionConfigError(
+            conn_id,
+            "host",
+            f"http:// to {hostname} would send credentials unencrypted; use https, a loopback "
+            "address, or set the extra allow_insecure_http=true on a trusted network",
+        )
+    netloc = parts.netloc
+    if parsed_port is None and port:
+        netloc = f"{netloc}:{int(port)}"
+    return f"{parts.scheme}://{netloc}{parts.path.rstrip('/')}"
+
+
+class CPaaSHook(BaseHook):
+    """Base of the platform hooks: one validated connection, one pooled transport."""
+
+    conn_name_attr: ClassVar[str]
+    default_conn_name: ClassVar[str]
+    conn_type: ClassVar[str]
+    hook_name: ClassVar[str]
+    #: the vendor's origin when the connection names no host
+    default_origin: ClassVar[str]
+    #: extras that hold secrets (masked as soon as they are read)
+    secret_extras: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(
+        self,
+        conn_id: str | None = None,
+        *,
+        disposition_overrides: Mapping[str | int, str] | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.conn_id = conn_id or self.default_conn_name
+        self.overrides = Overrides.parse(disposition_overrides)
+        self.clock = clock
+        self._sleep = sleep
+        self._transport: Transport | None = None
+
+    # ----- connection -------------------------------------------------------------------
+
+    @classmethod
+    def form(cls) -> ConnectionForm:
+        return FORMS[cls.conn_type]
+
+    @cached_property
+    def settings(self) -> ConnectionSettings:
+        return self.settings_from_connection(self.get_connection(self.conn_id))
+
+    def settings_from_connection(
+        self, conn: Any, *, mask: Callable[[str], None] = mask_secret
+    ) -> ConnectionSettings:
+        conn_id = self.conn_id
+        extras = parse_extras(conn_id, conn.extra, self.form())
+        login = (conn.login or "").strip()
+        password = conn.password or ""
+        if not login:
+            label = self.form().relabeling.get("login", "login")
+            raise ConnectionConfigError(conn_id, "login", f"is empty; set the {label}")
+        if not password:
+            label = self.form().relabeling.get("password", "password")
+            raise ConnectionConfigError(conn_id, "password", f"is empty; set the {label}")
+        mask(password)
+        for name in self.secret_extras:
+            if extras.get(name):
+                mask(extras[name])
+        origin = resolve_origin(
+            conn_id,
+            conn.host,
+            conn.port,
+            conn.schema,
+            self.default_origin,
+            bool(extras.get("allow_insecure_http", False)),
+        )
+        defaults = {f.name: f.default for f in self.form().fields}
+        transport = TransportSettings(
+            connect_timeout=float(extras.get("connect_timeout", defaults["connect_timeout"])),
+            read_timeout=float(extras.get("read_timeout", defaults["read_timeout"])),
+            max_qps=extras.get("max_qps"),
+        )
+        return ConnectionSettings(conn_id, login, password, origin, extras, transport)
+
+    # ----- transports -------------------------------------------------------------------
+
+    def authenticator(self, settings: ConnectionSettings, *, mask: Callable[[str], None]) -> Authenticator:
+        raise NotImplementedError
+
+    def reply_parser(self) -> ReplyParser:
+        raise NotImplementedError
+
+    def transport_options(self, settings: ConnectionSettings) -> dict[str, Any]:
+        """Platform-specific keyword arguments for the transports (base path, basic auth)."""
+        return {}
+
+    def _transport_kwargs(self, settings: ConnectionSettings, mask: Callable[[str], None]) -> dict[str, Any]:
+        return {
+            "platform": self.conn_type,
+            "origin": settings.origin,
+            "authenticator": self.authenticator(settings, mask=mask),
+            "parse": self.reply_parser(),
+            "settings": settings.transport,
+            "overrides": self.overrides,
+            **self.transport_options(settings),
+        }
+
+    def get_conn(self) -> Transport:
+        """The pooled transport; built once per hook, after the connection checked out."""
+        if self._transport is None:
+            extra = {"sleep": self._sleep} if self._sleep is not None else {}
+            self._transport = Transport(**self._transport_kwargs(self.settings, mask_secret), **extra)
+        return self._transport
+
+    async def get_async_transport(self, *, sleep: Callable[[float], Any] | None = None) -> AsyncTransport:
+        """A read-only async transport for triggers, with the connection looked up without blocking."""
+        from airflow.providers.common.compat.connection import get_async_connection
+
+        conn = await get_async_connection(self.conn_id)
+        settings = self.settings_from_connection(conn, mask=_mask_locally)
+        extra = {"sleep": sleep} if sleep is not None else {}
+        # Signatures are masked in this process only: a synchronous round-trip
+        # to the supervisor from the triggerer's event loop can deadlock.
+        return AsyncTransport(**self._transport_kwargs(settings, _mask_locally), **extra)
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+            self._transport = None
+
+    def request(self, endpoint: Endpoint, **kwargs: Any) -> Any:
+        return self.get_conn().request(endpoint, **kwargs)
+
+    # ----- connection test ------------------------------------------------------------------
+
+    def test_connection(self) -> tuple[bool, str]:
+        """One cheap authenticated read, never a send: ``(ok, message)`` for the UI's Test button."""
+        try:
+            return True, self.probe()
+        except (VendorAPIError, ConnectionConfigError) as exc:
+            return False, str(exc)
+
+    def probe(self) -> str:
+        raise NotImplementedError
+
+    # ----- legacy connection form (Airflow < 3.2) ----------------------------------------------
+
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:
+        """Legacy form widgets, generated from the same spec as the declarative ``conn-fields``."""
+        from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, BS3TextFieldWidget
+        from flask_babel import lazy_gettext
+        from wtforms import BooleanField, IntegerField, PasswordField, StringField
+        from wtforms.validators import Optional, any_of
+
+        widgets: dict[str, Any] = {}
+        for spec in cls.form().fields:
+            validators: list[Any] = [Optional()]
+            if spec.enum:
+                validators.append(any_of(list(spec.enum)))
+            common = {"description": spec.description, "default": spec.default, "validators": validators}
+            if spec.kind == "password":
+                widgets[spec.name] = PasswordField(
+                    lazy_gettext(spec.label), widget=BS3PasswordFieldWidget(), **common
+                )
+            elif spec.kind == "integer":
+                widgets[spec.name] = IntegerField(
+                    lazy_gettext(spec.label), widget=BS3TextFieldWidget(), **common
+                )
+            elif spec.kind == "boolean":
+                widgets[spec.name] = BooleanField(lazy_gettext(spec.label), **common)
+            else:
+                widgets[spec.name] = StringField(
+                    lazy_gettext(spec.label), widget=BS3TextFieldWidget(), **common
+                )
+        return widgets
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        return cls.form().legacy_ui_field_behaviour()
+
+
+def _mask_locally(secret: str) -> None:
+    """Mask in this process without a round-trip to the supervisor (safe inside an event loop)."""
+    try:
+        from airflow.sdk.log import _secrets_masker
+    except ImportError:  # pragma: no cover - older task SDKs keep it elsewhere
+        mask_secret(secret)
+        return
+    _secrets_masker().add_mask(secret)

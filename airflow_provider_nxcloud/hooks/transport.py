@@ -1,0 +1,488 @@
+"""The one place HTTP happens: a pooled sync transport and its async twin.
+
+Both share request preparation (the body is serialised once and that exact
+text is signed and sent), reply parsing (per platform, from ``platforms/``)
+and classification (through the code catalogs). They differ only in the
+client library: requests for workers, httpx for triggers.
+
+Retry rules, in one place:
+
+* a read is retried in-hook with exponential backoff on every ``retry``
+  disposition, on connection failures and on timeouts;
+* a send is retried in-hook only when the vendor provably did not accept it:
+  the connection was never made, or the vendor refused it (HTTP 429/503, a
+  rate-limit or concurrency code). Other ``retry`` codes are raised as
+  :class:`RetryableAPIError` for Airflow's task retries, where the operator
+  knows which batches were already accepted;
+* a send whose request was written but whose answer was lost (read timeout,
+  reset, HTTP 500/502/504) raises :class:`AmbiguousSendError`, never a resend;
+* a ``resign`` code (timestamp outside the vendor's window) is signed again
+  with a fresh clock and tried once more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from urllib.parse import urlencode
+
+import httpx
+import requests
+import tenacity
+from requests.adapters import HTTPAdapter
+
+from airflow_provider_nxcloud.exceptions import (
+    AmbiguousSendError,
+    PermanentAPIError,
+    RetryableAPIError,
+    VendorAPIError,
+)
+from airflow_provider_nxcloud.platforms.codes import (
+    CodeInfo,
+    Disposition,
+    Reason,
+    lookup_code,
+    normalize_code,
+)
+from airflow_provider_nxcloud.platforms.endpoints import BodyFormat, Endpoint, Kind, Reply
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "airflow-provider-nxcloud"
+
+ReplyParser = Callable[[Endpoint, int, Any], Reply]
+
+
+class Authenticator(Protocol):
+    """Produces the auth headers of one attempt; called again for every attempt (fresh clock)."""
+
+    def headers(self, endpoint: Endpoint, body: bytes | None) -> dict[str, str]: ...
+
+
+@dataclass(frozen=True)
+class TransportSettings:
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    #: attempts in-hook for retryable failures (1 = no in-hook retry)
+    max_attempts: int = 4
+    backoff_initial: float = 0.5
+    backoff_max: float = 16.0
+    #: requests per second across this transport; None = no cap
+    max_qps: float | None = None
+    pool_size: int = 16
+    #: never wait longer than this for a vendor's Retry-After
+    retry_after_cap: float = 60.0
+
+
+@dataclass(frozen=True)
+class PreparedCall:
+    endpoint: Endpoint
+    url: str
+    #: the exact bytes sent; for JSON endpoints also the bytes signed
+    body: bytes | None
+    content_type: str | None
+    params: Mapping[str, Any] | None
+    files: Mapping[str, Any] | None
+    client_reference: str | None
+
+
+@dataclass
+class Overrides:
+    """Per-caller disposition overrides, keyed by ``code`` or ``service:code``."""
+
+    by_key: Mapping[str, Disposition] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, raw: Mapping[str | int, str | Disposition] | None) -> Overrides:
+        if not raw:
+            return cls()
+        parsed: dict[str, Disposition] = {}
+        for key, value in raw.items():
+            try:
+                parsed[normalize_code(key)] = Disposition(value)
+            except ValueError:
+                from airflow_provider_nxcloud.exceptions import InvalidInputError
+
+                allowed = ", ".join(d.value for d in Disposition)
+                raise InvalidInputError(
+                    "disposition_overrides", f"value for {key!r} must be one of {allowed}, not {value!r}"
+                ) from None
+        return cls(parsed)
+
+    def apply(self, info: CodeInfo) -> Disposition:
+        return self.by_key.get(f"{info.service}:{info.code}", self.by_key.get(info.code, info.disposition))
+
+
+class _Pacer:
+    """Spaces requests so that no more than ``max_qps`` start in any second."""
+
+    def __init__(self, max_qps: float | None) -> None:
+        self._interval = 1.0 / max_qps if max_qps else 0.0
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def _reserve(self) -> float:
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next)
+            self._next = start + self._interval
+            return start - now
+
+    def wait(self) -> None:
+        if self._interval:
+            delay = self._reserve()
+            if delay > 0:
+                time.sleep(delay)
+
+    async def await_turn(self) -> None:
+        if self._interval:
+            delay = self._reserve()
+            if delay > 0:
+                await asyncio.sleep(delay)
+
+
+def _retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    value = headers.get("Retry-After") or headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+class _Classifier:
+    """Turns a reply (or a lost one) into a result or the right exception. Shared by both transports."""
+
+    def __init__(self, platform: str, parse: ReplyParser, overrides: Overrides) -> None:
+        self.platform = platform
+        self.parse = parse
+        self.overrides = overrides
+
+    def outcome(self, call: PreparedCall, status: int, content: bytes, *, resigned: bool) -> Any:
+        """The parsed payload on success, else the exception (or :class:`_Resign`) to raise."""
+        try:
+            payload: Any = json.loads(content) if content else None
+        except ValueError:
+            payload = None
+        reply = self.parse(call.endpoint, status, payload)
+        if reply.ok and (payload is not None or call.endpoint.kind is Kind.READ):
+            return payload
+        if reply.ok or reply.code is None or reply.service is None:
+            unreadable = CodeInfo(
+                self.platform,
+                call.endpoint.service,
+                "MALFORMED_REPLY",
+                "unreadable reply",
+                Reason.SERVER_ERROR,
+            )
+            return self.error(call, unreadable, reply=reply, status=status, in_catalog=False)
+        info = lookup_code(self.platform, reply.service, reply.code)
+        if info is None:
+            # Unknown codes fail: retrying a code nobody has classified may burn
+            # retries or repeat a send, and the error says it was not in the catalog.
+            unknown = CodeInfo(
+                self.platform, reply.service, reply.code, "code not documented", Reason.INVALID_INPUT
+            )
+            return self.error(call, unknown, reply=reply, status=status, in_catalog=False)
+        disposition = self.overrides.apply(info)
+        if disposition is Disposition.RESIGN and not resigned:
+            return _Resign()
+        return self.error(call, info, reply=reply, status=status, disposition=disposition, resigned=resigned)
+
+    def lost(self, call: PreparedCall, what: str, *, written: bool) -> VendorAPIError:
+        """A request whose answer never arrived; ``written`` says whether the vendor may have seen it."""
+        code, reason = (
+            ("CONNECTION_LOST", Reason.SERVER_ERROR) if written else ("CONNECTION_FAILED", Reason.UNAVAILABLE)
+        )
+        info = CodeInfo(self.platform, call.endpoint.service, code, what, reason)
+        return self.error(call, info, in_catalog=False)
+
+    def error(
+        self,
+        call: PreparedCall,
+        info: CodeInfo,
+        *,
+        reply: Reply | None = None,
+        status: int | None = None,
+        disposition: Disposition | None = None,
+        in_catalog: bool = True,
+        resigned: bool = False,
+    ) -> VendorAPIError:
+        disposition = disposition or info.disposition
+        fields: dict[str, Any] = {
+            "platform": info.platform,
+            "service": info.service,
+            "code": info.code,
+            "meaning": info.meaning,
+            "endpoint": call.endpoint.name,
+            "vendor_message": reply.message if reply else "",
+            "request_id": reply.request_id if reply else None,
+            "http_status": status,
+            "in_catalog": in_catalog,
+        }
+        if disposition is Disposition.RESIGN:
+            detail = "still outside the vendor's time window after signing again: check the worker's clock"
+            return PermanentAPIError(disposition=disposition, detail=detail if resigned else "", **fields)
+        if disposition is Disposition.FAIL:
+            return PermanentAPIError(disposition=disposition, **fields)
+        is_send = call.endpoint.kind is Kind.SEND
+        if is_send and info.maybe_processed:
+            return AmbiguousSendError(
+                client_reference=call.client_reference, disposition=Disposition.FAIL, **fields
+            )
+        error = RetryableAPIError(disposition=disposition, **fields)
+        # An override that turns a failure into a retry is honoured by Airflow's
+        # task retries, not in-hook: only vendor-proven refusals repeat a send here.
+        error.retry_in_hook = not is_send or (info.refused and disposition is info.disposition)
+        return error
+
+
+class _Resign:
+    """Internal marker: the vendor rejected the timestamp; sign again once."""
+
+
+def _should_retry(exc: BaseException | None) -> bool:
+    return isinstance(exc, RetryableAPIError) and exc.retry_in_hook
+
+
+class _Wait(tenacity.wait.wait_base):
+    """Exponential backoff, but never shorter than the vendor's Retry-After (capped)."""
+
+    def __init__(self, settings: TransportSettings) -> None:
+        self._exp = tenacity.wait_exponential(multiplier=settings.backoff_initial, max=settings.backoff_max)
+        self._cap = settings.retry_after_cap
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> float:
+        wait = self._exp(retry_state)
+        outcome = retry_state.outcome
+        exc = outcome.exception() if outcome is not None else None
+        if isinstance(exc, RetryableAPIError) and exc.retry_after is not None:
+            wait = max(wait, min(exc.retry_after, self._cap))
+        return float(wait)
+
+
+class _BaseTransport:
+    def __init__(
+        self,
+        *,
+        platform: str,
+        origin: str,
+        authenticator: Authenticator,
+        parse: ReplyParser,
+        settings: TransportSettings | None = None,
+        overrides: Overrides | None = None,
+        basic_auth: tuple[str, str] | None = None,
+        base_path: str = "",
+        serialize: Callable[[Any], str] = lambda body: json.dumps(
+            body, ensure_ascii=False, separators=(",", ":")
+        ),
+    ) -> None:
+        self.platform = platform
+        self.origin = origin.rstrip("/")
+        self.base_path = base_path.rstrip("/")
+        self.authenticator = authenticator
+        self.settings = settings or TransportSettings()
+        self.classifier = _Classifier(platform, parse, overrides or Overrides())
+        self.basic_auth = basic_auth
+        self.serialize = serialize
+        self.pacer = _Pacer(self.settings.max_qps)
+
+    def prepare(
+        self,
+        endpoint: Endpoint,
+        *,
+        path_params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        form: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+        files: Mapping[str, Any] | None = None,
+        client_reference: str | None = None,
+    ) -> PreparedCall:
+        url = f"{self.origin}{self.base_path}{endpoint.url_path(path_params)}"
+        body: bytes | None = None
+        content_type: str | None = None
+        if endpoint.body is BodyFormat.JSON:
+            body = self.serialize(json_body if json_body is not None else {}).encode("utf-8")
+            content_type = "application/json;charset=UTF-8"
+        elif endpoint.body is BodyFormat.FORM:
+            body = urlencode({k: v for k, v in (form or {}).items() if v is not None}).encode("utf-8")
+            content_type = "application/x-www-form-urlencoded;charset=UTF-8"
+        # multipart: the client library builds the body and its boundary
+        return PreparedCall(endpoint, url, body, content_type, params, files, client_reference)
+
+    def _headers(self, call: PreparedCall) -> dict[str, str]:
+        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+        if call.content_type:
+            headers["Content-Type"] = call.content_type
+        headers.update(self.authenticator.headers(call.endpoint, call.body))
+        return headers
+
+    def _retrying_kwargs(self) -> dict[str, Any]:
+        return {
+            "retry": tenacity.retry_if_exception(_should_retry),
+            "stop": tenacity.stop_after_attempt(max(1, self.settings.max_attempts)),
+            "wait": _Wait(self.settings),
+            "reraise": True,
+            "before_sleep": self._log_retry,
+        }
+
+    def _log_retry(self, state: tenacity.RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        log.warning("%s: attempt %d failed, retrying: %s", self.platform, state.attempt_number, exc)
+
+
+class Transport(_BaseTransport):
+    """Synchronous transport over one pooled ``requests.Session``."""
+
+    def __init__(self, *, sleep: Callable[[float], None] = time.sleep, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._sleep = sleep
+        self._session: requests.Session | None = None
+        self._session_lock = threading.Lock()
+
+    @property
+    def session(self) -> requests.Session:
+        if self._session is None:
+            with self._session_lock:
+                if self._session is None:
+                    session = requests.Session()
+                    adapter = HTTPAdapter(
+                        pool_connections=4, pool_maxsize=self.settings.pool_size, max_retries=0
+                    )
+                    session.mount("http://", adapter)
+                    session.mount("https://", adapter)
+                    if self.basic_auth:
+                        session.auth = self.basic_auth
+                    self._session = session
+        return self._session
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    def request(self, endpoint: Endpoint, **kwargs: Any) -> Any:
+        call = self.prepare(endpoint, **kwargs)
+        retrying = tenacity.Retrying(sleep=self._sleep, **self._retrying_kwargs())
+        return retrying(self._attempt, call)
+
+    def _attempt(self, call: PreparedCall) -> Any:
+        result = self._send_once(call, resigned=False)
+        if isinstance(result, _Resign):
+            log.info("%s: %s rejected the timestamp; signing again", self.platform, call.endpoint.name)
+            result = self._send_once(call, resigned=True)
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    def _send_once(self, call: PreparedCall, *, resigned: bool) -> Any:
+        headers = self._headers(call)
+        self.pacer.wait()
+        try:
+            response = self.session.request(
+                call.endpoint.method,
+                call.url,
+                data=call.body,
+                params=call.params,
+                files=call.files,
+                headers=headers,
+                timeout=(self.settings.connect_timeout, self.settings.read_timeout),
+            )
+            content = response.content
+        except requests.exceptions.ConnectTimeout:
+            return self.classifier.lost(call, "connect timed out", written=False)
+        except requests.exceptions.ConnectionError as exc:
+            what, written = _describe_connection_error(exc)
+            return self.classifier.lost(call, what, written=written)
+        except requests.exceptions.Timeout:
+            return self.classifier.lost(call, "read timed out after the request was sent", written=True)
+        except requests.exceptions.RequestException as exc:
+            return self.classifier.lost(call, f"transport error {type(exc).__name__}", written=True)
+        result = self.classifier.outcome(call, response.status_code, content, resigned=resigned)
+        if isinstance(result, RetryableAPIError):
+            result.retry_after = _retry_after_seconds(response.headers)
+        return result
+
+
+def _describe_connection_error(exc: requests.exceptions.ConnectionError) -> tuple[str, bool]:
+    """(what happened, whether the request may have reached the server).
+
+    Only a failure to open the connection proves the request was never
+    written; a reset or an abort on an open connection may come after the
+    server processed it.
+    """
+    text = repr(exc)
+    never_written = (
+        "NewConnectionError",
+        "ConnectionRefusedError",
+        "Failed to establish a new connection",
+        "NameResolutionError",
+        "Name or service not known",
+    )
+    if any(marker in text for marker in never_written):
+        return "connection could not be established", False
+    return "connection dropped before the reply arrived", True
+
+
+class AsyncTransport(_BaseTransport):
+    """Asynchronous twin for triggers. Reads only: a trigger may run twice, so it must never send."""
+
+    def __init__(
+        self,
+        *,
+        sleep: Callable[[float], Any] = asyncio.sleep,
+        httpx_transport: httpx.AsyncBaseTransport | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self._sleep = sleep
+        # httpx's own seam: tests hand in an httpx.MockTransport
+        self._httpx_transport = httpx_transport
+
+    async def request(self, endpoint: Endpoint, **kwargs: Any) -> Any:
+        if endpoint.kind is not Kind.READ:
+            raise TypeError(
+                f"{endpoint.name} is a send; the async transport only reads (triggers never send)"
+            )
+        call = self.prepare(endpoint, **kwargs)
+        timeout = httpx.Timeout(self.settings.read_timeout, connect=self.settings.connect_timeout)
+        auth = httpx.BasicAuth(*self.basic_auth) if self.basic_auth else None
+        async with httpx.AsyncClient(timeout=timeout, auth=auth, transport=self._httpx_transport) as client:
+            retrying = tenacity.AsyncRetrying(sleep=self._sleep, **self._retrying_kwargs())
+            return await retrying(self._attempt, client, call)
+
+    async def _attempt(self, client: httpx.AsyncClient, call: PreparedCall) -> Any:
+        result = await self._send_once(client, call, resigned=False)
+        if isinstance(result, _Resign):
+            result = await self._send_once(client, call, resigned=True)
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    async def _send_once(self, client: httpx.AsyncClient, call: PreparedCall, *, resigned: bool) -> Any:
+        headers = self._headers(call)
+        await self.pacer.await_turn()
+        try:
+            response = await client.request(
+                call.endpoint.method,
+                call.url,
+                content=call.body,
+                params=dict(call.params) if call.params else None,
+                files=call.files,
+                headers=headers,
+            )
+        except (httpx.ConnectError, httpx.ConnectTimeout):
+            return self.classifier.lost(call, "connection could not be established", written=False)
+        except httpx.TransportError as exc:
+            return self.classifier.lost(call, f"transport error {type(exc).__name__}", written=True)
+        result = self.classifier.outcome(call, response.status_code, response.content, resigned=resigned)
+        if isinstance(result, RetryableAPIError):
+            result.retry_after = _retry_after_seconds(response.headers)
+        return result

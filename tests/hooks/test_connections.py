@@ -1,0 +1,197 @@
+"""Connections are checked before anything is sent; test_connection reads, never sends."""
+
+from __future__ import annotations
+
+import pytest
+
+from airflow_provider_nxcloud.exceptions import ConnectionConfigError
+from airflow_provider_nxcloud.hooks.base import resolve_origin
+from airflow_provider_nxcloud.hooks.buka import BukaHook
+from airflow_provider_nxcloud.hooks.fonedynamics import FoneDynamicsHook
+from airflow_provider_nxcloud.hooks.nxcloud import PROBE_BATCH_NO, NXCloudHook
+from tests.hooks.conftest import NX_SECRET, ORIGIN, set_conn
+
+HOOKS = {"nxcloud": NXCloudHook, "buka": BukaHook, "fonedynamics": FoneDynamicsHook}
+
+
+def broken(monkeypatch, conn_type: str, **fields) -> object:
+    conn = {"conn_type": conn_type, "login": "key", "password": "secret-value-123", **fields}
+    set_conn(monkeypatch, "broken", **{k: v for k, v in conn.items() if v is not None})
+    return HOOKS[conn_type]("broken")
+
+
+@pytest.mark.parametrize("conn_type", sorted(HOOKS))
+@pytest.mark.parametrize(
+    ("fields", "field", "problem"),
+    [
+        ({"login": None}, "login", "is empty"),
+        ({"password": None}, "password", "is empty"),
+        ({"login": "   "}, "login", "is empty"),
+        ({"host": "http://api.example.com"}, "host", "unencrypted"),
+        ({"host": "ftp://api.example.com"}, "host", "scheme must be https"),
+        ({"host": "https://user:pw@api.example.com"}, "host", "must not carry credentials"),
+        ({"host": "https://api.example.com/?a=1"}, "host", "query string"),
+        ({"host": "https://api.example.com:99999"}, "host", "not a valid URL"),
+        ({"host": "https:// "}, "host", "no host name"),
+        ({"extra": '{"max_qps": 5,'}, "extra", "not valid JSON"),
+        ({"extra": "[1, 2]"}, "extra", "JSON object"),
+        ({"extra": {"connect_timeout": "soon"}}, "connect_timeout", "must be a number"),
+        ({"extra": {"read_timeout": 0}}, "read_timeout", ">= 1"),
+        ({"extra": {"max_qps": True}}, "max_qps", "must be a number"),
+        ({"extra": {"allow_insecure_http": "yes"}}, "allow_insecure_http", "true or false"),
+    ],
+)
+def test_bad_connections_fail_before_any_request(
+    requests_mock, monkeypatch, conn_type, fields, field, problem
+):
+    hook = broken(monkeypatch, conn_type, **fields)
+    with pytest.raises(ConnectionConfigError) as err:
+        hook.get_conn()
+    assert err.value.field == field and problem in str(err.value)
+    assert "'broken'" in str(err.value)
+    assert requests_mock.call_count == 0
+    ok, message = hook.test_connection()
+    assert ok is False and problem in message
+    assert "secret-value-123" not in message
+    assert requests_mock.call_count == 0
+
+
+def test_broken_extra_json_is_not_echoed(monkeypatch):
+    hook = broken(monkeypatch, "buka", extra='{"app_id": "x", "token": "hunter2-secret",')
+    with pytest.raises(ConnectionConfigError) as err:
+        hook.get_conn()
+    assert "hunter2-secret" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("extra", "problem_field"),
+    [({"sign_algorithm": "sha1"}, "sign_algorithm"), ({"sms_app_key": 42}, "sms_app_key")],
+)
+def test_nxcloud_specific_extras_are_checked(monkeypatch, extra, problem_field):
+    hook = broken(monkeypatch, "nxcloud", extra=extra)
+    with pytest.raises(ConnectionConfigError) as err:
+        hook.get_conn()
+    assert err.value.field == problem_field
+
+
+def test_buka_base_path_must_be_a_path(monkeypatch):
+    hook = broken(monkeypatch, "buka", extra={"base_path": "v3"})
+    with pytest.raises(ConnectionConfigError, match="base_path"):
+        hook.get_conn()
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "schema", "allow", "expected"),
+    [
+        (None, None, None, False, "https://default.example"),
+        ("", None, None, False, "https://default.example"),
+        ("api.example.com", None, None, False, "https://api.example.com"),
+        ("api.example.com", 8443, None, False, "https://api.example.com:8443"),
+        ("https://api.example.com/", None, None, False, "https://api.example.com"),
+        ("https://proxy.example.com/buka/", None, None, False, "https://proxy.example.com/buka"),
+        ("http://127.0.0.1:8765", None, None, False, "http://127.0.0.1:8765"),
+        ("http://localhost:8765", None, None, False, "http://localhost:8765"),
+        ("http://[::1]:8765", None, None, False, "http://[::1]:8765"),
+        ("127.0.0.2", 9000, "http", False, "http://127.0.0.2:9000"),
+        ("http://sim.internal:8765", None, None, True, "http://sim.internal:8765"),
+    ],
+)
+def test_resolve_origin(host, port, schema, allow, expected):
+    assert resolve_origin("c", host, port, schema, "https://default.example", allow) == expected
+
+
+def test_vendor_origins_are_the_defaults(monkeypatch):
+    for conn_type, origin in (
+        ("nxcloud", "https://api2.nxcloud.com"),
+        ("buka", "https://api.onbuka.com"),
+        ("fonedynamics", "https://api.fonedynamics.com"),
+    ):
+        assert broken(monkeypatch, conn_type).settings.origin == origin
+
+
+def test_buka_white_label_without_v3(requests_mock, monkeypatch):
+    set_conn(
+        monkeypatch,
+        "itnio",
+        conn_type="buka",
+        login="k",
+        password="s",
+        host="https://api.whitelabel.test",
+        extra={"base_path": "/"},
+    )
+    requests_mock.get("https://api.whitelabel.test/getBalance", json={"status": "0", "balance": "1"})
+    assert BukaHook("itnio").get_balance()["balance"] == "1"
+
+
+def test_timeouts_and_qps_cap_reach_the_transport(monkeypatch):
+    set_conn(
+        monkeypatch,
+        "tuned",
+        conn_type="fonedynamics",
+        login="AC",
+        password="t",
+        extra={"connect_timeout": 3, "read_timeout": "45", "max_qps": 20},
+    )
+    settings = FoneDynamicsHook("tuned").get_conn().settings
+    assert (settings.connect_timeout, settings.read_timeout, settings.max_qps) == (3.0, 45.0, 20.0)
+
+
+def test_secrets_are_masked(monkeypatch):
+    from airflow.sdk.log import redact
+
+    set_conn(
+        monkeypatch,
+        "masked",
+        conn_type="nxcloud",
+        login="k",
+        password="access-secret-to-mask",
+        extra={"voice_app_secret": "voice-secret-to-mask"},
+    )
+    NXCloudHook("masked").get_conn()
+    assert "access-secret-to-mask" not in str(redact("x access-secret-to-mask y"))
+    assert "voice-secret-to-mask" not in str(redact("voice-secret-to-mask"))
+
+
+# ----- test_connection ----------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("connections")
+def test_nxcloud_test_connection_is_a_signed_read(requests_mock):
+    query = requests_mock.post(f"{ORIGIN}/api/number/query", json={"code": 0, "msg": "success", "data": {}})
+    balance = requests_mock.post(f"{ORIGIN}/api/common/getBalance", json={"code": "0", "balance": "88.10"})
+    ok, message = NXCloudHook().test_connection()
+    assert ok, message
+    assert "88.10" in message
+    assert query.last_request.json()["batchNo"] == PROBE_BATCH_NO
+    assert query.last_request.headers["action"] == "numbercheck"
+    assert balance.call_count == 1
+    assert NX_SECRET not in message
+
+
+@pytest.mark.usefixtures("connections")
+def test_test_connection_reports_the_vendor_code(requests_mock):
+    requests_mock.post(f"{ORIGIN}/api/number/query", json={"code": 1005, "msg": "Insufficient permissions"})
+    ok, message = NXCloudHook().test_connection()
+    assert ok is False
+    assert "code 1005" in message
+
+
+@pytest.mark.usefixtures("connections")
+def test_buka_and_fonedynamics_test_connection(requests_mock):
+    requests_mock.get(f"{ORIGIN}/v3/getBalance", json={"status": "0", "balance": "5"})
+    prop = requests_mock.get(f"{ORIGIN}/v2/Properties/PR1", json={"Property": {"PropertySid": "PR1"}})
+    assert BukaHook().test_connection() == (True, "Buka accepted API key buka-key; balance 5")
+    ok, message = FoneDynamicsHook().test_connection()
+    assert ok and "PR1" in message and prop.call_count == 1
+    assert all(r.method == "GET" for r in requests_mock.request_history)
+
+
+def test_hooks_take_the_documented_conn_id_parameters():
+    assert NXCloudHook(nxcloud_conn_id="a").conn_id == "a"
+    assert BukaHook(buka_conn_id="b").conn_id == "b"
+    assert FoneDynamicsHook(fonedynamics_conn_id="c").conn_id == "c"
+    assert (NXCloudHook().conn_id, BukaHook().conn_id, FoneDynamicsHook().conn_id) == (
+        "nxcloud_default",
+        "buka_default",
+        "fonedynamics_default",
+    )
