@@ -8,6 +8,7 @@ JSON in the extras or an extra of the wrong type raise
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import json
 import math
@@ -253,10 +254,9 @@ class CPaaSHook(BaseHook):
 
         conn = await get_async_connection(self.conn_id)
         settings = self.settings_from_connection(conn, mask=_mask_locally)
-        extra = {"sleep": sleep} if sleep is not None else {}
         # Signatures are masked in this process only: a synchronous round-trip
         # to the supervisor from the triggerer's event loop can deadlock.
-        return AsyncTransport(**self._transport_kwargs(settings, _mask_locally), **extra)
+        return AsyncTransport(sleep=sleep or asyncio.sleep, **self._transport_kwargs(settings, _mask_locally))
 
     def close(self) -> None:
         if self._transport is not None:
