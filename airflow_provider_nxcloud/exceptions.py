@@ -15,7 +15,7 @@ carry credentials, signatures or request headers.
 
 from __future__ import annotations
 
-from airflow_provider_nxcloud.platforms.codes import CodeInfo, Disposition
+from airflow_provider_nxcloud.platforms.codes import Disposition
 
 
 class NXCloudProviderError(Exception):
@@ -67,36 +67,10 @@ class VendorAPIError(NXCloudProviderError):
         self.vendor_message = vendor_message
         self.request_id = request_id
         self.http_status = http_status
+        #: False only for a vendor code the provider's catalog does not know
         self.in_catalog = in_catalog
         self.detail = detail
         super().__init__(self._describe())
-
-    @classmethod
-    def from_code(
-        cls,
-        info: CodeInfo,
-        *,
-        endpoint: str,
-        vendor_message: str = "",
-        request_id: str | None = None,
-        http_status: int | None = None,
-        disposition: Disposition | None = None,
-        in_catalog: bool = True,
-        detail: str = "",
-    ) -> VendorAPIError:
-        return cls(
-            platform=info.platform,
-            service=info.service,
-            code=info.code,
-            meaning=info.meaning,
-            disposition=disposition or info.disposition,
-            endpoint=endpoint,
-            vendor_message=vendor_message,
-            request_id=request_id,
-            http_status=http_status,
-            in_catalog=in_catalog,
-            detail=detail,
-        )
 
     def _describe(self) -> str:
         code = f"code {self.code}" if self.code is not None else "no code"

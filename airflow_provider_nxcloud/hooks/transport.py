@@ -182,7 +182,7 @@ class _Classifier:
                 "unreadable reply",
                 Reason.SERVER_ERROR,
             )
-            return self.error(call, unreadable, reply=reply, status=status, in_catalog=False)
+            return self.error(call, unreadable, reply=reply, status=status)
         info = lookup_code(self.platform, reply.service, reply.code)
         if info is None:
             # Unknown codes fail: retrying a code nobody has classified may burn
@@ -202,7 +202,7 @@ class _Classifier:
             ("CONNECTION_LOST", Reason.SERVER_ERROR) if written else ("CONNECTION_FAILED", Reason.UNAVAILABLE)
         )
         info = CodeInfo(self.platform, call.endpoint.service, code, what, reason)
-        return self.error(call, info, in_catalog=False)
+        return self.error(call, info)
 
     def error(
         self,

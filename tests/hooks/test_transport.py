@@ -335,3 +335,12 @@ def test_no_secret_or_signature_in_errors_or_logs(requests_mock, sleeps, caplog,
     text = str(err.value) + caplog.text + json.dumps(vars(err.value), default=str)
     for secret in (*SECRETS, *signatures):
         assert secret not in text
+
+
+def test_transport_failures_do_not_claim_a_missing_catalog_code(requests_mock, sleeps):
+    requests_mock.get(REPORT, exc=requests.exceptions.ConnectionError("NewConnectionError: refused"))
+    with pytest.raises(RetryableAPIError) as err:
+        buka_hook(sleeps).call("sms_report", params={})
+    assert requests_mock.call_count == 4
+    assert err.value.code == "CONNECTION_FAILED" and err.value.in_catalog is True
+    assert "catalog" not in str(err.value)
