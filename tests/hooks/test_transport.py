@@ -6,6 +6,7 @@ what goes over the wire: request counts, exact signed bytes, exception types.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 
@@ -344,3 +345,14 @@ def test_transport_failures_do_not_claim_a_missing_catalog_code(requests_mock, s
     assert requests_mock.call_count == 4
     assert err.value.code == "CONNECTION_FAILED" and err.value.in_catalog is True
     assert "catalog" not in str(err.value)
+
+
+def test_qps_cap_spaces_request_slots():
+    from airflow_provider_nxcloud.hooks.transport import _Pacer
+
+    pacer = _Pacer(max_qps=4)
+    delays = [pacer._reserve() for _ in range(5)]
+    # Each reservation starts a quarter second after the one before, whatever the caller does.
+    assert delays[0] == 0
+    assert all(0.2 < later - earlier <= 0.25 for earlier, later in itertools.pairwise(delays))
+    assert _Pacer(max_qps=None)._reserve() == 0
