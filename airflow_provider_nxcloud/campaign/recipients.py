@@ -1,0 +1,532 @@
+"""A campaign's ``recipients`` parameter, turned into a stream of validated, vendor-formatted numbers.
+
+Three kinds of source, told apart by their type and shape:
+
+* a list, tuple or any other non-string iterable of numbers (ints are accepted);
+* a comma-separated string, ``"6591234567, 6591234568"`` (line breaks separate too);
+* a text file with one number per line, named by a string that starts with
+  ``/``, ``./``, ``../`` or ``~`` or contains ``://``, by an ``os.PathLike``, or
+  by an Airflow ``ObjectStoragePath``. URLs (``file://``, ``s3://`` ...) are
+  opened through ``ObjectStoragePath``, so any scheme the installed providers
+  register works. A line may be a CSV row: its first column is the number.
+
+Two vendor formats (:data:`PLATFORM_FORMATS`): ``E164`` (``+6591234567``) and
+``DIGITS``, the country code and national number without the plus
+(``6591234567``).
+
+Memory: files are read line by line and every step here is a generator, so a
+campaign of millions of numbers never sits in memory. The exceptions are the
+set of numbers already seen (to drop duplicates), about 100 bytes per distinct
+number, i.e. ~100 MB for a million, and the report's sample of at most
+:data:`SAMPLE_SIZE` skipped entries.
+"""
+
+from __future__ import annotations
+
+import enum
+import importlib
+import itertools
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, NamedTuple, TypeVar
+from urllib.parse import urlsplit
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumber, ValidationResult
+
+from airflow_provider_nxcloud.exceptions import InvalidInputError
+from airflow_provider_nxcloud.platforms import buka, fonedynamics, nxcloud
+
+T = TypeVar("T")
+
+#: how many skipped entries a :class:`ValidationReport` keeps, whatever the campaign's size
+SAMPLE_SIZE = 100
+
+#: a bare digit string without a default region is read as an international number of this length
+INTERNATIONAL_DIGITS = range(8, 16)
+
+ON_INVALID = ("fail", "skip")
+
+_LOCATION_PREFIXES = ("/", "./", "../", "~")
+_SEPARATORS = re.compile(r"[,\n]")
+_DIGITS_AND_PUNCTUATION = re.compile(r"[\d\s().\-/]+")
+_OBJECT_STORAGE_MODULES = ("airflow.sdk", "airflow.providers.common.compat.sdk")
+
+
+class NumberFormat(str, enum.Enum):
+    """How a vendor's API wants a number written."""
+
+    #: "+6591234567"
+    E164 = "e164"
+    #: "6591234567": country code and national number, no plus
+    DIGITS = "digits"
+
+
+PLATFORM_FORMATS: dict[str, NumberFormat] = {
+    fonedynamics.PLATFORM: NumberFormat.E164,
+    buka.PLATFORM: NumberFormat.DIGITS,
+    nxcloud.PLATFORM: NumberFormat.DIGITS,
+}
+
+_PARSE_REASONS = {
+    NumberParseException.INVALID_COUNTRY_CODE: "no or unknown country code",
+    NumberParseException.NOT_A_NUMBER: "not a phone number",
+    NumberParseException.TOO_SHORT_AFTER_IDD: "too short",
+    NumberParseException.TOO_SHORT_NSN: "too short",
+    NumberParseException.TOO_LONG: "too long",
+}
+
+_IMPOSSIBLE_REASONS = {
+    ValidationResult.IS_POSSIBLE_LOCAL_ONLY: "missing area code",
+    ValidationResult.INVALID_COUNTRY_CODE: "unknown country code",
+    ValidationResult.TOO_SHORT: "too short",
+    ValidationResult.INVALID_LENGTH: "wrong length for its country",
+    ValidationResult.TOO_LONG: "too long",
+}
+
+
+class InvalidNumber(ValueError):
+    """One entry that is not a number a vendor would deliver to."""
+
+    def __init__(self, raw: str, reason: str) -> None:
+        self.raw = raw
+        self.reason = reason
+        super().__init__(f"{raw!r}: {reason}")
+
+
+class Entry(str):
+    """A raw entry that remembers its line in the file (or position in the list)."""
+
+    line: int
+
+    def __new__(cls, text: str, line: int = 0) -> Entry:
+        entry = super().__new__(cls, text)
+        entry.line = line
+        return entry
+
+
+@dataclass(frozen=True)
+class Recipient:
+    #: in the requested vendor format
+    number: str
+    #: as the source wrote it
+    raw: str
+    #: line in the file, or 1-based position in the list
+    line: int
+
+
+class Skipped(NamedTuple):
+    line: int
+    raw: str
+    reason: str
+
+
+@dataclass
+class ValidationReport:
+    """What validation kept and dropped; the sample is bounded, the counts are exact."""
+
+    valid: int = 0
+    invalid: int = 0
+    duplicates: int = 0
+    #: the first :data:`SAMPLE_SIZE` skipped entries, invalid or duplicate
+    sample: list[Skipped] = field(default_factory=list)
+
+    @property
+    def skipped(self) -> int:
+        return self.invalid + self.duplicates
+
+    def summary(self) -> str:
+        """Counts only: safe for logs, which should not carry the numbers themselves."""
+        return f"{self.valid} valid, {self.invalid} invalid, {self.duplicates} duplicate"
+
+    def record_invalid(self, line: int, raw: str, reason: str) -> None:
+        self.invalid += 1
+        self._sample(line, raw, reason)
+
+    def record_duplicate(self, line: int, raw: str) -> None:
+        self.duplicates += 1
+        self._sample(line, raw, "duplicate")
+
+    def _sample(self, line: int, raw: str, reason: str) -> None:
+        if len(self.sample) < SAMPLE_SIZE:
+            self.sample.append(Skipped(line, str(raw), reason))
+
+
+# --- sources -------------------------------------------------------------------------------
+
+
+def open_recipients(source: object, *, parameter: str = "recipients") -> Iterator[str]:
+    """The raw entries of ``source``, stripped, without blank lines and ``#`` comments.
+
+    The source's type is checked at once; a file is opened on the first
+    ``next()`` and closed when the stream ends or is closed. Every entry is an
+    :class:`Entry`, so later errors can name its line.
+    """
+    entries, where = _entries_of(source, parameter)
+    return _not_empty(entries, parameter, where)
+
+
+def _entries_of(source: object, parameter: str) -> tuple[Iterator[Entry], str]:
+    if source is None:
+        raise InvalidInputError(parameter, "no recipients given (None)")
+    if isinstance(source, str):
+        return _entries_of_text(source, parameter)
+    if isinstance(source, bytes | bytearray):
+        raise InvalidInputError(parameter, "bytes are not accepted: pass text, a list or a file path")
+    if isinstance(source, os.PathLike):
+        return _entries_of_local_file(Path(os.fspath(source)).expanduser(), parameter)
+    if isinstance(source, Mapping):
+        raise InvalidInputError(parameter, "a mapping is not a list of numbers")
+    if not isinstance(source, list | tuple) and _is_object_storage_path(source):
+        return _entries_of_storage_path(source, parameter)
+    if isinstance(source, Iterable):
+        return _items(source, parameter), ""
+    raise InvalidInputError(
+        parameter,
+        f"expected a list of numbers, a comma-separated string or a file path/URL, not {type(source).__name__}",
+    )
+
+
+def _entries_of_text(text: str, parameter: str) -> tuple[Iterator[Entry], str]:
+    location = text.strip()
+    if "://" in location:
+        return _entries_of_url(location, parameter)
+    if location.startswith(_LOCATION_PREFIXES):
+        return _entries_of_local_file(Path(location).expanduser(), parameter)
+    return _items(_SEPARATORS.split(text), parameter), ""
+
+
+def _entries_of_url(url: str, parameter: str) -> tuple[Iterator[Entry], str]:
+    where = _redacted(url)
+
+    def open_text() -> IO[str]:
+        storage_path = _object_storage_path_class()
+        if storage_path is None:
+            raise ValueError("Airflow's ObjectStoragePath is not available")
+        return storage_path(url).open("r", encoding="utf-8-sig")
+
+    return _file_entries(open_text, where, parameter), where
+
+
+def _entries_of_storage_path(path: Any, parameter: str) -> tuple[Iterator[Entry], str]:
+    where = _redacted(str(path))
+    return _file_entries(lambda: path.open("r", encoding="utf-8-sig"), where, parameter), where
+
+
+def _entries_of_local_file(path: Path, parameter: str) -> tuple[Iterator[Entry], str]:
+    # utf-8-sig: spreadsheet exports often start with a byte order mark
+    return _file_entries(lambda: path.open(encoding="utf-8-sig"), str(path), parameter), str(path)
+
+
+def _items(items: Iterable[Any], parameter: str) -> Iterator[Entry]:
+    for position, item in enumerate(items, start=1):
+        if isinstance(item, bool) or not isinstance(item, str | int):
+            raise InvalidInputError(parameter, f"entry {position} is a {type(item).__name__}, not text")
+        text = str(item).strip()
+        if _is_entry(text):
+            yield Entry(text, position)
+
+
+def _file_entries(open_text: Callable[[], IO[str]], where: str, parameter: str) -> Iterator[Entry]:
+    try:
+        handle = open_text()
+    except (OSError, ValueError, ImportError) as exc:
+        raise InvalidInputError(parameter, f"cannot read {where}: {_why(exc)}") from exc
+    with handle:
+        yield from _file_lines(handle, where, parameter)
+
+
+def _file_lines(handle: IO[str], where: str, parameter: str) -> Iterator[Entry]:
+    line = 0
+    first = True
+    try:
+        for line, text in enumerate(handle, start=1):
+            number = _first_column(text)
+            if not _is_entry(number):
+                continue
+            if first and _is_header(number):
+                first = False
+                continue
+            first = False
+            yield Entry(number, line)
+    except UnicodeDecodeError:
+        # the decoder's message quotes the bytes; decoding runs ahead in blocks, so no line either
+        raise InvalidInputError(parameter, f"{where} is not UTF-8 text") from None
+    except OSError as exc:
+        raise InvalidInputError(parameter, f"cannot read {where} after line {line}: {_why(exc)}") from exc
+
+
+def _first_column(text: str) -> str:
+    """A CSV export's first column; a plain line is its own first column."""
+    return text.split(",", 1)[0].strip().strip('"').strip()
+
+
+def _is_entry(text: str) -> bool:
+    return bool(text) and not text.startswith("#")
+
+
+def _is_header(text: str) -> bool:
+    """An exported CSV's column names: a first row with no digit cannot be a number."""
+    return not any(char.isdigit() for char in text)
+
+
+def _not_empty(entries: Iterator[Entry], parameter: str, where: str) -> Iterator[str]:
+    empty = True
+    for entry in entries:
+        empty = False
+        yield entry
+    if empty:
+        raise InvalidInputError(parameter, f"no recipients in {where}" if where else "no recipients")
+
+
+def _is_object_storage_path(source: object) -> bool:
+    storage_path = _object_storage_path_class()
+    return storage_path is not None and isinstance(source, storage_path)
+
+
+def _object_storage_path_class() -> Any:
+    for module in _OBJECT_STORAGE_MODULES:
+        try:
+            return importlib.import_module(module).ObjectStoragePath
+        except (ImportError, AttributeError):
+            continue
+    return None
+
+
+def _redacted(location: str) -> str:
+    """A URL as an error message may show it: without a password in its user part."""
+    try:
+        password = urlsplit(location).password
+    except ValueError:
+        return location
+    return location.replace(f":{password}@", ":***@", 1) if password else location
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return "no such file"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
+
+
+# --- numbers -------------------------------------------------------------------------------
+
+
+def normalize_number(raw: str, fmt: NumberFormat | str, *, default_region: str | None = None) -> str:
+    """``raw`` in the vendor format ``fmt``, or :class:`InvalidNumber` saying why not.
+
+    Numbers libphonenumber calls invalid are rejected, not passed on: vendors
+    either refuse them after billing the attempt or reject the whole batch.
+    """
+    return format_number(parse_number(raw, default_region=default_region), NumberFormat(fmt))
+
+
+def format_number(number: PhoneNumber, fmt: NumberFormat) -> str:
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return e164 if fmt is NumberFormat.E164 else e164.removeprefix("+")
+
+
+def parse_number(raw: str, *, default_region: str | None = None) -> PhoneNumber:
+    """A valid number from any common way of writing it.
+
+    ``+65 9123 4567``, ``(+65) 9123-4567``, ``0065 9123 4567`` and, without a
+    default region, ``6591234567`` (a bare digit string is international). With
+    a default region, national forms (``9123 4567``) too, and a bare digit
+    string that is not a valid national number is tried as international.
+    """
+    text = str(raw).strip()
+    digits = _bare_digits(text)
+    if digits is not None and digits.startswith("00"):
+        return _parse_valid(raw, "+" + digits[2:], None)
+    if digits is not None and default_region is None:
+        _check_international_length(raw, digits)
+        return _parse_valid(raw, "+" + digits, None)
+    try:
+        return _parse_valid(raw, text, default_region)
+    except InvalidNumber as national_error:
+        if digits is None or len(digits) not in INTERNATIONAL_DIGITS:
+            raise
+        try:
+            return _parse_valid(raw, "+" + digits, None)
+        except InvalidNumber:
+            raise national_error from None
+
+
+def _bare_digits(text: str) -> str | None:
+    """The digits of a number written without a plus, or None for anything else."""
+    if not _DIGITS_AND_PUNCTUATION.fullmatch(text):
+        return None
+    digits = re.sub(r"\D", "", text)
+    return digits or None
+
+
+def _check_international_length(raw: str, digits: str) -> None:
+    if len(digits) < INTERNATIONAL_DIGITS.start:
+        raise InvalidNumber(raw, "too short")
+    if len(digits) >= INTERNATIONAL_DIGITS.stop:
+        raise InvalidNumber(raw, "too long")
+
+
+def _parse_valid(raw: str, text: str, region: str | None) -> PhoneNumber:
+    try:
+        number = phonenumbers.parse(text, region)
+    except NumberParseException as exc:
+        raise InvalidNumber(raw, _PARSE_REASONS.get(exc.error_type, "not a phone number")) from None
+    possible = phonenumbers.is_possible_number_with_reason(number)
+    if possible != ValidationResult.IS_POSSIBLE:
+        raise InvalidNumber(raw, _IMPOSSIBLE_REASONS.get(possible, "not a possible number"))
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidNumber(raw, "invalid for its country")
+    return number
+
+
+# --- validation ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Rules:
+    fmt: NumberFormat
+    fail: bool
+    default_region: str | None
+    allowed_regions: frozenset[str] | None
+    parameter: str
+
+
+def validate_recipients(
+    entries: Iterable[str],
+    fmt: NumberFormat | str,
+    *,
+    on_invalid: str = "fail",
+    default_region: str | None = None,
+    allowed_regions: Iterable[str] | None = None,
+    parameter: str = "recipients",
+    report: ValidationReport | None = None,
+) -> Iterator[Recipient]:
+    """Valid, distinct recipients in the vendor format ``fmt``, lazily.
+
+    ``on_invalid="fail"`` raises at the first invalid entry, naming its line
+    and why but not the number; validate with :func:`check_all` before
+    sending, or numbers before it are already sent. ``"skip"`` drops invalid
+    entries. Either way a number seen before is dropped as a duplicate and
+    everything dropped is counted in ``report``. A stream with no valid
+    recipient at all raises when it ends. Arguments are checked at once.
+    """
+    rules = _rules(fmt, on_invalid, default_region, allowed_regions, parameter)
+    return _validated(entries, rules, report if report is not None else ValidationReport())
+
+
+def check_all(
+    entries: Iterable[str],
+    fmt: NumberFormat | str,
+    *,
+    on_invalid: str = "fail",
+    default_region: str | None = None,
+    allowed_regions: Iterable[str] | None = None,
+    parameter: str = "recipients",
+) -> ValidationReport:
+    """Validate every entry without sending: the up-front pass that makes ``"fail"`` fail before any send."""
+    report = ValidationReport()
+    recipients = validate_recipients(
+        entries,
+        fmt,
+        on_invalid=on_invalid,
+        default_region=default_region,
+        allowed_regions=allowed_regions,
+        parameter=parameter,
+        report=report,
+    )
+    for _ in recipients:
+        pass
+    return report
+
+
+def _rules(
+    fmt: NumberFormat | str,
+    on_invalid: str,
+    default_region: str | None,
+    allowed_regions: Iterable[str] | None,
+    parameter: str,
+) -> _Rules:
+    if on_invalid not in ON_INVALID:
+        raise InvalidInputError("on_invalid", f"must be one of {', '.join(ON_INVALID)}, not {on_invalid!r}")
+    try:
+        number_format = NumberFormat(fmt)
+    except ValueError:
+        choices = ", ".join(f.value for f in NumberFormat)
+        raise InvalidInputError("fmt", f"must be one of {choices}, not {fmt!r}") from None
+    region = _region(default_region, "default_region") if default_region is not None else None
+    allowed = (
+        frozenset(_region(code, "allowed_regions") for code in allowed_regions)
+        if allowed_regions is not None
+        else None
+    )
+    return _Rules(number_format, on_invalid == "fail", region, allowed, parameter)
+
+
+def _region(code: str, parameter: str) -> str:
+    region = str(code).strip().upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise InvalidInputError(parameter, f"{code!r} is not a two-letter region code such as 'SG'")
+    return region
+
+
+def _validated(entries: Iterable[str], rules: _Rules, report: ValidationReport) -> Iterator[Recipient]:
+    seen: set[str] = set()
+    position = valid = 0
+    for position, raw in enumerate(entries, start=1):
+        line = getattr(raw, "line", position)
+        number, reason = _checked_number(raw, rules)
+        if reason is not None:
+            _reject(report, rules, line, raw, reason)
+            continue
+        if number in seen:
+            report.record_duplicate(line, raw)
+            continue
+        seen.add(number)
+        valid += 1
+        report.valid += 1
+        yield Recipient(number, str(raw), line)
+    if position == 0:
+        raise InvalidInputError(rules.parameter, "no recipients")
+    if valid == 0:
+        raise InvalidInputError(rules.parameter, f"no valid recipients among {position} entries")
+
+
+def _checked_number(raw: str, rules: _Rules) -> tuple[str, str | None]:
+    """The number in the vendor format, or why not; a reason, so a rejection has no number in its context."""
+    try:
+        return _vendor_number(raw, rules), None
+    except InvalidNumber as exc:
+        return "", exc.reason
+
+
+def _vendor_number(raw: str, rules: _Rules) -> str:
+    number = parse_number(raw, default_region=rules.default_region)
+    if rules.allowed_regions is not None:
+        region = phonenumbers.region_code_for_number(number)
+        if region not in rules.allowed_regions:
+            raise InvalidNumber(raw, f"country {region} is not allowed")
+    return format_number(number, rules.fmt)
+
+
+def _reject(report: ValidationReport, rules: _Rules, line: int, raw: str, reason: str) -> None:
+    report.record_invalid(line, raw, reason)
+    if rules.fail:
+        # the number stays out of the message: task logs should not collect recipients
+        raise InvalidInputError(rules.parameter, f"entry {line}: {reason}")
+
+
+def chunked(iterable: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Lists of at most ``size`` items, read from ``iterable`` only as each list is needed."""
+    if size < 1:
+        raise ValueError(f"chunk size must be at least 1, not {size}")
+    return _chunks(iter(iterable), size)
+
+
+def _chunks(iterator: Iterator[T], size: int) -> Iterator[list[T]]:
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
