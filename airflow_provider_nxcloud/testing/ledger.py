@@ -1,0 +1,196 @@
+"""What the simulator accepted (the ledger) and what it was asked (the request log).
+
+The ledger holds one entry per accepted unit of work: one per recipient of a
+message, later one per call, task or binding. It is how a test proves
+"nothing lost, nothing duplicated": :meth:`Ledger.duplicates` counts entries
+with the same recipient, content and client reference.
+
+The request log counts every request that reached a vendor path, accepted or
+rejected, per (platform, endpoint), and the peak requests per second.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from airflow_provider_nxcloud.testing.progress import Timeline, reached_at, status_at
+
+DuplicateKey = tuple[str, str, str | None]
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One accepted unit of work, with its status as of the moment it was read."""
+
+    platform: str
+    #: "sms" (later "voice", "email", "task", "binding", ...)
+    kind: str
+    #: the credential that sent it: NXCloud accessKey or appkey, Buka API key, Fone Dynamics AccountSid
+    account: str
+    recipient: str
+    content: str
+    #: the id the vendor answered with (msgId, messageid, MessageSid, ...)
+    vendor_id: str
+    #: the caller's own id: Buka orderId, NXCloud sysMessageId, Fone Dynamics ExternalId
+    client_reference: str | None
+    #: the endpoint's name in the ``platforms`` tables
+    endpoint: str
+    #: progress-clock time of acceptance (epoch seconds)
+    time: float
+    #: generic status: pending, submitted, delivered, undelivered (see ``progress``)
+    status: str
+    #: the application inside the account: NXCloud appKey, Buka appId, Fone Dynamics PropertySid
+    app: str | None = None
+    sender: str | None = None
+    #: the id of the request that carried several recipients, if any (NXCloud messageid)
+    batch_id: str | None = None
+    timeline: Timeline = ()
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    def status_at(self, when: float) -> str:
+        return status_at(self.timeline, when) if self.timeline else self.status
+
+    def reached_at(self, status: str, when: float) -> float | None:
+        return reached_at(self.timeline, status, when) if self.timeline else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "platform": self.platform,
+            "kind": self.kind,
+            "account": self.account,
+            "app": self.app,
+            "recipient": self.recipient,
+            "content": self.content,
+            "vendor_id": self.vendor_id,
+            "client_reference": self.client_reference,
+            "endpoint": self.endpoint,
+            "time": self.time,
+            "status": self.status,
+            "sender": self.sender,
+            "batch_id": self.batch_id,
+            "details": dict(self.details),
+        }
+
+
+class Ledger:
+    """Thread-safe store of accepted work; statuses are evaluated against the progress clock."""
+
+    def __init__(self, now: Callable[[], float]) -> None:
+        self._now = now
+        self._lock = threading.Lock()
+        self._entries: list[LedgerEntry] = []
+        self._by_id: dict[tuple[str, str], LedgerEntry] = {}
+
+    def add(self, entry: LedgerEntry) -> LedgerEntry:
+        with self._lock:
+            self._entries.append(entry)
+            self._by_id[(entry.platform, entry.vendor_id)] = entry
+        return entry
+
+    def _current(self, entry: LedgerEntry, when: float) -> LedgerEntry:
+        return replace(entry, status=entry.status_at(when)) if entry.timeline else entry
+
+    def get(self, platform: str, vendor_id: str) -> LedgerEntry | None:
+        """The entry with this vendor id, status as of now."""
+        with self._lock:
+            entry = self._by_id.get((platform, vendor_id))
+        return None if entry is None else self._current(entry, self._now())
+
+    def entries(self, platform: str | None = None, kind: str | None = None) -> list[LedgerEntry]:
+        """Entries in acceptance order, statuses as of now."""
+        when = self._now()
+        with self._lock:
+            chosen = [
+                e
+                for e in self._entries
+                if (platform is None or e.platform == platform) and (kind is None or e.kind == kind)
+            ]
+        return [self._current(e, when) for e in chosen]
+
+    def count(self, platform: str | None = None, kind: str | None = None) -> int:
+        with self._lock:
+            if platform is None and kind is None:
+                return len(self._entries)
+            return sum(
+                1
+                for e in self._entries
+                if (platform is None or e.platform == platform) and (kind is None or e.kind == kind)
+            )
+
+    def duplicates(self, platform: str | None = None) -> dict[DuplicateKey, int]:
+        """``{(recipient, content, client_reference): count}`` for every key accepted more than once."""
+        with self._lock:
+            counts = Counter(
+                (e.recipient, e.content, e.client_reference)
+                for e in self._entries
+                if platform is None or e.platform == platform
+            )
+        return {key: n for key, n in counts.items() if n > 1}
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._by_id.clear()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "entries": [e.to_json() for e in self.entries()],
+            "duplicates": [
+                {"recipient": r, "content": c, "client_reference": ref, "count": n}
+                for (r, c, ref), n in self.duplicates().items()
+            ],
+        }
+
+
+class RequestLog:
+    """Requests received on vendor paths, accepted or not."""
+
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._counts: Counter[tuple[str, str]] = Counter()
+        self._window: deque[float] = deque()
+        self._peak = 0
+
+    def record(self, platform: str, endpoint: str) -> None:
+        now = self._monotonic()
+        with self._lock:
+            self._counts[(platform, endpoint)] += 1
+            self._window.append(now)
+            while self._window and self._window[0] <= now - 1.0:
+                self._window.popleft()
+            self._peak = max(self._peak, len(self._window))
+
+    def total(self, platform: str | None = None) -> int:
+        with self._lock:
+            return sum(n for (p, _), n in self._counts.items() if platform is None or p == platform)
+
+    def count(self, platform: str, endpoint: str) -> int:
+        with self._lock:
+            return self._counts[(platform, endpoint)]
+
+    def by_endpoint(self) -> dict[tuple[str, str], int]:
+        """``{(platform, endpoint name): requests}``; unknown vendor paths count as ``"unknown"``."""
+        with self._lock:
+            return dict(self._counts)
+
+    def peak_qps(self) -> int:
+        """Most requests seen within any one-second window."""
+        with self._lock:
+            return self._peak
+
+    def clear(self) -> None:
+        with self._lock:
+            self._counts.clear()
+            self._window.clear()
+            self._peak = 0
+
+    def to_json(self) -> dict[str, Any]:
+        with self._lock:
+            by_endpoint = {f"{p}/{e}": n for (p, e), n in sorted(self._counts.items())}
+            return {"total": sum(self._counts.values()), "by_endpoint": by_endpoint, "peak_qps": self._peak}

@@ -1,0 +1,412 @@
+"""NXCloud as the simulator serves it: open-platform signature, legacy appkey API, SMS.
+
+Auth of signed endpoints, checked in this order (reference §2, §4.2):
+
+* a missing ``accessKey``, ``ts``, ``bizType``, ``action`` or ``sign`` header -> 1001
+  (header names are case-insensitive);
+* an unknown ``accessKey`` -> 1005;
+* ``bizType``/``action`` not those of the path's endpoint -> 1002 (the PNS path
+  serves several endpoints: the ``action`` header picks one);
+* a Content-Type other than the endpoint's (``application/json`` or
+  ``multipart/form-data``), an unknown ``algorithm`` or a ``sign`` that is not
+  the signature of the raw body bytes as received -> 1003;
+* ``ts`` not an integer or more than 60 000 ms from the vendor clock -> 1004.
+
+Legacy endpoints check ``appkey``/``secretkey`` in the form body and answer the
+service's auth code (SMS send "1", SMS reports and balance "2", voice "1").
+
+Replies use the endpoint's envelope: ``{"code": int, "msg", "requestId"}`` for
+signed endpoints, the legacy ``{"code": "<text>", "result"}`` for the legacy
+API and for ``mtsend_v2`` (signed, but it answers in the legacy shape). Report
+times are UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from starlette.datastructures import Headers
+from starlette.responses import Response
+
+from airflow_provider_nxcloud.platforms import nxcloud as vendor
+from airflow_provider_nxcloud.platforms.codes import lookup_code
+from airflow_provider_nxcloud.platforms.endpoints import Auth, BodyFormat, Endpoint
+from airflow_provider_nxcloud.testing.faults import HTTP_STATUS_OF, FaultKind
+from airflow_provider_nxcloud.testing.formats import sms_segments, utc_date, utc_text
+from airflow_provider_nxcloud.testing.ledger import LedgerEntry
+from airflow_provider_nxcloud.testing.progress import DELIVERED, UNDELIVERED
+from airflow_provider_nxcloud.testing.routing import (
+    BadBody,
+    Call,
+    PlatformSim,
+    Reject,
+    Reply,
+    VendorRouter,
+    gateway_reply,
+    json_reply,
+    same_secret,
+)
+
+PLATFORM = vendor.PLATFORM
+PREFIXES = ("/api/", "/v1/")
+
+REQUIRED_HEADERS = ("accessKey", "ts", "bizType", "action", "sign")
+#: signed endpoints that nevertheless answer in the legacy ``{"result", "code": "<text>"}`` shape
+LEGACY_SHAPED = frozenset({"sms_send_v2"})
+#: the auth code of each legacy service (wrong or missing appkey/secretkey)
+LEGACY_AUTH_CODE = {"sms": "1", "sms_report": "2", "voice": "1"}
+_MEDIA_TYPES = {BodyFormat.JSON: "application/json", BodyFormat.MULTIPART: "multipart/form-data"}
+
+#: the service codes injected by ``vendor_rate_limit`` / ``vendor_busy`` (absent = kind does not apply)
+FAULT_CODES: dict[FaultKind, dict[str, str]] = {
+    FaultKind.VENDOR_RATE_LIMIT: {"sms": "28", "voice": "28", "sms_report": "5"},
+    FaultKind.VENDOR_BUSY: {
+        "sms": "99",
+        "voice": "99",
+        "number_check": "299",
+        "whatsapp": "9001",
+        "viber": "9001",
+    },
+}
+TIMESTAMP_EXPIRED_CODE = "1004"
+
+#: SMS limits: content (code 5), numbers per request (code 7, the official Java SDK's limit)
+MAX_CONTENT = 1000
+MAX_NUMBERS = 100
+#: number-check query page size (code 88 above it)
+MAX_PAGE_SIZE = 100
+#: the legacy record queries reach back this many days (code 3 beyond)
+RECORD_DAYS = 31
+
+_PHONE = re.compile(r"[0-9]{7,15}")
+_SENDER = re.compile(r"[0-9A-Za-z]{1,20}")
+_SYS_MESSAGE_ID = re.compile(r"[0-9A-Za-z-]{10,50}")
+_DATE_DASHED = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATE_COMPACT = re.compile(r"\d{8}")
+
+
+# ----- envelopes ------------------------------------------------------------------------------
+
+
+def meaning(service: str, code: str | int) -> str:
+    info = lookup_code(PLATFORM, service, code)
+    return info.meaning if info else "error"
+
+
+def error_reply(endpoint: Endpoint, code: str | int, request_id: str, detail: str = "") -> Response:
+    text = meaning(endpoint.service, code)
+    if detail:
+        text = f"{text}: {detail}"
+    if endpoint.auth is Auth.NXCLOUD_APPKEY or endpoint.name in LEGACY_SHAPED:
+        return json_reply({"code": str(code), "result": text})
+    return json_reply({"code": int(code), "msg": text, "requestId": request_id})
+
+
+def reject(call: Call, code: str | int, detail: str = "") -> Reject:
+    return Reject(error_reply(call.endpoint, code, call.request_id, detail))
+
+
+# ----- auth -----------------------------------------------------------------------------------
+
+
+def authenticate(call: Call) -> Endpoint:
+    if call.candidates[0].auth is Auth.NXCLOUD_APPKEY:
+        return _check_appkey(call)
+    return _check_signed(call)
+
+
+def _check_signed(call: Call) -> Endpoint:
+    headers = call.headers
+    if any(not headers.get(name) for name in REQUIRED_HEADERS):
+        raise reject(call, 1001)
+    account = call.state.accounts.nxcloud
+    if headers["accessKey"] != account.access_key:
+        raise reject(call, 1005)
+    endpoint = _by_headers(headers, call.candidates)
+    if endpoint is None:
+        raise reject(call, 1002, "bizType and action do not match this URL")
+    call.endpoint = endpoint
+    if call.media_type() != _MEDIA_TYPES.get(endpoint.body, "application/json"):
+        raise reject(call, 1003, f"Content-Type must be {_MEDIA_TYPES.get(endpoint.body)}")
+    algorithm = headers.get("algorithm", "md5").strip().lower()
+    if algorithm not in vendor.ALGORITHMS:
+        raise reject(call, 1003, f"unknown algorithm {algorithm}")
+    signed = {name: headers[name] for name in vendor.SIGNED_HEADERS}
+    body = call.body if endpoint.body is BodyFormat.JSON else None
+    expected = vendor.digest(vendor.string_to_sign(signed, body, account.access_secret), algorithm)
+    if not same_secret(headers["sign"].strip().lower(), expected):
+        raise reject(call, 1003)
+    try:
+        ts = int(headers["ts"])
+    except ValueError:
+        raise reject(call, 1004, "ts must be epoch milliseconds") from None
+    if abs(ts - call.state.clock.vendor_now_ms()) > vendor.TIMESTAMP_WINDOW_MS:
+        raise reject(call, 1004)
+    call.account = account.access_key
+    return endpoint
+
+
+def _by_headers(headers: Headers, candidates: Sequence[Endpoint]) -> Endpoint | None:
+    biz_type, action = headers.get("bizType"), headers.get("action")
+    for endpoint in candidates:
+        if endpoint.biz_type == biz_type and endpoint.action == action:
+            return endpoint
+    return None
+
+
+def _select(headers: Headers, candidates: Sequence[Endpoint]) -> Endpoint | None:
+    """Which endpoint a request is for, before auth (for the request log and faults)."""
+    if len(candidates) == 1:
+        return candidates[0]
+    action = headers.get("action")
+    return next((e for e in candidates if e.action == action), None)
+
+
+def _check_appkey(call: Call) -> Endpoint:
+    endpoint = call.candidates[0]
+    form = call.form
+    apps = call.state.accounts.nxcloud.legacy_apps().get(endpoint.service, {})
+    appkey, secretkey = form.get("appkey", ""), form.get("secretkey", "")
+    if not appkey or not secretkey or appkey not in apps or not same_secret(secretkey, apps[appkey]):
+        raise reject(call, LEGACY_AUTH_CODE[endpoint.service])
+    call.account = appkey
+    return endpoint
+
+
+def bad_body(call: Call, exc: BadBody) -> Response:
+    endpoint = call.endpoint
+    code = "2" if endpoint.auth is Auth.NXCLOUD_APPKEY or endpoint.name in LEGACY_SHAPED else 1002
+    return error_reply(endpoint, code, call.request_id, str(exc))
+
+
+router = VendorRouter(
+    PLATFORM, vendor.ENDPOINTS, authenticate=authenticate, bad_body=bad_body, select=_select
+)
+
+
+# ----- account --------------------------------------------------------------------------------
+
+
+@router.handler("balance")
+def balance(call: Call) -> Reply:
+    return {"code": "0", "balance": call.state.accounts.nxcloud.balance, "credit_balance": "0"}
+
+
+# ----- SMS ------------------------------------------------------------------------------------
+
+
+@router.handler("sms_send_v2")
+def sms_send_v2(call: Call) -> Reply:
+    body = call.json_object()
+    if body.get("appKey") != call.state.accounts.nxcloud.sms_app_key:
+        raise reject(call, "1")
+    return _send_sms(
+        call,
+        body["appKey"],
+        body.get("phone"),
+        body.get("content"),
+        body.get("sourceAddress"),
+        body.get("sysMessageId"),
+    )
+
+
+@router.handler("sms_send_legacy")
+def sms_send_legacy(call: Call) -> Reply:
+    form = call.form  # appkey/secretkey were checked by the legacy auth
+    return _send_sms(
+        call,
+        str(call.account),
+        form.get("phone"),
+        form.get("content"),
+        form.get("source_address"),
+        form.get("sys_messageid"),
+    )
+
+
+def _send_sms(call: Call, app_key: str, phone: Any, content: Any, sender: Any, reference: Any) -> Reply:
+    """The checks and effects both send APIs share (reference §5.2, §5.3)."""
+    if content is None or content == "":
+        raise reject(call, "4")
+    if not isinstance(content, str):
+        raise reject(call, "2", "content must be text")
+    if len(content) > MAX_CONTENT:
+        raise reject(call, "5")
+    if not isinstance(phone, str) or not phone.strip():
+        raise reject(call, "2", "phone is empty")
+    numbers = [number.strip() for number in phone.split(",")]
+    if len(numbers) > MAX_NUMBERS:
+        raise reject(call, "7", f"at most {MAX_NUMBERS} numbers per request")
+    if not all(_PHONE.fullmatch(number) for number in numbers):
+        raise reject(call, "6")
+    if sender not in (None, "") and not (isinstance(sender, str) and _SENDER.fullmatch(sender)):
+        raise reject(call, "8")
+    if reference not in (None, "") and not (
+        isinstance(reference, str) and _SYS_MESSAGE_ID.fullmatch(reference)
+    ):
+        raise reject(call, "2", "sysMessageId must be 10-50 letters, digits or '-'")
+    message_id = call.state.ids.hex(32)
+    single = len(numbers) == 1
+    for number in numbers:
+        vendor_id = message_id if single else f"{message_id}-{call.state.ids.digits(10)}"
+        _record_sms(call, number, content, vendor_id, app_key, sender or None, message_id, single, reference)
+    return {"result": "success", "code": "0", "messageid": message_id}
+
+
+def _record_sms(
+    call: Call,
+    number: str,
+    content: str,
+    vendor_id: str,
+    app_key: str,
+    sender: str | None,
+    message_id: str,
+    single: bool,
+    reference: str | None,
+) -> None:
+    now = call.now
+    call.state.ledger.add(
+        LedgerEntry(
+            platform=PLATFORM,
+            kind="sms",
+            account=str(call.account),
+            app=app_key,
+            recipient=number,
+            content=content,
+            vendor_id=vendor_id,
+            # the vendor ignores sysMessageId on requests with several numbers
+            client_reference=(reference or None) if single else None,
+            endpoint=call.endpoint.name,
+            time=now,
+            status="pending",
+            sender=sender,
+            batch_id=None if single else message_id,
+            timeline=call.state.delivery.sms_timeline(number, now),
+        )
+    )
+
+
+@router.handler("sms_record")
+def sms_record(call: Call) -> Reply:
+    form = call.form
+    message_id = form.get("messageid", "").strip()
+    if not message_id:
+        raise reject(call, "1", "messageid is required")
+    query_date = _compact_date(form.get("date", ""))
+    today = utc_date(call.now)
+    if query_date is None or not (today - dt.timedelta(days=RECORD_DAYS) <= query_date <= today):
+        raise reject(call, "3")
+    entry = call.state.ledger.get(PLATFORM, message_id)
+    # dates are matched with a day's slack: the vendor's day boundary is not documented
+    if (
+        entry is None
+        or entry.kind != "sms"
+        or entry.app != call.account
+        or abs((utc_date(entry.time) - query_date).days) > 1
+    ):
+        raise reject(call, "1", "no such message")
+    return {"code": "0", "row": sms_row(entry, call.now)}
+
+
+def sms_row(entry: LedgerEntry, now: float) -> dict[str, Any]:
+    """A record row of the legacy query API, as of ``now``."""
+    final_at = entry.reached_at(DELIVERED, now) or entry.reached_at(UNDELIVERED, now)
+    dr, dr_status = {DELIVERED: ("DELIVRD", "Successful"), UNDELIVERED: ("UNDELIV", "Failed")}.get(
+        entry.status, ("", "")
+    )
+    return {
+        "phone": entry.recipient,
+        "msgid": entry.vendor_id,
+        "dr": dr,
+        "dr_status": dr_status,
+        "dr_time": utc_text(final_at) if final_at is not None else "",
+        "date": utc_text(entry.time),
+        "body": entry.content,
+        "senderid": entry.sender or "",
+        "billing_size": sms_segments(entry.content),
+        "billing_price": "0.0100",
+        "billing_status": "Yes",
+        "network": "",
+    }
+
+
+def _compact_date(text: str) -> dt.date | None:
+    if not _DATE_COMPACT.fullmatch(text.strip()):
+        return None
+    try:
+        return dt.datetime.strptime(text.strip(), "%Y%m%d").date()
+    except ValueError:
+        return None
+
+
+# ----- number check ---------------------------------------------------------------------------
+
+
+@router.handler("number_check_query")
+def number_check_query(call: Call) -> Reply:
+    body = call.json_object()
+    page, page_size = _positive_int(body.get("page")), _positive_int(body.get("pageSize"))
+    if page is None or page_size is None:
+        raise reject(call, 88, "page and pageSize must be positive integers")
+    if page_size > MAX_PAGE_SIZE:
+        raise reject(call, 88, f"pageSize must be at most {MAX_PAGE_SIZE}")
+    date = body.get("date")
+    if not isinstance(date, str) or not _DATE_DASHED.fullmatch(date) or _dashed_date(date) is None:
+        raise reject(call, 88, "date must be yyyy-MM-dd")
+    if not any(body.get(key) for key in ("requestId", "messageId", "batchNo")):
+        raise reject(call, 88, "one of requestId, messageId or batchNo is required")
+    appkey = body.get("appkey")
+    if appkey is not None and appkey != call.state.accounts.nxcloud.number_check_app_key:
+        raise reject(call, 202)
+    # number-check batches are not simulated yet: every batch reads as "no results yet"
+    rows: list[dict[str, Any]] = []
+    return {
+        "code": 0,
+        "msg": "success",
+        "data": {
+            "page": page,
+            "pageSize": page_size,
+            "totalPage": -(-len(rows) // page_size),
+            "totalSize": len(rows),
+            "result": rows[(page - 1) * page_size : page * page_size],
+        },
+    }
+
+
+def _positive_int(value: Any) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return value
+    return None
+
+
+def _dashed_date(text: str) -> dt.date | None:
+    try:
+        return dt.datetime.strptime(text, "%Y-%m-%d").date()
+    except ValueError:
+        return None
+
+
+# ----- faults ---------------------------------------------------------------------------------
+
+
+def fault_reply(kind: FaultKind, endpoint: Endpoint | None) -> Response | None:
+    if kind in HTTP_STATUS_OF:
+        return gateway_reply(kind)
+    if endpoint is None:
+        return None
+    if kind is FaultKind.TIMESTAMP_EXPIRED:
+        if endpoint.auth is not Auth.NXCLOUD_SIGNED:
+            return None  # the legacy API carries no timestamp
+        code = TIMESTAMP_EXPIRED_CODE
+    else:
+        found = FAULT_CODES.get(kind, {}).get(endpoint.service)
+        if found is None:
+            return None
+        code = found
+    return error_reply(endpoint, code, uuid.uuid4().hex)
+
+
+SIM = PlatformSim(PLATFORM, PREFIXES, router, fault_reply)
