@@ -5,7 +5,7 @@ AIRFLOW_VERSION ?= 3.3.2
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(AIRFLOW_VERSION)
 
-.PHONY: venv test unit lint typecheck clean
+.PHONY: venv test unit lint typecheck demo clean
 
 venv: $(STAMP)
 
@@ -26,6 +26,12 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest
 
 test: lint typecheck unit
+
+# Start the offline simulator, run every example DAG against it with
+# `airflow dags test` in a private SQLite AIRFLOW_HOME (.airflow/), print what
+# the simulator received, stop it.
+demo: $(STAMP)
+	$(BIN)/python -m tests.e2e.demo
 
 clean:
 	rm -rf $(VENV) .airflow .pytest_cache .mypy_cache .ruff_cache
