@@ -35,7 +35,7 @@ the ``nxcloud_simulator`` fixture and run your own DAG code against the
     def send_alert(text: str) -> str:
         hook = BukaHook()
         body = {"appId": hook.app_id("sms"), "numbers": "61400000001", "content": text, "orderId": "alert-1"}
-        return hook.call("sms_send", body)["array"][0]["msgId"]
+        return hook.call("sms_send", body, client_reference="alert-1")["array"][0]["msgId"]
 
 then its tests, offline::
 

@@ -11,7 +11,7 @@ from airflow_provider_nxcloud.hooks.buka import BukaHook
 def send_alert(text: str) -> str:
     hook = BukaHook()
     body = {"appId": hook.app_id("sms"), "numbers": "61400000001", "content": text, "orderId": "alert-1"}
-    return hook.call("sms_send", body)["array"][0]["msgId"]
+    return hook.call("sms_send", body, client_reference="alert-1")["array"][0]["msgId"]
 
 
 def test_alert_is_sent_once(nxcloud_simulator):
@@ -26,6 +26,7 @@ def test_alert_is_sent_once(nxcloud_simulator):
 
 def test_a_lost_reply_is_not_resent(nxcloud_simulator):
     nxcloud_simulator.faults.next("reset_after", endpoint="sms_send", platform="buka")
-    with pytest.raises(AmbiguousSendError):
+    with pytest.raises(AmbiguousSendError) as err:
         send_alert("Build done")
+    assert err.value.client_reference == "alert-1"
     assert nxcloud_simulator.ledger.count() == 1
