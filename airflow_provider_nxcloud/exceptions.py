@@ -7,6 +7,7 @@
         ├── RetryableAPIError      a later try can succeed (Airflow retries apply)
         ├── PermanentAPIError      a retry cannot help (the task fails at once)
         └── AmbiguousSendError     a send may or may not have taken effect
+    BatchInDoubtError              a campaign batch nobody can say was accepted or not
 
 No Airflow imports: the operator layer turns these into task outcomes with
 :func:`airflow_provider_nxcloud.outcome.airflow_outcome`. Messages never
@@ -115,3 +116,24 @@ class AmbiguousSendError(VendorAPIError):
         if self.client_reference:
             text += f"; client reference {self.client_reference}"
         return text + "; the send may have been accepted: look it up before sending again"
+
+
+class BatchInDoubtError(NXCloudProviderError):
+    """A campaign batch that may have been accepted, and the vendor offers no way to find out.
+
+    Raised instead of re-sending: the message names the batch, its client
+    reference and the positions of its recipients, so a person can check the
+    vendor's console and decide (``in_doubt="skip"`` or ``"resend"``).
+    """
+
+    def __init__(self, *, platform: str, batch: int, reference: str, first: int, last: int, why: str) -> None:
+        self.platform = platform
+        self.batch = batch
+        self.reference = reference
+        self.first = first
+        self.last = last
+        super().__init__(
+            f"{platform}: batch {batch} (recipients {first}-{last}, client reference {reference}) may have been "
+            f"accepted and cannot be looked up: {why}. It was not re-sent. Check the vendor's records, then "
+            "re-run with in_doubt='skip' (it was sent) or in_doubt='resend' (it was not)."
+        )

@@ -1,0 +1,210 @@
+"""The send loop every campaign operator shares: exactly once per recipient across task retries.
+
+For each batch, in order:
+
+1. done in an earlier try → skipped;
+2. in flight in an earlier try (that try died, or its answer was lost) →
+   looked up by its client reference; accepted → recorded as done, not sent;
+   provably absent → sent; unknown → the ``in_doubt`` policy decides (by
+   default the task fails naming the batch: nothing is re-sent silently);
+3. otherwise recorded as in flight, sent, its results written, recorded done.
+
+A vendor error on a send proves the batch was not accepted: the batch is
+taken off the in-flight list and the error goes up (retryable ones to
+Airflow's retries, which resume here).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from airflow_provider_nxcloud.campaign.progress import ProgressStore
+from airflow_provider_nxcloud.campaign.recipients import NumberFormat, Recipient, chunked
+from airflow_provider_nxcloud.campaign.results import RecipientResult, ResultsWriter
+from airflow_provider_nxcloud.exceptions import (
+    AmbiguousSendError,
+    BatchInDoubtError,
+    InvalidInputError,
+    VendorAPIError,
+)
+
+log = logging.getLogger(__name__)
+
+IN_DOUBT_POLICIES = ("fail", "skip", "resend")
+
+
+@dataclass(frozen=True)
+class Batch:
+    index: int
+    recipients: list[Recipient]
+    #: the campaign key: with the index, a client reference stable across tries
+    campaign: str
+    #: 1-based position of the first recipient in the campaign
+    first_position: int
+
+    @property
+    def reference(self) -> str:
+        return f"{self.campaign}-{self.index}"
+
+    def recipient_reference(self, position: int) -> str:
+        """The client reference of the ``position``-th recipient (0-based) of this batch."""
+        return f"{self.campaign}-{self.index}-{position}"
+
+    @property
+    def numbers(self) -> list[str]:
+        return [recipient.number for recipient in self.recipients]
+
+
+class Sender(Protocol):
+    """One platform's way of sending a batch and of looking a batch up afterwards."""
+
+    platform: str
+    #: the vendor's per-request limit
+    max_batch: int
+    number_format: NumberFormat
+
+    def send(self, batch: Batch) -> list[RecipientResult]:
+        """Send the batch; per-recipient results, or a VendorAPIError for the whole batch."""
+        ...
+
+    def lookup(self, batch: Batch) -> list[RecipientResult] | None:
+        """What the vendor holds of a batch sent before: its results if it was accepted,
+        ``[]`` if the vendor provably has none of it, ``None`` if the vendor cannot tell."""
+        ...
+
+
+@dataclass
+class CampaignSummary:
+    batches: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    #: batches found done from an earlier try (not sent again)
+    resumed_batches: int = 0
+    #: batches in doubt that a lookup settled
+    resolved_batches: int = 0
+    #: batches in doubt left unsent by ``in_doubt="skip"``
+    skipped_batches: list[int] = field(default_factory=list)
+    vendor_ids: list[str] = field(default_factory=list)
+    rejections: dict[str, int] = field(default_factory=dict)
+
+    def to_xcom(self) -> dict[str, Any]:
+        return {
+            "batches": self.batches,
+            "accepted": self.accepted,
+            "rejected": self.rejected,
+            "resumed_batches": self.resumed_batches,
+            "resolved_batches": self.resolved_batches,
+            "skipped_batches": self.skipped_batches,
+            "rejections": self.rejections,
+            "vendor_ids": self.vendor_ids,
+        }
+
+
+def make_batches(recipients: Iterable[Recipient], size: int, campaign: str) -> Iterator[Batch]:
+    position = 1
+    for index, chunk in enumerate(chunked(recipients, size)):
+        yield Batch(index, chunk, campaign, position)
+        position += len(chunk)
+
+
+class Campaign:
+    """Runs batches through a sender, recording progress so a retry resumes exactly."""
+
+    def __init__(
+        self,
+        sender: Sender,
+        store: ProgressStore,
+        writer: ResultsWriter,
+        *,
+        in_doubt: str = "fail",
+    ) -> None:
+        if in_doubt not in IN_DOUBT_POLICIES:
+            raise InvalidInputError(
+                "in_doubt", f"must be one of {', '.join(IN_DOUBT_POLICIES)}, not {in_doubt!r}"
+            )
+        self.sender = sender
+        self.store = store
+        self.writer = writer
+        self.in_doubt = in_doubt
+        self.progress = store.load()
+        self.summary = CampaignSummary(accepted=self.progress.accepted, rejected=self.progress.rejected)
+
+    def run(self, batches: Iterable[Batch]) -> CampaignSummary:
+        for batch in batches:
+            self.summary.batches += 1
+            if self.progress.is_done(batch.index):
+                self.summary.resumed_batches += 1
+                continue
+            earlier = "an earlier try sent it and did not record the answer"
+            if self.progress.is_in_flight(batch.index) and not self._settle(batch, earlier):
+                continue
+            self._send(batch)
+        self.summary.vendor_ids = self.writer.vendor_ids
+        return self.summary
+
+    def _send(self, batch: Batch) -> None:
+        self.progress.start(batch.index)
+        self.store.save(self.progress)
+        try:
+            results = self.sender.send(batch)
+        except AmbiguousSendError as exc:
+            log.warning("batch %d: the answer was lost (%s); looking it up", batch.index, exc.meaning)
+            if self._settle(batch, f"the answer to its send was lost ({exc.meaning})"):
+                # settled as provably not accepted: sending now is the first send the vendor sees
+                self._send(batch)
+            return
+        except VendorAPIError:
+            self.progress.abandon(batch.index)
+            self.store.save(self.progress)
+            raise
+        self._record(batch, results)
+
+    def _settle(self, batch: Batch, why: str) -> bool:
+        """Resolve a batch in doubt. True when it must be sent (provably not accepted, or resend)."""
+        found = self.sender.lookup(batch)
+        if found:
+            log.info("batch %d: the vendor has it; recording it without sending again", batch.index)
+            self.summary.resolved_batches += 1
+            self._record(batch, found)
+            return False
+        if found == []:
+            log.info("batch %d: the vendor has none of it; sending it", batch.index)
+            self.summary.resolved_batches += 1
+            self.progress.abandon(batch.index)
+            return True
+        if self.in_doubt == "resend":
+            log.warning("batch %d is in doubt and in_doubt='resend': sending it again", batch.index)
+            return True
+        if self.in_doubt == "skip":
+            log.warning("batch %d is in doubt and in_doubt='skip': not sending it", batch.index)
+            self.summary.skipped_batches.append(batch.index)
+            self.progress.abandon(batch.index)
+            self.progress.finish(batch.index, 0, 0)
+            self.store.save(self.progress)
+            return False
+        last = batch.first_position + len(batch.recipients) - 1
+        raise BatchInDoubtError(
+            platform=self.sender.platform,
+            batch=batch.index,
+            reference=batch.reference,
+            first=batch.first_position,
+            last=last,
+            why=why,
+        )
+
+    def _record(self, batch: Batch, results: list[RecipientResult]) -> None:
+        accepted = sum(1 for result in results if result.accepted)
+        rejected = len(results) - accepted
+        for result in results:
+            if not result.accepted:
+                reason = result.error or "rejected"
+                self.summary.rejections[reason] = self.summary.rejections.get(reason, 0) + 1
+        # results first: a done batch must never lack its results lines
+        self.writer.write(batch.index, results)
+        self.progress.finish(batch.index, accepted, rejected)
+        self.store.save(self.progress)
+        self.summary.accepted = self.progress.accepted
+        self.summary.rejected = self.progress.rejected
