@@ -6,25 +6,43 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
+from airflow_provider_nxcloud.campaign.results import read_results
 from airflow_provider_nxcloud.testing import Simulator, run_simulator
 from tests.e2e.harness import airflow_env, example_dag_ids, migrate, run_dag
 
 pytestmark = pytest.mark.e2e
 
 
-def expect_quickstart(sim: Simulator) -> None:
+def expect_quickstart(sim: Simulator, home: Path) -> None:
     entries = sim.ledger.entries(kind="sms")
     assert Counter(entry.platform for entry in entries) == {"nxcloud": 1, "buka": 1, "fonedynamics": 1}
     assert {entry.recipient for entry in entries} == {"6591234567", "6591234568", "+61491570156"}
     assert sim.ledger.duplicates() == {}
 
 
+CAMPAIGN_AUDIENCE = {f"65{90_000_000 + i}" for i in range(3 * 1_200)}
+
+
+def expect_sms_campaign(sim: Simulator, home: Path) -> None:
+    sent = Counter(entry.recipient for entry in sim.ledger.entries(platform="buka", kind="sms"))
+    assert set(sent) == CAMPAIGN_AUDIENCE
+    assert set(sent.values()) == {1}
+    results = sorted((home / "data" / "example_sms_campaign").glob("results-*.jsonl"))
+    assert len(results) == 3
+    lines = [line for path in results for line in read_results(path)]
+    assert {line["number"] for line in lines} == CAMPAIGN_AUDIENCE
+    assert {line["status"] for line in lines} == {"accepted"}
+    assert {line["vendor_id"] for line in lines} == {entry.vendor_id for entry in sim.ledger.entries()}
+
+
 #: what each example DAG must leave on the simulator's ledger
-EXPECTATIONS: dict[str, Callable[[Simulator], None]] = {
+EXPECTATIONS: dict[str, Callable[[Simulator, Path], None]] = {
     "example_hooks_quickstart": expect_quickstart,
+    "example_sms_campaign": expect_sms_campaign,
 }
 
 
@@ -50,7 +68,20 @@ def test_example_dag_runs_against_the_simulator(dag_id, simulator, airflow_home)
     simulator.reset()
     result = run_dag(dag_id, airflow_env(airflow_home, simulator.connection_env()))
     assert result.state == "success", result.output[-4000:]
-    EXPECTATIONS[dag_id](simulator)
+    EXPECTATIONS[dag_id](simulator, airflow_home)
+
+
+def test_campaign_retry_after_a_failure_mid_campaign_sends_each_recipient_once(simulator, airflow_home):
+    """The second segment's first batch hits a vendor fault: that mapped send task fails after the
+    first segment went out, Airflow retries it, and the retry resumes where it stopped."""
+    simulator.reset()
+    simulator.faults.set(at={3: "vendor_busy"})
+    result = run_dag("example_sms_campaign", airflow_env(airflow_home, simulator.connection_env()))
+    assert result.state == "success", result.output[-4000:]
+    assert simulator.faults.counts() == {"vendor_busy": 1}
+    # 6 batches of the 3 segments, plus the one the vendor refused
+    assert simulator.requests.count("buka", "sms_send") == 7
+    expect_sms_campaign(simulator, airflow_home)
 
 
 def test_a_failing_dag_is_reported_and_sends_nothing(simulator, airflow_home):

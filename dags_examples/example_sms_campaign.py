@@ -1,0 +1,67 @@
+"""A daily SMS campaign: export the audience, send it in mapped batches, keep per-recipient results.
+
+The audience export stands in for a warehouse query: it writes one recipient
+file per segment (one number per line), so a million numbers never travel
+through XCom; only the file paths do. Each segment is one mapped instance of
+``BukaSendSmsOperator``, which streams its file, sends 1,000 numbers per
+request and writes one JSON line per recipient to its ``results_path``.
+
+Retries are safe: every recipient carries a client reference derived from
+the DAG run, task and map index, the operator records each accepted batch in
+``task_state_store``, and a retry resumes after the last accepted batch.
+Invalid numbers are skipped and counted (``on_invalid="skip"``).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import pendulum
+from airflow.sdk import dag, task
+
+from airflow_provider_nxcloud.operators.buka import BukaSendSmsOperator
+
+#: where the example keeps its files; a real DAG would use object storage (s3://...)
+DATA_DIR = Path(
+    os.environ.get("NXCLOUD_EXAMPLE_DATA_DIR") or Path(os.environ.get("AIRFLOW_HOME", "/tmp")) / "data"
+)
+SEGMENTS = 3
+SEGMENT_SIZE = 1_200
+TEXT = "Hi! Our winter sale starts tomorrow at 9:00. Reply STOP to opt out."
+
+
+@dag(
+    dag_id="example_sms_campaign",
+    schedule="@daily",
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    default_args={"retries": 2, "retry_delay": timedelta(seconds=2)},
+    tags=["example", "buka", "sms"],
+)
+def example_sms_campaign():
+    @task
+    def export_audience(run_id: str | None = None) -> list[str]:
+        """Write one recipient file per segment; return their paths (small, fine for XCom)."""
+        folder = DATA_DIR / "example_sms_campaign" / str(run_id).replace(":", "_").replace("+", "_")
+        folder.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for segment in range(SEGMENTS):
+            path = folder / f"segment-{segment}.txt"
+            first = 90_000_000 + segment * SEGMENT_SIZE
+            lines = [f"65{first + i}" for i in range(SEGMENT_SIZE)]
+            lines.append("not-a-number")  # exports are never clean: skipped and counted
+            path.write_text("# audience export\n" + "\n".join(lines) + "\n")
+            paths.append(str(path))
+        return paths
+
+    BukaSendSmsOperator.partial(
+        task_id="send_sms",
+        text=TEXT,
+        on_invalid="skip",
+        results_path=str(DATA_DIR / "example_sms_campaign" / "results-{{ ds }}-{{ ti.map_index }}.jsonl"),
+    ).expand(recipients=export_audience())
+
+
+example_sms_campaign()
