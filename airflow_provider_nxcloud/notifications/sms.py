@@ -1,0 +1,81 @@
+"""An SMS notifier for ``on_failure_callback`` / ``on_success_callback``, on any of the three platforms."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from airflow.providers.common.compat.notifier import BaseNotifier
+from airflow.providers.common.compat.sdk import BaseHook
+
+from airflow_provider_nxcloud.campaign.engine import Campaign, make_batches
+from airflow_provider_nxcloud.campaign.progress import MemoryProgressStore, campaign_key
+from airflow_provider_nxcloud.campaign.recipients import check_all, open_recipients, validate_recipients
+from airflow_provider_nxcloud.campaign.results import ResultsWriter
+from airflow_provider_nxcloud.campaign.senders import build_sms_sender
+
+
+class SmsNotifier(BaseNotifier):
+    """Send an SMS when a task or DAG run succeeds or fails.
+
+    The platform follows the connection's type (``nxcloud``, ``buka`` or
+    ``fonedynamics``), so one notifier class serves all three::
+
+        BukaSendSmsOperator(..., on_failure_callback=SmsNotifier(
+            conn_id="buka_default", recipients=["6591234567"],
+            text="{{ dag.dag_id }}.{{ ti.task_id }} failed on {{ ds }}"))
+
+    :param conn_id: an ``nxcloud``, ``buka`` or ``fonedynamics`` connection. Templated.
+    :param recipients: a list of numbers or a comma-separated string. Templated.
+    :param text: the message. Templated.
+    :param sender_id: optional sender ID in the platform's rules. Templated.
+    :param default_region: ISO region for numbers written without a country code.
+
+    Only the synchronous path is offered: a notification sent from the
+    triggerer could be repeated when the triggerer restarts.
+    """
+
+    template_fields: Sequence[str] = ("conn_id", "recipients", "text", "sender_id")
+
+    def __init__(
+        self,
+        *,
+        conn_id: str,
+        recipients: Any,
+        text: str,
+        sender_id: str | None = None,
+        default_region: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.conn_id = conn_id
+        self.recipients = recipients
+        self.text = text
+        self.sender_id = sender_id
+        self.default_region = default_region
+
+    def notify(self, context: Any) -> None:
+        conn_type = str(BaseHook.get_connection(self.conn_id).conn_type)
+        sender = build_sms_sender(conn_type, self.conn_id, text=self.text, sender_id=self.sender_id)
+        # every number is checked before the first one is messaged
+        check_all(open_recipients(self.recipients), sender.number_format, default_region=self.default_region)
+        recipients = validate_recipients(
+            open_recipients(self.recipients), sender.number_format, default_region=self.default_region
+        )
+        campaign = Campaign(sender, MemoryProgressStore(), ResultsWriter(None))
+        summary = campaign.run(make_batches(recipients, sender.max_batch, _notification_key(context)))
+        self.log.info(
+            "SMS notification via %s: %d accepted, %d rejected", conn_type, summary.accepted, summary.rejected
+        )
+
+
+def _notification_key(context: Any) -> str:
+    """A client reference per notified event: the DAG run and, for task callbacks, the task and try."""
+    ti = context.get("ti") or context.get("task_instance")
+    dag = context.get("dag")
+    dag_id = str(getattr(ti, "dag_id", None) or getattr(dag, "dag_id", None) or "dag")
+    run_id = str(getattr(ti, "run_id", None) or context.get("run_id") or "")
+    task = f"notify:{getattr(ti, 'task_id', 'dag')}:{getattr(ti, 'try_number', 0)}"
+    return campaign_key(dag_id, run_id, task, getattr(ti, "map_index", -1))
+
+
+send_sms_notification = SmsNotifier
