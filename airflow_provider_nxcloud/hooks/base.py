@@ -52,7 +52,8 @@ class ConnectionSettings:
     conn_id: str
     login: str
     password: str = field(repr=False)
-    origin: str
+    #: the connection's host override; None sends each endpoint to its vendor's own origin
+    origin: str | None
     extras: Mapping[str, Any] = field(repr=False)
     transport: TransportSettings
 
@@ -109,11 +110,15 @@ def _check_extra(
 
 
 def resolve_origin(
-    conn_id: str, host: str | None, port: int | None, schema: str | None, default: str, allow_insecure: bool
-) -> str:
-    """Where to send: ``scheme://host[:port][/prefix]``, the vendor's origin unless overridden."""
+    conn_id: str, host: str | None, port: int | None, schema: str | None, allow_insecure: bool
+) -> str | None:
+    """The connection's override as ``scheme://host[:port][/prefix]``, or None to use the vendor's origins.
+
+    Vendors spread endpoints over several hosts (NXCloud: api2, api and number
+    .nxcloud.com), so without an override each endpoint keeps its own origin.
+    """
     if not host or not host.strip():
-        return default
+        return None
     text = host.strip()
     if "://" not in text:
         scheme = schema if schema in ("http", "https") else "https"
@@ -154,8 +159,6 @@ class CPaaSHook(BaseHook):
     default_conn_name: ClassVar[str]
     conn_type: ClassVar[str]
     hook_name: ClassVar[str]
-    #: the vendor's origin when the connection names no host
-    default_origin: ClassVar[str]
     #: extras that hold secrets (masked as soon as they are read)
     secret_extras: ClassVar[tuple[str, ...]] = ()
 
@@ -207,7 +210,6 @@ class CPaaSHook(BaseHook):
             conn.host,
             conn.port,
             conn.schema,
-            self.default_origin,
             bool(extras.get("allow_insecure_http", False)),
         )
         defaults = {f.name: f.default for f in self.form().fields}

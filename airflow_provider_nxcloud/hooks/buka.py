@@ -52,7 +52,6 @@ class BukaHook(CPaaSHook):
     default_conn_name = "buka_default"
     conn_type = "buka"
     hook_name = "Buka (onbuka)"
-    default_origin = buka.ORIGIN
 
     def __init__(self, buka_conn_id: str = default_conn_name, **kwargs: Any) -> None:
         super().__init__(buka_conn_id, **kwargs)

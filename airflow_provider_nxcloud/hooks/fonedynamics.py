@@ -31,7 +31,6 @@ class FoneDynamicsHook(CPaaSHook):
     default_conn_name = "fonedynamics_default"
     conn_type = "fonedynamics"
     hook_name = "Fone Dynamics"
-    default_origin = fonedynamics.ORIGIN
 
     def __init__(self, fonedynamics_conn_id: str = default_conn_name, **kwargs: Any) -> None:
         super().__init__(fonedynamics_conn_id, **kwargs)

@@ -57,7 +57,6 @@ class NXCloudHook(CPaaSHook):
     default_conn_name = "nxcloud_default"
     conn_type = "nxcloud"
     hook_name = "NXCloud"
-    default_origin = nxcloud.API2_ORIGIN
     secret_extras: ClassVar[tuple[str, ...]] = ("sms_app_secret", "voice_app_secret")
 
     def __init__(self, nxcloud_conn_id: str = default_conn_name, **kwargs: Any) -> None:

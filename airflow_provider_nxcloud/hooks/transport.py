@@ -273,7 +273,7 @@ class _BaseTransport:
         self,
         *,
         platform: str,
-        origin: str,
+        origin: str | None,
         authenticator: Authenticator,
         parse: ReplyParser,
         settings: TransportSettings | None = None,
@@ -285,7 +285,8 @@ class _BaseTransport:
         ),
     ) -> None:
         self.platform = platform
-        self.origin = origin.rstrip("/")
+        #: the connection's override; None = each endpoint's own vendor origin
+        self.origin = origin.rstrip("/") if origin else None
         self.base_path = base_path.rstrip("/")
         self.authenticator = authenticator
         self.settings = settings or TransportSettings()
@@ -305,7 +306,8 @@ class _BaseTransport:
         files: Mapping[str, Any] | None = None,
         client_reference: str | None = None,
     ) -> PreparedCall:
-        url = f"{self.origin}{self.base_path}{endpoint.url_path(path_params)}"
+        origin = self.origin or endpoint.origin.rstrip("/")
+        url = f"{origin}{self.base_path}{endpoint.url_path(path_params)}"
         body: bytes | None = None
         content_type: str | None = None
         if endpoint.body is BodyFormat.JSON:

@@ -83,8 +83,8 @@ def test_buka_base_path_must_be_a_path(monkeypatch):
 @pytest.mark.parametrize(
     ("host", "port", "schema", "allow", "expected"),
     [
-        (None, None, None, False, "https://default.example"),
-        ("", None, None, False, "https://default.example"),
+        (None, None, None, False, None),
+        ("", None, None, False, None),
         ("api.example.com", None, None, False, "https://api.example.com"),
         ("api.example.com", 8443, None, False, "https://api.example.com:8443"),
         ("https://api.example.com/", None, None, False, "https://api.example.com"),
@@ -97,16 +97,31 @@ def test_buka_base_path_must_be_a_path(monkeypatch):
     ],
 )
 def test_resolve_origin(host, port, schema, allow, expected):
-    assert resolve_origin("c", host, port, schema, "https://default.example", allow) == expected
+    assert resolve_origin("c", host, port, schema, allow) == expected
 
 
-def test_vendor_origins_are_the_defaults(monkeypatch):
-    for conn_type, origin in (
-        ("nxcloud", "https://api2.nxcloud.com"),
-        ("buka", "https://api.onbuka.com"),
-        ("fonedynamics", "https://api.fonedynamics.com"),
-    ):
-        assert broken(monkeypatch, conn_type).settings.origin == origin
+@pytest.mark.parametrize(
+    ("conn_type", "endpoint", "url"),
+    [
+        ("nxcloud", "sms_send_v2", "https://api2.nxcloud.com/api/sms/mtsend_v2"),
+        ("nxcloud", "sms_send_v1", "https://api.nxcloud.com/v1/sms/mt"),
+        ("nxcloud", "balance", "https://api.nxcloud.com/api/common/getBalance"),
+        ("nxcloud", "pns_bindAXB", "https://number.nxcloud.com/api/pns/"),
+        ("buka", "sms_send", "https://api.onbuka.com/v3/sendSms"),
+        ("fonedynamics", "get_message", "https://api.fonedynamics.com/v2/Messages/SM1"),
+    ],
+)
+def test_without_a_host_each_endpoint_goes_to_its_vendor_origin(monkeypatch, conn_type, endpoint, url):
+    hook = broken(monkeypatch, conn_type)
+    assert hook.settings.origin is None
+    call = hook.get_conn().prepare(hook.endpoint(endpoint), path_params={"message_sid": "SM1"})
+    assert call.url == url
+
+
+def test_a_host_overrides_every_endpoint(monkeypatch):
+    hook = broken(monkeypatch, "nxcloud", host="https://proxy.example.com/nx")
+    for name in ("sms_send_v1", "pns_bindAXB", "number_check_query"):
+        assert hook.get_conn().prepare(hook.endpoint(name)).url.startswith("https://proxy.example.com/nx/")
 
 
 def test_buka_white_label_without_v3(requests_mock, monkeypatch):
