@@ -17,8 +17,9 @@ service's auth code (SMS send "1", SMS reports and balance "2", voice "1").
 
 Replies use the endpoint's envelope: ``{"code": int, "msg", "requestId"}`` for
 signed endpoints, the legacy ``{"code": "<text>", "result"}`` for the legacy
-API and for ``mtsend_v2`` (signed, but it answers in the legacy shape). Report
-times are UTC.
+API and for ``mtsend_v2`` (signed, but it answers in the legacy shape). The v1
+send (``/v1/sms/mt``) takes v2's body; its reply format was not read (reference
+§5.1), so the simulator answers it exactly as v2. Report times are UTC.
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ PREFIXES = ("/api/", "/v1/")
 
 REQUIRED_HEADERS = ("accessKey", "ts", "bizType", "action", "sign")
 #: signed endpoints that nevertheless answer in the legacy ``{"result", "code": "<text>"}`` shape
-LEGACY_SHAPED = frozenset({"sms_send_v2"})
+#: (v1's reply was not read: assumed to be v2's, like its body)
+LEGACY_SHAPED = frozenset({"sms_send_v2", "sms_send_v1"})
 #: the auth code of each legacy service (wrong or missing appkey/secretkey)
 LEGACY_AUTH_CODE = {"sms": "1", "sms_report": "2", "voice": "1"}
 _MEDIA_TYPES = {BodyFormat.JSON: "application/json", BodyFormat.MULTIPART: "multipart/form-data"}
@@ -199,8 +201,10 @@ def balance(call: Call) -> Reply:
 # ----- SMS ------------------------------------------------------------------------------------
 
 
+@router.handler("sms_send_v1")
 @router.handler("sms_send_v2")
-def sms_send_v2(call: Call) -> Reply:
+def sms_send_json(call: Call) -> Reply:
+    """v2 and v1: the same JSON body, the same checks and effects."""
     body = call.json_object()
     if body.get("appKey") != call.state.accounts.nxcloud.sms_app_key:
         raise reject(call, "1")

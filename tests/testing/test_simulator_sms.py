@@ -82,6 +82,50 @@ def test_nxcloud_send_at_the_limits_is_accepted(nxcloud_simulator):
     assert nxcloud_simulator.ledger.count() == 100
 
 
+def test_nxcloud_v1_send_behaves_as_v2(nxcloud_simulator):
+    body = {
+        "appKey": accounts.NXCLOUD_SMS_APP_KEY,
+        "phone": "6112345678",
+        "content": "hello",
+        "sysMessageId": "order-000003",
+        "sourceAddress": "Brand1",
+    }
+    reply = nx_signed(nxcloud_simulator.url, "sms_send_v1", body).json()
+    assert reply["code"] == "0" and reply["result"] == "success"
+    assert re.fullmatch(r"[0-9a-f]{32}", reply["messageid"])
+    [entry] = nxcloud_simulator.ledger.entries()
+    assert (entry.endpoint, entry.vendor_id, entry.client_reference, entry.sender) == (
+        "sms_send_v1",
+        reply["messageid"],
+        "order-000003",
+        "Brand1",
+    )
+    assert nxcloud_simulator.requests.count("nxcloud", "sms_send_v1") == 1
+
+
+@pytest.mark.parametrize(
+    "change,code",
+    [
+        ({"appKey": "other-app"}, "1"),
+        ({"content": "x" * 1001}, "5"),
+        ({"phone": numbers(101)}, "7"),
+        ({"sourceAddress": "Brand-1"}, "8"),
+    ],
+)
+def test_nxcloud_v1_send_limits(nxcloud_simulator, change, code):
+    body = {"appKey": accounts.NXCLOUD_SMS_APP_KEY, "phone": "6112345678", "content": "hello", **change}
+    reply = nx_signed(nxcloud_simulator.url, "sms_send_v1", body).json()
+    assert reply["code"] == code
+    assert nxcloud_simulator.ledger.count() == 0
+
+
+def test_nxcloud_v1_send_checks_its_own_signature(nxcloud_simulator):
+    body = {"appKey": accounts.NXCLOUD_SMS_APP_KEY, "phone": "6112345678", "content": "hello"}
+    reply = nx_signed(nxcloud_simulator.url, "sms_send_v1", body, access_secret="wrong").json()
+    assert reply["code"] == "1003"
+    assert nxcloud_simulator.ledger.count() == 0
+
+
 def test_nxcloud_legacy_send(nxcloud_simulator):
     form = {"phone": "6112345678", "content": "hello", "sys_messageid": "order-000002"}
     reply = nx_legacy(nxcloud_simulator.url, "sms_send_legacy", form).json()

@@ -1,0 +1,71 @@
+"""NXCloud send operators."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from airflow_provider_nxcloud.campaign.nxcloud import NXCloudSmsSender, check_api, check_sms_content
+from airflow_provider_nxcloud.hooks.nxcloud import NXCloudHook
+from airflow_provider_nxcloud.operators.campaign import CampaignSendOperator
+
+
+class NXCloudSendSmsOperator(CampaignSendOperator):
+    """Send one SMS text to many numbers through NXCloud, in batches of 100.
+
+    A batch of one number carries a client reference (``sysMessageId``) derived
+    from the DAG run, task and map index; NXCloud ignores it on requests with
+    several numbers and offers no query by it, so a batch whose answer was lost
+    cannot be looked up: the task fails naming the batch (see ``in_doubt``).
+    A retry resumes after the last accepted batch.
+
+    Each result line's ``vendor_id`` is the request's ``messageid``; for a batch
+    of several numbers NXCloud's delivery reports carry
+    ``<messageid>-<10 digits>`` per number, ids no reply returns.
+
+    :param text: the message (at most 1,000 characters). Templated.
+    :param nxcloud_conn_id: connection of type ``nxcloud``.
+    :param api: ``"v2"`` (default: signed ``/api/sms/mtsend_v2``), ``"v1"`` (signed
+        ``/v1/sms/mt``, same body) or ``"legacy"`` (form ``/api/sms/mtsend`` with the
+        connection's ``sms_app_key``/``sms_app_secret``).
+    :param app_key: the SMS appKey; defaults to the connection's ``sms_app_key``.
+        With ``api="legacy"`` the connection's ``sms_app_secret`` is sent with it, so
+        it must be that app's key. Templated.
+    :param sender_id: optional sender ID (``sourceAddress``: 1-20 letters or digits). Templated.
+
+    Recipients, validation, results and retry behaviour: see
+    :class:`~airflow_provider_nxcloud.operators.campaign.CampaignSendOperator`.
+    """
+
+    template_fields: Sequence[str] = (*CampaignSendOperator.template_fields, "text", "app_key", "sender_id")
+
+    def __init__(
+        self,
+        *,
+        text: str,
+        nxcloud_conn_id: str = NXCloudHook.default_conn_name,
+        api: str = "v2",
+        app_key: str | None = None,
+        sender_id: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.text = text
+        self.nxcloud_conn_id = nxcloud_conn_id
+        self.api = api
+        self.app_key = app_key
+        self.sender_id = sender_id
+
+    def check_content(self) -> None:
+        check_api(self.api)
+        check_sms_content(self.text, self.sender_id)
+
+    def build_sender(self) -> NXCloudSmsSender:
+        hook = NXCloudHook(self.nxcloud_conn_id, disposition_overrides=self.disposition_overrides)
+        app_key = hook.app_key("sms_app_key", self.app_key)
+        if self.api == "legacy":
+            # the hook adds these to every legacy request: a missing one must fail
+            # now, before the first batch is recorded as in flight
+            hook.app_key("sms_app_key")
+            hook.app_key("sms_app_secret")
+        return NXCloudSmsSender(hook, text=self.text, app_key=app_key, sender_id=self.sender_id, api=self.api)
