@@ -23,9 +23,29 @@ def _buka(conn_id: str, text: str, sender_id: str | None) -> Sender:
     return BukaSmsSender(hook, text=text, app_id=hook.app_id("sms"), sender_id=sender_id)
 
 
+def _nxcloud(conn_id: str, text: str, sender_id: str | None) -> Sender:
+    from airflow_provider_nxcloud.campaign.nxcloud import NXCloudSmsSender, check_sms_content
+    from airflow_provider_nxcloud.hooks.nxcloud import NXCloudHook
+
+    check_sms_content(text, sender_id)
+    hook = NXCloudHook(conn_id)
+    return NXCloudSmsSender(hook, text=text, app_key=hook.app_key("sms_app_key"), sender_id=sender_id)
+
+
+def _fonedynamics(conn_id: str, text: str, sender_id: str | None) -> Sender:
+    from airflow_provider_nxcloud.campaign.fonedynamics import FoneDynamicsSmsSender, check_sms_content
+    from airflow_provider_nxcloud.hooks.fonedynamics import FoneDynamicsHook
+
+    check_sms_content(text, sender_id)
+    hook = FoneDynamicsHook(conn_id)
+    return FoneDynamicsSmsSender(hook, text=text, property_sid=hook.property_sid(), sender_id=sender_id)
+
+
 #: connection type -> builder(conn_id, text, sender_id)
 SMS_SENDERS: dict[str, SenderBuilder] = {
     "buka": _buka,
+    "nxcloud": _nxcloud,
+    "fonedynamics": _fonedynamics,
 }
 
 

@@ -31,6 +31,16 @@ def test_buka_notification_renders_and_sends_once(nxcloud_simulator):
     assert len({entry.client_reference for entry in entries}) == 2
 
 
+@pytest.mark.parametrize(
+    ("conn_id", "platform", "recipient"),
+    [("nxcloud_default", "nxcloud", "6591234567"), ("fonedynamics_default", "fonedynamics", "+6591234567")],
+)
+def test_the_platform_follows_the_connection_type(nxcloud_simulator, conn_id, platform, recipient):
+    SmsNotifier(conn_id=conn_id, recipients="+65 9123 4567", text="{{ ti.task_id }} ok")(context())
+    [entry] = nxcloud_simulator.ledger.entries(kind="sms")
+    assert (entry.platform, entry.recipient, entry.content) == (platform, recipient, "load ok")
+
+
 def test_invalid_recipient_is_refused_before_anything_is_sent(nxcloud_simulator):
     notifier = SmsNotifier(conn_id="buka_default", recipients="6591234567,123", text="x")
     with pytest.raises(InvalidInputError, match="recipients: entry 2"):
