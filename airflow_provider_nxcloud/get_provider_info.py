@@ -6,7 +6,8 @@ from typing import Any
 
 from airflow_provider_nxcloud.connection_forms import FORMS
 
-INTEGRATIONS = ("NXCloud", "Buka", "Fone Dynamics")
+#: integration name -> the module name each layer uses for it
+PLATFORMS = {"NXCloud": "nxcloud", "Buka": "buka", "Fone Dynamics": "fonedynamics"}
 
 
 def get_provider_info() -> dict[str, Any]:
@@ -16,14 +17,16 @@ def get_provider_info() -> dict[str, Any]:
         "description": "SMS, voice, email, AI voice, privacy numbers and number checks through NXCloud, "
         "the Buka family (onbuka and white-labels) and Fone Dynamics.",
         "versions": ["0.1.0"],
-        "integrations": [{"integration-name": name, "tags": ["service"]} for name in INTEGRATIONS],
+        "integrations": [{"integration-name": name, "tags": ["service"]} for name in PLATFORMS],
         "connection-types": [form.provider_entry() for form in FORMS.values()],
-        "hooks": [
-            {"integration-name": "NXCloud", "python-modules": ["airflow_provider_nxcloud.hooks.nxcloud"]},
-            {"integration-name": "Buka", "python-modules": ["airflow_provider_nxcloud.hooks.buka"]},
-            {
-                "integration-name": "Fone Dynamics",
-                "python-modules": ["airflow_provider_nxcloud.hooks.fonedynamics"],
-            },
-        ],
+        "hooks": _per_platform("hooks"),
+        "operators": _per_platform("operators"),
+        "notifications": ["airflow_provider_nxcloud.notifications.sms.SmsNotifier"],
     }
+
+
+def _per_platform(layer: str) -> list[dict[str, Any]]:
+    return [
+        {"integration-name": name, "python-modules": [f"airflow_provider_nxcloud.{layer}.{module}"]}
+        for name, module in PLATFORMS.items()
+    ]

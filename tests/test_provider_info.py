@@ -39,6 +39,24 @@ def test_provider_info_matches_airflows_schema():
     assert get_provider_info()["package-name"] == "airflow-provider-nxcloud"
 
 
+def test_every_listed_module_and_class_imports():
+    import importlib
+
+    info = get_provider_info()
+    modules = [
+        m
+        for key in ("hooks", "operators", "sensors", "triggers")
+        for e in info.get(key, [])
+        for m in e["python-modules"]
+    ]
+    assert len(modules) >= 6
+    for module in modules:
+        importlib.import_module(module)
+    for path in info["notifications"] + [c["hook-class-name"] for c in info["connection-types"]]:
+        module, _, name = path.rpartition(".")
+        assert getattr(importlib.import_module(module), name)
+
+
 @pytest.fixture(scope="module")
 def providers_manager():
     from airflow.providers_manager import ProvidersManager
