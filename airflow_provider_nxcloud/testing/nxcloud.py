@@ -315,6 +315,45 @@ def sms_record(call: Call) -> Reply:
     return {"code": "0", "row": sms_row(entry, call.now)}
 
 
+#: getSmsCdr: page_size must stay below this (code 4)
+RECORD_PAGE_SIZE_LIMIT = 1000
+
+
+@router.handler("sms_records")
+def sms_records(call: Call) -> Reply:
+    """getSmsCdr (reference §5.5): one UTC day of the app's SMS records, paged, oldest first.
+
+    The only report that carries the per-number ids (``<messageid>-<10 digits>``)
+    of a request with several numbers.
+    """
+    form = call.form
+    query_date = _compact_date(form.get("date", ""))
+    today = utc_date(call.now)
+    if query_date is None or not (today - dt.timedelta(days=RECORD_DAYS) <= query_date <= today):
+        raise reject(call, "3")
+    page, page_size = form.get("page", "").strip(), form.get("page_size", "").strip()
+    if not page.isdigit() or int(page) < 1:
+        raise reject(call, "3")
+    if not page_size.isdigit() or not 1 <= int(page_size) < RECORD_PAGE_SIZE_LIMIT:
+        raise reject(call, "4")
+    number, size = int(page), int(page_size)
+    rows = [
+        entry
+        for entry in call.state.ledger.entries(PLATFORM, "sms")
+        if entry.app == call.account and utc_date(entry.time) == query_date
+    ]
+    if form.get("sort_type", "0").strip() == "1":
+        rows.reverse()
+    chosen = rows[(number - 1) * size : number * size]
+    info = {
+        "total": len(rows),
+        "page": number,
+        "pageSize": size,
+        "rows": [sms_row(e, call.now) for e in chosen],
+    }
+    return {"code": "0", "info": info}
+
+
 def sms_row(entry: LedgerEntry, now: float) -> dict[str, Any]:
     """A record row of the legacy query API, as of ``now``."""
     final_at = entry.reached_at(DELIVERED, now) or entry.reached_at(UNDELIVERED, now)

@@ -1,0 +1,715 @@
+"""Waiting for delivery reports: which messages to ask about, how to ask, and when the wait is over.
+
+Shared by the delivery sensors (synchronous hook, on a worker) and the delivery
+trigger (async read-only transport, in the triggerer): both hand a
+:class:`DeliveryTracker` a ``request(endpoint, **kwargs)`` callable and poll.
+
+Where the message ids come from (the sensor picks exactly one):
+
+* an explicit list (:func:`refs_from_ids`): ids, or ``{"message_id", "number",
+  "date"}`` objects, or a comma-separated / JSON-array string;
+* a send task's ``results_path`` (:func:`refs_from_results`): the ``accepted``
+  lines' ``vendor_id`` and ``number``;
+* a send task's XCom summary (:func:`refs_from_send_result`): its
+  ``results_path`` when set, else its ``vendor_ids``. The summary keeps at most
+  100 ids, so a larger campaign without ``results_path`` is refused rather than
+  half-checked.
+
+How each platform is asked (each poller plans its requests as :data:`Exchange` generators, free of I/O):
+
+* Buka ``getReport``: up to 200 msgIds per request; ``0`` delivered, ``1``
+  failed, ``-1`` still sending;
+* NXCloud ``/api/sms/get``: one messageid per request, with the day it was sent
+  (``yyyyMMdd``). An id shared by several numbers (a request with several
+  numbers gets one ``messageid``; its numbers' reports carry
+  ``<messageid>-<10 digits>``) is found instead in the day's records
+  (``/api/sms/getSmsCdr``, paged) by that prefix and the number. The day comes
+  from the results line or XCom (``date``, ``send_date`` or ``sent_at``); when
+  it is unknown, today (UTC) is asked, then yesterday (UTC), and the day that
+  answered is remembered for later polls. ``dr`` ``DELIVRD`` is delivered, an
+  empty ``dr`` pending, the operator's other final receipts (``UNDELIV``,
+  ``REJECTD``, ``EXPIRED``, ...) failed;
+* Fone Dynamics ``GET /v2/Messages/{sid}``: one per message; ``Delivered``
+  delivered, ``Failed`` failed, ``Processing``/``Submitted`` pending, except
+  that ``Submitted`` is final (counted delivered) when no receipt was requested.
+
+A message the vendor does not know (Buka ``nofound``, NXCloud code 1 on every
+day tried, Fone Dynamics 404) stays *pending*: reports can lag behind the send,
+and a wait that ends names such messages as ``not found`` in its summary.
+
+The wait succeeds when every message is final and ``delivered / total >=
+min_delivered_ratio``; it fails as soon as so many have failed that the ratio
+can no longer be reached.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from airflow_provider_nxcloud.exceptions import InvalidInputError, PermanentAPIError
+from airflow_provider_nxcloud.platforms import buka, fonedynamics, nxcloud
+from airflow_provider_nxcloud.platforms.endpoints import Endpoint
+
+PLATFORMS = ("buka", "nxcloud", "fonedynamics")
+
+DELIVERED = "delivered"
+FAILED = "failed"
+PENDING = "pending"
+
+#: verdicts of a wait (the trigger's event statuses add "timeout" and "error")
+SUCCESS = "success"
+FAILURE = "failure"
+
+#: Buka getReport: message ids per request
+BUKA_REPORT_MAX_IDS = 200
+#: NXCloud getSmsCdr: rows per page (the vendor takes fewer than 1000) and pages read per day at most
+NXCLOUD_RECORDS_PAGE_SIZE = 500
+NXCLOUD_RECORDS_MAX_PAGES = 2000
+#: how many failed / pending messages a summary names; the rest go to report_path
+SAMPLE_SIZE = 20
+#: what a message the vendor does not know (yet) is noted as
+NOT_FOUND = "not found at the vendor (yet)"
+
+#: NXCloud operator receipts (reference §5.4) that end a message without delivering it
+NXCLOUD_FAILED_RECEIPTS = {
+    "UNDELIV": "undeliverable",
+    "REJECTD": "rejected by the operator",
+    "EXPIRED": "validity period expired",
+    "DELETED": "deleted by the operator",
+    "DND": "recipient is on a do-not-disturb list",
+    "ESME_RINVDSTADR": "invalid destination number",
+    "ESME_RINVSRCADR": "invalid sender",
+    "UNKNOWN": "final state unknown",
+}
+#: SMPP states that are not final yet
+NXCLOUD_PENDING_RECEIPTS = frozenset({"", "ENROUTE", "ACCEPTD", "SUBMITD"})
+
+
+# ----- what to ask about ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MessageRef:
+    """One message to wait for: the vendor's id, and what else is known about it."""
+
+    message_id: str
+    number: str | None = None
+    #: the UTC day it was sent, ``yyyyMMdd`` (NXCloud's query needs it)
+    date: str | None = None
+
+    def to_json(self) -> list[str | None]:
+        """Compact plain-JSON form (trigger kwargs): ``[message_id, number, date]``."""
+        return [self.message_id, self.number, self.date]
+
+    @classmethod
+    def from_json(cls, value: Any) -> MessageRef:
+        if isinstance(value, Mapping):
+            return _ref_from_mapping(value, "message_ids")
+        if isinstance(value, list | tuple) and value and isinstance(value[0], str):
+            number, date = [*value[1:3], None, None][:2]
+            return cls(value[0], _text(number), compact_date(date))
+        raise InvalidInputError("messages", f"cannot read a message reference from {value!r}")
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None or str(value).strip() == "" else str(value).strip()
+
+
+def compact_date(value: Any) -> str | None:
+    """A send day as ``yyyyMMdd`` (UTC) from ``yyyyMMdd``, ``yyyy-MM-dd``, ISO date-times or epoch seconds.
+
+    Anything unreadable gives None (the NXCloud query then tries today and yesterday).
+    """
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return dt.datetime.fromtimestamp(float(value), dt.timezone.utc).strftime("%Y%m%d")
+    text = str(value).strip()
+    if len(text) == 8 and text.isdigit():
+        return text
+    try:
+        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(dt.timezone.utc)
+    return parsed.strftime("%Y%m%d")
+
+
+def _send_date(item: Mapping[str, Any]) -> str | None:
+    for key in ("date", "send_date", "sent_at"):
+        date = compact_date(item.get(key))
+        if date:
+            return date
+    return None
+
+
+def _ref_from_mapping(item: Mapping[str, Any], parameter: str) -> MessageRef:
+    message_id = _text(item.get("message_id") or item.get("vendor_id") or item.get("id"))
+    if message_id is None:
+        raise InvalidInputError(parameter, f"an entry has no message_id: {dict(item)!r}")
+    return MessageRef(message_id, _text(item.get("number")), _send_date(item))
+
+
+def _unique(refs: Iterable[MessageRef]) -> list[MessageRef]:
+    # keyed by id and number: NXCloud gives every number of one request the same id
+    seen: dict[tuple[str, str | None], MessageRef] = {}
+    for ref in refs:
+        seen.setdefault((ref.message_id, ref.number), ref)
+    return list(seen.values())
+
+
+def refs_from_ids(value: Any, parameter: str = "message_ids") -> list[MessageRef]:
+    """Message ids given directly: a list of ids or objects, or a comma-separated / JSON-array string."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                value = json.loads(text)
+            except ValueError:
+                raise InvalidInputError(parameter, "looks like a JSON array but is not valid JSON") from None
+        else:
+            value = [part for part in text.replace("\n", ",").split(",") if part.strip()]
+    if not isinstance(value, list | tuple):
+        raise InvalidInputError(parameter, f"must be a list of message ids, not {type(value).__name__}")
+    refs = []
+    for item in value:
+        if isinstance(item, Mapping):
+            refs.append(_ref_from_mapping(item, parameter))
+        elif isinstance(item, str | int) and not isinstance(item, bool) and str(item).strip():
+            refs.append(MessageRef(str(item).strip()))
+        else:
+            raise InvalidInputError(parameter, f"holds {item!r}, which is not a message id")
+    return _unique(refs)
+
+
+def refs_from_results(results_path: Any) -> list[MessageRef]:
+    """The accepted recipients of a send task's results file (lines without a vendor id are skipped)."""
+    from airflow_provider_nxcloud.campaign.results import read_results
+
+    try:
+        lines = list(read_results(results_path))
+    except FileNotFoundError:
+        raise InvalidInputError("results_path", f"{results_path} does not exist") from None
+    except ValueError as exc:
+        raise InvalidInputError("results_path", f"{results_path} is not JSON Lines ({exc})") from None
+    return _unique(
+        MessageRef(str(line["vendor_id"]), _text(line.get("number")), _send_date(line))
+        for line in lines
+        if line.get("status", "accepted") == "accepted" and _text(line.get("vendor_id"))
+    )
+
+
+def refs_from_send_result(result: Any, platform: str, parameter: str = "send_task_id") -> list[MessageRef]:
+    """The messages of a send task's XCom summary (one dict, or a list of them from a mapped task)."""
+    results = result if isinstance(result, list | tuple) else [result]
+    refs: list[MessageRef] = []
+    for item in results:
+        if not isinstance(item, Mapping):
+            raise InvalidInputError(parameter, f"its XCom is not a send summary: {item!r}")
+        sent_by = item.get("platform")
+        if sent_by and sent_by != platform:
+            raise InvalidInputError(parameter, f"sent through {sent_by}, but this waits on {platform}")
+        if item.get("results_path"):
+            refs.extend(refs_from_results(item["results_path"]))
+            continue
+        ids = [str(i) for i in item.get("vendor_ids") or [] if i]
+        accepted = item.get("accepted")
+        if isinstance(accepted, int) and accepted > len(ids):
+            # the XCom keeps at most 100 ids, and NXCloud gives all numbers of a request one id
+            raise InvalidInputError(
+                parameter,
+                f"its XCom names {len(ids)} message ids for {accepted} accepted messages; give the send "
+                "task a results_path so that every message can be checked",
+            )
+        date = _send_date(item)
+        refs.extend(MessageRef(i, None, date) for i in ids)
+    return _unique(refs)
+
+
+# ----- what the vendor says ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MessageStatus:
+    message_id: str
+    #: delivered, failed or pending
+    outcome: str
+    number: str | None = None
+    #: the vendor's own word for it (Buka 0/1/-1, NXCloud dr, Fone Dynamics Status)
+    vendor_status: str | None = None
+    #: why it failed; for a pending message, a note (``not found``) if any
+    reason: str | None = None
+
+    def to_row(self) -> list[str | None]:
+        return [self.message_id, self.number, self.outcome, self.vendor_status, self.reason]
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> MessageStatus:
+        message_id, number, outcome, vendor_status, reason = [*row, None, None, None, None, None][:5]
+        return cls(str(message_id), outcome or PENDING, number, vendor_status, reason)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "message_id": self.message_id,
+            "number": self.number,
+            "outcome": self.outcome,
+            "vendor_status": self.vendor_status,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class Call:
+    """One read request a poller wants made: ``request(endpoint, **kwargs)``."""
+
+    endpoint: Endpoint
+    kwargs: Mapping[str, Any]
+
+
+#: A conversation about some messages, written without I/O: it yields the
+#: :class:`Call` it needs, is sent the parsed reply (or has the vendor's
+#: :class:`PermanentAPIError` thrown in), and returns one status per message it
+#: was given, in order. The sensors drive it synchronously, the trigger with await.
+Exchange = Generator[Call, Any, list[MessageStatus]]
+#: an exchange with the messages it answers for
+Planned = tuple[Sequence[MessageRef], Exchange]
+
+
+class Poller(Protocol):
+    """How one platform is asked about messages; pure, no I/O."""
+
+    platform: str
+
+    def expect(self, refs: Sequence[MessageRef]) -> None:
+        """Called once with every message of the wait, before the first poll."""
+
+    def exchanges(self, refs: Sequence[MessageRef]) -> list[Planned]:
+        """The conversations of one poll round about ``refs`` (the messages not final yet)."""
+        ...
+
+
+def _not_found(ref: MessageRef) -> MessageStatus:
+    return MessageStatus(ref.message_id, PENDING, ref.number, None, NOT_FOUND)
+
+
+def _digits(number: Any) -> str:
+    return "".join(ch for ch in str(number or "") if ch.isdigit())
+
+
+class BukaPoller:
+    """``getReport``: up to 200 msgIds per request; unknown ids come back in ``nofound``."""
+
+    platform = "buka"
+
+    def __init__(self, app_id: str) -> None:
+        self.app_id = app_id
+        self.endpoint = buka.ENDPOINTS["sms_report"]
+
+    def expect(self, refs: Sequence[MessageRef]) -> None:
+        pass
+
+    def exchanges(self, refs: Sequence[MessageRef]) -> list[Planned]:
+        step = BUKA_REPORT_MAX_IDS
+        chunks = [refs[i : i + step] for i in range(0, len(refs), step)]
+        return [(chunk, self._report(chunk)) for chunk in chunks]
+
+    def _report(self, refs: Sequence[MessageRef]) -> Exchange:
+        params = {"appId": self.app_id, "msgIds": ",".join(r.message_id for r in refs)}
+        reply = yield Call(self.endpoint, {"params": params})
+        rows = {
+            str(row.get("msgId")): row for row in (reply or {}).get("array") or [] if isinstance(row, dict)
+        }
+        return [self._status(ref, rows.get(ref.message_id)) for ref in refs]
+
+    @staticmethod
+    def _status(ref: MessageRef, row: Mapping[str, Any] | None) -> MessageStatus:
+        if row is None:
+            return _not_found(ref)
+        number = ref.number or _text(row.get("number"))
+        raw = str(row.get("status")).strip()
+        if raw == "0":
+            return MessageStatus(ref.message_id, DELIVERED, number, raw)
+        if raw == "1":
+            return MessageStatus(ref.message_id, FAILED, number, raw, "Buka report status 1: not delivered")
+        return MessageStatus(ref.message_id, PENDING, number, raw)
+
+
+class NXCloudPoller:
+    """The legacy report API, with the SMS app's appkey/secretkey in the form.
+
+    A message id that names one message is asked about with ``/api/sms/get``. An
+    id shared by several numbers is the ``messageid`` of a request with several
+    numbers: its numbers' reports carry ``<messageid>-<10 digits>``, which no
+    reply returned, so the day's records (``getSmsCdr``) are read page by page and
+    matched on that prefix and the number.
+    """
+
+    platform = "nxcloud"
+
+    def __init__(self, app_key: str, app_secret: str, clock: Callable[[], float] = time.time) -> None:
+        self._form = {"appkey": app_key, "secretkey": app_secret}
+        self.clock = clock
+        self.record = nxcloud.ENDPOINTS["sms_record"]
+        self.records = nxcloud.ENDPOINTS["sms_records"]
+        #: ids shared by several numbers (a request's messageid)
+        self._shared: set[str] = set()
+        #: the day that answered for a message whose send day was unknown
+        self._found_on: dict[str, str] = {}
+
+    def expect(self, refs: Sequence[MessageRef]) -> None:
+        seen: set[str] = set()
+        for ref in refs:
+            if ref.message_id in seen:
+                self._shared.add(ref.message_id)
+            seen.add(ref.message_id)
+
+    def days_to_try(self, ref: MessageRef) -> tuple[str, ...]:
+        known = ref.date or self._found_on.get(ref.message_id)
+        if known:
+            return (known,)
+        today = dt.datetime.fromtimestamp(self.clock(), dt.timezone.utc).date()
+        return tuple(day.strftime("%Y%m%d") for day in (today, today - dt.timedelta(days=1)))
+
+    def exchanges(self, refs: Sequence[MessageRef]) -> list[Planned]:
+        planned: list[Planned] = []
+        by_days: dict[tuple[str, ...], list[MessageRef]] = {}
+        for ref in refs:
+            if ref.message_id in self._shared:
+                by_days.setdefault(self.days_to_try(ref), []).append(ref)
+            else:
+                planned.append(((ref,), self._get(ref)))
+        return planned + [(group, self._list(days, group)) for days, group in by_days.items()]
+
+    def _get(self, ref: MessageRef) -> Exchange:
+        for day in self.days_to_try(ref):
+            try:
+                reply = yield Call(
+                    self.record, {"form": {**self._form, "date": day, "messageid": ref.message_id}}
+                )
+            except PermanentAPIError as exc:
+                if exc.code == "1":  # also the answer for an id unknown on that day
+                    continue
+                raise
+            self._found_on[ref.message_id] = day
+            row = (reply or {}).get("row") or {}
+            if isinstance(row, list):  # one row is documented; accept a list of one
+                row = row[0] if row else {}
+            return [self._status(ref, row)]
+        return [_not_found(ref)]
+
+    def _list(self, days: Sequence[str], refs: Sequence[MessageRef]) -> Exchange:
+        missing = {(ref.message_id, _digits(ref.number)): ref for ref in refs}
+        found: dict[tuple[str, str], MessageStatus] = {}
+        for day in days:
+            page = 1
+            while missing and page <= NXCLOUD_RECORDS_MAX_PAGES:
+                form = {**self._form, "date": day, "page": page, "page_size": NXCLOUD_RECORDS_PAGE_SIZE}
+                reply = yield Call(self.records, {"form": form})
+                info = (reply or {}).get("info") or {}
+                rows = [row for row in info.get("rows") or [] if isinstance(row, dict)]
+                for row in rows:
+                    msgid, phone = str(row.get("msgid") or ""), _digits(row.get("phone"))
+                    key = next(
+                        (k for k in ((msgid, phone), (msgid.rsplit("-", 1)[0], phone)) if k in missing), None
+                    )
+                    if key is not None:
+                        ref = missing.pop(key)
+                        found[key] = self._status(ref, row)
+                        self._found_on[ref.message_id] = day
+                total = info.get("total")
+                if not rows or (isinstance(total, int) and page * NXCLOUD_RECORDS_PAGE_SIZE >= total):
+                    break
+                page += 1
+        return [found.get((r.message_id, _digits(r.number))) or _not_found(r) for r in refs]
+
+    @staticmethod
+    def _status(ref: MessageRef, row: Mapping[str, Any]) -> MessageStatus:
+        number = ref.number or _text(row.get("phone"))
+        receipt = str(row.get("dr") or "").strip().upper()
+        summary = str(row.get("dr_status") or "").strip()
+        if receipt == "DELIVRD" or (not receipt and summary.lower() == "successful"):
+            return MessageStatus(ref.message_id, DELIVERED, number, receipt or summary)
+        if receipt in NXCLOUD_FAILED_RECEIPTS:
+            reason = f"{receipt}: {NXCLOUD_FAILED_RECEIPTS[receipt]}"
+            return MessageStatus(ref.message_id, FAILED, number, receipt, reason)
+        if not receipt and summary.lower() == "failed":
+            return MessageStatus(ref.message_id, FAILED, number, summary, "Failed (no operator receipt)")
+        note = None if receipt in NXCLOUD_PENDING_RECEIPTS else f"unrecognised receipt {receipt!r}"
+        return MessageStatus(ref.message_id, PENDING, number, receipt or None, note)
+
+
+class FoneDynamicsPoller:
+    """``GET /v2/Messages/{sid}``, one per message."""
+
+    platform = "fonedynamics"
+
+    def __init__(self) -> None:
+        self.endpoint = fonedynamics.ENDPOINTS["get_message"]
+
+    def expect(self, refs: Sequence[MessageRef]) -> None:
+        pass
+
+    def exchanges(self, refs: Sequence[MessageRef]) -> list[Planned]:
+        return [((ref,), self._get(ref)) for ref in refs]
+
+    def _get(self, ref: MessageRef) -> Exchange:
+        try:
+            reply = yield Call(self.endpoint, {"path_params": {"message_sid": ref.message_id}})
+        except PermanentAPIError as exc:
+            if exc.code in ("MESSAGE_NOT_FOUND", "404"):
+                return [_not_found(ref)]
+            raise
+        return [self._status(ref, (reply or {}).get("Message") or {})]
+
+    @staticmethod
+    def _status(ref: MessageRef, message: Mapping[str, Any]) -> MessageStatus:
+        number = ref.number or _text(message.get("To"))
+        status = str(message.get("Status") or "").strip()
+        word = status.lower()
+        if word == "delivered":
+            return MessageStatus(ref.message_id, DELIVERED, number, status)
+        if word == "failed":
+            code = _text(message.get("ErrorCode"))
+            reason = f"Failed ({code})" if code else "Failed: could not be submitted"
+            return MessageStatus(ref.message_id, FAILED, number, status, reason)
+        if word == "submitted" and message.get("DeliveryReceipt") is False:
+            # without a receipt requested, Submitted is as far as a message's status goes
+            return MessageStatus(ref.message_id, DELIVERED, number, status, "no delivery receipt requested")
+        if word == "received":
+            return MessageStatus(ref.message_id, FAILED, number, status, "an inbound message, not a send")
+        return MessageStatus(ref.message_id, PENDING, number, status or None)
+
+
+def hook_class(platform: str) -> type[Any]:
+    from airflow_provider_nxcloud.hooks.buka import BukaHook
+    from airflow_provider_nxcloud.hooks.fonedynamics import FoneDynamicsHook
+    from airflow_provider_nxcloud.hooks.nxcloud import NXCloudHook
+
+    hooks: dict[str, type[Any]] = {"buka": BukaHook, "nxcloud": NXCloudHook, "fonedynamics": FoneDynamicsHook}
+    try:
+        return hooks[platform]
+    except KeyError:
+        raise InvalidInputError(
+            "platform", f"must be one of {', '.join(PLATFORMS)}, not {platform!r}"
+        ) from None
+
+
+def poller_for(
+    platform: str, hook: Any, *, app_id: str | None = None, clock: Callable[[], float] = time.time
+) -> Poller:
+    """The platform's poller, its app credentials read from the hook's (already loaded) connection."""
+    if platform == "buka":
+        return BukaPoller(hook.app_id("sms", app_id))
+    if platform == "nxcloud":
+        return NXCloudPoller(hook.app_key("sms_app_key"), hook.app_key("sms_app_secret"), clock)
+    if platform == "fonedynamics":
+        return FoneDynamicsPoller()
+    raise InvalidInputError("platform", f"must be one of {', '.join(PLATFORMS)}, not {platform!r}")
+
+
+# ----- the verdict ---------------------------------------------------------------------------------
+
+
+def check_ratio(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise InvalidInputError("min_delivered_ratio", f"must be a number from 0 to 1, not {value!r}")
+    return float(value)
+
+
+@dataclass
+class DeliveryReport:
+    """Where a set of messages stands, and whether that is good enough."""
+
+    platform: str
+    statuses: list[MessageStatus]
+    min_delivered_ratio: float = 1.0
+
+    def _count(self, outcome: str) -> int:
+        return sum(1 for s in self.statuses if s.outcome == outcome)
+
+    @property
+    def total(self) -> int:
+        return len(self.statuses)
+
+    @property
+    def delivered(self) -> int:
+        return self._count(DELIVERED)
+
+    @property
+    def failed(self) -> int:
+        return self._count(FAILED)
+
+    @property
+    def pending(self) -> int:
+        return self._count(PENDING)
+
+    @property
+    def delivered_ratio(self) -> float:
+        return self.delivered / self.total if self.total else 1.0
+
+    def verdict(self) -> str:
+        """``success`` (all final, ratio met), ``failure`` (ratio can no longer be met) or ``pending``."""
+        total = self.total
+        if total == 0:
+            return SUCCESS
+        if (total - self.failed) / total < self.min_delivered_ratio:
+            return FAILURE
+        if self.pending:
+            return PENDING
+        return SUCCESS if self.delivered_ratio >= self.min_delivered_ratio else FAILURE
+
+    def failures(self) -> list[MessageStatus]:
+        return [s for s in self.statuses if s.outcome == FAILED]
+
+    def failure_reasons(self) -> dict[str, int]:
+        reasons: dict[str, int] = {}
+        for status in self.failures():
+            key = status.reason or "failed"
+            reasons[key] = reasons.get(key, 0) + 1
+        return reasons
+
+    def summary(self) -> dict[str, Any]:
+        """The small plain-JSON summary (XCom, trigger events); samples, never every message."""
+        pending = [s for s in self.statuses if s.outcome == PENDING]
+        return {
+            "platform": self.platform,
+            "total": self.total,
+            "delivered": self.delivered,
+            "failed": self.failed,
+            "pending": len(pending),
+            "delivered_ratio": round(self.delivered_ratio, 6),
+            "min_delivered_ratio": self.min_delivered_ratio,
+            "failure_reasons": self.failure_reasons(),
+            "failed_sample": [_sample(s) for s in self.failures()[:SAMPLE_SIZE]],
+            "pending_sample": [_sample(s) for s in pending[:SAMPLE_SIZE]],
+        }
+
+
+def _sample(status: MessageStatus) -> dict[str, Any]:
+    return {"number": status.number, "message_id": status.message_id, "reason": status.reason}
+
+
+def describe(summary: Mapping[str, Any]) -> str:
+    """One readable sentence from a summary: counts, then the failed numbers and why."""
+    total = summary.get("total", 0)
+    text = (
+        f"{summary.get('platform')}: {summary.get('delivered', 0)} of {total} delivered "
+        f"({float(summary.get('delivered_ratio', 0)):.1%}, at least "
+        f"{float(summary.get('min_delivered_ratio', 1)):.1%} required), {summary.get('failed', 0)} failed, "
+        f"{summary.get('pending', 0)} pending"
+    )
+    failed = summary.get("failed_sample") or []
+    if failed:
+        names = ", ".join(f"{s.get('number') or s.get('message_id')} ({s.get('reason')})" for s in failed)
+        more = int(summary.get("failed", 0)) - len(failed)
+        text += f". Failed: {names}" + (f" and {more} more" if more > 0 else "")
+    pending = summary.get("pending_sample") or []
+    if pending:
+        names = ", ".join(
+            str(s.get("number") or s.get("message_id")) + (f" ({s['reason']})" if s.get("reason") else "")
+            for s in pending
+        )
+        more = int(summary.get("pending", 0)) - len(pending)
+        text += f". Pending: {names}" + (f" and {more} more" if more > 0 else "")
+    if summary.get("report_path"):
+        text += f". Every message: {summary['report_path']}"
+    return text
+
+
+def write_report(path: Any, statuses: Iterable[MessageStatus]) -> int:
+    """One JSON line per message at ``path`` (any ``ObjectStoragePath``); returns the line count."""
+    from airflow.providers.common.compat.sdk import ObjectStoragePath
+
+    target = path if isinstance(path, ObjectStoragePath) else ObjectStoragePath(str(path))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    lines = [json.dumps(s.to_json(), ensure_ascii=False) for s in statuses]
+    target.write_text("".join(f"{line}\n" for line in lines))
+    return len(lines)
+
+
+# ----- polling -------------------------------------------------------------------------------------
+
+
+Request = Callable[..., Any]
+AsyncRequest = Callable[..., Awaitable[Any]]
+
+
+def _key(ref: MessageRef) -> tuple[str, str | None]:
+    return (ref.message_id, ref.number)
+
+
+@dataclass
+class DeliveryTracker:
+    """The state of one wait: every message's latest status; each poll asks only about unfinished ones.
+
+    A poll that raises part-way keeps what the exchanges before the error found.
+    """
+
+    poller: Poller
+    refs: list[MessageRef]
+    min_delivered_ratio: float = 1.0
+    statuses: dict[tuple[str, str | None], MessageStatus] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.statuses = {_key(ref): MessageStatus(ref.message_id, PENDING, ref.number) for ref in self.refs}
+        self.poller.expect(self.refs)
+
+    def unfinished(self) -> list[MessageRef]:
+        return [ref for ref in self.refs if self.statuses[_key(ref)].outcome == PENDING]
+
+    def _record(self, refs: Sequence[MessageRef], found: Sequence[MessageStatus]) -> None:
+        for ref, status in zip(refs, found, strict=True):
+            self.statuses[_key(ref)] = status
+
+    def poll(self, request: Request) -> DeliveryReport:
+        """One round through a synchronous ``request(endpoint, **kwargs)`` (a hook's)."""
+        for refs, exchange in self.poller.exchanges(self.unfinished()):
+            self._record(refs, _drive(exchange, request))
+        return self.report()
+
+    async def apoll(self, request: AsyncRequest) -> DeliveryReport:
+        """One round through an async ``request(endpoint, **kwargs)`` (a read-only async transport's)."""
+        for refs, exchange in self.poller.exchanges(self.unfinished()):
+            self._record(refs, await _adrive(exchange, request))
+        return self.report()
+
+    def report(self) -> DeliveryReport:
+        return DeliveryReport(
+            self.poller.platform, [self.statuses[_key(r)] for r in self.refs], self.min_delivered_ratio
+        )
+
+
+def _drive(exchange: Exchange, request: Request) -> list[MessageStatus]:
+    """Run one exchange synchronously: make each call it asks for, hand it the answer or the error."""
+    try:
+        call = next(exchange)
+        while True:
+            try:
+                reply = request(call.endpoint, **call.kwargs)
+            except PermanentAPIError as exc:
+                call = exchange.throw(exc)
+            else:
+                call = exchange.send(reply)
+    except StopIteration as done:
+        return list(done.value)
+
+
+async def _adrive(exchange: Exchange, request: AsyncRequest) -> list[MessageStatus]:
+    """Run one exchange with an async request function."""
+    try:
+        call = next(exchange)
+        while True:
+            try:
+                reply = await request(call.endpoint, **call.kwargs)
+            except PermanentAPIError as exc:
+                call = exchange.throw(exc)
+            else:
+                call = exchange.send(reply)
+    except StopIteration as done:
+        return list(done.value)

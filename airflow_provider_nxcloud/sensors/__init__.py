@@ -1,0 +1,1 @@
+"""Sensors: wait for what a send started (delivery reports), without sending anything."""

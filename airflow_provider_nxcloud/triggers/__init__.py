@@ -1,0 +1,1 @@
+"""Triggers: poll-only, async, plain-JSON kwargs; they never send."""

@@ -1,0 +1,408 @@
+"""The delivery sensors against the simulator: poke mode, message sources, ratio, deferral, resumption."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from airflow.providers.common.compat.sdk import (
+    AirflowException,
+    AirflowFailException,
+    AirflowSensorTimeout,
+    PokeReturnValue,
+    TaskDeferred,
+)
+
+from airflow_provider_nxcloud.campaign.delivery import SAMPLE_SIZE
+from airflow_provider_nxcloud.campaign.results import read_results
+from airflow_provider_nxcloud.exceptions import InvalidInputError, PermanentAPIError
+from airflow_provider_nxcloud.hooks.buka import BukaHook
+from airflow_provider_nxcloud.sensors.delivery import (
+    BukaSmsDeliverySensor,
+    FoneDynamicsMessageStatusSensor,
+    NXCloudSmsDeliverySensor,
+    SmsDeliverySensor,
+)
+from airflow_provider_nxcloud.triggers.delivery import SmsDeliveryTrigger
+from tests.sensors.senders import (
+    UNDELIVERABLE_SG,
+    context,
+    send,
+    send_buka,
+    send_fonedynamics,
+    send_requests,
+    sg_numbers,
+)
+
+SENSORS: dict[str, type[SmsDeliverySensor]] = {
+    "buka": BukaSmsDeliverySensor,
+    "nxcloud": NXCloudSmsDeliverySensor,
+    "fonedynamics": FoneDynamicsMessageStatusSensor,
+}
+PLATFORMS = sorted(SENSORS)
+
+
+@pytest.fixture
+def sim(nxcloud_simulator):
+    nxcloud_simulator.clock.set_time_scale(0)  # only advance() moves delivery on
+    return nxcloud_simulator
+
+
+def sensor(platform: str, **kwargs) -> SmsDeliverySensor:
+    kwargs.setdefault("poke_interval", 1)
+    kwargs.setdefault("timeout", 60)
+    return SENSORS[platform](task_id="wait", **kwargs)
+
+
+def done_value(result) -> dict:
+    assert isinstance(result, PokeReturnValue) and result.is_done
+    json.dumps(result.xcom_value)  # the XCom is plain JSON
+    return result.xcom_value
+
+
+# ----- poke mode, every platform -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_pending_then_delivered(sim, platform):
+    numbers = sg_numbers(3)
+    ids = send(platform, numbers)
+    sent = sim.ledger.count()
+    wait = sensor(platform, message_ids=ids)
+    ctx = context()
+
+    assert wait.poke(ctx) is False  # just sent: nothing final yet
+    sim.clock.advance(5)
+    summary = done_value(wait.poke(ctx))
+
+    assert (summary["total"], summary["delivered"], summary["failed"], summary["pending"]) == (3, 3, 0, 0)
+    assert summary["delivered_ratio"] == 1.0 and summary["platform"] == platform
+    assert sim.ledger.count() == sent  # waiting sent nothing
+    assert {s.status for s in sim.ledger.entries()} == {"delivered"}
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_an_undelivered_number_fails_at_once_naming_it(sim, platform):
+    ids = send(platform, [*sg_numbers(3), UNDELIVERABLE_SG])
+    wait = sensor(platform, message_ids=ids)
+    sim.clock.advance(5)
+
+    with pytest.raises(AirflowFailException) as failed:
+        wait.poke(context())
+    assert UNDELIVERABLE_SG in str(failed.value)
+    assert "3 of 4 delivered" in str(failed.value)
+    expected_reason = {"buka": "status 1", "nxcloud": "UNDELIV", "fonedynamics": "Failed"}[platform]
+    assert expected_reason in str(failed.value)
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_a_lower_ratio_lets_it_pass(sim, platform):
+    ids = send(platform, [sg_numbers(1)[0], UNDELIVERABLE_SG])
+    sim.clock.advance(5)
+    summary = done_value(sensor(platform, message_ids=ids, min_delivered_ratio=0.5).poke(context()))
+
+    assert (summary["delivered"], summary["failed"], summary["delivered_ratio"]) == (1, 1, 0.5)
+    [failure] = summary["failed_sample"]
+    assert failure["message_id"] == ids[1]
+    assert failure["number"] and failure["number"].lstrip("+") == UNDELIVERABLE_SG
+    assert failure["reason"] in summary["failure_reasons"]
+
+
+def test_failure_is_known_before_everything_is_final(sim):
+    """With a ratio of 1.0 one failure is enough; the rest need not be waited for."""
+    ids = send("buka", [UNDELIVERABLE_SG])
+    sim.clock.advance(5)
+    ids += send("buka", sg_numbers(2))  # still pending
+    with pytest.raises(AirflowFailException, match="2 pending"):
+        sensor("buka", message_ids=ids).poke(context())
+
+
+# ----- where the messages come from ------------------------------------------------------------
+
+
+def test_ids_from_a_results_file(sim, tmp_path):
+    results = tmp_path / "results.jsonl"
+    send_buka([*sg_numbers(4), UNDELIVERABLE_SG], results_path=results)
+    sim.clock.advance(5)
+    report = tmp_path / "reports" / "delivery.jsonl"
+    wait = sensor("buka", results_path=str(results), min_delivered_ratio=0.8, report_path=str(report))
+    summary = done_value(wait.poke(context()))
+
+    assert (summary["total"], summary["delivered"], summary["failed"]) == (5, 4, 1)
+    assert summary["failed_sample"][0]["number"] == UNDELIVERABLE_SG
+    assert summary["report_path"] == str(report)
+    lines = list(read_results(report))
+    assert [line["number"] for line in lines] == [line["number"] for line in read_results(results)]
+    assert [line["outcome"] for line in lines] == ["delivered"] * 4 + ["failed"]
+
+
+def test_ids_from_the_send_tasks_xcom_results_path(sim, tmp_path):
+    results = tmp_path / "results.jsonl"
+    summary_of_send = send_buka(sg_numbers(150), results_path=results)
+    assert len(summary_of_send["vendor_ids"]) == 100  # the XCom alone would not do
+    sim.clock.advance(5)
+
+    summary = done_value(sensor("buka", send_task_id="send").poke(context(send=summary_of_send)))
+    assert summary["total"] == summary["delivered"] == 150
+
+
+def test_ids_from_the_send_tasks_xcom_vendor_ids(sim):
+    summary_of_send = send_buka(sg_numbers(3))
+    assert summary_of_send["results_path"] is None
+    sim.clock.advance(5)
+
+    summary = done_value(sensor("buka", send_task_id="send").poke(context(send=summary_of_send)))
+    assert summary["total"] == summary["delivered"] == 3
+
+
+def test_a_truncated_xcom_without_results_path_is_refused(sim):
+    summary_of_send = send_buka(sg_numbers(101))
+    with pytest.raises(AirflowFailException, match="names 100 message ids for 101 accepted") as failed:
+        sensor("buka", send_task_id="send").poke(context(send=summary_of_send))
+    assert isinstance(failed.value.__cause__, InvalidInputError)
+    assert sim.requests.count("buka", "sms_report") == 0
+
+
+def test_an_xcom_from_another_platform_is_refused(sim):
+    summary_of_send = send_buka(sg_numbers(1))
+    with pytest.raises(AirflowFailException, match="sent through buka"):
+        sensor("nxcloud", send_task_id="send").poke(context(send=summary_of_send))
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({}, "none was given"),
+        ({"message_ids": ["1"], "results_path": "/tmp/x"}, "several were given"),
+        ({"message_ids": []}, "none was given"),
+        ({"message_ids": ["1"], "min_delivered_ratio": 1.5}, "min_delivered_ratio"),
+        ({"results_path": "/nonexistent/results.jsonl"}, "does not exist"),
+    ],
+)
+def test_bad_input_fails_without_a_request(sim, kwargs, match):
+    with pytest.raises(AirflowFailException, match=match):
+        sensor("buka", **kwargs).poke(context())
+    assert sim.requests.total() == 0
+
+
+def test_ids_as_a_templated_string(sim):
+    ids = send("fonedynamics", sg_numbers(2))
+    sim.clock.advance(5)
+    summary = done_value(sensor("fonedynamics", message_ids=json.dumps(ids)).poke(context()))
+    assert summary["delivered"] == 2
+    summary = done_value(sensor("fonedynamics", message_ids=",".join(ids)).poke(context()))
+    assert summary["delivered"] == 2
+    assert "message_ids" in FoneDynamicsMessageStatusSensor.template_fields
+    assert "app_id" in BukaSmsDeliverySensor.template_fields
+
+
+# ----- vendor limits and errors ---------------------------------------------------------------
+
+
+def test_buka_asks_about_200_ids_per_request(sim, tmp_path):
+    results = tmp_path / "results.jsonl"
+    send_buka(sg_numbers(450), results_path=results)
+    wait = sensor("buka", results_path=str(results))
+    ctx = context()
+
+    assert wait.poke(ctx) is False
+    assert sim.requests.count("buka", "sms_report") == 3
+    sim.clock.advance(5)
+    assert done_value(wait.poke(ctx))["delivered"] == 450
+    assert sim.requests.count("buka", "sms_report") == 6
+
+
+def test_only_unfinished_messages_are_asked_about_again(sim):
+    ids = send("fonedynamics", sg_numbers(2))
+    sim.clock.advance(5)
+    ids += send("fonedynamics", sg_numbers(1, start=50))
+    wait = sensor("fonedynamics", message_ids=ids)
+    ctx = context()
+    assert wait.poke(ctx) is False
+    assert sim.requests.count("fonedynamics", "get_message") == 3
+    sim.clock.advance(5)
+    assert done_value(wait.poke(ctx))["delivered"] == 3
+    assert sim.requests.count("fonedynamics", "get_message") == 4
+
+
+def test_a_transient_error_is_not_done_yet(sim, monkeypatch):
+    ids = send("buka", sg_numbers(2))
+    sim.clock.advance(5)
+    wait = sensor("buka", message_ids=ids)
+    monkeypatch.setattr(wait, "get_hook", lambda: BukaHook(sleep=lambda s: None))
+    sim.faults.next("http_503", count=4, endpoint="sms_report", platform="buka")  # every in-hook attempt
+
+    ctx = context()
+    assert wait.poke(ctx) is False
+    assert done_value(wait.poke(ctx))["delivered"] == 2
+
+
+def test_a_permanent_error_fails_at_once(sim):
+    ids = send("buka", sg_numbers(1))
+    with pytest.raises(AirflowFailException) as failed:
+        sensor("buka", message_ids=ids, app_id="someone-elses-app").poke(context())
+    assert isinstance(failed.value.__cause__, PermanentAPIError)
+
+
+def test_unknown_ids_stay_pending_and_are_named_at_timeout(sim, tmp_path):
+    ids = send("fonedynamics", sg_numbers(1))
+    sim.clock.advance(5)
+    report = tmp_path / "report.jsonl"
+    wait = sensor(
+        "fonedynamics",
+        message_ids=[*ids, "MS-DOES-NOT-EXIST"],
+        poke_interval=0.05,
+        timeout=0.2,
+        report_path=str(report),
+    )
+    with pytest.raises(AirflowSensorTimeout) as timed_out:
+        wait.execute(context())
+    assert "MS-DOES-NOT-EXIST (not found" in str(timed_out.value)
+    assert "1 of 2 delivered" in str(timed_out.value)
+    outcomes = {line["message_id"]: line["outcome"] for line in read_results(report)}
+    assert outcomes == {ids[0]: "delivered", "MS-DOES-NOT-EXIST": "pending"}
+
+
+def test_fonedynamics_without_receipt_counts_submitted_as_delivered(sim):
+    ids = send_fonedynamics(sg_numbers(1), receipt=False)
+    wait = sensor("fonedynamics", message_ids=ids)
+    assert wait.poke(context()) is False  # Processing
+    sim.clock.advance(5)
+    summary = done_value(wait.poke(context()))
+    assert summary["delivered"] == 1
+
+
+def test_nxcloud_uses_the_send_day_when_known(sim):
+    ids = send("nxcloud", sg_numbers(1))
+    sim.clock.advance(5)
+    today = time.strftime("%Y%m%d", time.gmtime())
+    summary = done_value(
+        sensor("nxcloud", message_ids=[{"message_id": ids[0], "date": today}]).poke(context())
+    )
+    assert summary["delivered"] == 1
+    assert sim.requests.count("nxcloud", "sms_record") == 1
+
+
+def test_poke_mode_execute_returns_the_summary(sim):
+    ids = send("nxcloud", sg_numbers(2))
+    sim.clock.advance(5)
+    result = sensor("nxcloud", message_ids=ids).execute(context())
+    assert (result["total"], result["delivered"]) == (2, 2)
+
+
+# ----- deferrable mode -------------------------------------------------------------------------
+
+
+def test_deferrable_execute_defers_with_the_trigger(sim):
+    ids = send("buka", sg_numbers(2))
+    before = time.time()
+    wait = sensor("buka", message_ids=ids, deferrable=True, poke_interval=7, timeout=600, app_id=None)
+
+    with pytest.raises(TaskDeferred) as deferred:
+        wait.execute(context())
+
+    assert deferred.value.method_name == "execute_complete"
+    assert deferred.value.timeout.total_seconds() == 600
+    trigger = deferred.value.trigger
+    assert isinstance(trigger, SmsDeliveryTrigger)
+    path, kwargs = trigger.serialize()
+    assert path == "airflow_provider_nxcloud.triggers.delivery.SmsDeliveryTrigger"
+    assert kwargs["messages"] == [[i, None, None] for i in ids]  # explicit ids: number and day unknown
+    assert (kwargs["platform"], kwargs["conn_id"], kwargs["poll_interval"]) == ("buka", "buka_default", 7.0)
+    assert before + 600 <= kwargs["end_time"] <= time.time() + 600
+    json.dumps(kwargs)
+    assert sim.requests.count("buka", "sms_report") == 1  # poked once before deferring
+
+
+def test_deferrable_execute_returns_at_once_when_already_done(sim):
+    ids = send("buka", sg_numbers(2))
+    sim.clock.advance(5)
+    result = sensor("buka", message_ids=ids, deferrable=True).execute(context())
+    assert result["delivered"] == 2
+
+
+def test_deferrable_execute_fails_at_once_below_the_ratio(sim):
+    ids = send("buka", [UNDELIVERABLE_SG])
+    sim.clock.advance(5)
+    with pytest.raises(AirflowFailException, match=UNDELIVERABLE_SG):
+        sensor("buka", message_ids=ids, deferrable=True).execute(context())
+
+
+def event(status: str, **extra) -> dict:
+    base = {
+        "status": status,
+        "platform": "buka",
+        "total": 2,
+        "delivered": 1,
+        "failed": 1,
+        "pending": 0,
+        "delivered_ratio": 0.5,
+        "min_delivered_ratio": 0.5,
+        "failure_reasons": {"Buka report status 1: not delivered": 1},
+        "failed_sample": [
+            {"number": UNDELIVERABLE_SG, "message_id": "m2", "reason": "Buka report status 1: not delivered"}
+        ],
+        "pending_sample": [],
+        "message": "...",
+    }
+    return {**base, **extra}
+
+
+def test_execute_complete_success_returns_the_summary_and_writes_the_report(tmp_path):
+    report = tmp_path / "report.jsonl"
+    details = [["m1", "6591000001", "delivered", "0", None], ["m2", UNDELIVERABLE_SG, "failed", "1", "x"]]
+    wait = sensor("buka", message_ids=["m1", "m2"], report_path=str(report))
+    result = wait.execute_complete(context(), event("success", details=details))
+
+    assert result["delivered"] == 1 and result["report_path"] == str(report)
+    assert "details" not in result and "status" not in result
+    json.dumps(result)
+    assert [(line["message_id"], line["outcome"]) for line in read_results(report)] == [
+        ("m1", "delivered"),
+        ("m2", "failed"),
+    ]
+
+
+def test_execute_complete_failure_names_the_numbers():
+    wait = sensor("buka", message_ids=["m1", "m2"], min_delivered_ratio=1.0)
+    with pytest.raises(AirflowFailException, match=f"{UNDELIVERABLE_SG} \\(Buka report status 1"):
+        wait.execute_complete(context(), event("failure", min_delivered_ratio=1.0))
+
+
+def test_execute_complete_timeout():
+    wait = sensor("buka", message_ids=["m1"])
+    pending = {"pending": 1, "pending_sample": [{"number": "6591000001", "message_id": "m1", "reason": None}]}
+    with pytest.raises(AirflowSensorTimeout, match="6591000001"):
+        wait.execute_complete(context(), event("timeout", **pending))
+
+
+def test_execute_complete_errors():
+    wait = sensor("buka", message_ids=["m1"])
+    with pytest.raises(AirflowException) as retryable:
+        wait.execute_complete(context(), {"status": "error", "retryable": True, "message": "busy"})
+    assert not isinstance(retryable.value, AirflowFailException)
+    with pytest.raises(AirflowFailException, match="auth"):
+        wait.execute_complete(context(), {"status": "error", "retryable": False, "message": "auth"})
+    for bad in (None, {}, {"status": "weird"}):
+        with pytest.raises(AirflowException, match="unexpected event"):
+            wait.execute_complete(context(), bad)
+
+
+def test_sampled_failures_are_bounded(sim):
+    numbers = [f"659{i:03d}0000" for i in range(1, 31)]  # 30 undeliverable numbers
+    ids = send("buka", numbers)
+    sim.clock.advance(5)
+    with pytest.raises(AirflowFailException) as failed:
+        sensor("buka", message_ids=ids).poke(context())
+    assert f"and {30 - SAMPLE_SIZE} more" in str(failed.value)
+
+
+def test_the_sensor_never_sends(sim):
+    ids = send("nxcloud", sg_numbers(2))
+    sends = send_requests(sim)
+    wait = sensor("nxcloud", message_ids=ids)
+    wait.poke(context())
+    sim.clock.advance(5)
+    wait.poke(context())
+    assert send_requests(sim) == sends and sim.ledger.count() == 2
