@@ -64,7 +64,11 @@ class ResultsWriter:
         lines = []
         for result in results:
             # NXCloud gives a whole batch one id: keep each id once
-            if result.vendor_id and len(self.vendor_ids) < XCOM_ID_LIMIT and result.vendor_id not in self.vendor_ids:
+            if (
+                result.vendor_id
+                and len(self.vendor_ids) < XCOM_ID_LIMIT
+                and result.vendor_id not in self.vendor_ids
+            ):
                 self.vendor_ids.append(result.vendor_id)
             if self.path is not None:
                 lines.append(json.dumps({"batch": batch, **asdict(result)}, ensure_ascii=False))
