@@ -1,4 +1,4 @@
-"""A daily SMS campaign: export the audience, send it in mapped batches, keep per-recipient results.
+"""A daily SMS campaign: export the audience, send it in mapped batches, wait for delivery, keep results.
 
 The audience export stands in for a warehouse query: it writes one recipient
 file per segment (one number per line), so a million numbers never travel
@@ -10,6 +10,11 @@ Retries are safe: every recipient carries a client reference derived from
 the DAG run, task and map index, the operator records each accepted batch in
 ``task_state_store``, and a retry resumes after the last accepted batch.
 Invalid numbers are skipped and counted (``on_invalid="skip"``).
+
+Each segment's delivery is then awaited by a deferrable sensor that reads the
+segment's results file: it frees its worker slot while the triggerer polls,
+and it fails, naming the numbers and reasons, if fewer than 95% arrive. If a
+send fails for good, the on-call phone gets an SMS.
 """
 
 from __future__ import annotations
@@ -21,7 +26,9 @@ from pathlib import Path
 import pendulum
 from airflow.sdk import dag, task
 
+from airflow_provider_nxcloud.notifications.sms import SmsNotifier
 from airflow_provider_nxcloud.operators.buka import BukaSendSmsOperator
+from airflow_provider_nxcloud.sensors.delivery import BukaSmsDeliverySensor
 
 #: where the example keeps its files; a real DAG would use object storage (s3://...)
 DATA_DIR = Path(
@@ -30,6 +37,7 @@ DATA_DIR = Path(
 SEGMENTS = 3
 SEGMENT_SIZE = 1_200
 TEXT = "Hi! Our winter sale starts tomorrow at 9:00. Reply STOP to opt out."
+ON_CALL = ["6598765432"]
 
 
 @dag(
@@ -56,12 +64,25 @@ def example_sms_campaign():
             paths.append(str(path))
         return paths
 
-    BukaSendSmsOperator.partial(
+    sends = BukaSendSmsOperator.partial(
         task_id="send_sms",
         text=TEXT,
         on_invalid="skip",
         results_path=str(DATA_DIR / "example_sms_campaign" / "results-{{ ds }}-{{ ti.map_index }}.jsonl"),
+        on_failure_callback=SmsNotifier(
+            conn_id="buka_default",
+            recipients=ON_CALL,
+            text="{{ dag.dag_id }}: segment {{ ti.map_index }} failed on {{ ds }}",
+        ),
     ).expand(recipients=export_audience())
+
+    BukaSmsDeliverySensor.partial(
+        task_id="wait_for_delivery",
+        deferrable=True,
+        poke_interval=2,
+        timeout=600,
+        min_delivered_ratio=0.95,
+    ).expand(results_path=sends.output.map(lambda summary: summary["results_path"]))
 
 
 example_sms_campaign()

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 DAGS_FOLDER = REPO / "dags_examples"
@@ -92,3 +93,18 @@ def last_run_state(dag_id: str, env: Mapping[str, str]) -> str:
         return "no run"
     newest = max(runs, key=lambda run: run.get("run_after") or run.get("logical_date") or "")
     return str(newest["state"])
+
+
+def return_values(home: Path, dag_id: str, task_id: str) -> dict[int, Any]:
+    """The return values (by map index) of a task in the newest run, read from the metadata DB."""
+    import sqlite3
+
+    with sqlite3.connect(home / "airflow.db") as db:
+        (run_id,) = db.execute(
+            "SELECT run_id FROM dag_run WHERE dag_id = ? ORDER BY id DESC LIMIT 1", (dag_id,)
+        ).fetchone()
+        rows = db.execute(
+            "SELECT map_index, value FROM xcom WHERE dag_id = ? AND run_id = ? AND task_id = ? AND key = ?",
+            (dag_id, run_id, task_id, "return_value"),
+        ).fetchall()
+    return {map_index: json.loads(value) for map_index, value in rows}

@@ -12,7 +12,7 @@ import pytest
 
 from airflow_provider_nxcloud.campaign.results import read_results
 from airflow_provider_nxcloud.testing import Simulator, run_simulator
-from tests.e2e.harness import airflow_env, example_dag_ids, migrate, run_dag
+from tests.e2e.harness import airflow_env, example_dag_ids, migrate, return_values, run_dag
 
 pytestmark = pytest.mark.e2e
 
@@ -37,6 +37,14 @@ def expect_sms_campaign(sim: Simulator, home: Path) -> None:
     assert {line["number"] for line in lines} == CAMPAIGN_AUDIENCE
     assert {line["status"] for line in lines} == {"accepted"}
     assert {line["vendor_id"] for line in lines} == {entry.vendor_id for entry in sim.ledger.entries()}
+    # the deferrable sensors waited for every report to be final: 6590000000 ends in 0000,
+    # which the simulator never delivers, and is named in segment 0's summary
+    waited = return_values(home, "example_sms_campaign", "wait_for_delivery")
+    assert sorted(waited) == [0, 1, 2]
+    assert all(summary["pending"] == 0 and summary["total"] == 1200 for summary in waited.values())
+    assert [summary["failed"] for _, summary in sorted(waited.items())] == [1, 0, 0]
+    assert waited[0]["failed_sample"][0]["number"] == "6590000000"
+    assert sim.requests.count("buka", "sms_report") >= 3 * 6  # 200 ids per getReport, 1,200 per segment
 
 
 #: what each example DAG must leave on the simulator's ledger
