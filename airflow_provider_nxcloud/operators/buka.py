@@ -46,6 +46,13 @@ class BukaSendSmsOperator(CampaignSendOperator):
     def check_content(self) -> None:
         check_sms_content(self.text, self.sender_id)
 
+    reports_delivery = True
+
+    def delivery_sensor(self, **kwargs: Any) -> Any:
+        from airflow_provider_nxcloud.sensors.delivery import BukaSmsDeliverySensor
+
+        return BukaSmsDeliverySensor(buka_conn_id=self.buka_conn_id, app_id=self.app_id, **kwargs)
+
     def build_sender(self) -> BukaSmsSender:
         hook = BukaHook(self.buka_conn_id, disposition_overrides=self.disposition_overrides)
         return BukaSmsSender(

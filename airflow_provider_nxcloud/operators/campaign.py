@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from airflow.providers.common.compat.sdk import BaseOperator
+from airflow.providers.common.compat.sdk import BaseOperator, conf
 
 from airflow_provider_nxcloud.campaign.engine import Campaign, Sender, make_batches
 from airflow_provider_nxcloud.campaign.progress import campaign_key_from_context, progress_store_for
@@ -19,8 +19,12 @@ from airflow_provider_nxcloud.campaign.recipients import (
     open_recipients,
     validate_recipients,
 )
-from airflow_provider_nxcloud.campaign.results import ResultsWriter
+from airflow_provider_nxcloud.campaign.results import XCOM_ID_LIMIT, ResultsWriter
+from airflow_provider_nxcloud.exceptions import InvalidInputError
 from airflow_provider_nxcloud.outcome import airflow_outcome
+
+#: where the send summary waits while the operator is deferred for delivery
+SEND_SUMMARY_KEY = "send_summary"
 
 
 class CampaignSendOperator(BaseOperator):
@@ -38,11 +42,20 @@ class CampaignSendOperator(BaseOperator):
     :param in_doubt: what to do with a batch that may have been accepted but cannot be
         looked up: ``"fail"`` (default, naming the batch), ``"skip"`` or ``"resend"``.
     :param disposition_overrides: ``{code or "service:code": "retry"|"resign"|"fail"}``.
+    :param wait_for_delivery: after sending, wait for the delivery reports as the
+        platform's delivery sensor would (SMS operators only); the task then fails if
+        fewer than ``min_delivered_ratio`` of the accepted messages arrive.
+    :param deferrable: wait in the triggerer instead of holding a worker slot; defaults
+        to ``[operators] default_deferrable``.
+    :param delivery_poll_interval: seconds between report polls while waiting.
+    :param delivery_timeout: seconds to wait for every report to be final.
     """
 
     template_fields: Sequence[str] = ("recipients", "results_path")
     template_fields_renderers: ClassVar[dict[str, str]] = {"recipients": "json"}
     ui_color = "#e8f4fd"
+    #: whether the platform reports delivery for what this operator sends (wait_for_delivery)
+    reports_delivery: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -54,6 +67,11 @@ class CampaignSendOperator(BaseOperator):
         results_path: Any = None,
         in_doubt: str = "fail",
         disposition_overrides: Mapping[str | int, str] | None = None,
+        wait_for_delivery: bool = False,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        min_delivered_ratio: float = 1.0,
+        delivery_poll_interval: float = 30.0,
+        delivery_timeout: float = 3600.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -64,6 +82,11 @@ class CampaignSendOperator(BaseOperator):
         self.results_path = results_path
         self.in_doubt = in_doubt
         self.disposition_overrides = disposition_overrides
+        self.wait_for_delivery = wait_for_delivery
+        self.deferrable = deferrable
+        self.min_delivered_ratio = min_delivered_ratio
+        self.delivery_poll_interval = delivery_poll_interval
+        self.delivery_timeout = delivery_timeout
 
     # ----- what a platform operator provides ----------------------------------------------
 
@@ -73,6 +96,10 @@ class CampaignSendOperator(BaseOperator):
     def build_sender(self) -> Sender:
         raise NotImplementedError
 
+    def delivery_sensor(self, **source: Any) -> Any:
+        """The platform's delivery sensor for ``source`` (message ids or a results path)."""
+        raise NotImplementedError
+
     # ----- the shared flow -------------------------------------------------------------------
 
     def execute(self, context: Any) -> dict[str, Any]:
@@ -80,6 +107,7 @@ class CampaignSendOperator(BaseOperator):
             self.check_content()
             sender = self.build_sender()
             report = self._validate_up_front(sender)
+            self._check_waiting_is_possible(sender.platform, report.valid)
             campaign = Campaign(
                 sender,
                 progress_store_for(context),
@@ -120,7 +148,48 @@ class CampaignSendOperator(BaseOperator):
             summary.batches,
             summary.resumed_batches,
         )
-        return result
+        if not self.wait_for_delivery:
+            return result
+        # The summary must outlive a deferral: dags test and the triggerer resume in execute_complete.
+        context["ti"].xcom_push(key=SEND_SUMMARY_KEY, value=result)
+        return {**result, "delivery": self._waiter(result).execute(context)}
+
+    def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Resume after the delivery trigger fired."""
+        result = context["ti"].xcom_pull(task_ids=self.task_id, key=SEND_SUMMARY_KEY) or {}
+        return {**result, "delivery": self._waiter(result).execute_complete(context, event)}
+
+    def _check_waiting_is_possible(self, platform: str, recipients: int) -> None:
+        """Fail before sending if the wait asked for could not follow every message."""
+        if not self.wait_for_delivery:
+            return
+        if not self.reports_delivery:
+            raise InvalidInputError(
+                "wait_for_delivery", f"{type(self).__name__} has no delivery reports to wait for"
+            )
+        # the XCom keeps 100 ids, and NXCloud gives a whole request one id: the results file has them all
+        if not self.results_path and (recipients > XCOM_ID_LIMIT or platform == "nxcloud"):
+            raise InvalidInputError(
+                "results_path",
+                f"is needed with wait_for_delivery for {recipients} recipients on {platform}: "
+                "the delivery wait reads every message id from it",
+            )
+
+    def _waiter(self, result: Mapping[str, Any]) -> Any:
+        source = (
+            {"results_path": self.results_path}
+            if self.results_path
+            else {"message_ids": list(result.get("vendor_ids") or [])}
+        )
+        return self.delivery_sensor(
+            **source,
+            task_id=f"{self.task_id}_delivery",
+            deferrable=self.deferrable,
+            min_delivered_ratio=self.min_delivered_ratio,
+            poke_interval=self.delivery_poll_interval,
+            timeout=self.delivery_timeout,
+            disposition_overrides=self.disposition_overrides,
+        )
 
     def _validate_up_front(self, sender: Sender) -> ValidationReport:
         """One streaming pass over the recipients before the first request.

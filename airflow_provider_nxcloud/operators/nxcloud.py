@@ -60,6 +60,13 @@ class NXCloudSendSmsOperator(CampaignSendOperator):
         check_api(self.api)
         check_sms_content(self.text, self.sender_id)
 
+    reports_delivery = True
+
+    def delivery_sensor(self, **kwargs: Any) -> Any:
+        from airflow_provider_nxcloud.sensors.delivery import NXCloudSmsDeliverySensor
+
+        return NXCloudSmsDeliverySensor(nxcloud_conn_id=self.nxcloud_conn_id, **kwargs)
+
     def build_sender(self) -> NXCloudSmsSender:
         hook = NXCloudHook(self.nxcloud_conn_id, disposition_overrides=self.disposition_overrides)
         app_key = hook.app_key("sms_app_key", self.app_key)
