@@ -47,10 +47,29 @@ def expect_sms_campaign(sim: Simulator, home: Path) -> None:
     assert sim.requests.count("buka", "sms_report") >= 3 * 6  # 200 ids per getReport, 1,200 per segment
 
 
+def expect_fonedynamics_sms(sim: Simulator, home: Path) -> None:
+    sent = Counter(entry.recipient for entry in sim.ledger.entries(platform="fonedynamics", kind="sms"))
+    assert sent == Counter(["+61491570156", "+61491570157", "+61491570158"])
+    [summary] = return_values(home, "example_fonedynamics_sms", "send_reminders").values()
+    # the deferred wait resumed with the send summary kept across the deferral
+    assert summary["accepted"] == 3 and summary["delivery"]["delivered"] == 3
+    assert sim.requests.count("fonedynamics", "get_message") >= 3
+
+
+def expect_nxcloud_sms(sim: Simulator, home: Path) -> None:
+    sent = Counter(entry.recipient for entry in sim.ledger.entries(platform="nxcloud", kind="sms"))
+    assert sent == Counter(f"6591{i:06d}" for i in range(1, 251))
+    assert sim.requests.count("nxcloud", "sms_send_v2") == 3  # 100 numbers per request
+    [waited] = return_values(home, "example_nxcloud_sms", "wait_for_delivery").values()
+    assert (waited["total"], waited["delivered"], waited["pending"]) == (250, 250, 0)
+
+
 #: what each example DAG must leave on the simulator's ledger
 EXPECTATIONS: dict[str, Callable[[Simulator, Path], None]] = {
     "example_hooks_quickstart": expect_quickstart,
     "example_sms_campaign": expect_sms_campaign,
+    "example_fonedynamics_sms": expect_fonedynamics_sms,
+    "example_nxcloud_sms": expect_nxcloud_sms,
 }
 
 
