@@ -8,6 +8,7 @@
         ├── PermanentAPIError      a retry cannot help (the task fails at once)
         └── AmbiguousSendError     a send may or may not have taken effect
     BatchInDoubtError              a campaign batch nobody can say was accepted or not
+    DeliveryWaitError              a delivery wait that could not read the reports (retryable)
 
 No Airflow imports: the operator layer turns these into task outcomes with
 :func:`airflow_provider_nxcloud.outcome.airflow_outcome`. Messages never
@@ -137,3 +138,10 @@ class BatchInDoubtError(NXCloudProviderError):
             f"accepted and cannot be looked up: {why}. It was not re-sent. Check the vendor's records, then "
             "re-run with in_doubt='skip' (it was sent) or in_doubt='resend' (it was not)."
         )
+
+
+class DeliveryWaitError(NXCloudProviderError):
+    """The delivery trigger gave up reading reports after repeated transient errors.
+
+    Nothing was sent by the wait; Airflow's retries run the wait again.
+    """

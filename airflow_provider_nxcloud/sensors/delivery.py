@@ -16,7 +16,6 @@ from datetime import timedelta
 from typing import Any, ClassVar
 
 from airflow.providers.common.compat.sdk import (
-    AirflowException,
     AirflowFailException,
     AirflowSensorTimeout,
     AirflowSkipException,
@@ -41,7 +40,7 @@ from airflow_provider_nxcloud.campaign.delivery import (
     refs_from_send_result,
     write_report,
 )
-from airflow_provider_nxcloud.exceptions import InvalidInputError, RetryableAPIError
+from airflow_provider_nxcloud.exceptions import DeliveryWaitError, InvalidInputError, RetryableAPIError
 from airflow_provider_nxcloud.outcome import airflow_outcome
 from airflow_provider_nxcloud.triggers.delivery import ERROR, TIMEOUT, SmsDeliveryTrigger
 
@@ -245,7 +244,7 @@ class SmsDeliverySensor(BaseSensorOperator):
     def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> dict[str, Any]:
         """Turn the trigger's one event into the task's result; everything needed is in the event."""
         if not isinstance(event, dict) or event.get("status") not in EVENT_STATUSES:
-            raise AirflowException(f"unexpected event from the delivery trigger: {event!r}")
+            raise AirflowFailException(f"unexpected event from the delivery trigger: {event!r}")
         status = event["status"]
         details = event.get("details")
         summary = {k: v for k, v in event.items() if k not in ("status", "details", "message", "retryable")}
@@ -262,7 +261,7 @@ class SmsDeliverySensor(BaseSensorOperator):
             raise AirflowSensorTimeout(f"Sensor timed out after {self.timeout} seconds. {describe(summary)}")
         message = str(event.get("message") or "the delivery trigger failed")
         if event.get("retryable"):
-            raise AirflowException(message)
+            raise DeliveryWaitError(message)
         raise AirflowFailException(message)
 
 

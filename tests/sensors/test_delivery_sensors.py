@@ -7,7 +7,6 @@ import time
 
 import pytest
 from airflow.providers.common.compat.sdk import (
-    AirflowException,
     AirflowFailException,
     AirflowSensorTimeout,
     PokeReturnValue,
@@ -16,7 +15,7 @@ from airflow.providers.common.compat.sdk import (
 
 from airflow_provider_nxcloud.campaign.delivery import SAMPLE_SIZE
 from airflow_provider_nxcloud.campaign.results import read_results
-from airflow_provider_nxcloud.exceptions import InvalidInputError, PermanentAPIError
+from airflow_provider_nxcloud.exceptions import DeliveryWaitError, InvalidInputError, PermanentAPIError
 from airflow_provider_nxcloud.hooks.buka import BukaHook
 from airflow_provider_nxcloud.sensors.delivery import (
     BukaSmsDeliverySensor,
@@ -379,13 +378,12 @@ def test_execute_complete_timeout():
 
 def test_execute_complete_errors():
     wait = sensor("buka", message_ids=["m1"])
-    with pytest.raises(AirflowException) as retryable:
+    with pytest.raises(DeliveryWaitError, match="busy"):
         wait.execute_complete(context(), {"status": "error", "retryable": True, "message": "busy"})
-    assert not isinstance(retryable.value, AirflowFailException)
     with pytest.raises(AirflowFailException, match="auth"):
         wait.execute_complete(context(), {"status": "error", "retryable": False, "message": "auth"})
     for bad in (None, {}, {"status": "weird"}):
-        with pytest.raises(AirflowException, match="unexpected event"):
+        with pytest.raises(AirflowFailException, match="unexpected event"):
             wait.execute_complete(context(), bad)
 
 
