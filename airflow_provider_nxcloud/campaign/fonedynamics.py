@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -25,20 +24,16 @@ from airflow_provider_nxcloud.campaign.recipients import NumberFormat
 from airflow_provider_nxcloud.campaign.results import RecipientResult
 from airflow_provider_nxcloud.exceptions import AmbiguousSendError, InvalidInputError
 from airflow_provider_nxcloud.hooks.fonedynamics import FoneDynamicsHook
+from airflow_provider_nxcloud.platforms import fonedynamics as vendor
 from airflow_provider_nxcloud.platforms.codes import Disposition
 
 log = logging.getLogger(__name__)
 
-#: Fone Dynamics publishes no limit on BatchMessages; 100 is the simulator's
-#: assumed one, small enough that a lost answer leaves little in doubt
-MAX_MESSAGES = 100
-#: ``Schedule`` may be at most 14 days ahead; a time less than 1 hour in the
-#: past sends at once, anything older fails
-SCHEDULE_AHEAD_S = 14 * 24 * 3600
-SCHEDULE_BEHIND_S = 3600
-#: ``From``: an E.164 number, or 1-11 of [A-Za-z0-9 ] with at least one letter
-E164_SENDER = re.compile(r"\+[1-9][0-9]{6,14}")
-ALPHANUMERIC_SENDER = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}")
+MAX_MESSAGES = vendor.BATCH_MAX_MESSAGES
+SCHEDULE_AHEAD_S = vendor.SCHEDULE_AHEAD_S
+SCHEDULE_BEHIND_S = vendor.SCHEDULE_BEHIND_S
+E164_SENDER = vendor.E164_NUMBER
+ALPHANUMERIC_SENDER = vendor.ALPHANUMERIC_SENDER
 
 #: how far back a lookup searches the property's messages. The progress record
 #: keeps no send time, so the window must cover the time between the lost

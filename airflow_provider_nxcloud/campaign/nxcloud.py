@@ -25,15 +25,12 @@ from airflow_provider_nxcloud.campaign.recipients import NumberFormat
 from airflow_provider_nxcloud.campaign.results import RecipientResult
 from airflow_provider_nxcloud.exceptions import InvalidInputError
 from airflow_provider_nxcloud.hooks.nxcloud import NXCloudHook
+from airflow_provider_nxcloud.platforms import nxcloud as vendor
 
-#: numbers per request: the official Java SDK documents code 7 as "more than 100"
-#: (the TS SDK says 50,000; the lower, documented-by-the-vendor's-own-SDK limit is kept)
-MAX_NUMBERS = 100
-#: content length (code 5 above it)
-MAX_CONTENT = 1000
-#: sourceAddress: 1-20 letters or digits (code 8 otherwise)
-SENDER_ID = re.compile(r"[0-9A-Za-z]{1,20}")
-#: sysMessageId: 10-50 characters of [0-9a-zA-Z-]
+MAX_NUMBERS = vendor.SMS_MAX_NUMBERS
+MAX_CONTENT = vendor.SMS_MAX_CONTENT
+SENDER_ID = vendor.SMS_SENDER_ID
+#: sysMessageId: 10-50 characters of [0-9a-zA-Z-] (vendor.SYS_MESSAGE_ID)
 SYS_MESSAGE_ID_LENGTH = range(10, 51)
 _NOT_IN_SYS_MESSAGE_ID = re.compile(r"[^0-9A-Za-z-]")
 

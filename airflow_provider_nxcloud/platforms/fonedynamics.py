@@ -6,6 +6,7 @@ Auth is HTTP Basic (AccountSid, Token); errors are an HTTP status plus
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from airflow_provider_nxcloud.platforms.codes import lookup_code
@@ -21,6 +22,18 @@ from airflow_provider_nxcloud.platforms.endpoints import (
 PLATFORM = "fonedynamics"
 SERVICE = "rest"
 ORIGIN = "https://api.fonedynamics.com"
+
+# ----- documented limits (the client checks them before sending; the simulator enforces them) -----
+
+#: An assumption: Fone Dynamics publishes no limit on BatchMessages. 100 keeps
+#: clients chunking and leaves little in doubt when an answer is lost.
+BATCH_MAX_MESSAGES = 100
+#: ``Schedule`` may be at most 14 days ahead; less than 1 hour in the past sends at once
+SCHEDULE_AHEAD_S = 14 * 24 * 3600
+SCHEDULE_BEHIND_S = 3600
+#: ``From``: an E.164 number, or 1-11 of [A-Za-z0-9 ] with at least one letter
+E164_NUMBER = re.compile(r"\+[1-9][0-9]{6,14}")
+ALPHANUMERIC_SENDER = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}")
 
 
 def parse_reply(endpoint: Endpoint, http_status: int, payload: Any) -> Reply:

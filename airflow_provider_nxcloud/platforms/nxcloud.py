@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -42,6 +43,22 @@ BIZ_PNS = "5"
 BIZ_VIBER = "7"
 BIZ_VOICE = "8"
 BIZ_ZALO = "9"
+
+# ----- documented limits (the client checks them before sending; the simulator enforces them) -----
+
+#: numbers per SMS request: the official Java SDK documents code 7 as "more than 100"
+#: (the TS SDK says 50,000; the lower limit, from the vendor's own SDK, is kept)
+SMS_MAX_NUMBERS = 100
+#: SMS content length (code 5 above it)
+SMS_MAX_CONTENT = 1000
+#: sourceAddress: 1-20 letters or digits (code 8 otherwise)
+SMS_SENDER_ID = re.compile(r"[0-9A-Za-z]{1,20}")
+#: sysMessageId: 10-50 characters of [0-9a-zA-Z-]; ignored on multi-number requests
+SYS_MESSAGE_ID = re.compile(r"[0-9A-Za-z-]{10,50}")
+#: number-check result query page size (code 88 above it)
+NUMBER_CHECK_MAX_PAGE_SIZE = 100
+#: the legacy SMS record queries reach back this many days (code 3 beyond)
+SMS_RECORD_DAYS = 31
 
 #: legacy appkey/secretkey endpoints answer the voice CDR query with "1" for success
 _VOICE_CDR_SUCCESS = frozenset({"1"})

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 from typing import Any
 
 from starlette.responses import Response
@@ -46,18 +45,16 @@ PREFIXES = ("/v2/",)
 UNAUTHORIZED = {
     "ResponseStatus": {"ErrorCode": "UNAUTHORIZED", "Message": "Wrong or missing credentials.", "Errors": []}
 }
-# An assumption: Fone Dynamics publishes no limit on BatchMessages. The simulator
-# caps a batch at 100 so that clients are made to chunk; above it -> 400 PARAMETER_INVALID.
-MAX_BATCH = 100
-#: Schedule may be at most 14 days ahead, and at most 1 hour in the past
-SCHEDULE_AHEAD_S = 14 * 24 * 3600
-SCHEDULE_BEHIND_S = 3600
+#: above it -> 400 PARAMETER_INVALID (the limit itself is an assumption, see platforms)
+MAX_BATCH = vendor.BATCH_MAX_MESSAGES
+SCHEDULE_AHEAD_S = vendor.SCHEDULE_AHEAD_S
+SCHEDULE_BEHIND_S = vendor.SCHEDULE_BEHIND_S
 DEFAULT_RESULTS_COUNT = 50
 
 STATUS_WORDS = {PENDING: "Processing", SUBMITTED: "Submitted", DELIVERED: "Delivered", UNDELIVERED: "Failed"}
 
-_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
-_ALPHA_SENDER = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}")
+_E164 = vendor.E164_NUMBER
+_ALPHA_SENDER = vendor.ALPHANUMERIC_SENDER
 
 #: what ``vendor_rate_limit`` / ``vendor_busy`` look like here: the vendor signals them by HTTP status.
 #: The ErrorCode words are the simulator's own; clients go by the status.

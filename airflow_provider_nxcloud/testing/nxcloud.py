@@ -76,17 +76,14 @@ FAULT_CODES: dict[FaultKind, dict[str, str]] = {
 }
 TIMESTAMP_EXPIRED_CODE = "1004"
 
-#: SMS limits: content (code 5), numbers per request (code 7, the official Java SDK's limit)
-MAX_CONTENT = 1000
-MAX_NUMBERS = 100
-#: number-check query page size (code 88 above it)
-MAX_PAGE_SIZE = 100
-#: the legacy record queries reach back this many days (code 3 beyond)
-RECORD_DAYS = 31
+MAX_CONTENT = vendor.SMS_MAX_CONTENT
+MAX_NUMBERS = vendor.SMS_MAX_NUMBERS
+MAX_PAGE_SIZE = vendor.NUMBER_CHECK_MAX_PAGE_SIZE
+RECORD_DAYS = vendor.SMS_RECORD_DAYS
 
 _PHONE = re.compile(r"[0-9]{7,15}")
-_SENDER = re.compile(r"[0-9A-Za-z]{1,20}")
-_SYS_MESSAGE_ID = re.compile(r"[0-9A-Za-z-]{10,50}")
+_SENDER = vendor.SMS_SENDER_ID
+_SYS_MESSAGE_ID = vendor.SYS_MESSAGE_ID
 _DATE_DASHED = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DATE_COMPACT = re.compile(r"\d{8}")
 
