@@ -1,11 +1,34 @@
-"""Buka SMS campaigns: one ``sendSms`` per batch of at most 1,000 numbers."""
+"""Buka campaigns: SMS, voice (TTS and audio file calls) and template email.
+
+* SMS: one ``sendSms`` per batch of at most 1,000 numbers, each with its own ``orderId``.
+* Voice: ``voice/sendCode`` (TTS, one callee per request) or ``voice/sendGroup``
+  (an uploaded audio file, at most 200 callees per request).
+* Email: one ``email/sendEmail`` per batch of at most 50 addresses.
+
+Buka voice and email take no client reference and offer no query by one, so a
+batch whose answer was lost cannot be looked up (``lookup`` says ``None``): a
+retry relies on the campaign's progress record alone, and a batch in flight
+when a try died is settled by the ``in_doubt`` policy.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import json
+import os
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import IO, Any
 
 from airflow_provider_nxcloud.campaign.engine import Batch
-from airflow_provider_nxcloud.campaign.recipients import NumberFormat
+from airflow_provider_nxcloud.campaign.recipients import (
+    ON_INVALID,
+    NumberFormat,
+    Recipient,
+    ValidationReport,
+    open_recipients,
+    validated_stream,
+)
 from airflow_provider_nxcloud.campaign.results import RecipientResult
 from airflow_provider_nxcloud.exceptions import InvalidInputError
 from airflow_provider_nxcloud.hooks.buka import BukaHook
@@ -63,3 +86,517 @@ class BukaSmsSender:
         # Buka documents no query by orderId (getReport needs the msgIds the lost
         # answer carried, getSentRcd lists no orderId), so it cannot tell.
         return None
+
+
+# ----- voice ----------------------------------------------------------------------------------
+
+#: voice/sendGroup callees per request: the official SDK's cap. onbuka's English page says
+#: 1,000 and its Chinese page 500; the lowest documented value is the one every host accepts.
+MAX_GROUP_CALLEES = 200
+#: voice/sendCode calls one callee per request (the SDK and onbuka's page document ``callee``
+#: as a single 7-15 digit number, not a list), so a TTS campaign sends batches of one
+MAX_CODE_CALLEES = 1
+MAX_TTS_TEXT = 1000
+#: sendCode's language codes (the SDK's list; TH is in onbuka's list for group-call TTS)
+VOICE_LANGUAGES = ("VN", "EN", "JP", "ARB", "DE", "IN", "IT", "KR", "RU", "ES", "PT", "IDN", "BD", "TH")
+SPEAKING_RATE = (0.25, 4.0)
+VOICE_GENDERS = (1, 2)
+LOOP_COUNT = range(1, 4)
+RECALL_COUNT = range(0, 10)
+#: minutes between recalls
+RECALL_INTERVAL = range(1, 1000)
+#: seconds a connected call may last
+MAX_DURATION = range(1, 121)
+#: seconds a call may ring
+MAX_RINGING_TIME = range(20, 121)
+DISPLAY_NUMBER = re.compile(r"[0-9]{7,15}")
+
+#: mode -> (endpoint, callees per request)
+VOICE_MODES: dict[str, tuple[str, int]] = {
+    "tts": ("voice_send_code", MAX_CODE_CALLEES),
+    "audio": ("voice_send_group", MAX_GROUP_CALLEES),
+}
+_TTS_ONLY = ("text", "language", "speaking_rate", "gender", "recall_count", "recall_interval")
+_AUDIO_ONLY = ("file_id",)
+
+
+def _whole_number(parameter: str, value: Any, allowed: range) -> int:
+    bounds = f"{allowed.start} to {allowed.stop - 1}"
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise InvalidInputError(parameter, f"must be a whole number from {bounds}")
+    try:
+        number = int(value)
+    except ValueError:
+        raise InvalidInputError(parameter, f"must be a whole number from {bounds}, not {value!r}") from None
+    if number not in allowed:
+        raise InvalidInputError(parameter, f"is {number}; Buka accepts {bounds}")
+    return number
+
+
+def _text(parameter: str, value: Any, limit: int) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInputError(parameter, "is empty")
+    if len(value) > limit:
+        raise InvalidInputError(parameter, f"has {len(value)} characters; Buka accepts at most {limit}")
+    return value
+
+
+def check_voice_mode(mode: Any) -> str:
+    if mode not in VOICE_MODES:
+        raise InvalidInputError("mode", f"must be one of {', '.join(VOICE_MODES)}, not {mode!r}")
+    return str(mode)
+
+
+def voice_fields(
+    mode: Any,
+    *,
+    text: Any = None,
+    language: Any = None,
+    file_id: Any = None,
+    speaking_rate: Any = None,
+    gender: Any = None,
+    loop_count: Any = None,
+    recall_count: Any = None,
+    recall_interval: Any = None,
+    max_duration: Any = None,
+    max_ringing_time: Any = None,
+    display_number: Any = None,
+) -> dict[str, Any]:
+    """The vendor fields of a voice call (all but appId and callee), or InvalidInputError naming the parameter."""
+    mode = check_voice_mode(mode)
+    given = {
+        "text": text,
+        "language": language,
+        "file_id": file_id,
+        "speaking_rate": speaking_rate,
+        "gender": gender,
+        "recall_count": recall_count,
+        "recall_interval": recall_interval,
+    }
+    for name in _AUDIO_ONLY if mode == "tts" else _TTS_ONLY:
+        if given[name] is not None:
+            raise InvalidInputError(name, f"does not apply to mode={mode!r}")
+    fields: dict[str, Any] = {}
+    if mode == "tts":
+        fields["text"] = _text("text", text, MAX_TTS_TEXT)
+        fields["language"] = _voice_language(language)
+        if speaking_rate is not None:
+            fields["speakingRate"] = _speaking_rate(speaking_rate)
+        if gender is not None:
+            if isinstance(gender, bool) or gender not in VOICE_GENDERS:
+                raise InvalidInputError("gender", f"must be 1 (male) or 2 (female), not {gender!r}")
+            fields["ssmlGender"] = int(gender)
+        if recall_count is not None:
+            fields["recallCount"] = _whole_number("recall_count", recall_count, RECALL_COUNT)
+        if recall_interval is not None:
+            fields["recallInterval"] = _whole_number("recall_interval", recall_interval, RECALL_INTERVAL)
+    else:
+        if not isinstance(file_id, str) or not file_id.strip():
+            raise InvalidInputError("file_id", "is empty; give the id voice/fileUpload returned")
+        fields["fileId"] = file_id.strip()
+    if loop_count is not None:
+        fields["loopCount"] = _whole_number("loop_count", loop_count, LOOP_COUNT)
+    if max_duration is not None:
+        fields["maxDuration"] = _whole_number("max_duration", max_duration, MAX_DURATION)
+    if max_ringing_time is not None:
+        fields["maxRingingTime"] = _whole_number("max_ringing_time", max_ringing_time, MAX_RINGING_TIME)
+    if display_number is not None:
+        fields["displayNum"] = _display_number(display_number)
+    return fields
+
+
+def _voice_language(language: Any) -> str:
+    code = language.strip().upper() if isinstance(language, str) else language
+    if code not in VOICE_LANGUAGES:
+        raise InvalidInputError("language", f"must be one of {', '.join(VOICE_LANGUAGES)}, not {language!r}")
+    return str(code)
+
+
+def _speaking_rate(rate: Any) -> float:
+    low, high = SPEAKING_RATE
+    if isinstance(rate, bool) or not isinstance(rate, int | float) or not low <= rate <= high:
+        raise InvalidInputError("speaking_rate", f"must be a number from {low} to {high}, not {rate!r}")
+    return float(rate)
+
+
+def _display_number(number: Any) -> str:
+    text = str(number).strip() if isinstance(number, str | int) and not isinstance(number, bool) else ""
+    if not DISPLAY_NUMBER.fullmatch(text):
+        raise InvalidInputError("display_number", "must be 7 to 15 digits (country code and number, no +)")
+    return text
+
+
+class BukaVoiceSender:
+    """Calls every number of a batch: TTS through ``voice/sendCode`` or an audio file through ``voice/sendGroup``.
+
+    The reply's ``data`` lists ``{voiceId, callee, terminationCode, terminationReason}``
+    per callee (onbuka's sendGroup page; sendCode's reply is taken to have the same
+    shape, and a bare ``data`` id is accepted for a one-callee request). A callee the
+    reply does not list, or lists with a non-zero ``terminationCode``, is rejected.
+    """
+
+    platform = "buka"
+    number_format = NumberFormat.DIGITS
+
+    def __init__(self, hook: BukaHook, *, app_id: str, mode: str = "tts", **parameters: Any) -> None:
+        self.hook = hook
+        self.app_id = app_id
+        self.mode = check_voice_mode(mode)
+        self.fields = voice_fields(self.mode, **parameters)
+        self.endpoint, self.max_batch = VOICE_MODES[self.mode]
+
+    def send(self, batch: Batch) -> list[RecipientResult]:
+        body = {"appId": self.app_id, "callee": ",".join(batch.numbers), **self.fields}
+        reply = self.hook.call(self.endpoint, body)
+        return voice_results(batch.numbers, reply)
+
+    def lookup(self, batch: Batch) -> list[RecipientResult] | None:
+        # Buka voice takes no client reference: the call records (recordGroupQuery) list
+        # calls by time and callee, which cannot prove which try placed a call.
+        return None
+
+
+def voice_results(numbers: list[str], reply: Mapping[str, Any]) -> list[RecipientResult]:
+    data = reply.get("data")
+    if isinstance(data, str | int) and not isinstance(data, bool) and str(data) and len(numbers) == 1:
+        return [RecipientResult(numbers[0], "accepted", str(data))]
+    if not isinstance(data, list):
+        # accepted ("status" 0) without per-callee ids: nothing to match delivery on, but sent
+        return [RecipientResult(number, "accepted") for number in numbers]
+    items = [item for item in data if isinstance(item, dict)]
+    by_callee = {str(item.get("callee", "")): item for item in items}
+    results = []
+    for number in numbers:
+        item = by_callee.get(number) or (items[0] if len(items) == len(numbers) == 1 else None)
+        results.append(_voice_result(number, item))
+    return results
+
+
+def _voice_result(number: str, item: Mapping[str, Any] | None) -> RecipientResult:
+    if item is None:
+        return RecipientResult(number, "rejected", None, None, "not accepted by Buka")
+    code = str(item.get("terminationCode", "0"))
+    if code == "0" and item.get("voiceId"):
+        return RecipientResult(number, "accepted", str(item["voiceId"]))
+    reason = item.get("terminationReason") or f"terminationCode {code}"
+    return RecipientResult(number, "rejected", None, None, str(reason))
+
+
+# ----- email ----------------------------------------------------------------------------------
+
+#: email/sendEmail: addresses per request (-14 above it) and subject length (-17)
+MAX_ADDRESSES = 50
+MAX_SUBJECT = 100
+#: 0 no ad tag, 1 before the subject, 2 after it
+AD_FLAGS = (0, 1, 2)
+MAX_ADDRESS_LENGTH = 254
+MAX_LOCAL_PART = 64
+
+# Conservative: dot-atom local part, letter-digit-hyphen domain labels and an alphabetic
+# (or punycode) top-level domain. Quoted local parts and IP literals are refused: valid
+# by the RFCs, but rare and not something a template-email platform will deliver to.
+_ADDRESS = re.compile(
+    r"(?P<local>[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*)"
+    r"@(?P<domain>(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+    r"(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59}))"
+)
+_LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?")
+_ADDRESS_LOCATION_PREFIXES = ("/", "./", "../", "~")
+
+
+class InvalidAddress(ValueError):
+    """One entry that is not an email address Buka would send to."""
+
+    def __init__(self, raw: str, reason: str) -> None:
+        self.raw = raw
+        self.reason = reason
+        super().__init__(f"{raw!r}: {reason}")
+
+
+def normalize_address(raw: str) -> str:
+    """``raw`` stripped, with its domain in lower case, or :class:`InvalidAddress` saying why not."""
+    text = str(raw).strip()
+    if "@" not in text:
+        raise InvalidAddress(raw, "not an email address (no @)")
+    if len(text) > MAX_ADDRESS_LENGTH:
+        raise InvalidAddress(raw, f"longer than {MAX_ADDRESS_LENGTH} characters")
+    match = _ADDRESS.fullmatch(text)
+    if match is None:
+        raise InvalidAddress(raw, "not a valid email address")
+    if len(match["local"]) > MAX_LOCAL_PART:
+        raise InvalidAddress(raw, f"part before @ is longer than {MAX_LOCAL_PART} characters")
+    return f"{match['local']}@{match['domain'].lower()}"
+
+
+def open_addresses(source: object, *, parameter: str = "recipients") -> Iterator[str]:
+    """The raw entries of an email recipient source: what :func:`open_recipients` accepts.
+
+    A file's first row is taken for column names when it has no ``@`` (the phone
+    reader's "no digit" rule would drop a first address such as ``ann@example.com``).
+    """
+    opened = _address_file(source)
+    if opened is None:
+        return open_recipients(source, parameter=parameter)
+    open_text, where = opened
+    return open_recipients(_address_lines(open_text, where, parameter), parameter=parameter)
+
+
+def _address_file(source: object) -> tuple[Any, str] | None:
+    """How to open ``source`` as a text file and how to name it, or None when it is not a file."""
+    if isinstance(source, str):
+        location = source.strip()
+        if "://" in location:
+            return (lambda: _storage_path(location).open("r", encoding="utf-8-sig")), _redacted(location)
+        if location.startswith(_ADDRESS_LOCATION_PREFIXES):
+            return _local_file(Path(location).expanduser())
+        return None
+    if isinstance(source, os.PathLike):
+        return _local_file(Path(os.fspath(source)).expanduser())
+    if not isinstance(source, list | tuple | Mapping) and _is_storage_path(source):
+        path: Any = source
+        return (lambda: path.open("r", encoding="utf-8-sig")), _redacted(str(path))
+    return None
+
+
+def _local_file(path: Path) -> tuple[Any, str]:
+    return (lambda: path.open(encoding="utf-8-sig")), str(path)
+
+
+def _storage_path(url: str) -> Any:
+    from airflow.providers.common.compat.sdk import ObjectStoragePath
+
+    return ObjectStoragePath(url)
+
+
+def _is_storage_path(source: object) -> bool:
+    try:
+        from airflow.providers.common.compat.sdk import ObjectStoragePath
+    except ImportError:
+        return False
+    return isinstance(source, ObjectStoragePath)
+
+
+def _redacted(location: str) -> str:
+    from urllib.parse import urlsplit
+
+    try:
+        password = urlsplit(location).password
+    except ValueError:
+        return location
+    return location.replace(f":{password}@", ":***@", 1) if password else location
+
+
+def _address_lines(open_text: Any, where: str, parameter: str) -> Iterator[str]:
+    """The first column of every line, one item per line (so positions are line numbers)."""
+    try:
+        handle: IO[str] = open_text()
+    except (OSError, ValueError, ImportError) as exc:
+        raise InvalidInputError(parameter, f"cannot read {where}: {_reason(exc)}") from exc
+    with handle:
+        seen_first = False
+        try:
+            for text in handle:
+                address = text.split(",", 1)[0].strip().strip('"').strip()
+                if not seen_first and address and not address.startswith("#"):
+                    seen_first = True
+                    if "@" not in address:
+                        yield ""  # an exported CSV's column names
+                        continue
+                yield address
+        except UnicodeDecodeError:
+            raise InvalidInputError(parameter, f"{where} is not UTF-8 text") from None
+        except OSError as exc:
+            raise InvalidInputError(parameter, f"cannot read {where}: {_reason(exc)}") from exc
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return "no such file"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
+
+
+def validate_addresses(
+    entries: Iterable[str],
+    *,
+    on_invalid: str = "fail",
+    parameter: str = "recipients",
+    report: ValidationReport | None = None,
+) -> Iterator[Recipient]:
+    """Valid, distinct email recipients, lazily; the email twin of ``validate_recipients``.
+
+    A recipient's ``number`` holds its normalised address. ``"fail"`` raises at the
+    first invalid entry, naming its line but not the address; ``"skip"`` drops it.
+    Duplicates (same address, domain case ignored) are dropped and counted.
+    """
+    if on_invalid not in ON_INVALID:
+        raise InvalidInputError("on_invalid", f"must be one of {', '.join(ON_INVALID)}, not {on_invalid!r}")
+    chosen = report if report is not None else ValidationReport()
+    return _validated_addresses(entries, on_invalid == "fail", parameter, chosen)
+
+
+def check_all_addresses(
+    entries: Iterable[str], *, on_invalid: str = "fail", parameter: str = "recipients"
+) -> ValidationReport:
+    """Validate every address without sending: makes ``"fail"`` fail before the first send."""
+    report = ValidationReport()
+    for _ in validate_addresses(entries, on_invalid=on_invalid, parameter=parameter, report=report):
+        pass
+    return report
+
+
+def _validated_addresses(
+    entries: Iterable[str], fail: bool, parameter: str, report: ValidationReport
+) -> Iterator[Recipient]:
+    return validated_stream(entries, _checked_address, fail=fail, parameter=parameter, report=report)
+
+
+def _checked_address(raw: str) -> tuple[str, str | None]:
+    try:
+        return normalize_address(raw), None
+    except InvalidAddress as exc:
+        return "", exc.reason
+
+
+def email_fields(
+    *,
+    subject: Any,
+    template_id: Any,
+    from_address: Any,
+    template_data: Any = None,
+    language: Any = None,
+    ad_flag: Any = None,
+) -> dict[str, Any]:
+    """The vendor fields of a template email (all but appId and toAddress), or InvalidInputError."""
+    fields: dict[str, Any] = {
+        "fromEmailAddress": _from_address(from_address),
+        "subject": _subject(subject),
+        "templateID": _template_id(template_id),
+    }
+    if template_data is not None:
+        fields["templateData"] = _template_data(template_data)
+    if language is not None:
+        if not isinstance(language, str) or not _LANGUAGE.fullmatch(language.strip()):
+            raise InvalidInputError("language", f"must be a language code such as 'en', not {language!r}")
+        fields["language"] = language.strip()
+    if ad_flag is not None:
+        if isinstance(ad_flag, bool) or ad_flag not in AD_FLAGS:
+            raise InvalidInputError(
+                "ad_flag", f"must be 0 (none), 1 or 2 (ad tag after the subject), not {ad_flag!r}"
+            )
+        fields["adFlag"] = int(ad_flag)
+    return fields
+
+
+def _subject(subject: Any) -> str:
+    if not isinstance(subject, str) or not subject.strip():
+        raise InvalidInputError("subject", "is empty; Buka needs 1 to 100 characters")
+    if len(subject) > MAX_SUBJECT:
+        raise InvalidInputError(
+            "subject", f"has {len(subject)} characters; Buka accepts at most {MAX_SUBJECT}"
+        )
+    return subject
+
+
+def _template_id(template_id: Any) -> str:
+    text = (
+        str(template_id).strip()
+        if isinstance(template_id, str | int) and not isinstance(template_id, bool)
+        else ""
+    )
+    if not text.isdigit() or int(text) < 1:
+        raise InvalidInputError(
+            "template_id", f"must be a positive whole number (an approved template), not {template_id!r}"
+        )
+    return str(int(text))
+
+
+def _from_address(address: Any) -> str:
+    if not isinstance(address, str) or not address.strip():
+        raise InvalidInputError("from_address", "is empty; give a sender address configured in Buka")
+    try:
+        return normalize_address(address)
+    except InvalidAddress as exc:
+        raise InvalidInputError("from_address", exc.reason) from None
+
+
+def _template_data(data: Any) -> str:
+    """Buka wants the template variables as a JSON object in a string."""
+    if isinstance(data, str):
+        try:
+            data = json.loads(data)
+        except ValueError:
+            raise InvalidInputError(
+                "template_data", "is not JSON; give a dict of template variables"
+            ) from None
+    if not isinstance(data, Mapping):
+        raise InvalidInputError(
+            "template_data", f"must be a dict of template variables, not {type(data).__name__}"
+        )
+    try:
+        return json.dumps(dict(data), ensure_ascii=False, separators=(",", ":"))
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError("template_data", f"cannot be written as JSON: {exc}") from None
+
+
+class BukaEmailSender:
+    """Sends one approved template to every address of a batch through ``email/sendEmail``.
+
+    The reply's ``array`` holds ``{emailId, toAddress, emailState, remark}`` per
+    address; an address it does not list, or lists with a non-zero ``emailState``
+    or without an ``emailId``, is rejected (``remark`` is the reason).
+    """
+
+    platform = "buka"
+    max_batch = MAX_ADDRESSES
+    #: what the recipients are; the email operator validates addresses, not numbers
+    recipient_kind = "email"
+    # The Sender protocol asks for a number format. Nothing reads it for an email sender:
+    # BukaSendEmailOperator streams recipients through validate_addresses instead.
+    number_format = NumberFormat.DIGITS
+
+    def __init__(
+        self,
+        hook: BukaHook,
+        *,
+        app_id: str,
+        subject: str,
+        template_id: str | int,
+        from_address: str,
+        template_data: Mapping[str, Any] | str | None = None,
+        language: str | None = None,
+        ad_flag: int | None = None,
+    ) -> None:
+        self.hook = hook
+        self.app_id = app_id
+        self.fields = email_fields(
+            subject=subject,
+            template_id=template_id,
+            from_address=from_address,
+            template_data=template_data,
+            language=language,
+            ad_flag=ad_flag,
+        )
+
+    def send(self, batch: Batch) -> list[RecipientResult]:
+        body = {"appId": self.app_id, "toAddress": ",".join(batch.numbers), **self.fields}
+        reply = self.hook.call("email_send", body)
+        items = [item for item in reply.get("array") or [] if isinstance(item, dict)]
+        by_address = {str(item.get("toAddress", "")).strip().lower(): item for item in items}
+        return [_email_result(address, by_address.get(address.lower())) for address in batch.numbers]
+
+    def lookup(self, batch: Batch) -> list[RecipientResult] | None:
+        # sendEmail takes no client reference and getSendEmailRcd needs the emailIds the
+        # lost answer carried, so Buka cannot tell whether a batch was accepted.
+        return None
+
+
+def _email_result(address: str, item: Mapping[str, Any] | None) -> RecipientResult:
+    if item is None:
+        return RecipientResult(address, "rejected", None, None, "not accepted by Buka")
+    state = item.get("emailState")
+    if item.get("emailId") and str(state) in ("0", "None", ""):
+        return RecipientResult(address, "accepted", str(item["emailId"]))
+    reason = item.get("remark") or f"emailState {state}"
+    return RecipientResult(address, "rejected", None, None, str(reason))

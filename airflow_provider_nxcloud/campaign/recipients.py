@@ -475,25 +475,50 @@ def _region(code: str, parameter: str) -> str:
 
 
 def _validated(entries: Iterable[str], rules: _Rules, report: ValidationReport) -> Iterator[Recipient]:
+    return validated_stream(
+        entries,
+        lambda raw: _checked_number(raw, rules),
+        fail=rules.fail,
+        parameter=rules.parameter,
+        report=report,
+    )
+
+
+def validated_stream(
+    entries: Iterable[str],
+    check: Callable[[str], tuple[str, str | None]],
+    *,
+    fail: bool,
+    parameter: str,
+    report: ValidationReport,
+) -> Iterator[Recipient]:
+    """Valid, distinct recipients of any kind, lazily; ``check(raw)`` gives ``(value, None)`` or ``("", reason)``.
+
+    Invalid entries fail (naming the entry's position, never its value: task logs
+    should not collect recipients) or are skipped; duplicates are skipped. Both are
+    counted in ``report``. Phone numbers and email addresses share this loop.
+    """
     seen: set[str] = set()
     position = valid = 0
     for position, raw in enumerate(entries, start=1):
         line = getattr(raw, "line", position)
-        number, reason = _checked_number(raw, rules)
+        value, reason = check(raw)
         if reason is not None:
-            _reject(report, rules, line, raw, reason)
+            report.record_invalid(line, raw, reason)
+            if fail:
+                raise InvalidInputError(parameter, f"entry {line}: {reason}")
             continue
-        if number in seen:
+        if value in seen:
             report.record_duplicate(line, raw)
             continue
-        seen.add(number)
+        seen.add(value)
         valid += 1
         report.valid += 1
-        yield Recipient(number, str(raw), line)
+        yield Recipient(value, str(raw), line)
     if position == 0:
-        raise InvalidInputError(rules.parameter, "no recipients")
+        raise InvalidInputError(parameter, "no recipients")
     if valid == 0:
-        raise InvalidInputError(rules.parameter, f"no valid recipients among {position} entries")
+        raise InvalidInputError(parameter, f"no valid recipients among {position} entries")
 
 
 def _checked_number(raw: str, rules: _Rules) -> tuple[str, str | None]:
@@ -511,13 +536,6 @@ def _vendor_number(raw: str, rules: _Rules) -> str:
         if region not in rules.allowed_regions:
             raise InvalidNumber(raw, f"country {region} is not allowed")
     return format_number(number, rules.fmt)
-
-
-def _reject(report: ValidationReport, rules: _Rules, line: int, raw: str, reason: str) -> None:
-    report.record_invalid(line, raw, reason)
-    if rules.fail:
-        # the number stays out of the message: task logs should not collect recipients
-        raise InvalidInputError(rules.parameter, f"entry {line}: {reason}")
 
 
 def chunked(iterable: Iterable[T], size: int) -> Iterator[list[T]]:

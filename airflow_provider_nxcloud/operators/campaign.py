@@ -6,7 +6,7 @@ validation, progress, results and Airflow outcomes are done here once.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 from airflow.providers.common.compat.sdk import BaseOperator, conf
@@ -14,6 +14,7 @@ from airflow.providers.common.compat.sdk import BaseOperator, conf
 from airflow_provider_nxcloud.campaign.engine import Campaign, Sender, make_batches
 from airflow_provider_nxcloud.campaign.progress import campaign_key_from_context, progress_store_for
 from airflow_provider_nxcloud.campaign.recipients import (
+    Recipient,
     ValidationReport,
     check_all,
     open_recipients,
@@ -54,6 +55,8 @@ class CampaignSendOperator(BaseOperator):
     template_fields: Sequence[str] = ("recipients", "results_path")
     template_fields_renderers: ClassVar[dict[str, str]] = {"recipients": "json"}
     ui_color = "#e8f4fd"
+    #: what is sent, for the task log ("SMS", "email", "voice")
+    campaign_kind: ClassVar[str] = "SMS"
     #: whether the platform reports delivery for what this operator sends (wait_for_delivery)
     reports_delivery: ClassVar[bool] = False
 
@@ -116,15 +119,10 @@ class CampaignSendOperator(BaseOperator):
                 ),
                 in_doubt=self.in_doubt,
             )
-            recipients = validate_recipients(
-                open_recipients(self.recipients),
-                sender.number_format,
-                on_invalid="skip",  # the pass above already enforced "fail"
-                default_region=self.default_region,
-                allowed_regions=self.allowed_regions,
-            )
             summary = campaign.run(
-                make_batches(recipients, sender.max_batch, campaign_key_from_context(context))
+                make_batches(
+                    self._recipient_stream(sender), sender.max_batch, campaign_key_from_context(context)
+                )
             )
             lines = writer.finish()
         result = summary.to_xcom()
@@ -139,8 +137,9 @@ class CampaignSendOperator(BaseOperator):
             }
         )
         self.log.info(
-            "%s campaign: %d accepted, %d rejected, %d invalid, %d duplicates in %d batches (%d resumed)",
+            "%s %s campaign: %d accepted, %d rejected, %d invalid, %d duplicates in %d batches (%d resumed)",
             sender.platform,
+            self.campaign_kind,
             summary.accepted,
             summary.rejected,
             report.invalid,
@@ -189,6 +188,19 @@ class CampaignSendOperator(BaseOperator):
             poke_interval=self.delivery_poll_interval,
             timeout=self.delivery_timeout,
             disposition_overrides=self.disposition_overrides,
+        )
+
+    def _recipient_stream(self, sender: Sender) -> Iterator[Recipient]:
+        """The recipients to send to, in the vendor's format, streamed.
+
+        Invalid entries are skipped here: the up-front pass already enforced ``on_invalid="fail"``.
+        """
+        return validate_recipients(
+            open_recipients(self.recipients),
+            sender.number_format,
+            on_invalid="skip",
+            default_region=self.default_region,
+            allowed_regions=self.allowed_regions,
         )
 
     def _validate_up_front(self, sender: Sender) -> ValidationReport:

@@ -15,10 +15,38 @@ SMS numbers that are not 6-15 digits are counted in ``fail`` and the others
 are sent; a request with no valid number answers "-9". (The vendor's reply
 carries success/fail counters; which numbers it rejects one by one is not
 documented.)
+
+Voice (``voice/sendCode`` TTS, one callee; ``voice/sendGroup`` audio file, at most
+200 callees, the SDK's cap) answers ``data: [{voiceId, callee, terminationCode,
+terminationReason}]`` per callee, the shape onbuka documents for sendGroup (taken
+for sendCode too). Codes: "-35" no callee, "-38" TTS text or language missing,
+"-50" no fileId, "-22" any other field out of its documented range (callee not
+7-15 digits, a list on sendCode, more than 200 on sendGroup, text over 1,000,
+unknown language, speakingRate, ssmlGender, loopCount 1-3, recallCount 0-9,
+recallInterval 1-999, maxDuration 1-120, maxRingingTime 20-120, displayNum 7-15
+digits), "-32" another account's appId. A sendGroup callee that is not 7-15
+digits is listed with terminationCode "-21" and not called. Any fileId is taken
+(the simulator keeps no audio library). Each call is one ledger entry of kind
+"voice" (content: the text or the fileId); calls to numbers the delivery model
+marks undeliverable end unanswered.
+
+Email (``email/sendEmail``): "-5" appId empty (another account's appId "-1"),
+"-13" no recipient, "-14" more than 50, "-32" an address that is not one, "-9"
+no sender address, "-10" a sender outside the account's domain
+:data:`EMAIL_SENDER_DOMAIN` (``noreply@sim.buka.test`` works), "-17" subject
+empty or over 100, "-25" templateID not a whole number, "-11" templateID below 1
+(any positive id is taken as an approved template), "-18" templateData that is
+not a JSON object in a string, "-27" adFlag not 0, 1 or 2. Each address is one
+ledger entry of kind "email" (content: the subject). ``email/getSendEmailRcd``
+(at most 200 emailIds, "-28" above it, "-5" none) reports -1 sending until the
+delivery delay has passed, then 0 sent, or 1 failed for an address whose domain
+ends in ``.invalid``. Neither voice nor email takes a client reference, so their
+ledger entries have none.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -30,7 +58,7 @@ from airflow_provider_nxcloud.platforms.endpoints import Endpoint
 from airflow_provider_nxcloud.testing.faults import HTTP_STATUS_OF, FaultKind
 from airflow_provider_nxcloud.testing.formats import iso_with_offset
 from airflow_provider_nxcloud.testing.ledger import LedgerEntry
-from airflow_provider_nxcloud.testing.progress import DELIVERED, UNDELIVERED
+from airflow_provider_nxcloud.testing.progress import DELIVERED, PENDING, UNDELIVERED, Timeline
 from airflow_provider_nxcloud.testing.routing import (
     BadBody,
     Call,
@@ -242,12 +270,19 @@ def sms_report(call: Call) -> Reply:
         raise reject(call, "-14")
     if len(ids) > MAX_REPORT_IDS:
         raise reject(call, "-22")
+    return _status_report(call, ids, kind="sms", app_id=app_id, id_field="msgId", to_field="number")
+
+
+def _status_report(
+    call: Call, ids: list[str], *, kind: str, app_id: str, id_field: str, to_field: str
+) -> Reply:
+    """getReport and getSendEmailRcd: counters plus one row per known id (0 done, 1 failed, -1 pending)."""
     now = call.now
     rows: list[dict[str, Any]] = []
     counters = {"success": 0, "fail": 0, "sending": 0, "nofound": 0}
-    for msg_id in ids:
-        entry = call.state.ledger.get(PLATFORM, msg_id)
-        if entry is None or entry.kind != "sms" or entry.app != app_id:
+    for vendor_id in ids:
+        entry = call.state.ledger.get(PLATFORM, vendor_id)
+        if entry is None or entry.kind != kind or entry.app != app_id:
             counters["nofound"] += 1
             continue
         status = REPORT_STATUS.get(entry.status, REPORT_PENDING)
@@ -255,13 +290,267 @@ def sms_report(call: Call) -> Reply:
         final_at = entry.reached_at(entry.status, now) if status != REPORT_PENDING else None
         rows.append(
             {
-                "msgId": entry.vendor_id,
-                "number": entry.recipient,
+                id_field: entry.vendor_id,
+                to_field: entry.recipient,
                 "receiveTime": iso_with_offset(final_at, REPORT_OFFSET_HOURS) if final_at else "",
                 "status": status,
             }
         )
     return {"status": "0", "reason": "success", **counters, "array": rows}
+
+
+# ----- voice ----------------------------------------------------------------------------------
+
+#: voice/sendGroup callees per request: the SDK's cap (onbuka's pages say 1,000 and 500)
+MAX_GROUP_CALLEES = 200
+MAX_TTS_TEXT = 1000
+MAX_CALLED_INFO = 1000
+VOICE_LANGUAGES = frozenset(
+    {"VN", "EN", "JP", "ARB", "DE", "IN", "IT", "KR", "RU", "ES", "PT", "IDN", "BD", "TH"}
+)
+_CALLEE = re.compile(r"[0-9]{7,15}")
+#: field -> allowed whole numbers, for the fields both voice sends take
+_VOICE_RANGES = {"loopCount": range(1, 4), "maxDuration": range(1, 121), "maxRingingTime": range(20, 121)}
+_TTS_RANGES = {"recallCount": range(0, 10), "recallInterval": range(1, 1000)}
+
+
+def _voice_numbers(call: Call, body: dict[str, Any], ranges: dict[str, range]) -> None:
+    for name, allowed in ranges.items():
+        value = body.get(name)
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value not in allowed
+        ):
+            raise reject(call, "-22")
+
+
+def _voice_common(call: Call, body: dict[str, Any]) -> tuple[str, str | None]:
+    """The appId and displayNum of a voice send, after the fields both sends share are checked."""
+    app_id = _app_id(call, body.get("appId"))
+    _voice_numbers(call, body, _VOICE_RANGES)
+    display = body.get("displayNum")
+    if display not in (None, "") and not (isinstance(display, str) and _CALLEE.fullmatch(display)):
+        raise reject(call, "-22")
+    info = body.get("calledInfo")
+    if info is not None and (not isinstance(info, str) or len(info) > MAX_CALLED_INFO):
+        raise reject(call, "-22")
+    return app_id, display or None
+
+
+def _callees(call: Call, body: dict[str, Any]) -> list[str]:
+    text = body.get("callee")
+    if text is None or (isinstance(text, str) and not text.strip()):
+        raise reject(call, "-35")
+    if not isinstance(text, str):
+        raise reject(call, "-22")
+    return [callee.strip() for callee in text.split(",")]
+
+
+def _call(
+    call: Call, app_id: str, callee: str, content: str, display: str | None, mode: str
+) -> dict[str, Any]:
+    voice_id = call.state.ids.digits(19)
+    now = call.now
+    call.state.ledger.add(
+        LedgerEntry(
+            platform=PLATFORM,
+            kind="voice",
+            account=str(call.account),
+            app=app_id,
+            recipient=callee,
+            content=content,
+            vendor_id=voice_id,
+            client_reference=None,  # Buka voice takes none
+            endpoint=call.endpoint.name,
+            time=now,
+            status="pending",
+            sender=display,
+            timeline=call.state.delivery.sms_timeline(callee, now),
+            details={"mode": mode},
+        )
+    )
+    return {"voiceId": voice_id, "callee": callee, "terminationCode": "0", "terminationReason": "success"}
+
+
+@router.handler("voice_send_code")
+def voice_send_code(call: Call) -> Reply:
+    body = call.json_object()
+    app_id, display = _voice_common(call, body)
+    callees = _callees(call, body)
+    text, language = body.get("text"), body.get("language")
+    if text in (None, "") or language in (None, ""):
+        raise reject(call, "-38")
+    if not isinstance(text, str) or len(text) > MAX_TTS_TEXT or language not in VOICE_LANGUAGES:
+        raise reject(call, "-22")
+    rate, gender = body.get("speakingRate"), body.get("ssmlGender")
+    if rate is not None and (
+        isinstance(rate, bool) or not isinstance(rate, int | float) or not 0.25 <= rate <= 4
+    ):
+        raise reject(call, "-22")
+    if gender is not None and (isinstance(gender, bool) or gender not in (1, 2)):
+        raise reject(call, "-22")
+    _voice_numbers(call, body, _TTS_RANGES)
+    # sendCode calls one number: a list is not a callee
+    if len(callees) != 1 or not _CALLEE.fullmatch(callees[0]):
+        raise reject(call, "-22")
+    item = _call(call, app_id, callees[0], text, display, "tts")
+    return {"status": "0", "reason": "success", "data": [item]}
+
+
+@router.handler("voice_send_group")
+def voice_send_group(call: Call) -> Reply:
+    body = call.json_object()
+    app_id, display = _voice_common(call, body)
+    file_id = body.get("fileId")
+    if file_id in (None, ""):
+        raise reject(call, "-50")
+    if not isinstance(file_id, str):
+        raise reject(call, "-22")
+    callees = _callees(call, body)
+    if len(callees) > MAX_GROUP_CALLEES:
+        raise reject(call, "-22")
+    if not any(_CALLEE.fullmatch(callee) for callee in callees):
+        raise reject(call, "-35")
+    data = []
+    for callee in callees:
+        if _CALLEE.fullmatch(callee):
+            data.append(_call(call, app_id, callee, file_id, display, "audio"))
+        else:
+            info = lookup_code(PLATFORM, "voice", "-21")
+            reason = info.meaning if info else "error"
+            data.append(
+                {"voiceId": "", "callee": callee, "terminationCode": "-21", "terminationReason": reason}
+            )
+    return {"status": "0", "reason": "success", "data": data}
+
+
+# ----- email ----------------------------------------------------------------------------------
+
+#: sendEmail: recipients per request, subject characters; getSendEmailRcd: ids per query
+MAX_EMAIL_ADDRESSES = 50
+MAX_SUBJECT = 100
+MAX_EMAIL_QUERY_IDS = 200
+#: the domain whose addresses every simulated account may send from (the account
+#: has no list of configured senders)
+EMAIL_SENDER_DOMAIN = "sim.buka.test"
+DEFAULT_EMAIL_SENDER = f"noreply@{EMAIL_SENDER_DOMAIN}"
+#: addresses at domains ending in this fail delivery
+UNDELIVERABLE_EMAIL_DOMAIN_SUFFIX = ".invalid"
+#: getSendEmailRcd's per-email status is getReport's: 0 sent, 1 failed, -1 sending
+_EMAIL = re.compile(
+    r"[^@\s,]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
+)
+
+
+def _email_app_id(call: Call, value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise reject(call, "-5")
+    if value not in call.state.accounts.buka.app_ids("email"):
+        raise reject(call, "-1")  # email has no "no permission for this app" code
+    return value
+
+
+def _email_sender(call: Call, value: Any) -> str:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise reject(call, "-9")
+    if not isinstance(value, str) or not _EMAIL.fullmatch(value.strip()):
+        raise reject(call, "-10")
+    if value.strip().rsplit("@", 1)[1].lower() != EMAIL_SENDER_DOMAIN:
+        raise reject(call, "-10")
+    return value.strip()
+
+
+def _email_template(call: Call, body: dict[str, Any]) -> str:
+    template_id = body.get("templateID")
+    if template_id is None or template_id == "":
+        raise reject(call, "-5")
+    if isinstance(template_id, bool) or not isinstance(template_id, int | str):
+        raise reject(call, "-25")
+    try:
+        number = int(template_id)
+    except ValueError:
+        raise reject(call, "-25") from None
+    if number < 1:
+        raise reject(call, "-11")
+    data = body.get("templateData")
+    if data not in (None, ""):
+        try:
+            variables = json.loads(data) if isinstance(data, str) else None
+        except ValueError:
+            variables = None
+        if not isinstance(variables, dict):
+            raise reject(call, "-18")
+    return str(number)
+
+
+def _email_recipients(call: Call, value: Any) -> list[str]:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise reject(call, "-13")
+    if not isinstance(value, str):
+        raise reject(call, "-5")
+    addresses = [address.strip() for address in value.split(",")]
+    if len(addresses) > MAX_EMAIL_ADDRESSES:
+        raise reject(call, "-14")
+    if not all(_EMAIL.fullmatch(address) for address in addresses):
+        raise reject(call, "-32")
+    return addresses
+
+
+def _email_timeline(call: Call, address: str, accepted_at: float) -> Timeline:
+    domain = address.rsplit("@", 1)[1].lower()
+    final = UNDELIVERED if domain.endswith(UNDELIVERABLE_EMAIL_DOMAIN_SUFFIX) else DELIVERED
+    return ((accepted_at, PENDING), (accepted_at + call.state.delivery.delay, final))
+
+
+@router.handler("email_send")
+def email_send(call: Call) -> Reply:
+    body = call.json_object()
+    app_id = _email_app_id(call, body.get("appId"))
+    addresses = _email_recipients(call, body.get("toAddress"))
+    sender = _email_sender(call, body.get("fromEmailAddress"))
+    subject = body.get("subject")
+    if not isinstance(subject, str) or not subject.strip() or len(subject) > MAX_SUBJECT:
+        raise reject(call, "-17")
+    template_id = _email_template(call, body)
+    ad_flag = body.get("adFlag")
+    if ad_flag is not None and (isinstance(ad_flag, bool) or ad_flag not in (0, 1, 2)):
+        raise reject(call, "-27")
+    now = call.now
+    accepted = []
+    for address in addresses:
+        email_id = call.state.ids.hex(32)
+        call.state.ledger.add(
+            LedgerEntry(
+                platform=PLATFORM,
+                kind="email",
+                account=str(call.account),
+                app=app_id,
+                recipient=address,
+                content=subject,
+                vendor_id=email_id,
+                client_reference=None,  # Buka email takes none
+                endpoint=call.endpoint.name,
+                time=now,
+                status="pending",
+                sender=sender,
+                timeline=_email_timeline(call, address, now),
+                details={"templateID": template_id, "templateData": body.get("templateData")},
+            )
+        )
+        accepted.append({"emailId": email_id, "toAddress": address, "emailState": "0", "remark": "success"})
+    return {"status": "0", "reason": "success", "success": len(accepted), "fail": 0, "array": accepted}
+
+
+@router.handler("email_records")
+def email_records(call: Call) -> Reply:
+    body = call.json_object()
+    app_id = _email_app_id(call, body.get("appId"))
+    text = body.get("emailId")
+    ids = [i.strip() for i in text.split(",") if i.strip()] if isinstance(text, str) else []
+    if not ids:
+        raise reject(call, "-5")
+    if len(ids) > MAX_EMAIL_QUERY_IDS:
+        raise reject(call, "-28")
+    return _status_report(call, ids, kind="email", app_id=app_id, id_field="emailId", to_field="toAddress")
 
 
 # ----- AI voice -------------------------------------------------------------------------------
