@@ -32,11 +32,11 @@ from airflow_provider_nxcloud.campaign.recipients import (
 from airflow_provider_nxcloud.campaign.results import RecipientResult
 from airflow_provider_nxcloud.exceptions import InvalidInputError
 from airflow_provider_nxcloud.hooks.buka import BukaHook
+from airflow_provider_nxcloud.platforms import buka as vendor
 
-#: sendSms over POST (the SDK and onbuka's page); GET allows only 100
-MAX_NUMBERS = 1000
-MAX_CONTENT = 1024
-MAX_SENDER_ID = 32
+MAX_NUMBERS = vendor.SMS_MAX_NUMBERS
+MAX_CONTENT = vendor.SMS_MAX_CONTENT
+MAX_SENDER_ID = vendor.SMS_MAX_SENDER_ID
 
 
 def check_sms_content(text: Any, sender_id: Any) -> None:
@@ -90,15 +90,11 @@ class BukaSmsSender:
 
 # ----- voice ----------------------------------------------------------------------------------
 
-#: voice/sendGroup callees per request: the official SDK's cap. onbuka's English page says
-#: 1,000 and its Chinese page 500; the lowest documented value is the one every host accepts.
-MAX_GROUP_CALLEES = 200
-#: voice/sendCode calls one callee per request (the SDK and onbuka's page document ``callee``
-#: as a single 7-15 digit number, not a list), so a TTS campaign sends batches of one
-MAX_CODE_CALLEES = 1
-MAX_TTS_TEXT = 1000
-#: sendCode's language codes (the SDK's list; TH is in onbuka's list for group-call TTS)
-VOICE_LANGUAGES = ("VN", "EN", "JP", "ARB", "DE", "IN", "IT", "KR", "RU", "ES", "PT", "IDN", "BD", "TH")
+MAX_GROUP_CALLEES = vendor.VOICE_GROUP_MAX_CALLEES
+#: a TTS campaign sends batches of one (sendCode takes a single callee)
+MAX_CODE_CALLEES = vendor.VOICE_CODE_MAX_CALLEES
+MAX_TTS_TEXT = vendor.VOICE_MAX_TTS_TEXT
+VOICE_LANGUAGES = vendor.VOICE_LANGUAGES
 SPEAKING_RATE = (0.25, 4.0)
 VOICE_GENDERS = (1, 2)
 LOOP_COUNT = range(1, 4)
@@ -284,9 +280,8 @@ def _voice_result(number: str, item: Mapping[str, Any] | None) -> RecipientResul
 
 # ----- email ----------------------------------------------------------------------------------
 
-#: email/sendEmail: addresses per request (-14 above it) and subject length (-17)
-MAX_ADDRESSES = 50
-MAX_SUBJECT = 100
+MAX_ADDRESSES = vendor.EMAIL_MAX_ADDRESSES
+MAX_SUBJECT = vendor.EMAIL_MAX_SUBJECT
 #: 0 no ad tag, 1 before the subject, 2 after it
 AD_FLAGS = (0, 1, 2)
 MAX_ADDRESS_LENGTH = 254

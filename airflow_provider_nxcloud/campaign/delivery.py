@@ -65,8 +65,7 @@ PENDING = "pending"
 SUCCESS = "success"
 FAILURE = "failure"
 
-#: Buka getReport: message ids per request
-BUKA_REPORT_MAX_IDS = 200
+BUKA_REPORT_MAX_IDS = buka.REPORT_MAX_IDS
 #: NXCloud getSmsCdr: rows per page (the vendor takes fewer than 1000) and pages read per day at most
 NXCLOUD_RECORDS_PAGE_SIZE = 500
 NXCLOUD_RECORDS_MAX_PAGES = 2000

@@ -29,6 +29,29 @@ BASE_PATH = "/v3"
 TIMESTAMP_WINDOW_S = 30 * 60
 CONTENT_TYPE = "application/json;charset=UTF-8"
 
+# ----- documented limits (the client checks them before sending; the simulator enforces them) -----
+
+#: sendSms over POST (the SDK and onbuka's page; GET allows only 100): numbers per request (-7)
+SMS_MAX_NUMBERS = 1000
+#: SMS content characters (-5) and senderId characters
+SMS_MAX_CONTENT = 1024
+SMS_MAX_SENDER_ID = 32
+#: getReport: message ids per request
+REPORT_MAX_IDS = 200
+#: voice/sendGroup callees per request: the official SDK's cap. onbuka's English page says
+#: 1,000 and its Chinese page 500; the lowest documented value is the one every host accepts.
+VOICE_GROUP_MAX_CALLEES = 200
+#: voice/sendCode calls one callee per request (the SDK and onbuka's page document ``callee``
+#: as a single 7-15 digit number, not a list)
+VOICE_CODE_MAX_CALLEES = 1
+VOICE_MAX_TTS_TEXT = 1000
+#: sendCode's language codes (the SDK's list; TH is in onbuka's list for group-call TTS)
+VOICE_LANGUAGES = ("VN", "EN", "JP", "ARB", "DE", "IN", "IT", "KR", "RU", "ES", "PT", "IDN", "BD", "TH")
+#: email/sendEmail: addresses per request (-14), subject length (-17); getSendEmailRcd ids (-28)
+EMAIL_MAX_ADDRESSES = 50
+EMAIL_MAX_SUBJECT = 100
+EMAIL_QUERY_MAX_IDS = 200
+
 #: task-style endpoints answer ``{"code": ..., "msg": ...}``; some use 200 for success
 _TASK_SUCCESS = frozenset({"0", "200"})
 

@@ -92,12 +92,10 @@ FAULT_CODES: dict[FaultKind, dict[str, str]] = {
     FaultKind.TIMESTAMP_EXPIRED: TIMESTAMP_CODE,
 }
 
-#: sendSms limits (POST): numbers per request, content characters, senderId characters
-MAX_NUMBERS = 1000
-MAX_CONTENT = 1024
-MAX_SENDER = 32
-#: getReport: message ids per call
-MAX_REPORT_IDS = 200
+MAX_NUMBERS = vendor.SMS_MAX_NUMBERS
+MAX_CONTENT = vendor.SMS_MAX_CONTENT
+MAX_SENDER = vendor.SMS_MAX_SENDER_ID
+MAX_REPORT_IDS = vendor.REPORT_MAX_IDS
 
 _NUMBER = re.compile(r"[0-9]{6,15}")
 #: getReport's per-message status
@@ -301,13 +299,10 @@ def _status_report(
 
 # ----- voice ----------------------------------------------------------------------------------
 
-#: voice/sendGroup callees per request: the SDK's cap (onbuka's pages say 1,000 and 500)
-MAX_GROUP_CALLEES = 200
-MAX_TTS_TEXT = 1000
+MAX_GROUP_CALLEES = vendor.VOICE_GROUP_MAX_CALLEES
+MAX_TTS_TEXT = vendor.VOICE_MAX_TTS_TEXT
 MAX_CALLED_INFO = 1000
-VOICE_LANGUAGES = frozenset(
-    {"VN", "EN", "JP", "ARB", "DE", "IN", "IT", "KR", "RU", "ES", "PT", "IDN", "BD", "TH"}
-)
+VOICE_LANGUAGES = frozenset(vendor.VOICE_LANGUAGES)
 _CALLEE = re.compile(r"[0-9]{7,15}")
 #: field -> allowed whole numbers, for the fields both voice sends take
 _VOICE_RANGES = {"loopCount": range(1, 4), "maxDuration": range(1, 121), "maxRingingTime": range(20, 121)}
@@ -425,10 +420,9 @@ def voice_send_group(call: Call) -> Reply:
 
 # ----- email ----------------------------------------------------------------------------------
 
-#: sendEmail: recipients per request, subject characters; getSendEmailRcd: ids per query
-MAX_EMAIL_ADDRESSES = 50
-MAX_SUBJECT = 100
-MAX_EMAIL_QUERY_IDS = 200
+MAX_EMAIL_ADDRESSES = vendor.EMAIL_MAX_ADDRESSES
+MAX_SUBJECT = vendor.EMAIL_MAX_SUBJECT
+MAX_EMAIL_QUERY_IDS = vendor.EMAIL_QUERY_MAX_IDS
 #: the domain whose addresses every simulated account may send from (the account
 #: has no list of configured senders)
 EMAIL_SENDER_DOMAIN = "sim.buka.test"
