@@ -17,6 +17,9 @@ carry credentials, signatures or request headers.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from airflow_provider_nxcloud.platforms.codes import Disposition
 
 
@@ -31,6 +34,14 @@ class InvalidInputError(NXCloudProviderError, ValueError):
         self.parameter = parameter
         self.problem = problem
         super().__init__(f"{parameter}: {problem}")
+
+
+def check_one_of(parameter: str, value: Any, choices: Iterable[str]) -> str:
+    """``value`` when it is one of ``choices``, else an InvalidInputError naming ``parameter``."""
+    allowed = list(choices)
+    if value not in allowed:
+        raise InvalidInputError(parameter, f"must be one of {', '.join(allowed)}, not {value!r}")
+    return str(value)
 
 
 class ConnectionConfigError(InvalidInputError):

@@ -30,7 +30,7 @@ from airflow_provider_nxcloud.campaign.recipients import (
     validated_stream,
 )
 from airflow_provider_nxcloud.campaign.results import RecipientResult
-from airflow_provider_nxcloud.exceptions import InvalidInputError
+from airflow_provider_nxcloud.exceptions import InvalidInputError, check_one_of
 from airflow_provider_nxcloud.hooks.buka import BukaHook
 from airflow_provider_nxcloud.platforms import buka as vendor
 
@@ -138,9 +138,7 @@ def _text(parameter: str, value: Any, limit: int) -> str:
 
 
 def check_voice_mode(mode: Any) -> str:
-    if mode not in VOICE_MODES:
-        raise InvalidInputError("mode", f"must be one of {', '.join(VOICE_MODES)}, not {mode!r}")
-    return str(mode)
+    return check_one_of("mode", mode, VOICE_MODES)
 
 
 def voice_fields(

@@ -1,5 +1,9 @@
 """Waiting for delivery reports: which messages to ask about, how to ask, and when the wait is over.
 
+What is waited for is a (platform, kind) pair, one poller each (:data:`POLLERS`):
+``sms`` on every platform, ``email`` (Buka) and ``voice`` calls (Buka, NXCloud), where
+an answered call counts as delivered and a call that ended unanswered as failed.
+
 Shared by the delivery sensors (synchronous hook, on a worker) and the delivery
 trigger (async read-only transport, in the triggerer): both hand a
 :class:`DeliveryTracker` a ``request(endpoint, **kwargs)`` callable and poll.
@@ -7,9 +11,9 @@ trigger (async read-only transport, in the triggerer): both hand a
 Where the message ids come from (the sensor picks exactly one):
 
 * an explicit list (:func:`refs_from_ids`): ids, or ``{"message_id", "number",
-  "date"}`` objects, or a comma-separated / JSON-array string;
+  "date", "sent_at"}`` objects, or a comma-separated / JSON-array string;
 * a send task's ``results_path`` (:func:`refs_from_results`): the ``accepted``
-  lines' ``vendor_id`` and ``number``;
+  lines' ``vendor_id``, ``number`` and ``sent_at``;
 * a send task's XCom summary (:func:`refs_from_send_result`): its
   ``results_path`` when set, else its ``vendor_ids``. The summary keeps at most
   100 ids, so a larger campaign without ``results_path`` is refused rather than
@@ -17,8 +21,16 @@ Where the message ids come from (the sensor picks exactly one):
 
 How each platform is asked (each poller plans its requests as :data:`Exchange` generators, free of I/O):
 
-* Buka ``getReport``: up to 200 msgIds per request; ``0`` delivered, ``1``
-  failed, ``-1`` still sending;
+* Buka ``getReport`` (SMS) and ``getSendEmailRcd`` (email): up to 200 ids per
+  request; ``0`` delivered (email: sent), ``1`` failed, ``-1`` still sending;
+* Buka ``GET voice/recordGroup/{voiceId}`` (calls): one per call; ``terminationCode``
+  200 (established) or an ``answerTime`` is answered, any other final code failed, no
+  record yet (``-24``) pending;
+* NXCloud ``getVoiceCdr`` (calls): one request per ``messageid`` (paged), over the 24
+  hours from the send time the results line carries (``sent_at``; unknown: the last
+  24 hours), at most one request a second (:class:`Pacer`); rows matched on the
+  messageid and the number; ``Successful connection`` answered, ``Unsuccessful
+  connection`` failed, no row yet pending;
 * NXCloud ``/api/sms/get``: one messageid per request, with the day it was sent
   (``yyyyMMdd``). An id shared by several numbers (a request with several
   numbers gets one ``messageid``; its numbers' reports carry
@@ -33,9 +45,10 @@ How each platform is asked (each poller plans its requests as :data:`Exchange` g
   delivered, ``Failed`` failed, ``Processing``/``Submitted`` pending, except
   that ``Submitted`` is final (counted delivered) when no receipt was requested.
 
-A message the vendor does not know (Buka ``nofound``, NXCloud code 1 on every
-day tried, Fone Dynamics 404) stays *pending*: reports can lag behind the send,
-and a wait that ends names such messages as ``not found`` in its summary.
+A message the vendor does not know (Buka ``nofound`` or ``-24``, NXCloud code 1 on
+every day tried or no call row, Fone Dynamics 404) stays *pending*: reports can lag
+behind the send, and a wait that ends names such messages as ``not found`` in its
+summary.
 
 The wait succeeds when every message is final and ``delivered / total >=
 min_delivered_ratio``; it fails as soon as so many have failed that the ratio
@@ -44,6 +57,7 @@ can no longer be reached.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import time
@@ -51,7 +65,7 @@ from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping, S
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from airflow_provider_nxcloud.exceptions import InvalidInputError, PermanentAPIError
+from airflow_provider_nxcloud.exceptions import InvalidInputError, PermanentAPIError, check_one_of
 from airflow_provider_nxcloud.platforms import buka, fonedynamics, nxcloud
 from airflow_provider_nxcloud.platforms.endpoints import Endpoint
 
@@ -73,6 +87,11 @@ NXCLOUD_RECORDS_MAX_PAGES = 2000
 SAMPLE_SIZE = 20
 #: what a message the vendor does not know (yet) is noted as
 NOT_FOUND = "not found at the vendor (yet)"
+#: NXCloud getVoiceCdr: rows per page (a request's numbers fit one) and pages read per id at most
+NXCLOUD_CALLS_PAGE_SIZE = nxcloud.VOICE_MAX_NUMBERS
+NXCLOUD_CALLS_MAX_PAGES = 100
+#: a call-record window opens this long before the recorded send time (worker and vendor clocks differ)
+NXCLOUD_CALLS_SLACK_S = 600
 
 #: NXCloud operator receipts (reference §5.4) that end a message without delivering it
 NXCLOUD_FAILED_RECEIPTS = {
@@ -98,20 +117,23 @@ class MessageRef:
 
     message_id: str
     number: str | None = None
-    #: the UTC day it was sent, ``yyyyMMdd`` (NXCloud's query needs it)
+    #: the UTC day it was sent, ``yyyyMMdd`` (NXCloud's SMS query needs it)
     date: str | None = None
+    #: when it was sent (a scheduled call: when it starts), epoch seconds (NXCloud's call records)
+    sent_at: float | None = None
 
-    def to_json(self) -> list[str | None]:
-        """Compact plain-JSON form (trigger kwargs): ``[message_id, number, date]``."""
-        return [self.message_id, self.number, self.date]
+    def to_json(self) -> list[Any]:
+        """Compact plain-JSON form (trigger kwargs): ``[message_id, number, date]``, then ``sent_at`` if known."""
+        row: list[Any] = [self.message_id, self.number, self.date]
+        return row if self.sent_at is None else [*row, self.sent_at]
 
     @classmethod
     def from_json(cls, value: Any) -> MessageRef:
         if isinstance(value, Mapping):
             return _ref_from_mapping(value, "message_ids")
         if isinstance(value, list | tuple) and value and isinstance(value[0], str):
-            number, date = [*value[1:3], None, None][:2]
-            return cls(value[0], _text(number), compact_date(date))
+            number, date, sent_at = [*value[1:4], None, None, None][:3]
+            return cls(value[0], _text(number), compact_date(date), send_epoch(sent_at))
         raise InvalidInputError("messages", f"cannot read a message reference from {value!r}")
 
 
@@ -124,20 +146,29 @@ def compact_date(value: Any) -> str | None:
 
     Anything unreadable gives None (the NXCloud query then tries today and yesterday).
     """
-    if value is None or value == "" or isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return dt.datetime.fromtimestamp(float(value), dt.timezone.utc).strftime("%Y%m%d")
     text = str(value).strip()
     if len(text) == 8 and text.isdigit():
         return text
+    epoch = send_epoch(value)
+    return None if epoch is None else dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%Y%m%d")
+
+
+def send_epoch(value: Any) -> float | None:
+    """A send time as epoch seconds, from epoch seconds or ISO 8601 text (UTC unless it names a zone).
+
+    Anything unreadable gives None.
+    """
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
     try:
-        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        parsed = dt.datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
     except ValueError:
         return None
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(dt.timezone.utc)
-    return parsed.strftime("%Y%m%d")
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed.timestamp()
 
 
 def _send_date(item: Mapping[str, Any]) -> str | None:
@@ -152,7 +183,9 @@ def _ref_from_mapping(item: Mapping[str, Any], parameter: str) -> MessageRef:
     message_id = _text(item.get("message_id") or item.get("vendor_id") or item.get("id"))
     if message_id is None:
         raise InvalidInputError(parameter, f"an entry has no message_id: {dict(item)!r}")
-    return MessageRef(message_id, _text(item.get("number")), _send_date(item))
+    return MessageRef(
+        message_id, _text(item.get("number")), _send_date(item), send_epoch(item.get("sent_at"))
+    )
 
 
 def _unique(refs: Iterable[MessageRef]) -> list[MessageRef]:
@@ -198,7 +231,12 @@ def refs_from_results(results_path: Any) -> list[MessageRef]:
     except ValueError as exc:
         raise InvalidInputError("results_path", f"{results_path} is not JSON Lines ({exc})") from None
     return _unique(
-        MessageRef(str(line["vendor_id"]), _text(line.get("number")), _send_date(line))
+        MessageRef(
+            str(line["vendor_id"]),
+            _text(line.get("number")),
+            _send_date(line),
+            send_epoch(line.get("sent_at")),
+        )
         for line in lines
         if line.get("status", "accepted") == "accepted" and _text(line.get("vendor_id"))
     )
@@ -226,8 +264,8 @@ def refs_from_send_result(result: Any, platform: str, parameter: str = "send_tas
                 f"its XCom names {len(ids)} message ids for {accepted} accepted messages; give the send "
                 "task a results_path so that every message can be checked",
             )
-        date = _send_date(item)
-        refs.extend(MessageRef(i, None, date) for i in ids)
+        date, sent_at = _send_date(item), send_epoch(item.get("sent_at"))
+        refs.extend(MessageRef(i, None, date, sent_at) for i in ids)
     return _unique(refs)
 
 
@@ -269,6 +307,8 @@ class Call:
 
     endpoint: Endpoint
     kwargs: Mapping[str, Any]
+    #: the vendor's rate limit for this endpoint: at least this many seconds between requests
+    min_interval: float = 0.0
 
 
 #: A conversation about some messages, written without I/O: it yields the
@@ -281,9 +321,11 @@ Planned = tuple[Sequence[MessageRef], Exchange]
 
 
 class Poller(Protocol):
-    """How one platform is asked about messages; pure, no I/O."""
+    """How one platform is asked about one kind of message; pure, no I/O."""
 
     platform: str
+    #: "sms", "email" or "voice"
+    kind: str
 
     def expect(self, refs: Sequence[MessageRef]) -> None:
         """Called once with every message of the wait, before the first poll."""
@@ -301,42 +343,143 @@ def _digits(number: Any) -> str:
     return "".join(ch for ch in str(number or "") if ch.isdigit())
 
 
+@dataclass(frozen=True)
+class BukaReport:
+    """One of Buka's status queries: ids in, ``0`` / ``1`` / ``-1`` per known id out."""
+
+    kind: str
+    endpoint: str
+    #: the request field listing the ids, and whether it goes in the query string (else the JSON body)
+    ids_field: str
+    in_query: bool
+    #: the row fields naming the id and the recipient
+    id_field: str
+    to_field: str
+    max_ids: int
+    #: the reason given for status 1
+    failed: str
+
+
+BUKA_REPORTS = {
+    "sms": BukaReport(
+        "sms",
+        "sms_report",
+        "msgIds",
+        True,
+        "msgId",
+        "number",
+        BUKA_REPORT_MAX_IDS,
+        "Buka report status 1: not delivered",
+    ),
+    "email": BukaReport(
+        "email",
+        "email_records",
+        "emailId",
+        False,
+        "emailId",
+        "toAddress",
+        buka.EMAIL_QUERY_MAX_IDS,
+        "Buka email status 1: not sent",
+    ),
+}
+
+
 class BukaPoller:
-    """``getReport``: up to 200 msgIds per request; unknown ids come back in ``nofound``."""
+    """``getReport`` (SMS) or ``getSendEmailRcd`` (email): up to 200 ids per request; unknown ids are left out."""
 
     platform = "buka"
 
-    def __init__(self, app_id: str) -> None:
+    def __init__(self, app_id: str, report: BukaReport = BUKA_REPORTS["sms"]) -> None:
         self.app_id = app_id
-        self.endpoint = buka.ENDPOINTS["sms_report"]
+        self.report = report
+        self.kind = report.kind
+        self.endpoint = buka.ENDPOINTS[report.endpoint]
 
     def expect(self, refs: Sequence[MessageRef]) -> None:
         pass
 
     def exchanges(self, refs: Sequence[MessageRef]) -> list[Planned]:
-        step = BUKA_REPORT_MAX_IDS
+        step = self.report.max_ids
         chunks = [refs[i : i + step] for i in range(0, len(refs), step)]
         return [(chunk, self._report(chunk)) for chunk in chunks]
 
     def _report(self, refs: Sequence[MessageRef]) -> Exchange:
-        params = {"appId": self.app_id, "msgIds": ",".join(r.message_id for r in refs)}
-        reply = yield Call(self.endpoint, {"params": params})
+        spec = self.report
+        fields = {"appId": self.app_id, spec.ids_field: ",".join(r.message_id for r in refs)}
+        reply = yield Call(self.endpoint, {"params": fields} if spec.in_query else {"json_body": fields})
         rows = {
-            str(row.get("msgId")): row for row in (reply or {}).get("array") or [] if isinstance(row, dict)
+            str(row.get(spec.id_field)): row
+            for row in (reply or {}).get("array") or []
+            if isinstance(row, dict)
         }
         return [self._status(ref, rows.get(ref.message_id)) for ref in refs]
 
-    @staticmethod
-    def _status(ref: MessageRef, row: Mapping[str, Any] | None) -> MessageStatus:
+    def _status(self, ref: MessageRef, row: Mapping[str, Any] | None) -> MessageStatus:
         if row is None:
             return _not_found(ref)
-        number = ref.number or _text(row.get("number"))
+        number = ref.number or _text(row.get(self.report.to_field))
         raw = str(row.get("status")).strip()
         if raw == "0":
             return MessageStatus(ref.message_id, DELIVERED, number, raw)
         if raw == "1":
-            return MessageStatus(ref.message_id, FAILED, number, raw, "Buka report status 1: not delivered")
+            return MessageStatus(ref.message_id, FAILED, number, raw, self.report.failed)
         return MessageStatus(ref.message_id, PENDING, number, raw)
+
+
+class _OneByOnePoller:
+    """One ``GET`` per message, its id in the path; an id the vendor does not know (yet) stays pending."""
+
+    platform: str
+    kind: str
+    endpoint: Endpoint
+    path_param: str
+    #: the codes that mean "no such id"
+    not_found: frozenset[str]
+
+    def expect(self, refs: Sequence[MessageRef]) -> None:
+        pass
+
+    def exchanges(self, refs: Sequence[MessageRef]) -> list[Planned]:
+        return [((ref,), self._get(ref)) for ref in refs]
+
+    def _get(self, ref: MessageRef) -> Exchange:
+        try:
+            reply = yield Call(self.endpoint, {"path_params": {self.path_param: ref.message_id}})
+        except PermanentAPIError as exc:
+            if exc.code in self.not_found:
+                return [_not_found(ref)]
+            raise
+        return [self.status(ref, reply or {})]
+
+    def status(self, ref: MessageRef, reply: Mapping[str, Any]) -> MessageStatus:
+        raise NotImplementedError
+
+
+class BukaCallPoller(_OneByOnePoller):
+    """``GET voice/recordGroup/{voiceId}``: a call's record, written once it has ended."""
+
+    platform = "buka"
+    kind = "voice"
+    endpoint = buka.ENDPOINTS["voice_record"]
+    path_param = "voice_id"
+    not_found = frozenset({"-24"})
+
+    def status(self, ref: MessageRef, reply: Mapping[str, Any]) -> MessageStatus:
+        record = reply.get("data")
+        if isinstance(record, list):  # one record is documented; accept a list of one
+            record = record[0] if record else None
+        if not isinstance(record, Mapping):
+            return _not_found(ref)
+        number = ref.number or _text(record.get("callee"))
+        code = _text(record.get("terminationCode"))
+        if code == "200" or _text(record.get("answerTime")):
+            return MessageStatus(ref.message_id, DELIVERED, number, code)
+        if code in (None, "0") and not _text(record.get("hangupTime")):
+            return MessageStatus(ref.message_id, PENDING, number, code)
+        why = _text(record.get("terminationReason")) or "no reason given"
+        return MessageStatus(
+            ref.message_id, FAILED, number, code, f"not answered: terminationCode {code}, {why}"
+        )
 
 
 class NXCloudPoller:
@@ -350,6 +493,7 @@ class NXCloudPoller:
     """
 
     platform = "nxcloud"
+    kind = "sms"
 
     def __init__(self, app_key: str, app_secret: str, clock: Callable[[], float] = time.time) -> None:
         self._form = {"appkey": app_key, "secretkey": app_secret}
@@ -443,31 +587,117 @@ class NXCloudPoller:
         return MessageStatus(ref.message_id, PENDING, number, receipt or None, note)
 
 
-class FoneDynamicsPoller:
-    """``GET /v2/Messages/{sid}``, one per message."""
+class NXCloudVoicePoller:
+    """``getVoiceCdr``: one messageid at a time, over the 24 hours from its send time, one request a second.
 
-    platform = "fonedynamics"
+    A request's numbers share its messageid, so the rows are matched on it and the
+    number (``countryCode`` + ``phone``). A call's row appears once the call has ended.
+    """
 
-    def __init__(self) -> None:
-        self.endpoint = fonedynamics.ENDPOINTS["get_message"]
+    platform = "nxcloud"
+    kind = "voice"
+
+    def __init__(
+        self, app_key: str, app_secret: str, voice_type: int, clock: Callable[[], float] = time.time
+    ) -> None:
+        if voice_type not in set(nxcloud.VOICE_CDR_TYPES.values()):
+            raise InvalidInputError(
+                "voice_type", f"must be 0 (group call) or 1 (notification), not {voice_type!r}"
+            )
+        self._form = {"appkey": app_key, "secretkey": app_secret, "voiceType": voice_type}
+        self.clock = clock
+        self.endpoint = nxcloud.ENDPOINTS["voice_records"]
 
     def expect(self, refs: Sequence[MessageRef]) -> None:
         pass
 
     def exchanges(self, refs: Sequence[MessageRef]) -> list[Planned]:
-        return [((ref,), self._get(ref)) for ref in refs]
+        by_id: dict[str, list[MessageRef]] = {}
+        for ref in refs:
+            by_id.setdefault(ref.message_id, []).append(ref)
+        return [(group, self._calls(group)) for group in by_id.values()]
 
-    def _get(self, ref: MessageRef) -> Exchange:
-        try:
-            reply = yield Call(self.endpoint, {"path_params": {"message_sid": ref.message_id}})
-        except PermanentAPIError as exc:
-            if exc.code in ("MESSAGE_NOT_FOUND", "404"):
-                return [_not_found(ref)]
-            raise
-        return [self._status(ref, (reply or {}).get("Message") or {})]
+    def window(self, refs: Sequence[MessageRef]) -> tuple[str, str]:
+        """``start_time`` and ``end_time``: 24 hours from the earliest send time, else the last 24 hours."""
+        sent = [ref.sent_at for ref in refs if ref.sent_at is not None]
+        span = nxcloud.VOICE_CDR_MAX_WINDOW_S
+        start = min(sent) - NXCLOUD_CALLS_SLACK_S if sent else self.clock() - span
+        return _cdr_time(start), _cdr_time(start + span)
+
+    def _calls(self, refs: Sequence[MessageRef]) -> Exchange:
+        message_id = refs[0].message_id
+        start, end = self.window(refs)
+        missing = {_digits(ref.number): ref for ref in refs}
+        found: dict[str, MessageStatus] = {}
+        page = 1
+        while missing and page <= NXCLOUD_CALLS_MAX_PAGES:
+            form = {
+                **self._form,
+                "messageid": message_id,
+                "start_time": start,
+                "end_time": end,
+                "page": page,
+                "page_size": NXCLOUD_CALLS_PAGE_SIZE,
+            }
+            reply = yield Call(self.endpoint, {"form": form}, nxcloud.VOICE_CDR_MIN_INTERVAL_S)
+            info = (reply or {}).get("info") or {}
+            rows = [row for row in info.get("rows") or [] if isinstance(row, dict)]
+            for row in rows:
+                key = (
+                    _call_key(row, missing) if str(row.get("messageid") or message_id) == message_id else None
+                )
+                if key is not None:
+                    found[key] = self._status(missing.pop(key), row)
+            if not rows or page * NXCLOUD_CALLS_PAGE_SIZE >= _whole(info.get("total"), len(rows)):
+                break
+            page += 1
+        return [found.get(_digits(ref.number)) or _not_found(ref) for ref in refs]
 
     @staticmethod
-    def _status(ref: MessageRef, message: Mapping[str, Any]) -> MessageStatus:
+    def _status(ref: MessageRef, row: Mapping[str, Any]) -> MessageStatus:
+        number = ref.number or _digits(f"{row.get('countryCode') or ''}{row.get('phone') or ''}") or None
+        result = str(row.get("result") or "").strip()
+        if result.lower() == nxcloud.VOICE_CDR_ANSWERED.lower():
+            return MessageStatus(ref.message_id, DELIVERED, number, result)
+        if result.lower() == nxcloud.VOICE_CDR_UNANSWERED.lower():
+            return MessageStatus(ref.message_id, FAILED, number, result, f"not answered: {result}")
+        return MessageStatus(
+            ref.message_id, PENDING, number, result or None, f"unrecognised result {result!r}"
+        )
+
+
+def _cdr_time(epoch: float) -> str:
+    # the vendor does not say which zone its times are in; UTC is assumed, as for the SMS records
+    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime(nxcloud.VOICE_TIME_FORMAT)
+
+
+def _call_key(row: Mapping[str, Any], missing: Mapping[str, MessageRef]) -> str | None:
+    """Which awaited number a call row is for: country code and phone, the phone alone, or any (no number known)."""
+    phone = _digits(row.get("phone"))
+    for key in (_digits(row.get("countryCode")) + phone, phone, ""):
+        if key in missing:
+            return key
+    return None
+
+
+def _whole(value: Any, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+class FoneDynamicsPoller(_OneByOnePoller):
+    """``GET /v2/Messages/{sid}``, one per message."""
+
+    platform = "fonedynamics"
+    kind = "sms"
+    endpoint = fonedynamics.ENDPOINTS["get_message"]
+    path_param = "message_sid"
+    not_found = frozenset({"MESSAGE_NOT_FOUND", "404"})
+
+    def status(self, ref: MessageRef, reply: Mapping[str, Any]) -> MessageStatus:
+        message = reply.get("Message") or {}
         number = ref.number or _text(message.get("To"))
         status = str(message.get("Status") or "").strip()
         word = status.lower()
@@ -491,25 +721,55 @@ def hook_class(platform: str) -> type[Any]:
     from airflow_provider_nxcloud.hooks.nxcloud import NXCloudHook
 
     hooks: dict[str, type[Any]] = {"buka": BukaHook, "nxcloud": NXCloudHook, "fonedynamics": FoneDynamicsHook}
-    try:
-        return hooks[platform]
-    except KeyError:
-        raise InvalidInputError(
-            "platform", f"must be one of {', '.join(PLATFORMS)}, not {platform!r}"
-        ) from None
+    return hooks[check_one_of("platform", platform, PLATFORMS)]
+
+
+#: builds a poller from (hook with its connection loaded, appId override, clock, options)
+PollerBuilder = Callable[[Any, "str | None", Callable[[], float], Mapping[str, Any]], Poller]
+
+
+def _nxcloud_voice(
+    hook: Any, app_id: str | None, clock: Callable[[], float], options: Mapping[str, Any]
+) -> Poller:
+    voice_type = options.get("voice_type", nxcloud.VOICE_CDR_TYPES["voice_notify"])
+    return NXCloudVoicePoller(
+        hook.app_key("voice_app_key"), hook.app_key("voice_app_secret"), voice_type, clock
+    )
+
+
+#: (platform, kind) -> its poller
+POLLERS: dict[tuple[str, str], PollerBuilder] = {
+    ("buka", "sms"): lambda hook, app_id, clock, options: BukaPoller(hook.app_id("sms", app_id)),
+    ("buka", "email"): lambda hook, app_id, clock, options: BukaPoller(
+        hook.app_id("email", app_id), BUKA_REPORTS["email"]
+    ),
+    ("buka", "voice"): lambda hook, app_id, clock, options: BukaCallPoller(),
+    ("nxcloud", "sms"): lambda hook, app_id, clock, options: NXCloudPoller(
+        hook.app_key("sms_app_key"), hook.app_key("sms_app_secret"), clock
+    ),
+    ("nxcloud", "voice"): _nxcloud_voice,
+    ("fonedynamics", "sms"): lambda hook, app_id, clock, options: FoneDynamicsPoller(),
+}
 
 
 def poller_for(
-    platform: str, hook: Any, *, app_id: str | None = None, clock: Callable[[], float] = time.time
+    platform: str,
+    hook: Any,
+    *,
+    kind: str = "sms",
+    app_id: str | None = None,
+    clock: Callable[[], float] = time.time,
+    options: Mapping[str, Any] | None = None,
 ) -> Poller:
-    """The platform's poller, its app credentials read from the hook's (already loaded) connection."""
-    if platform == "buka":
-        return BukaPoller(hook.app_id("sms", app_id))
-    if platform == "nxcloud":
-        return NXCloudPoller(hook.app_key("sms_app_key"), hook.app_key("sms_app_secret"), clock)
-    if platform == "fonedynamics":
-        return FoneDynamicsPoller()
-    raise InvalidInputError("platform", f"must be one of {', '.join(PLATFORMS)}, not {platform!r}")
+    """The poller of (platform, kind), its app credentials read from the hook's (already loaded) connection.
+
+    ``options`` are the poller's own settings (NXCloud calls: ``voice_type``).
+    """
+    builder = POLLERS.get((check_one_of("platform", platform, PLATFORMS), kind))
+    if builder is None:
+        kinds = ", ".join(k for p, k in POLLERS if p == platform)
+        raise InvalidInputError("kind", f"{platform} reports on {kinds}, not {kind!r}")
+    return builder(hook, app_id, clock, options or {})
 
 
 # ----- the verdict ---------------------------------------------------------------------------------
@@ -528,6 +788,8 @@ class DeliveryReport:
     platform: str
     statuses: list[MessageStatus]
     min_delivered_ratio: float = 1.0
+    #: "sms", "email" or "voice" (where "delivered" means answered)
+    kind: str = "sms"
 
     def _count(self, outcome: str) -> int:
         return sum(1 for s in self.statuses if s.outcome == outcome)
@@ -578,6 +840,7 @@ class DeliveryReport:
         pending = [s for s in self.statuses if s.outcome == PENDING]
         return {
             "platform": self.platform,
+            "kind": self.kind,
             "total": self.total,
             "delivered": self.delivered,
             "failed": self.failed,
@@ -597,8 +860,9 @@ def _sample(status: MessageStatus) -> dict[str, Any]:
 def describe(summary: Mapping[str, Any]) -> str:
     """One readable sentence from a summary: counts, then the failed numbers and why."""
     total = summary.get("total", 0)
+    reached = "answered" if summary.get("kind") == "voice" else "delivered"
     text = (
-        f"{summary.get('platform')}: {summary.get('delivered', 0)} of {total} delivered "
+        f"{summary.get('platform')}: {summary.get('delivered', 0)} of {total} {reached} "
         f"({float(summary.get('delivered_ratio', 0)):.1%}, at least "
         f"{float(summary.get('min_delivered_ratio', 1)):.1%} required), {summary.get('failed', 0)} failed, "
         f"{summary.get('pending', 0)} pending"
@@ -639,6 +903,30 @@ Request = Callable[..., Any]
 AsyncRequest = Callable[..., Awaitable[Any]]
 
 
+class Pacer:
+    """Keeps requests to one endpoint at least :attr:`Call.min_interval` apart (NXCloud getVoiceCdr: 1 a second).
+
+    ``handed_over``: the wait may follow another's requests (a sensor's poke just before
+    it deferred), so the first request waits a whole interval too.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic, *, handed_over: bool = False) -> None:
+        self.clock = clock
+        self._start = clock() if handed_over else None
+        self._last: dict[str, float] = {}
+
+    def delay(self, call: Call) -> float:
+        """Seconds to wait before making ``call``."""
+        last = self._last.get(call.endpoint.name, self._start)
+        if call.min_interval <= 0 or last is None:
+            return 0.0
+        return max(0.0, last + call.min_interval - self.clock())
+
+    def starting(self, call: Call) -> None:
+        if call.min_interval > 0:
+            self._last[call.endpoint.name] = self.clock()
+
+
 def _key(ref: MessageRef) -> tuple[str, str | None]:
     return (ref.message_id, ref.number)
 
@@ -653,6 +941,7 @@ class DeliveryTracker:
     poller: Poller
     refs: list[MessageRef]
     min_delivered_ratio: float = 1.0
+    pacer: Pacer = field(default_factory=Pacer)
     statuses: dict[tuple[str, str | None], MessageStatus] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -666,29 +955,39 @@ class DeliveryTracker:
         for ref, status in zip(refs, found, strict=True):
             self.statuses[_key(ref)] = status
 
-    def poll(self, request: Request) -> DeliveryReport:
+    def poll(self, request: Request, sleep: Callable[[float], Any] = time.sleep) -> DeliveryReport:
         """One round through a synchronous ``request(endpoint, **kwargs)`` (a hook's)."""
         for refs, exchange in self.poller.exchanges(self.unfinished()):
-            self._record(refs, _drive(exchange, request))
+            self._record(refs, _drive(exchange, request, self.pacer, sleep))
         return self.report()
 
-    async def apoll(self, request: AsyncRequest) -> DeliveryReport:
+    async def apoll(
+        self, request: AsyncRequest, sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
+    ) -> DeliveryReport:
         """One round through an async ``request(endpoint, **kwargs)`` (a read-only async transport's)."""
         for refs, exchange in self.poller.exchanges(self.unfinished()):
-            self._record(refs, await _adrive(exchange, request))
+            self._record(refs, await _adrive(exchange, request, self.pacer, sleep))
         return self.report()
 
     def report(self) -> DeliveryReport:
         return DeliveryReport(
-            self.poller.platform, [self.statuses[_key(r)] for r in self.refs], self.min_delivered_ratio
+            self.poller.platform,
+            [self.statuses[_key(r)] for r in self.refs],
+            self.min_delivered_ratio,
+            self.poller.kind,
         )
 
 
-def _drive(exchange: Exchange, request: Request) -> list[MessageStatus]:
+def _drive(
+    exchange: Exchange, request: Request, pacer: Pacer, sleep: Callable[[float], Any]
+) -> list[MessageStatus]:
     """Run one exchange synchronously: make each call it asks for, hand it the answer or the error."""
     try:
         call = next(exchange)
         while True:
+            if wait := pacer.delay(call):
+                sleep(wait)
+            pacer.starting(call)
             try:
                 reply = request(call.endpoint, **call.kwargs)
             except PermanentAPIError as exc:
@@ -699,11 +998,16 @@ def _drive(exchange: Exchange, request: Request) -> list[MessageStatus]:
         return list(done.value)
 
 
-async def _adrive(exchange: Exchange, request: AsyncRequest) -> list[MessageStatus]:
+async def _adrive(
+    exchange: Exchange, request: AsyncRequest, pacer: Pacer, sleep: Callable[[float], Awaitable[Any]]
+) -> list[MessageStatus]:
     """Run one exchange with an async request function."""
     try:
         call = next(exchange)
         while True:
+            if wait := pacer.delay(call):
+                await sleep(wait)
+            pacer.starting(call)
             try:
                 reply = await request(call.endpoint, **call.kwargs)
             except PermanentAPIError as exc:

@@ -17,7 +17,7 @@ Airflow's retries, which resume here).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -65,6 +65,8 @@ class Sender(Protocol):
     #: the vendor's per-request limit
     max_batch: int
     number_format: NumberFormat
+    # A sender may also have ``batch_group(number) -> key``: then every batch holds numbers
+    # of one key only (NXCloud voice: one country code per request).
 
     def send(self, batch: Batch) -> list[RecipientResult]:
         """Send the batch; per-recipient results, or a VendorAPIError for the whole batch."""
@@ -103,9 +105,17 @@ class CampaignSummary:
         }
 
 
-def make_batches(recipients: Iterable[Recipient], size: int, campaign: str) -> Iterator[Batch]:
+def make_batches(
+    recipients: Iterable[Recipient],
+    size: int,
+    campaign: str,
+    *,
+    group: Callable[[str], object] | None = None,
+) -> Iterator[Batch]:
+    """Batches of at most ``size``; with ``group``, a batch also ends where ``group(number)`` changes."""
+    key = (lambda recipient: group(recipient.number)) if group is not None else None
     position = 1
-    for index, chunk in enumerate(chunked(recipients, size)):
+    for index, chunk in enumerate(chunked(recipients, size, key=key)):
         yield Batch(index, chunk, campaign, position)
         position += len(chunk)
 

@@ -11,17 +11,15 @@ checked.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
-import pendulum
-
 from airflow_provider_nxcloud.campaign.engine import Batch
 from airflow_provider_nxcloud.campaign.recipients import NumberFormat
 from airflow_provider_nxcloud.campaign.results import RecipientResult
+from airflow_provider_nxcloud.campaign.schedule import schedule_moment
 from airflow_provider_nxcloud.exceptions import AmbiguousSendError, InvalidInputError
 from airflow_provider_nxcloud.hooks.fonedynamics import FoneDynamicsHook
 from airflow_provider_nxcloud.platforms import fonedynamics as vendor
@@ -63,27 +61,8 @@ def check_sms_content(text: Any, sender_id: Any) -> None:
 
 def schedule_epoch(value: Any) -> int | None:
     """``schedule_time`` as UTC epoch seconds; it must name its timezone."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        moment = value
-    elif isinstance(value, str):
-        try:
-            parsed = pendulum.parse(value, tz=None)
-        except (ValueError, TypeError) as exc:
-            raise InvalidInputError("schedule_time", f"cannot be read as a time: {exc}") from None
-        if not isinstance(parsed, dt.datetime):
-            raise InvalidInputError("schedule_time", f"{value!r} is not a date and time")
-        moment = parsed
-    else:
-        raise InvalidInputError(
-            "schedule_time", f"must be a datetime or an ISO 8601 text, not {type(value).__name__}"
-        )
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise InvalidInputError(
-            "schedule_time", "has no timezone; write it with one (e.g. 2026-11-23T09:00:00+08:00)"
-        )
-    return int(moment.timestamp())
+    moment = schedule_moment(value)
+    return None if moment is None else int(moment.timestamp())
 
 
 def check_schedule(epoch: int | None, now: float) -> None:

@@ -538,13 +538,44 @@ def _vendor_number(raw: str, rules: _Rules) -> str:
     return format_number(number, rules.fmt)
 
 
-def chunked(iterable: Iterable[T], size: int) -> Iterator[list[T]]:
-    """Lists of at most ``size`` items, read from ``iterable`` only as each list is needed."""
+def country_and_national(number: str) -> tuple[str, str]:
+    """``("65", "91234567")`` from a valid number written ``6591234567`` or ``+6591234567``.
+
+    For APIs that take the country calling code and the national number apart.
+    """
+    parsed = phonenumbers.parse("+" + str(number).strip().lstrip("+"))
+    return str(parsed.country_code), phonenumbers.national_significant_number(parsed)
+
+
+def chunked(
+    iterable: Iterable[T], size: int, *, key: Callable[[T], object] | None = None
+) -> Iterator[list[T]]:
+    """Lists of at most ``size`` items, read from ``iterable`` only as each list is needed.
+
+    With ``key``, a list also ends where ``key(item)`` changes, so all items of a list
+    share one key (consecutive runs: the same input always gives the same lists).
+    """
     if size < 1:
         raise ValueError(f"chunk size must be at least 1, not {size}")
+    if key is not None:
+        return _runs(iter(iterable), size, key)
     return _chunks(iter(iterable), size)
 
 
 def _chunks(iterator: Iterator[T], size: int) -> Iterator[list[T]]:
     while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+def _runs(iterator: Iterator[T], size: int, key: Callable[[T], object]) -> Iterator[list[T]]:
+    chunk: list[T] = []
+    current: object = None
+    for item in iterator:
+        value = key(item)
+        if chunk and (len(chunk) == size or value != current):
+            yield chunk
+            chunk = []
+        chunk.append(item)
+        current = value
+    if chunk:
         yield chunk

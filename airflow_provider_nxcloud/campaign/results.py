@@ -8,7 +8,9 @@ order into ``results_path`` (for a batch written by several tries, the
 latest try wins) and removed.
 
 A line: ``{"batch": 3, "number": "6591234567", "status": "accepted",
-"vendor_id": "...", "reference": "...", "error": null}``.
+"vendor_id": "...", "reference": "...", "error": null, "sent_at": null}``;
+``sent_at`` (ISO 8601, UTC) is set where a delivery query needs the send time
+(NXCloud voice calls).
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ class RecipientResult:
     reference: str | None = None
     #: why the vendor rejected this recipient
     error: str | None = None
+    #: when the message went out (a scheduled call: when it is placed), ISO 8601 UTC
+    sent_at: str | None = None
 
     @property
     def accepted(self) -> bool:

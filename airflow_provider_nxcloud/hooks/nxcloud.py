@@ -18,6 +18,7 @@ _LEGACY_APP_EXTRAS: dict[str, tuple[str, str]] = {
     "sms": ("sms_app_key", "sms_app_secret"),
     "sms_report": ("sms_app_key", "sms_app_secret"),
     "voice": ("voice_app_key", "voice_app_secret"),
+    "voice_report": ("voice_app_key", "voice_app_secret"),
 }
 
 #: the batch number the connection test queries; it never exists, so the answer is an empty page

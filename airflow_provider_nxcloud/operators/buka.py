@@ -100,11 +100,27 @@ class BukaSendVoiceOperator(CampaignSendOperator):
     :param app_id: the voice appId; defaults to the connection's ``voice_app_id``,
         else its ``app_id``. Templated.
 
+    ``wait_for_delivery=True`` waits on the call records as
+    :class:`~airflow_provider_nxcloud.sensors.delivery.BukaVoiceCallSensor` would
+    (``min_delivered_ratio`` is then the answered ratio).
     Recipients, validation, results and retry behaviour: see
     :class:`~airflow_provider_nxcloud.operators.campaign.CampaignSendOperator`.
     """
 
     campaign_kind = "voice"
+    content_parameters = (
+        "text",
+        "language",
+        "file_id",
+        "speaking_rate",
+        "gender",
+        "recall_count",
+        "recall_interval",
+        "loop_count",
+        "max_duration",
+        "max_ringing_time",
+        "display_number",
+    )
     template_fields: Sequence[str] = (
         *CampaignSendOperator.template_fields,
         "text",
@@ -149,28 +165,20 @@ class BukaSendVoiceOperator(CampaignSendOperator):
         self.buka_conn_id = buka_conn_id
         self.app_id = app_id
 
-    def _call_parameters(self) -> dict[str, Any]:
-        return {
-            "text": self.text,
-            "language": self.language,
-            "file_id": self.file_id,
-            "speaking_rate": self.speaking_rate,
-            "gender": self.gender,
-            "recall_count": self.recall_count,
-            "recall_interval": self.recall_interval,
-            "loop_count": self.loop_count,
-            "max_duration": self.max_duration,
-            "max_ringing_time": self.max_ringing_time,
-            "display_number": self.display_number,
-        }
-
     def check_content(self) -> None:
-        voice_fields(self.mode, **self._call_parameters())
+        voice_fields(self.mode, **self.content())
+
+    reports_delivery = True
+
+    def delivery_sensor(self, **kwargs: Any) -> Any:
+        from airflow_provider_nxcloud.sensors.delivery import BukaVoiceCallSensor
+
+        return BukaVoiceCallSensor(buka_conn_id=self.buka_conn_id, **kwargs)
 
     def build_sender(self) -> BukaVoiceSender:
         hook = BukaHook(self.buka_conn_id, disposition_overrides=self.disposition_overrides)
         return BukaVoiceSender(
-            hook, app_id=hook.app_id("voice", self.app_id), mode=self.mode, **self._call_parameters()
+            hook, app_id=hook.app_id("voice", self.app_id), mode=self.mode, **self.content()
         )
 
 
@@ -195,6 +203,8 @@ class BukaSendEmailOperator(CampaignSendOperator):
         else its ``app_id``. Templated.
 
     ``default_region`` and ``allowed_regions`` concern phone numbers and are refused here.
+    ``wait_for_delivery=True`` waits until Buka reports the emails sent, as
+    :class:`~airflow_provider_nxcloud.sensors.delivery.BukaEmailStatusSensor` would.
     Results, progress and retry behaviour: see
     :class:`~airflow_provider_nxcloud.operators.campaign.CampaignSendOperator`.
     """
@@ -249,6 +259,13 @@ class BukaSendEmailOperator(CampaignSendOperator):
             language=self.language,
             ad_flag=self.ad_flag,
         )
+
+    reports_delivery = True
+
+    def delivery_sensor(self, **kwargs: Any) -> Any:
+        from airflow_provider_nxcloud.sensors.delivery import BukaEmailStatusSensor
+
+        return BukaEmailStatusSensor(buka_conn_id=self.buka_conn_id, app_id=self.app_id, **kwargs)
 
     def build_sender(self) -> BukaEmailSender:
         hook = BukaHook(self.buka_conn_id, disposition_overrides=self.disposition_overrides)

@@ -43,9 +43,9 @@ class CampaignSendOperator(BaseOperator):
     :param in_doubt: what to do with a batch that may have been accepted but cannot be
         looked up: ``"fail"`` (default, naming the batch), ``"skip"`` or ``"resend"``.
     :param disposition_overrides: ``{code or "service:code": "retry"|"resign"|"fail"}``.
-    :param wait_for_delivery: after sending, wait for the delivery reports as the
-        platform's delivery sensor would (SMS operators only); the task then fails if
-        fewer than ``min_delivered_ratio`` of the accepted messages arrive.
+    :param wait_for_delivery: after sending, wait for the delivery reports (SMS, email) or
+        call records (voice) as the platform's delivery sensor would; the task then fails
+        if fewer than ``min_delivered_ratio`` of the accepted messages arrive (calls: are answered).
     :param deferrable: wait in the triggerer instead of holding a worker slot; defaults
         to ``[operators] default_deferrable``.
     :param delivery_poll_interval: seconds between report polls while waiting.
@@ -59,6 +59,8 @@ class CampaignSendOperator(BaseOperator):
     campaign_kind: ClassVar[str] = "SMS"
     #: whether the platform reports delivery for what this operator sends (wait_for_delivery)
     reports_delivery: ClassVar[bool] = False
+    #: the attributes that say what is sent, handed by name to the sender and its checks
+    content_parameters: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,
@@ -96,6 +98,10 @@ class CampaignSendOperator(BaseOperator):
     def check_content(self) -> None:
         """Raise InvalidInputError for content the vendor would refuse."""
 
+    def content(self) -> dict[str, Any]:
+        """``{name: value}`` of :attr:`content_parameters`, as rendered."""
+        return {name: getattr(self, name) for name in self.content_parameters}
+
     def build_sender(self) -> Sender:
         raise NotImplementedError
 
@@ -121,7 +127,10 @@ class CampaignSendOperator(BaseOperator):
             )
             summary = campaign.run(
                 make_batches(
-                    self._recipient_stream(sender), sender.max_batch, campaign_key_from_context(context)
+                    self._recipient_stream(sender),
+                    sender.max_batch,
+                    campaign_key_from_context(context),
+                    group=getattr(sender, "batch_group", None),
                 )
             )
             lines = writer.finish()

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
-from airflow_provider_nxcloud.campaign.nxcloud import NXCloudSmsSender, check_api, check_sms_content
+from airflow_provider_nxcloud.campaign.nxcloud import (
+    NXCloudSmsSender,
+    NXCloudVoiceSender,
+    check_api,
+    check_sms_content,
+    voice_fields,
+)
 from airflow_provider_nxcloud.hooks.nxcloud import NXCloudHook
 from airflow_provider_nxcloud.operators.campaign import CampaignSendOperator
 
@@ -76,3 +83,79 @@ class NXCloudSendSmsOperator(CampaignSendOperator):
             hook.app_key("sms_app_key")
             hook.app_key("sms_app_secret")
         return NXCloudSmsSender(hook, text=self.text, app_key=app_key, sender_id=self.sender_id, api=self.api)
+
+
+class NXCloudSendVoiceOperator(CampaignSendOperator):
+    """Call many numbers through NXCloud's voice API: a spoken text, a spoken code or an audio file.
+
+    ``mode="notification"`` speaks ``text`` (``/api/voiceSms/notsend``) and
+    ``mode="broadcast"`` plays an uploaded audio file (``gpsend``), 100 numbers per
+    request (an assumption: NXCloud documents no limit); ``mode="verification"``
+    speaks a code (``versend``) to one number per request. The API takes the national
+    number and the country code apart, so each request holds one country: a batch also
+    ends where the country changes (sort a mixed list by country, or keep it to one with
+    ``allowed_regions``). The voice app's ``voice_app_key``/``voice_app_secret`` come from
+    the connection. Nothing identifies a request's calls but the ``messageid`` in its
+    reply, so a batch whose answer was lost fails the task naming it (see ``in_doubt``);
+    a retry resumes after the last accepted batch. Result lines carry ``sent_at``, which
+    :class:`~airflow_provider_nxcloud.sensors.delivery.NXCloudVoiceCallSensor` needs.
+
+    :param mode: ``"notification"`` (default), ``"verification"`` or ``"broadcast"``.
+    :param text: what to speak (notification, verification; digits of a code separated
+        by ``-`` are read one by one). Templated.
+    :param language: the voice's language code, e.g. ``"en"``, ``"zh"``, ``"zh-yue"``
+        (notification, verification). Templated.
+    :param audio_url: the URL of an uploaded audio file (broadcast). Templated.
+    :param schedule_time: when to start the calls, with its timezone (broadcast; a datetime
+        or any text pendulum parses). Must be in the future, checked on every try; empty
+        calls at once. Templated.
+    :param display_number: caller number shown (``show_phone``), 1 to 50 digits; the
+        vendor may replace it. Templated.
+    :param nxcloud_conn_id: connection of type ``nxcloud``.
+
+    Recipients, validation, results and retry behaviour: see
+    :class:`~airflow_provider_nxcloud.operators.campaign.CampaignSendOperator`.
+    """
+
+    campaign_kind = "voice"
+    content_parameters = ("text", "language", "audio_url", "schedule_time", "display_number")
+    template_fields: Sequence[str] = (*CampaignSendOperator.template_fields, *content_parameters)
+
+    def __init__(
+        self,
+        *,
+        mode: str = "notification",
+        text: str | None = None,
+        language: str | None = None,
+        audio_url: str | None = None,
+        schedule_time: Any = None,
+        display_number: str | None = None,
+        nxcloud_conn_id: str = NXCloudHook.default_conn_name,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.mode = mode
+        self.text = text
+        self.language = language
+        self.audio_url = audio_url
+        self.schedule_time = schedule_time
+        self.display_number = display_number
+        self.nxcloud_conn_id = nxcloud_conn_id
+
+    def check_content(self) -> None:
+        voice_fields(self.mode, now=time.time(), **self.content())
+
+    reports_delivery = True
+
+    def delivery_sensor(self, **kwargs: Any) -> Any:
+        from airflow_provider_nxcloud.sensors.delivery import NXCloudVoiceCallSensor
+
+        return NXCloudVoiceCallSensor(nxcloud_conn_id=self.nxcloud_conn_id, mode=self.mode, **kwargs)
+
+    def build_sender(self) -> NXCloudVoiceSender:
+        hook = NXCloudHook(self.nxcloud_conn_id, disposition_overrides=self.disposition_overrides)
+        # the hook adds these to every voice request: a missing one must fail now,
+        # before the first batch is recorded as in flight
+        hook.app_key("voice_app_key")
+        hook.app_key("voice_app_secret")
+        return NXCloudVoiceSender(hook, mode=self.mode, **self.content())

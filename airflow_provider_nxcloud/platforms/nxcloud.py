@@ -60,6 +60,29 @@ NUMBER_CHECK_MAX_PAGE_SIZE = 100
 #: the legacy SMS record queries reach back this many days (code 3 beyond)
 SMS_RECORD_DAYS = 31
 
+#: numbers per notsend / gpsend request. ASSUMPTION: the voice pages document no limit
+#: (phone is "a comma list"); 100, the SMS send's documented limit, is used until one is found
+VOICE_MAX_NUMBERS = 100
+#: versend calls one number per request (its page: "one number only")
+VOICE_VERIFY_MAX_NUMBERS = 1
+#: show_phone, the caller id shown: at most 50 digits (code 21 otherwise)
+VOICE_SHOW_PHONE = re.compile(r"[0-9]{1,50}")
+#: country_code: digits, no plus (code 23 otherwise)
+VOICE_COUNTRY_CODE = re.compile(r"[0-9]{1,4}")
+#: lang: lower-case language codes such as en, zh, id or zh-yue (about 60 are accepted)
+VOICE_LANGUAGE = re.compile(r"[a-z]{2,3}(?:-[a-z]{2,4})?")
+#: task_time (with time_zone, whole hours from UTC) and the getVoiceCdr start_time/end_time
+VOICE_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+#: getVoiceCdr voiceType of each send endpoint: 0 group call, 1 verification or notification
+VOICE_CDR_TYPES = {"voice_broadcast": 0, "voice_notify": 1, "voice_verify": 1}
+#: getVoiceCdr: at most one request a second, a window of at most 24 hours within the last 7 days
+VOICE_CDR_MIN_INTERVAL_S = 1.0
+VOICE_CDR_MAX_WINDOW_S = 24 * 3600
+VOICE_CDR_DAYS = 7
+#: getVoiceCdr row ``result`` of a call that was answered, and of one that was not
+VOICE_CDR_ANSWERED = "Successful connection"
+VOICE_CDR_UNANSWERED = "Unsuccessful connection"
+
 #: legacy appkey/secretkey endpoints answer the voice CDR query with "1" for success
 _VOICE_CDR_SUCCESS = frozenset({"1"})
 
@@ -201,7 +224,9 @@ ENDPOINTS: dict[str, Endpoint] = endpoint_table(
         _legacy("voice_notify", "voice", "/api/voiceSms/notsend", S, origin=API_ORIGIN),
         _legacy("voice_verify", "voice", "/api/voiceSms/versend", S),
         _legacy("voice_broadcast", "voice", "/api/voiceSms/gpsend", S, origin=API_ORIGIN),
-        _legacy("voice_records", "voice", "/api/voiceSms/getVoiceCdr", R, success_codes=_VOICE_CDR_SUCCESS),
+        _legacy(
+            "voice_records", "voice_report", "/api/voiceSms/getVoiceCdr", R, success_codes=_VOICE_CDR_SUCCESS
+        ),
         _signed(
             "voice_upload",
             "voice",

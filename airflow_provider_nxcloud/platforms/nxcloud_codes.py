@@ -12,6 +12,8 @@ Where the rows come from:
 * ``voice``: the legacy appkey voice pages (group call, notification, verification code)
   with the SDK's extra codes, and the signed voice v1 upload page (9000, 9003, 15001,
   15002). Code 78 is truncated in the source and is left out.
+* ``voice_report``: the voice record query (``getVoiceCdr``), whose envelope turns the
+  codes round: "1" is success and "0" any failure, the reply's ``info`` saying which.
 * ``number_check``: the submit, callback and query pages of the asynchronous number check.
 * ``whatsapp`` and ``viber``: the send (``mt``) pages of those channels.
 * ``http``: gateway statuses; NXCloud documents only HTTP 200 with a code in the body.
@@ -170,6 +172,12 @@ VOICE_ROWS: tuple[Row, ...] = (
     (15002, "Voice file upload failed", Reason.PLATFORM_FAULT),
 )
 
+VOICE_REPORT_ROWS: tuple[Row, ...] = (
+    # why: the query's only failure code; wrong keys, a bad field and a window over 24 hours
+    # or older than 7 days all answer it, and each fails the same way again
+    (0, "Voice record query failed: wrong appkey/secretkey or a bad parameter", Reason.INVALID_INPUT),
+)
+
 NUMBER_CHECK_ROWS: tuple[Row, ...] = (
     # submit (api/number/check)
     (201, "Parameter error or empty parameter", Reason.INVALID_INPUT),
@@ -233,6 +241,7 @@ register_catalog(PLATFORM, "pns", PNS_ROWS, falls_back_to=("common",))
 register_catalog(PLATFORM, "sms", SMS_ROWS, falls_back_to=("common",))
 register_catalog(PLATFORM, "sms_report", SMS_REPORT_ROWS)
 register_catalog(PLATFORM, "voice", VOICE_ROWS, falls_back_to=("common",))
+register_catalog(PLATFORM, "voice_report", VOICE_REPORT_ROWS)
 register_catalog(PLATFORM, "number_check", NUMBER_CHECK_ROWS, falls_back_to=("common",))
 register_catalog(PLATFORM, "whatsapp", WHATSAPP_ROWS, falls_back_to=("common",))
 register_catalog(PLATFORM, "viber", VIBER_ROWS, falls_back_to=("common",))

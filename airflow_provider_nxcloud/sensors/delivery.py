@@ -1,11 +1,11 @@
-"""Sensors that wait for SMS delivery reports after a send.
+"""Sensors that wait for what a send became: SMS and email delivery reports, call records.
 
 Give each sensor exactly one of ``message_ids``, ``results_path`` or
 ``send_task_id`` (see :mod:`airflow_provider_nxcloud.campaign.delivery` for how
 each is read and how each platform is asked). The sensor succeeds when every
 message has a final report and at least ``min_delivered_ratio`` of them were
-delivered; it fails at once (no retries) as soon as the ratio can no longer
-be reached, naming the failed numbers and why.
+delivered (calls: answered); it fails at once (no retries) as soon as the ratio
+can no longer be reached, naming the failed numbers and why.
 """
 
 from __future__ import annotations
@@ -42,12 +42,13 @@ from airflow_provider_nxcloud.campaign.delivery import (
 )
 from airflow_provider_nxcloud.exceptions import DeliveryWaitError, InvalidInputError, RetryableAPIError
 from airflow_provider_nxcloud.outcome import airflow_outcome
+from airflow_provider_nxcloud.platforms import nxcloud
 from airflow_provider_nxcloud.triggers.delivery import ERROR, TIMEOUT, SmsDeliveryTrigger
 
 EVENT_STATUSES = (SUCCESS, FAILURE, TIMEOUT, ERROR)
 
 
-class SmsDeliverySensor(BaseSensorOperator):
+class DeliverySensor(BaseSensorOperator):
     """Base of the delivery sensors; use a platform's sensor.
 
     :param message_ids: the vendor message ids to wait for: a list of ids, or of
@@ -57,7 +58,8 @@ class SmsDeliverySensor(BaseSensorOperator):
         ``vendor_id`` and ``number`` are waited for. Templated.
     :param send_task_id: the send task whose XCom summary names the messages (its
         ``results_path`` when set, else its ``vendor_ids``).
-    :param min_delivered_ratio: delivered / total needed, 0 to 1 (default 1.0: every message).
+    :param min_delivered_ratio: delivered (calls: answered) / total needed, 0 to 1 (default 1.0:
+        every message).
     :param report_path: where to write one JSON line per message (number, id, outcome,
         vendor status, reason) when the wait ends. Templated; any ``ObjectStoragePath``.
     :param max_consecutive_errors: deferrable mode: transient failed polls in a row
@@ -75,6 +77,8 @@ class SmsDeliverySensor(BaseSensorOperator):
     ui_color = "#e3f4e1"
 
     platform: ClassVar[str]
+    #: what is waited for: "sms", "email" or "voice" (a (platform, kind) poller in campaign.delivery)
+    kind: ClassVar[str] = "sms"
 
     def __init__(
         self,
@@ -107,6 +111,10 @@ class SmsDeliverySensor(BaseSensorOperator):
 
     def app_id_override(self) -> str | None:
         return None
+
+    def poller_options(self) -> dict[str, Any]:
+        """The poller's own settings (plain JSON: the trigger carries them)."""
+        return {}
 
     def get_hook(self) -> Any:
         """The platform's hook for this sensor's connection (read calls only)."""
@@ -155,7 +163,13 @@ class SmsDeliverySensor(BaseSensorOperator):
             ratio = check_ratio(self.min_delivered_ratio)
             refs = self.resolve_messages(context)
             hook = self.get_hook()
-            poller = poller_for(self.platform, hook, app_id=self.app_id_override())
+            poller = poller_for(
+                self.platform,
+                hook,
+                kind=self.kind,
+                app_id=self.app_id_override(),
+                options=self.poller_options(),
+            )
             self._tracker = DeliveryTracker(poller, refs, ratio)
             self._request = hook.request
         return self._tracker
@@ -226,6 +240,7 @@ class SmsDeliverySensor(BaseSensorOperator):
         self.defer(
             trigger=SmsDeliveryTrigger(
                 platform=self.platform,
+                kind=self.kind,
                 conn_id=self.conn_id,
                 messages=[ref.to_json() for ref in tracker.refs],
                 min_delivered_ratio=tracker.min_delivered_ratio,
@@ -233,6 +248,7 @@ class SmsDeliverySensor(BaseSensorOperator):
                 end_time=time.time() + self.timeout,
                 max_consecutive_errors=self.max_consecutive_errors,
                 app_id=self.app_id_override(),
+                options=self.poller_options() or None,
                 disposition_overrides=self._overrides(),
                 include_details=bool(self.report_path),
             ),
@@ -265,17 +281,14 @@ class SmsDeliverySensor(BaseSensorOperator):
         raise AirflowFailException(message)
 
 
-class BukaSmsDeliverySensor(SmsDeliverySensor):
-    """Wait until Buka reports the messages delivered (``getReport``, 200 ids per request).
+#: the name the base had when every sensor waited for SMS
+SmsDeliverySensor = DeliverySensor
 
-    :param buka_conn_id: connection of type ``buka``.
-    :param app_id: the SMS appId the messages were sent with; default: the connection's. Templated.
 
-    Message sources, ratio, report and modes: see :class:`SmsDeliverySensor`.
-    """
+class _BukaAppSensor(DeliverySensor):
+    """A Buka sensor whose query names the app the messages were sent with."""
 
-    platform = "buka"
-    template_fields: Sequence[str] = (*SmsDeliverySensor.template_fields, "app_id")
+    template_fields: Sequence[str] = (*DeliverySensor.template_fields, "app_id")
 
     def __init__(
         self,
@@ -292,7 +305,56 @@ class BukaSmsDeliverySensor(SmsDeliverySensor):
         return self.app_id or None
 
 
-class NXCloudSmsDeliverySensor(SmsDeliverySensor):
+class BukaSmsDeliverySensor(_BukaAppSensor):
+    """Wait until Buka reports the messages delivered (``getReport``, 200 ids per request).
+
+    :param buka_conn_id: connection of type ``buka``.
+    :param app_id: the SMS appId the messages were sent with; default: the connection's. Templated.
+
+    Message sources, ratio, report and modes: see :class:`DeliverySensor`.
+    """
+
+    platform = "buka"
+
+
+class BukaEmailStatusSensor(_BukaAppSensor):
+    """Wait until Buka reports the emails sent (``getSendEmailRcd``, 200 ids per request).
+
+    Status ``0`` (sent) counts as delivered, ``1`` as failed, ``-1`` (sending) as pending.
+    The recipients in the summary are the addresses.
+
+    :param buka_conn_id: connection of type ``buka``.
+    :param app_id: the email appId the emails were sent with; default: the connection's
+        ``email_app_id``, else its ``app_id``. Templated.
+
+    Message sources, ratio, report and modes: see :class:`DeliverySensor`.
+    """
+
+    platform = "buka"
+    kind = "email"
+
+
+class BukaVoiceCallSensor(DeliverySensor):
+    """Wait until Buka's call records say whether the calls were answered (``GET voice/recordGroup/{voiceId}``).
+
+    A record is written when a call ends: ``terminationCode`` 200 (established) is answered,
+    any other code a call that was not; no record yet is pending. ``min_delivered_ratio`` is
+    the answered ratio.
+
+    :param buka_conn_id: connection of type ``buka``.
+
+    Message sources (voiceIds), ratio, report and modes: see :class:`DeliverySensor`.
+    """
+
+    platform = "buka"
+    kind = "voice"
+
+    def __init__(self, *, buka_conn_id: str = "buka_default", **kwargs: Any) -> None:
+        super().__init__(conn_id=buka_conn_id, **kwargs)
+        self.buka_conn_id = buka_conn_id
+
+
+class NXCloudSmsDeliverySensor(DeliverySensor):
     """Wait until NXCloud reports the messages delivered (``/api/sms/get``, one id per request).
 
     The query needs the day each message was sent: it is read from the results line
@@ -302,7 +364,7 @@ class NXCloudSmsDeliverySensor(SmsDeliverySensor):
 
     :param nxcloud_conn_id: connection of type ``nxcloud``.
 
-    Message sources, ratio, report and modes: see :class:`SmsDeliverySensor`.
+    Message sources, ratio, report and modes: see :class:`DeliverySensor`.
     """
 
     platform = "nxcloud"
@@ -312,14 +374,14 @@ class NXCloudSmsDeliverySensor(SmsDeliverySensor):
         self.nxcloud_conn_id = nxcloud_conn_id
 
 
-class FoneDynamicsMessageStatusSensor(SmsDeliverySensor):
+class FoneDynamicsMessageStatusSensor(DeliverySensor):
     """Wait until Fone Dynamics reports the messages delivered (``GET /v2/Messages/{sid}``, one per message).
 
     A message sent without a delivery receipt counts as delivered once ``Submitted``.
 
     :param fonedynamics_conn_id: connection of type ``fonedynamics``.
 
-    Message sources, ratio, report and modes: see :class:`SmsDeliverySensor`.
+    Message sources, ratio, report and modes: see :class:`DeliverySensor`.
     """
 
     platform = "fonedynamics"
@@ -327,3 +389,39 @@ class FoneDynamicsMessageStatusSensor(SmsDeliverySensor):
     def __init__(self, *, fonedynamics_conn_id: str = "fonedynamics_default", **kwargs: Any) -> None:
         super().__init__(conn_id=fonedynamics_conn_id, **kwargs)
         self.fonedynamics_conn_id = fonedynamics_conn_id
+
+
+class NXCloudVoiceCallSensor(DeliverySensor):
+    """Wait until NXCloud's call records say whether the calls were answered (``getVoiceCdr``).
+
+    One query per ``messageid`` (a request's numbers share it; rows are matched on the
+    number), over the 24 hours from the send time each results line carries
+    (``sent_at``; unknown: the last 24 hours), at most one request a second as NXCloud
+    allows. ``Successful connection`` is answered, ``Unsuccessful connection`` not;
+    ``min_delivered_ratio`` is the answered ratio. The voice app's
+    ``voice_app_key``/``voice_app_secret`` come from the connection's extras.
+    Give ``results_path`` (or the send task's, through ``send_task_id``): the numbers
+    are needed to tell a request's calls apart.
+
+    :param nxcloud_conn_id: connection of type ``nxcloud``.
+    :param mode: what sent the calls, as in ``NXCloudSendVoiceOperator``: ``"notification"``
+        (default) or ``"verification"`` (records of voiceType 1), ``"broadcast"`` (voiceType 0).
+
+    Message sources, ratio, report and modes: see :class:`DeliverySensor`.
+    """
+
+    platform = "nxcloud"
+    kind = "voice"
+
+    def __init__(
+        self, *, nxcloud_conn_id: str = "nxcloud_default", mode: str = "notification", **kwargs: Any
+    ) -> None:
+        super().__init__(conn_id=nxcloud_conn_id, **kwargs)
+        self.nxcloud_conn_id = nxcloud_conn_id
+        self.mode = mode
+
+    def poller_options(self) -> dict[str, Any]:
+        from airflow_provider_nxcloud.campaign.nxcloud import VOICE_MODES, check_voice_mode
+
+        endpoint, _ = VOICE_MODES[check_voice_mode(self.mode)]
+        return {"voice_type": nxcloud.VOICE_CDR_TYPES[endpoint]}

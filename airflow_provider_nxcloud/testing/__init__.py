@@ -66,7 +66,11 @@ Time: ``sim.clock.now()`` is the progress clock (start + real elapsed x
 ``time_scale`` + ``sim.clock.advance(seconds)``). A message is pending at
 first, submitted after half of ``delivery_delay`` (default 2 s) and final
 after all of it. Numbers ending in ``0000`` and the numbers in
-``undeliverable=[...]`` fail; the others are delivered. Timestamps in requests
+``undeliverable=[...]`` fail; the others are delivered. Calls (Buka
+``sendCode``/``sendGroup``, NXCloud ``notsend``/``versend``/``gpsend``) follow the
+same timeline: answered, or unanswered for those numbers, once the delay has
+passed, when their call records appear (Buka ``voice/recordGroup/{voiceId}``,
+NXCloud ``getVoiceCdr``). Buka emails to domains ending in ``.invalid`` fail. Timestamps in requests
 are checked against the vendor clock, wall time plus ``sim.clock.vendor_skew_ms``.
 ``sim.clock.set_time_scale(0)`` freezes the progress clock, so that only
 ``advance()`` moves it (no test depends on how fast it runs).
@@ -85,7 +89,8 @@ or over HTTP with ``POST /_simulator/faults``. Faults never touch ``/_simulator/
 HTTP-status and vendor-code faults answer before the request is processed;
 only ``latency`` and ``reset_after`` let it take effect.
 
-Ledger: ``sim.ledger.entries(platform=None, kind=None)``, ``.count()``,
+Ledger (kinds ``"sms"``, ``"voice"``, ``"email"``; an NXCloud call's vendor id is
+its request's ``messageid``): ``sim.ledger.entries(platform=None, kind=None)``, ``.count()``,
 ``.duplicates()`` -> ``{(recipient, content, client_reference): count}``;
 requests received (including rejected ones): ``sim.requests.total()``,
 ``.by_endpoint()``, ``.peak_qps()``. Over HTTP: ``GET /_simulator/ledger``,

@@ -81,7 +81,8 @@ class NXCloudAccount:
     def legacy_apps(self) -> dict[str, dict[str, str]]:
         """appkey -> secretkey of each legacy application, per catalog service."""
         sms = {self.sms_app_key: self.sms_app_secret}
-        return {"sms": sms, "sms_report": sms, "voice": {self.voice_app_key: self.voice_app_secret}}
+        voice = {self.voice_app_key: self.voice_app_secret}
+        return {"sms": sms, "sms_report": sms, "voice": voice, "voice_report": voice}
 
     def connection(self, url: str) -> str:
         return _connection(

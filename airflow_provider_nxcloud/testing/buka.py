@@ -28,7 +28,10 @@ digits), "-32" another account's appId. A sendGroup callee that is not 7-15
 digits is listed with terminationCode "-21" and not called. Any fileId is taken
 (the simulator keeps no audio library). Each call is one ledger entry of kind
 "voice" (content: the text or the fileId); calls to numbers the delivery model
-marks undeliverable end unanswered.
+marks undeliverable end unanswered. ``GET voice/recordGroup/{voiceId}`` answers a
+call's record once the call has ended (after the delivery delay): ``terminationCode``
+"200" with an ``answerTime`` when answered, "480" ("No answer") when not; before that,
+and for another account's or an unknown id, "-24" (data does not exist).
 
 Email (``email/sendEmail``): "-5" appId empty (another account's appId "-1"),
 "-13" no recipient, "-14" more than 50, "-32" an address that is not one, "-9"
@@ -416,6 +419,51 @@ def voice_send_group(call: Call) -> Reply:
                 {"voiceId": "", "callee": callee, "terminationCode": "-21", "terminationReason": reason}
             )
     return {"status": "0", "reason": "success", "data": data}
+
+
+#: the SIP outcome a call record shows: (terminationCode, terminationReason)
+CALL_ANSWERED = ("200", "Normal call clearing")
+CALL_UNANSWERED = ("480", "No answer")
+
+
+@router.handler("voice_record")
+def voice_record(call: Call) -> Reply:
+    """A group/OTP call's record (onbuka voice-api11), written when the call ends."""
+    entry = call.state.ledger.get(PLATFORM, call.path_params.get("voice_id", ""))
+    if entry is None or entry.kind != "voice" or entry.account != call.account:
+        raise reject(call, "-24")
+    ended_at = entry.reached_at(entry.status, call.now)
+    if entry.status not in (DELIVERED, UNDELIVERED) or ended_at is None:
+        raise reject(call, "-24")
+    return {"status": "0", "reason": "success", "data": call_record(entry, ended_at)}
+
+
+def call_record(entry: LedgerEntry, ended_at: float) -> dict[str, Any]:
+    """A call answered at once and ended after the delivery delay, or one that rang out unanswered."""
+    answered = entry.status == DELIVERED
+    code, reason = CALL_ANSWERED if answered else CALL_UNANSWERED
+    seconds = max(1, round(ended_at - entry.time)) if answered else 0
+
+    def at(epoch: float) -> str:
+        return iso_with_offset(epoch, REPORT_OFFSET_HOURS)
+
+    return {
+        "voiceId": entry.vendor_id,
+        "callee": entry.recipient,
+        "displayNum": entry.sender or "",
+        "submitTime": at(entry.time),
+        "callTime": at(entry.time),
+        "ringingTime": at(entry.time),
+        "answerTime": at(entry.time) if answered else "",
+        "hangupTime": at(ended_at),
+        "callDuration": seconds,
+        "chargedDuration": seconds,
+        "terminationCode": code,
+        "terminationReason": reason,
+        "feedbackValue": "",
+        "costEur": "0.0200" if answered else "0",
+        "voiceFileId": entry.content if entry.details.get("mode") == "audio" else "",
+    }
 
 
 # ----- email ----------------------------------------------------------------------------------

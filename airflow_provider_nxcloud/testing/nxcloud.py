@@ -1,4 +1,4 @@
-"""NXCloud as the simulator serves it: open-platform signature, legacy appkey API, SMS.
+"""NXCloud as the simulator serves it: open-platform signature, legacy appkey API, SMS, voice.
 
 Auth of signed endpoints, checked in this order (reference §2, §4.2):
 
@@ -13,7 +13,27 @@ Auth of signed endpoints, checked in this order (reference §2, §4.2):
 * ``ts`` not an integer or more than 60 000 ms from the vendor clock -> 1004.
 
 Legacy endpoints check ``appkey``/``secretkey`` in the form body and answer the
-service's auth code (SMS send "1", SMS reports and balance "2", voice "1").
+service's auth code (SMS send "1", SMS reports and balance "2", voice "1"; the voice
+record query answers every failure "0", its success being "1").
+
+Voice (legacy form API, the voice app's keys; reference §6.1): ``notsend`` (TTS
+notification, at most :data:`MAX_VOICE_NUMBERS` numbers), ``versend`` (TTS
+verification code, one number) and ``gpsend`` (audio file URL, at most
+:data:`MAX_VOICE_NUMBERS`) take national numbers in ``phone`` and the
+``country_code`` apart. Codes: "23" country code not 1-4 digits or unknown, "24" no
+phone, "2" more numbers than allowed or a bad ``lang``, ``url``, ``task_time`` or
+``time_zone``, "6" a number that is not 4-15 digits, "21" ``show_phone`` not 1-50
+digits, "4" no content, "20" an audio URL that is not http(s), "31" ``task_time``
+without ``time_zone``, "29" a ``task_time`` not later than now. Each number called is
+a ledger entry of kind "voice" whose vendor id is the request's ``messageid`` (shared
+by the request's numbers) and whose recipient is country code and number. A call
+starts at once (or at ``task_time``) and ends after the delivery delay, unanswered for
+numbers the delivery model marks undeliverable. ``getVoiceCdr`` lists the calls that
+have ended, of the app and ``voiceType`` (0 group call, 1 notification and
+verification), optionally one ``messageid``, whose start lies in
+``start_time``..``end_time`` (UTC, at most 24 hours apart, within the last 7 days;
+both missing: the last 24 hours), paged; the rate limit of one request a second is
+not enforced.
 
 Replies use the endpoint's envelope: ``{"code": int, "msg", "requestId"}`` for
 signed endpoints, the legacy ``{"code": "<text>", "result"}`` for the legacy
@@ -30,6 +50,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+import phonenumbers
 from starlette.datastructures import Headers
 from starlette.responses import Response
 
@@ -61,6 +82,8 @@ REQUIRED_HEADERS = ("accessKey", "ts", "bizType", "action", "sign")
 LEGACY_SHAPED = frozenset({"sms_send_v2", "sms_send_v1"})
 #: the auth code of each legacy service (wrong or missing appkey/secretkey)
 LEGACY_AUTH_CODE = {"sms": "1", "sms_report": "2", "voice": "1"}
+#: getVoiceCdr answers any failure, wrong keys included, with "0" (its success is "1")
+VOICE_REPORT_FAILURE = "0"
 _MEDIA_TYPES = {BodyFormat.JSON: "application/json", BodyFormat.MULTIPART: "multipart/form-data"}
 
 #: the service codes injected by ``vendor_rate_limit`` / ``vendor_busy`` (absent = kind does not apply)
@@ -171,7 +194,7 @@ def _check_appkey(call: Call) -> Endpoint:
     apps = call.state.accounts.nxcloud.legacy_apps().get(endpoint.service, {})
     appkey, secretkey = form.get("appkey", ""), form.get("secretkey", "")
     if not appkey or not secretkey or appkey not in apps or not same_secret(secretkey, apps[appkey]):
-        raise reject(call, LEGACY_AUTH_CODE[endpoint.service])
+        raise reject(call, LEGACY_AUTH_CODE.get(endpoint.service, VOICE_REPORT_FAILURE))
     call.account = appkey
     return endpoint
 
@@ -380,6 +403,206 @@ def _compact_date(text: str) -> dt.date | None:
         return dt.datetime.strptime(text.strip(), "%Y%m%d").date()
     except ValueError:
         return None
+
+
+# ----- voice ----------------------------------------------------------------------------------
+
+MAX_VOICE_NUMBERS = vendor.VOICE_MAX_NUMBERS
+_NATIONAL = re.compile(r"[0-9]{4,15}")
+_URL = re.compile(r"https?://[^\s/]+\S*")
+#: the mode a send endpoint records, and the CDR row's voice_type (1 verification, 2 notification, 0 group)
+VOICE_SENDS = {
+    "voice_notify": ("notification", 2),
+    "voice_verify": ("verification", 1),
+    "voice_broadcast": ("broadcast", 0),
+}
+CDR_DEFAULT_PAGE_SIZE = 20
+
+
+@router.handler("voice_notify")
+def voice_notify(call: Call) -> Reply:
+    return _place_calls(call, _spoken(call), MAX_VOICE_NUMBERS, start=call.now)
+
+
+@router.handler("voice_verify")
+def voice_verify(call: Call) -> Reply:
+    return _place_calls(call, _spoken(call), vendor.VOICE_VERIFY_MAX_NUMBERS, start=call.now)
+
+
+@router.handler("voice_broadcast")
+def voice_broadcast(call: Call) -> Reply:
+    form = call.form
+    url = form.get("url", "").strip()
+    if not url:
+        raise reject(call, "2", "url is required")
+    if not _URL.fullmatch(url):
+        raise reject(call, "20")
+    start = _task_start(call, form.get("task_time", "").strip(), form.get("time_zone", "").strip())
+    return _place_calls(call, (url, {}), MAX_VOICE_NUMBERS, start=start)
+
+
+def _spoken(call: Call) -> tuple[str, dict[str, Any]]:
+    """The TTS content and lang of notsend / versend."""
+    form = call.form
+    content, lang = form.get("content", ""), form.get("lang", "").strip()
+    if not content.strip():
+        raise reject(call, "4")
+    if not vendor.VOICE_LANGUAGE.fullmatch(lang):
+        raise reject(call, "2", "lang must be a language code such as en")
+    return content, {"lang": lang}
+
+
+def _task_start(call: Call, task_time: str, time_zone: str) -> float:
+    """When a group call starts: now, or its task_time (local time at time_zone hours from UTC)."""
+    if not task_time:
+        return call.now
+    if not time_zone:
+        raise reject(call, "31")
+    try:
+        hours = int(time_zone)
+        local = dt.datetime.strptime(task_time, vendor.VOICE_TIME_FORMAT)
+    except ValueError:
+        raise reject(call, "2", "task_time must be yyyy-MM-dd HH:mm:ss and time_zone whole hours") from None
+    if not -12 <= hours <= 14:
+        raise reject(call, "2", "time_zone must be -12 to 14")
+    start = local.replace(tzinfo=dt.timezone(dt.timedelta(hours=hours))).timestamp()
+    if start <= call.now:
+        raise reject(call, "29")
+    return start
+
+
+def _place_calls(call: Call, what: tuple[str, dict[str, Any]], max_numbers: int, *, start: float) -> Reply:
+    """The checks every voice send shares, then one ledger entry per number (reference §6.1)."""
+    form = call.form
+    country = form.get("country_code", "").strip()
+    if not vendor.VOICE_COUNTRY_CODE.fullmatch(country) or not _known_country(country):
+        raise reject(call, "23")
+    phones = [phone.strip() for phone in form.get("phone", "").split(",") if phone.strip()]
+    if not phones:
+        raise reject(call, "24")
+    if len(phones) > max_numbers:
+        raise reject(call, "2", f"at most {max_numbers} numbers per request")
+    if not all(_NATIONAL.fullmatch(phone) and len(country + phone) <= 15 for phone in phones):
+        raise reject(call, "6")
+    show_phone = form.get("show_phone", "").strip()
+    if show_phone and not vendor.VOICE_SHOW_PHONE.fullmatch(show_phone):
+        raise reject(call, "21")
+    content, extra = what
+    message_id = call.state.ids.hex(32)
+    mode, _ = VOICE_SENDS[call.endpoint.name]
+    voice_type = vendor.VOICE_CDR_TYPES[call.endpoint.name]
+    for phone in phones:
+        recipient = country + phone
+        call.state.ledger.add(
+            LedgerEntry(
+                platform=PLATFORM,
+                kind="voice",
+                account=str(call.account),
+                app=str(call.account),
+                recipient=recipient,
+                content=content,
+                vendor_id=message_id,
+                client_reference=None,  # the legacy voice API takes none
+                endpoint=call.endpoint.name,
+                time=call.now,
+                status="pending",
+                sender=show_phone or None,
+                timeline=call.state.delivery.sms_timeline(recipient, start),
+                details={
+                    "mode": mode,
+                    "voice_type": voice_type,
+                    "country_code": country,
+                    "phone": phone,
+                    "starts_at": start,
+                    **extra,
+                    **{k: form[k] for k in ("task_time", "time_zone") if form.get(k)},
+                },
+            )
+        )
+    return {"result": "success", "code": "0", "messageid": message_id}
+
+
+def _known_country(code: str) -> bool:
+    return phonenumbers.region_code_for_country_code(int(code)) != "ZZ"
+
+
+@router.handler("voice_records")
+def voice_records(call: Call) -> Reply:
+    """getVoiceCdr (reference §6.2): the app's ended calls of one voiceType in a window of at most 24 hours."""
+    form = call.form
+    voice_type = form.get("voiceType", "").strip()
+    if voice_type not in ("0", "1"):
+        raise reject(call, VOICE_REPORT_FAILURE, "voiceType must be 0 (group call) or 1")
+    start, end = _cdr_window(call, form.get("start_time", "").strip(), form.get("end_time", "").strip())
+    page, size = form.get("page", "1").strip(), form.get("page_size", str(CDR_DEFAULT_PAGE_SIZE)).strip()
+    if not page.isdigit() or not size.isdigit() or int(page) < 1 or int(size) < 1:
+        raise reject(call, VOICE_REPORT_FAILURE, "page and page_size must be positive whole numbers")
+    message_id = form.get("messageid", "").strip()
+    now = call.now
+    rows = [
+        entry
+        for entry in call.state.ledger.entries(PLATFORM, "voice")
+        if entry.app == call.account
+        and entry.details.get("voice_type") == int(voice_type)
+        and (not message_id or entry.vendor_id == message_id)
+        and entry.status in (DELIVERED, UNDELIVERED)
+        and start <= entry.details["starts_at"] <= end
+    ]
+    number, per_page = int(page), int(size)
+    chosen = rows[(number - 1) * per_page : number * per_page]
+    info = {
+        "total": len(rows),
+        "page": number,
+        "pageSize": per_page,
+        "rows": [voice_row(e, now) for e in chosen],
+    }
+    return {"code": "1", "info": info}
+
+
+def _cdr_window(call: Call, start_text: str, end_text: str) -> tuple[float, float]:
+    if not start_text and not end_text:
+        return call.now - vendor.VOICE_CDR_MAX_WINDOW_S, call.now
+    try:
+        start, end = (
+            dt.datetime.strptime(text, vendor.VOICE_TIME_FORMAT).replace(tzinfo=dt.timezone.utc).timestamp()
+            for text in (start_text, end_text)
+        )
+    except ValueError:
+        raise reject(
+            call, VOICE_REPORT_FAILURE, "start_time and end_time must be yyyy-MM-dd HH:mm:ss"
+        ) from None
+    if not 0 <= end - start <= vendor.VOICE_CDR_MAX_WINDOW_S:
+        raise reject(call, VOICE_REPORT_FAILURE, "end_time must follow start_time by at most 24 hours")
+    if start < call.now - vendor.VOICE_CDR_DAYS * 86400:
+        raise reject(call, VOICE_REPORT_FAILURE, "only the last 7 days can be queried")
+    return start, end
+
+
+def voice_row(entry: LedgerEntry, now: float) -> dict[str, Any]:
+    """A getVoiceCdr row of an ended call: answered at once and hung up after the delivery delay, or not answered."""
+    answered = entry.status == DELIVERED
+    started = float(entry.details["starts_at"])
+    ended = entry.reached_at(entry.status, now) or started
+    seconds = max(1, round(ended - started)) if answered else 0
+    _, row_type = VOICE_SENDS[entry.endpoint]
+    return {
+        "id": f"{entry.vendor_id}-{entry.recipient}",
+        "result": vendor.VOICE_CDR_ANSWERED if answered else vendor.VOICE_CDR_UNANSWERED,
+        "cycle": 60,
+        "time": utc_text(ended),
+        "start_time": utc_text(started),
+        "end_time": utc_text(ended),
+        "phone": entry.details["phone"],
+        "countryCode": entry.details["country_code"],
+        "messageid": entry.vendor_id,
+        "second": seconds,
+        "size": -(-seconds // 60),
+        "customer_price": "0.0300" if answered else "0",
+        "basic_price": "0.0300" if answered else "0",
+        "show_phone": entry.sender or "",
+        "ivr_result": "",
+        "voice_type": row_type,
+    }
 
 
 # ----- number check ---------------------------------------------------------------------------

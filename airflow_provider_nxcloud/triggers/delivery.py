@@ -1,4 +1,4 @@
-"""A poll-only trigger that waits in the triggerer for SMS delivery reports.
+"""A poll-only trigger that waits in the triggerer for delivery reports (SMS, email) and call records.
 
 It reads and never sends: its only client is the hooks' read-only async
 transport, which refuses send endpoints, so a trigger that runs twice (the
@@ -24,6 +24,7 @@ from airflow_provider_nxcloud.campaign.delivery import (
     DeliveryReport,
     DeliveryTracker,
     MessageRef,
+    Pacer,
     describe,
     hook_class,
     poller_for,
@@ -44,7 +45,8 @@ ERROR = "error"
 
 
 class SmsDeliveryTrigger(BaseTrigger):
-    """Polls one platform's delivery reports until every message is final, the ratio is lost, or time is up.
+    """Polls one platform's reports on one kind of message until every one is final, the ratio is lost,
+    or time is up. (Named when it served SMS only; ``kind`` picks SMS, email or calls.)
 
     Yields exactly one event, ``{"status": "success" | "failure" | "timeout" |
     "error", "message": ..., **summary}`` where the summary is
@@ -59,13 +61,16 @@ class SmsDeliveryTrigger(BaseTrigger):
     each failed request counts once and the poll interval is the back-off.
 
     :param platform: ``buka``, ``nxcloud`` or ``fonedynamics``.
+    :param kind: ``sms`` (default), ``email`` or ``voice``.
     :param conn_id: the platform's connection id.
-    :param messages: ``[[message_id, number, send_day_yyyyMMdd], ...]`` (number and day may be null).
+    :param messages: ``[[message_id, number, send_day_yyyyMMdd, sent_at_epoch], ...]`` (number and
+        day may be null; ``sent_at`` may be left out).
     :param min_delivered_ratio: delivered / total needed for success, 0 to 1.
     :param poll_interval: seconds between poll rounds.
     :param end_time: absolute deadline, epoch seconds.
     :param max_consecutive_errors: transient failed polls in a row before giving up.
-    :param app_id: Buka only: the SMS appId (default: the connection's).
+    :param app_id: Buka only: the appId of the kind's service (default: the connection's).
+    :param options: the poller's own settings (NXCloud calls: ``{"voice_type": 0 | 1}``).
     :param disposition_overrides: ``{code or "service:code": "retry"|"resign"|"fail"}``.
     :param include_details: put every message's status in the event (for a report file).
     """
@@ -75,7 +80,7 @@ class SmsDeliveryTrigger(BaseTrigger):
         *,
         platform: str,
         conn_id: str,
-        messages: Sequence[Sequence[str | None]],
+        messages: Sequence[Sequence[Any]],
         min_delivered_ratio: float = 1.0,
         poll_interval: float = 60.0,
         end_time: float,
@@ -83,9 +88,12 @@ class SmsDeliveryTrigger(BaseTrigger):
         app_id: str | None = None,
         disposition_overrides: Mapping[str, str] | None = None,
         include_details: bool = False,
+        kind: str = "sms",
+        options: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__()
         self.platform = platform
+        self.kind = kind
         self.conn_id = conn_id
         self.messages = [list(m) for m in messages]
         self.min_delivered_ratio = float(min_delivered_ratio)
@@ -95,12 +103,14 @@ class SmsDeliveryTrigger(BaseTrigger):
         self.app_id = app_id
         self.disposition_overrides = dict(disposition_overrides) if disposition_overrides else None
         self.include_details = bool(include_details)
+        self.options = dict(options) if options else None
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
             f"{type(self).__module__}.{type(self).__qualname__}",
             {
                 "platform": self.platform,
+                "kind": self.kind,
                 "conn_id": self.conn_id,
                 "messages": self.messages,
                 "min_delivered_ratio": self.min_delivered_ratio,
@@ -110,6 +120,7 @@ class SmsDeliveryTrigger(BaseTrigger):
                 "app_id": self.app_id,
                 "disposition_overrides": self.disposition_overrides,
                 "include_details": self.include_details,
+                "options": self.options,
             },
         )
 
@@ -130,9 +141,11 @@ class SmsDeliveryTrigger(BaseTrigger):
         hook.__dict__["settings"] = hook.settings_from_connection(conn, mask=_mask_locally)
         transport = await hook.get_async_transport(sleep=self._sleep)
         transport.settings = dataclasses.replace(transport.settings, max_attempts=1)
-        poller = poller_for(self.platform, hook, app_id=self.app_id)
+        poller = poller_for(self.platform, hook, kind=self.kind, app_id=self.app_id, options=self.options)
         refs = [MessageRef.from_json(m) for m in self.messages]
-        return DeliveryTracker(poller, refs, self.min_delivered_ratio), transport.request
+        # the sensor may have asked a rate-limited endpoint just before it deferred
+        tracker = DeliveryTracker(poller, refs, self.min_delivered_ratio, Pacer(handed_over=True))
+        return tracker, transport.request
 
     def _event(self, status: str, report: DeliveryReport | None, **extra: Any) -> TriggerEvent:
         payload: dict[str, Any] = {"status": status}
@@ -157,7 +170,7 @@ class SmsDeliveryTrigger(BaseTrigger):
         errors = 0
         while True:
             try:
-                report = await tracker.apoll(request)
+                report = await tracker.apoll(request, self._sleep)
                 errors = 0
             except TRANSIENT_ERRORS as exc:
                 errors += 1
@@ -195,7 +208,7 @@ class SmsDeliveryTrigger(BaseTrigger):
             await self._sleep(min(self.poll_interval, remaining))
 
     async def on_kill(self) -> None:
-        """Nothing to cancel: the messages are already with the vendor and an SMS cannot be recalled."""
+        """Nothing to cancel: the messages are already with the vendor and cannot be recalled."""
 
 
 def _text(exc: BaseException) -> str:

@@ -64,12 +64,65 @@ def expect_nxcloud_sms(sim: Simulator, home: Path) -> None:
     assert (waited["total"], waited["delivered"], waited["pending"]) == (250, 250, 0)
 
 
+def expect_buka_voice_email(sim: Simulator, home: Path) -> None:
+    calls = sim.ledger.entries(platform="buka", kind="voice")
+    assert Counter(entry.recipient for entry in calls) == Counter(["6591000001", "6591000002", "6590000000"])
+    assert {entry.endpoint for entry in calls} == {"voice_send_code"}  # TTS: one callee per request
+    emails = sim.ledger.entries(platform="buka", kind="email")
+    assert sorted(entry.recipient for entry in emails) == [
+        "ann@example.com",
+        "bob@example.com",
+        "carol@example.com",
+    ]
+    [variables] = {entry.details["templateData"] for entry in emails}
+    assert "{{" not in variables and json.loads(variables)["slot"] == "09:00-12:00"  # rendered per run
+    assert sim.ledger.duplicates() == {}
+    # each deferrable sensor waited until every call record and email status was final
+    [answered] = return_values(home, "example_buka_voice_email", "wait_for_calls").values()
+    assert (answered["kind"], answered["total"], answered["delivered"], answered["pending"]) == (
+        "voice",
+        3,
+        2,
+        0,
+    )
+    assert answered["failed_sample"][0]["number"] == "6590000000"
+    [sent] = return_values(home, "example_buka_voice_email", "wait_for_email").values()
+    assert (sent["kind"], sent["total"], sent["delivered"], sent["pending"]) == ("email", 3, 3, 0)
+    assert sim.requests.count("buka", "voice_record") >= 3
+    assert sim.requests.count("buka", "email_records") >= 1
+
+
+def expect_nxcloud_voice(sim: Simulator, home: Path) -> None:
+    calls = sim.ledger.entries(platform="nxcloud", kind="voice")
+    assert Counter(entry.recipient for entry in calls) == Counter(
+        ["6591000001", "6591000002", "6591000003", "6590000000", "60123456789"]
+    )
+    # one request per country, each number national with its country code apart
+    assert sim.requests.count("nxcloud", "voice_notify") == 2
+    assert {(entry.details["country_code"], entry.details["phone"]) for entry in calls} >= {
+        ("60", "123456789")
+    }
+    [summary] = return_values(home, "example_nxcloud_voice", "call_customers").values()
+    assert summary["accepted"] == 5 and summary["batches"] == 2
+    delivery = summary["delivery"]
+    assert (delivery["kind"], delivery["total"], delivery["delivered"], delivery["failed"]) == (
+        "voice",
+        5,
+        4,
+        1,
+    )
+    assert delivery["failed_sample"][0]["number"] == "6590000000"
+    assert sim.requests.count("nxcloud", "voice_records") >= 2
+
+
 #: what each example DAG must leave on the simulator's ledger
 EXPECTATIONS: dict[str, Callable[[Simulator, Path], None]] = {
     "example_hooks_quickstart": expect_quickstart,
     "example_sms_campaign": expect_sms_campaign,
     "example_fonedynamics_sms": expect_fonedynamics_sms,
     "example_nxcloud_sms": expect_nxcloud_sms,
+    "example_buka_voice_email": expect_buka_voice_email,
+    "example_nxcloud_voice": expect_nxcloud_voice,
 }
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,3 +65,64 @@ def task_run() -> TaskRun:
 def numbers(count: int) -> list[str]:
     """Distinct valid Singapore mobile numbers (65 9xxxxxxx)."""
     return [f"65{9 * 10_000_000 + i}" for i in range(1, count + 1)]
+
+
+# ----- exactly once across tries: the checks every send operator's tests make -----------------
+
+
+def sent_to(sim: Any, kind: str) -> Counter[str]:
+    """How often each recipient was sent to (SMS, voice or email)."""
+    return Counter(entry.recipient for entry in sim.ledger.entries(kind=kind))
+
+
+def assert_retry_resumes(
+    sim: Any,
+    run: TaskRun,
+    op: Any,
+    recipients: list[str],
+    results: Any,
+    *,
+    kind: str,
+    accepted: int,
+    resumed: int,
+) -> None:
+    """A try that fails retryably after ``accepted`` recipients; the retry sends each of the rest once."""
+    from airflow_provider_nxcloud.campaign.results import read_results
+    from airflow_provider_nxcloud.exceptions import RetryableAPIError
+
+    with pytest.raises(RetryableAPIError):
+        op.execute(run.context())
+    assert sim.ledger.count() == accepted
+
+    summary = op.execute(run.retry())
+    assert sent_to(sim, kind) == Counter(recipients)
+    assert sim.ledger.duplicates() == {}
+    assert summary["resumed_batches"] == resumed and summary["accepted"] == len(recipients)
+    assert [line["number"] for line in read_results(results)] == recipients
+
+
+def assert_lost_answer_is_never_resent(
+    sim: Any, run: TaskRun, make: Any, recipients: list[str], *, kind: str, batch: str, accepted: int
+) -> dict[str, Any]:
+    """Batch 1's answer is lost: the task fails naming ``batch``, a retry too, until ``in_doubt="skip"``."""
+    from airflow.providers.common.compat.sdk import AirflowFailException
+
+    from airflow_provider_nxcloud.exceptions import BatchInDoubtError
+
+    op = make(recipients=recipients)
+    with pytest.raises(AirflowFailException) as failed:
+        op.execute(run.context())
+    assert isinstance(failed.value.__cause__, BatchInDoubtError)
+    assert batch in str(failed.value)
+    assert sim.ledger.count() == accepted
+
+    # A plain retry still refuses to guess...
+    with pytest.raises(AirflowFailException, match="batch 1"):
+        op.execute(run.retry())
+    assert sim.ledger.count() == accepted
+    # ...until a person says the batch went out.
+    summary = make(recipients=recipients, in_doubt="skip").execute(run.retry())
+    assert sent_to(sim, kind) == Counter(recipients)
+    assert sim.ledger.duplicates() == {}
+    assert summary["skipped_batches"] == [1]
+    return summary

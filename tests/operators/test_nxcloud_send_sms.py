@@ -14,10 +14,14 @@ from airflow_provider_nxcloud.campaign.nxcloud import NXCloudSmsSender, sys_mess
 from airflow_provider_nxcloud.campaign.progress import campaign_key
 from airflow_provider_nxcloud.campaign.recipients import Recipient
 from airflow_provider_nxcloud.campaign.results import read_results
-from airflow_provider_nxcloud.exceptions import BatchInDoubtError, RetryableAPIError
 from airflow_provider_nxcloud.operators.nxcloud import NXCloudSendSmsOperator
 from airflow_provider_nxcloud.testing import accounts
-from tests.operators.conftest import TaskRun, numbers
+from tests.operators.conftest import (
+    TaskRun,
+    assert_lost_answer_is_never_resent,
+    assert_retry_resumes,
+    numbers,
+)
 
 TEXT = "Flash sale starts at noon"
 
@@ -98,36 +102,22 @@ def test_retry_resumes_after_the_last_accepted_batch(nxcloud_simulator, task_run
     results = tmp_path / "results.jsonl"
     nxcloud_simulator.faults.set(at={3: "vendor_busy"})  # the third send: code 99
     op = operator(recipients=recipients, results_path=str(results))
-    with pytest.raises(RetryableAPIError):
-        op.execute(task_run.context())
-    assert nxcloud_simulator.ledger.count() == 200
-
-    summary = op.execute(task_run.retry())
-    assert sent_numbers(nxcloud_simulator) == Counter(recipients)
-    assert nxcloud_simulator.ledger.duplicates() == {}
-    assert summary["resumed_batches"] == 2 and summary["accepted"] == 350
-    assert [line["number"] for line in read_results(results)] == recipients
+    assert_retry_resumes(
+        nxcloud_simulator, task_run, op, recipients, results, kind="sms", accepted=200, resumed=2
+    )
 
 
 def test_lost_answer_fails_naming_the_batch_and_is_never_resent(nxcloud_simulator, task_run):
-    recipients = numbers(250)
     nxcloud_simulator.faults.set(at={2: "reset_after"})  # batch 1 accepted, its answer lost
-    op = operator(recipients=recipients)
-    with pytest.raises(AirflowFailException) as failed:
-        op.execute(task_run.context())
-    assert isinstance(failed.value.__cause__, BatchInDoubtError)
-    assert "batch 1 (recipients 101-200" in str(failed.value)
-    assert nxcloud_simulator.ledger.count() == 200
-
-    # A plain retry still refuses to guess...
-    with pytest.raises(AirflowFailException, match="batch 1"):
-        op.execute(task_run.retry())
-    assert nxcloud_simulator.ledger.count() == 200
-    # ...until a person says the batch went out.
-    summary = operator(recipients=recipients, in_doubt="skip").execute(task_run.retry())
-    assert sent_numbers(nxcloud_simulator) == Counter(recipients)
-    assert nxcloud_simulator.ledger.duplicates() == {}
-    assert summary["skipped_batches"] == [1]
+    summary = assert_lost_answer_is_never_resent(
+        nxcloud_simulator,
+        task_run,
+        operator,
+        numbers(250),
+        kind="sms",
+        batch="batch 1 (recipients 101-200",
+        accepted=200,
+    )
     assert summary["resumed_batches"] == 1
 
 

@@ -1,13 +1,18 @@
-"""wait_for_delivery: the send operators wait as the platform's delivery sensor would, in both modes."""
+"""wait_for_delivery: the send operators (SMS, voice, email) wait as the platform's sensor would, in both modes."""
 
 from __future__ import annotations
 
 import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException, TaskDeferred
 
-from airflow_provider_nxcloud.operators.buka import BukaSendSmsOperator
+from airflow_provider_nxcloud.operators.buka import (
+    BukaSendEmailOperator,
+    BukaSendSmsOperator,
+    BukaSendVoiceOperator,
+)
 from airflow_provider_nxcloud.operators.fonedynamics import FoneDynamicsSendSmsOperator
-from airflow_provider_nxcloud.operators.nxcloud import NXCloudSendSmsOperator
+from airflow_provider_nxcloud.operators.nxcloud import NXCloudSendSmsOperator, NXCloudSendVoiceOperator
+from airflow_provider_nxcloud.testing.buka import DEFAULT_EMAIL_SENDER
 from airflow_provider_nxcloud.triggers.delivery import SmsDeliveryTrigger
 from tests.operators.conftest import numbers
 
@@ -94,3 +99,73 @@ def test_fonedynamics_waits_on_message_status(fast_delivery, task_run):
         delivery_poll_interval=0.05,
     )
     assert op.execute(task_run.context())["delivery"]["delivered"] == 1
+
+
+# ----- calls and email -------------------------------------------------------------------------
+
+
+def test_buka_voice_waits_for_the_calls_to_be_answered(fast_delivery, task_run):
+    op = BukaSendVoiceOperator(
+        task_id="call",
+        recipients=[*numbers(2), UNDELIVERABLE],
+        text="Your parcel is here",
+        language="EN",
+        wait_for_delivery=True,
+        min_delivered_ratio=0.5,
+        delivery_poll_interval=0.05,
+    )
+    delivery = op.execute(task_run.context())["delivery"]
+    assert (delivery["kind"], delivery["delivered"], delivery["failed"]) == ("voice", 2, 1)
+    assert delivery["failed_sample"][0]["number"] == UNDELIVERABLE
+    assert fast_delivery.requests.count("buka", "voice_record") >= 3
+
+
+def test_buka_email_below_the_ratio_fails_naming_the_address(fast_delivery, task_run):
+    op = BukaSendEmailOperator(
+        task_id="mail",
+        recipients=["ann@example.com", "bob@mail.invalid"],
+        subject="Welcome",
+        template_id=1001,
+        from_address=DEFAULT_EMAIL_SENDER,
+        wait_for_delivery=True,
+        delivery_poll_interval=0.05,
+    )
+    with pytest.raises(AirflowFailException, match=r"bob@mail\.invalid"):
+        op.execute(task_run.context())
+    assert fast_delivery.ledger.count(kind="email") == 2  # sent once; only the wait failed
+
+
+async def test_nxcloud_voice_defers_on_the_call_records_and_resumes(nxcloud_simulator, task_run, tmp_path):
+    nxcloud_simulator.clock.set_time_scale(0)
+    op = NXCloudSendVoiceOperator(
+        task_id="call",
+        recipients=[*numbers(3), UNDELIVERABLE],
+        text="Your parcel is here",
+        language="en",
+        results_path=str(tmp_path / "calls.jsonl"),
+        wait_for_delivery=True,
+        deferrable=True,
+        min_delivered_ratio=0.75,
+    )
+    context = task_run.context()
+    with pytest.raises(TaskDeferred) as deferred:
+        op.execute(context)
+    kwargs = deferred.value.trigger.serialize()[1]
+    assert (kwargs["platform"], kwargs["kind"], kwargs["options"]) == ("nxcloud", "voice", {"voice_type": 1})
+
+    nxcloud_simulator.clock.advance(10)
+    event = await SmsDeliveryTrigger(**kwargs).run().__anext__()
+    result = op.execute_complete(context, event.payload)
+    assert result["accepted"] == 4
+    assert (result["delivery"]["delivered"], result["delivery"]["failed"]) == (3, 1)
+    assert nxcloud_simulator.ledger.count() == 4  # the trigger only read
+
+
+def test_nxcloud_voice_needs_a_results_file_to_wait(nxcloud_simulator, task_run):
+    op = NXCloudSendVoiceOperator(
+        task_id="call", recipients=numbers(2), text="hi", language="en", wait_for_delivery=True
+    )
+    with pytest.raises(AirflowFailException) as failed:
+        op.execute(task_run.context())
+    assert str(failed.value).startswith("results_path")
+    assert nxcloud_simulator.requests.total() == 0

@@ -64,6 +64,7 @@ ALL_SERVICES = [
     ("nxcloud", "sms_report"),
     ("nxcloud", "viber"),
     ("nxcloud", "voice"),
+    ("nxcloud", "voice_report"),
     ("nxcloud", "whatsapp"),
 ]
 

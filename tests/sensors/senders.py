@@ -20,6 +20,12 @@ SEND_ENDPOINTS = {
     ("nxcloud", "sms_send_legacy"),
     ("fonedynamics", "send_message"),
     ("fonedynamics", "send_batch"),
+    ("buka", "voice_send_code"),
+    ("buka", "voice_send_group"),
+    ("buka", "email_send"),
+    ("nxcloud", "voice_notify"),
+    ("nxcloud", "voice_verify"),
+    ("nxcloud", "voice_broadcast"),
 }
 
 
@@ -112,3 +118,53 @@ def send_campaign(platform: str, numbers: list[str], results_path: Any) -> dict[
         results_path=str(results_path),
     )
     return op.execute(context())
+
+
+# ----- calls and email ------------------------------------------------------------------------
+
+UNDELIVERABLE_EMAIL = "nobody@mail.invalid"  # the simulator fails domains ending in .invalid
+
+
+def send_buka_calls(numbers: list[str], results_path: Any = None) -> dict[str, Any]:
+    """TTS calls with the real operator (one voiceId per number); returns its XCom summary."""
+    from airflow_provider_nxcloud.operators.buka import BukaSendVoiceOperator
+
+    op = BukaSendVoiceOperator(
+        task_id="send",
+        recipients=numbers,
+        text="Your parcel is here",
+        language="EN",
+        results_path=str(results_path) if results_path else None,
+    )
+    return op.execute(context())
+
+
+def send_buka_emails(addresses: list[str], results_path: Any = None) -> dict[str, Any]:
+    from airflow_provider_nxcloud.operators.buka import BukaSendEmailOperator
+    from airflow_provider_nxcloud.testing.buka import DEFAULT_EMAIL_SENDER
+
+    op = BukaSendEmailOperator(
+        task_id="send",
+        recipients=addresses,
+        subject="Your parcel",
+        template_id=1001,
+        from_address=DEFAULT_EMAIL_SENDER,
+        results_path=str(results_path) if results_path else None,
+    )
+    return op.execute(context())
+
+
+def send_nxcloud_calls(numbers: list[str], results_path: Any, **kwargs: Any) -> dict[str, Any]:
+    """Voice notifications with the real operator, writing results_path; returns its XCom summary."""
+    from airflow_provider_nxcloud.operators.nxcloud import NXCloudSendVoiceOperator
+
+    kwargs.setdefault("text", "Your parcel is here")
+    kwargs.setdefault("language", "en")
+    op = NXCloudSendVoiceOperator(
+        task_id="send", recipients=numbers, results_path=str(results_path), **kwargs
+    )
+    return op.execute(context())
+
+
+def emails(count: int) -> list[str]:
+    return [f"customer{i}@example.com" for i in range(1, count + 1)]

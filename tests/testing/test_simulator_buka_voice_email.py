@@ -287,3 +287,39 @@ def test_vendor_busy_uses_the_services_code(nxcloud_simulator, send, service, co
 def test_stale_timestamp_uses_the_services_code(nxcloud_simulator, endpoint, body, code):
     reply = buka_call(nxcloud_simulator.url, endpoint, body, timestamp=int(time.time()) - 3600).json()
     assert reply["status"] == code
+
+
+# ----- call records ---------------------------------------------------------------------------
+
+
+def call_record(url: str, voice_id: str) -> dict:
+    return buka_call(url, "voice_record", path_params={"voice_id": voice_id}).json()
+
+
+def test_a_call_record_is_written_when_the_call_ends(nxcloud_simulator):
+    nxcloud_simulator.clock.set_time_scale(0)
+    answered, unanswered = (
+        item["voiceId"] for item in send_group(nxcloud_simulator.url, callee="6591000001,6591230000")["data"]
+    )
+    assert_code(call_record(nxcloud_simulator.url, answered), "voice", "-24")  # still ringing
+
+    nxcloud_simulator.clock.advance(5)
+    record = call_record(nxcloud_simulator.url, answered)
+    assert record["status"] == "0"
+    data = record["data"]
+    assert (data["voiceId"], data["callee"], data["terminationCode"], data["voiceFileId"]) == (
+        answered,
+        "6591000001",
+        "200",
+        FILE_ID,
+    )
+    assert data["answerTime"] and data["hangupTime"] and data["callDuration"] > 0
+    missed = call_record(nxcloud_simulator.url, unanswered)["data"]
+    assert (missed["terminationCode"], missed["answerTime"], missed["callDuration"]) == ("480", "", 0)
+
+
+def test_a_call_record_of_an_unknown_id_or_another_kind_does_not_exist(nxcloud_simulator):
+    reply = send_email(nxcloud_simulator.url)
+    nxcloud_simulator.clock.advance(5)
+    assert_code(call_record(nxcloud_simulator.url, reply["array"][0]["emailId"]), "voice", "-24")
+    assert_code(call_record(nxcloud_simulator.url, "1234567890123456789"), "voice", "-24")

@@ -76,6 +76,7 @@ def test_serialize_is_exact_and_round_trips():
     assert path == PATH
     assert kwargs == {
         "platform": "nxcloud",
+        "kind": "sms",
         "conn_id": "nx",
         "messages": [["abc", "6591000001", "20261123"], ["def", None, None]],
         "min_delivered_ratio": 0.9,
@@ -85,6 +86,7 @@ def test_serialize_is_exact_and_round_trips():
         "app_id": None,
         "disposition_overrides": {"sms_report:5": "retry"},
         "include_details": True,
+        "options": None,
     }
     assert SmsDeliveryTrigger(**kwargs).serialize() == (path, kwargs)
     assert json.loads(json.dumps(kwargs)) == kwargs
