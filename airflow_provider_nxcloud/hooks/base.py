@@ -268,6 +268,28 @@ class CPaaSHook(BaseHook):
     def request(self, endpoint: Endpoint, **kwargs: Any) -> Any:
         return self.get_conn().request(endpoint, **kwargs)
 
+    def endpoint(self, name: str) -> Endpoint:
+        """The vendor endpoint named ``name`` in the platform's table."""
+        raise NotImplementedError
+
+    def call(
+        self,
+        name: str,
+        body: Mapping[str, Any] | None = None,
+        *,
+        params: Mapping[str, Any] | None = None,
+        path_params: Mapping[str, Any] | None = None,
+        client_reference: str | None = None,
+    ) -> Any:
+        """Call one endpoint by its table name with a JSON body and/or query and path parameters."""
+        return self.request(
+            self.endpoint(name),
+            json_body=dict(body) if body is not None else None,
+            params=params,
+            path_params=path_params,
+            client_reference=client_reference,
+        )
+
     # ----- connection test ------------------------------------------------------------------
 
     def test_connection(self) -> tuple[bool, str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from airflow_provider_nxcloud.exceptions import ConnectionConfigError
@@ -82,25 +82,6 @@ class BukaHook(CPaaSHook):
             field = APP_ID_EXTRAS.get(service, "app_id")
             raise ConnectionConfigError(self.conn_id, field, "is empty; set it (or app_id) or pass app_id")
         return str(value)
-
-    def call(
-        self,
-        name: str,
-        body: Mapping[str, Any] | None = None,
-        *,
-        params: Mapping[str, Any] | None = None,
-        path_params: Mapping[str, Any] | None = None,
-        client_reference: str | None = None,
-    ) -> Any:
-        endpoint = self.endpoint(name)
-        json_body = dict(body) if body is not None else None
-        return self.request(
-            endpoint,
-            json_body=json_body,
-            params=params,
-            path_params=path_params,
-            client_reference=client_reference,
-        )
 
     def get_balance(self) -> dict[str, Any]:
         """``{"balance", "gift", "credit"}`` of the account, as the vendor reports them."""

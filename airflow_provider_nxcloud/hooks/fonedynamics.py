@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from airflow_provider_nxcloud.exceptions import ConnectionConfigError
@@ -53,25 +53,6 @@ class FoneDynamicsHook(CPaaSHook):
         if not value:
             raise ConnectionConfigError(self.conn_id, "property_sid", "is empty; set it or pass property_sid")
         return str(value)
-
-    def call(
-        self,
-        name: str,
-        body: Mapping[str, Any] | None = None,
-        *,
-        params: Mapping[str, Any] | None = None,
-        path_params: Mapping[str, Any] | None = None,
-        client_reference: str | None = None,
-    ) -> Any:
-        endpoint = self.endpoint(name)
-        json_body = dict(body) if body is not None else None
-        return self.request(
-            endpoint,
-            json_body=json_body,
-            params=params,
-            path_params=path_params,
-            client_reference=client_reference,
-        )
 
     def probe(self) -> str:
         sid = self.settings.extras.get("property_sid")

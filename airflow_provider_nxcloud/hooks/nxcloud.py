@@ -92,11 +92,18 @@ class NXCloudHook(CPaaSHook):
         name: str,
         body: Mapping[str, Any] | None = None,
         *,
+        params: Mapping[str, Any] | None = None,
+        path_params: Mapping[str, Any] | None = None,
         client_reference: str | None = None,
         files: Mapping[str, Any] | None = None,
     ) -> Any:
-        """Call one NXCloud endpoint by its table name; legacy endpoints get their app's keys added."""
+        """Call one NXCloud endpoint by its table name; legacy endpoints get their app's keys added.
+
+        NXCloud posts everything: the body is JSON, a form (legacy appkey endpoints), or
+        multipart fields with ``files`` (uploads).
+        """
         endpoint = self.endpoint(name)
+        extra = {"params": params, "path_params": path_params, "client_reference": client_reference}
         if endpoint.auth is Auth.NXCLOUD_APPKEY:
             key_extra, secret_extra = _LEGACY_APP_EXTRAS[endpoint.service]
             form = {
@@ -104,10 +111,10 @@ class NXCloudHook(CPaaSHook):
                 "secretkey": self.app_key(secret_extra),
                 **(body or {}),
             }
-            return self.request(endpoint, form=form, client_reference=client_reference)
+            return self.request(endpoint, form=form, **extra)
         if files is not None:
-            return self.request(endpoint, files={**(body or {}), **files}, client_reference=client_reference)
-        return self.request(endpoint, json_body=dict(body or {}), client_reference=client_reference)
+            return self.request(endpoint, files={**(body or {}), **files}, **extra)
+        return self.request(endpoint, json_body=dict(body or {}), **extra)
 
     def probe(self) -> str:
         # The cheapest signed read: a number-check result query for a batch that
