@@ -11,6 +11,7 @@ from airflow_provider_nxcloud.campaign.recipients import (
     check_all,
     chunked,
     normalize_number,
+    open_messages,
     open_recipients,
     validate_recipients,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "check_all",
     "chunked",
     "normalize_number",
+    "open_messages",
     "open_recipients",
     "validate_recipients",
 ]

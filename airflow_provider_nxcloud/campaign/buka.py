@@ -1,6 +1,7 @@
 """Buka campaigns: SMS, voice (TTS and audio file calls) and template email.
 
-* SMS: one ``sendSms`` per batch of at most 1,000 numbers, each with its own ``orderId``.
+* SMS: one ``sendSms`` per batch of at most 1,000 numbers, each with its own ``orderId``;
+  personalised (a text per number): one ``sendSms/batch`` per 1,000 numbers.
 * Voice: ``voice/sendCode`` (TTS, one callee per request) or ``voice/sendGroup``
   (an uploaded audio file, at most 200 callees per request).
 * Email: one ``email/sendEmail`` per batch of at most 50 addresses.
@@ -26,6 +27,7 @@ from airflow_provider_nxcloud.campaign.recipients import (
     NumberFormat,
     Recipient,
     ValidationReport,
+    open_messages,
     open_recipients,
     validated_stream,
 )
@@ -35,43 +37,89 @@ from airflow_provider_nxcloud.hooks.buka import BukaHook
 from airflow_provider_nxcloud.platforms import buka as vendor
 
 MAX_NUMBERS = vendor.SMS_MAX_NUMBERS
+MAX_BATCH_NUMBERS = vendor.SMS_BATCH_MAX_NUMBERS
 MAX_CONTENT = vendor.SMS_MAX_CONTENT
 MAX_SENDER_ID = vendor.SMS_MAX_SENDER_ID
 
 
 def check_sms_content(text: Any, sender_id: Any) -> None:
-    if not isinstance(text, str) or not text.strip():
-        raise InvalidInputError("text", "is empty; give the message text")
-    if len(text) > MAX_CONTENT:
-        raise InvalidInputError("text", f"has {len(text)} characters; Buka accepts at most {MAX_CONTENT}")
+    """``text`` None means personalised: each recipient's text is checked as it is read (:func:`sms_entries`)."""
+    if text is not None and (problem := _content_problem(text)):
+        raise InvalidInputError("text", problem)
     if sender_id is not None and (not isinstance(sender_id, str) or not 0 < len(sender_id) <= MAX_SENDER_ID):
         raise InvalidInputError("sender_id", f"must be 1 to {MAX_SENDER_ID} characters")
 
 
+def _content_problem(text: Any) -> str | None:
+    if not isinstance(text, str) or not text.strip():
+        return "is empty; give the message text"
+    if len(text) > MAX_CONTENT:
+        return f"has {len(text)} characters; Buka accepts at most {MAX_CONTENT}"
+    return None
+
+
+def sms_entries(recipients: Any, text: Any) -> Iterator[str]:
+    """The raw entries of an SMS campaign: numbers for one ``text``, or, with ``text`` None,
+    numbers with their own texts (:func:`open_messages`), each text checked as Buka would."""
+    if text is None:
+        return _checked_texts(open_messages(recipients))
+    if isinstance(recipients, list | tuple) and any(isinstance(item, Mapping) for item in recipients):
+        raise _text_twice("a list entry")
+    return _without_texts(open_recipients(recipients))
+
+
+def _checked_texts(entries: Iterator[str]) -> Iterator[str]:
+    for entry in entries:
+        if problem := _content_problem(getattr(entry, "content", None)):
+            raise InvalidInputError("recipients", f"entry {getattr(entry, 'line', '?')}: text {problem}")
+        yield entry
+
+
+def _without_texts(entries: Iterator[str]) -> Iterator[str]:
+    for entry in entries:
+        # a JSON Lines object: no number starts with "{"
+        if entry.startswith("{"):
+            raise _text_twice(f"entry {getattr(entry, 'line', '?')}")
+        yield entry
+
+
+def _text_twice(where: str) -> InvalidInputError:
+    return InvalidInputError(
+        "text", f"is given, but recipients {where} carries its own text: give text=None or plain numbers"
+    )
+
+
 class BukaSmsSender:
-    """Sends one text to every number of a batch; each number carries its own ``orderId``."""
+    """Sends a batch through ``sendSms`` (one ``text`` for all) or, with ``text`` None,
+    ``sendSms/batch`` (one element per recipient, with the recipient's own text).
+
+    Either way each number carries its own ``orderId``.
+    """
 
     platform = "buka"
-    max_batch = MAX_NUMBERS
     number_format = NumberFormat.DIGITS
 
-    def __init__(self, hook: BukaHook, *, text: str, app_id: str, sender_id: str | None = None) -> None:
+    def __init__(
+        self, hook: BukaHook, *, text: str | None, app_id: str, sender_id: str | None = None
+    ) -> None:
         self.hook = hook
         self.text = text
         self.app_id = app_id
         self.sender_id = sender_id
+        self.max_batch = MAX_NUMBERS if text is not None else MAX_BATCH_NUMBERS
 
     def send(self, batch: Batch) -> list[RecipientResult]:
         references = [batch.recipient_reference(i) for i in range(len(batch.recipients))]
-        body: dict[str, Any] = {
-            "appId": self.app_id,
-            "numbers": ",".join(batch.numbers),
-            "content": self.text,
-            "orderId": ",".join(references),
-        }
-        if self.sender_id:
-            body["senderId"] = self.sender_id
-        reply = self.hook.call("sms_send", body, client_reference=batch.reference)
+        if self.text is not None:
+            body = {"appId": self.app_id, **self._message(batch.numbers, self.text, references)}
+            reply = self.hook.call("sms_send", body, client_reference=batch.reference)
+        else:
+            messages = [
+                self._message([recipient.number], recipient.content or "", [reference])
+                for recipient, reference in zip(batch.recipients, references, strict=True)
+            ]
+            body = {"appId": self.app_id, "array": messages}
+            reply = self.hook.call("sms_send_batch", body, client_reference=batch.reference)
         accepted = {item.get("orderId") or item.get("number"): item for item in reply.get("array") or []}
         results = []
         for number, reference in zip(batch.numbers, references, strict=True):
@@ -81,6 +129,13 @@ class BukaSmsSender:
             else:
                 results.append(RecipientResult(number, "rejected", None, reference, "not accepted by Buka"))
         return results
+
+    def _message(self, numbers: list[str], content: str, references: list[str]) -> dict[str, Any]:
+        """One sendSms unit: a request's body but its appId, or one element of sendSms/batch's array."""
+        message = {"numbers": ",".join(numbers), "content": content, "orderId": ",".join(references)}
+        if self.sender_id:
+            message["senderId"] = self.sender_id
+        return message
 
     def lookup(self, batch: Batch) -> list[RecipientResult] | None:
         # Buka documents no query by orderId (getReport needs the msgIds the lost

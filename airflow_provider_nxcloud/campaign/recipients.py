@@ -10,6 +10,10 @@ Three kinds of source, told apart by their type and shape:
   opened through ``ObjectStoragePath``, so any scheme the installed providers
   register works. A line may be a CSV row: its first column is the number.
 
+:func:`open_messages` reads personalised sources, a text per number: a list of
+``{"number", "text"}`` dicts, or a file of JSON Lines (one such object per line)
+or of CSV rows (number, text).
+
 Two vendor formats (:data:`PLATFORM_FORMATS`): ``E164`` (``+6591234567``) and
 ``DIGITS``, the country code and national number without the plus
 (``6591234567``).
@@ -23,9 +27,11 @@ number, i.e. ~100 MB for a million, and the report's sample of at most
 
 from __future__ import annotations
 
+import csv
 import enum
 import importlib
 import itertools
+import json
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -98,13 +104,15 @@ class InvalidNumber(ValueError):
 
 
 class Entry(str):
-    """A raw entry that remembers its line in the file (or position in the list)."""
+    """A raw entry that remembers its line in the file (or position in the list), and its own text if any."""
 
     line: int
+    content: str | None
 
-    def __new__(cls, text: str, line: int = 0) -> Entry:
+    def __new__(cls, text: str, line: int = 0, content: str | None = None) -> Entry:
         entry = super().__new__(cls, text)
         entry.line = line
+        entry.content = content
         return entry
 
 
@@ -116,6 +124,8 @@ class Recipient:
     raw: str
     #: line in the file, or 1-based position in the list
     line: int
+    #: the recipient's own message text (personalised sources), else None
+    content: str | None = None
 
 
 class Skipped(NamedTuple):
@@ -169,37 +179,61 @@ def open_recipients(source: object, *, parameter: str = "recipients") -> Iterato
     return _not_empty(entries, parameter, where)
 
 
-def _entries_of(source: object, parameter: str) -> tuple[Iterator[Entry], str]:
+def open_messages(
+    source: object, *, parameter: str = "recipients", text_parameter: str = "text"
+) -> Iterator[str]:
+    """The entries of a personalised source, each an :class:`Entry` whose ``content`` is its own text.
+
+    ``source`` is a list of ``{"number": ..., "text": ...}`` dicts, or a file (as for
+    :func:`open_recipients`) of JSON Lines, one such object per line, or of CSV rows
+    whose first column is the number and second the text. Errors name ``parameter``
+    and the entry, never the number or the text; a source whose first entry has no
+    text column at all (plain numbers) is an error naming ``text_parameter``.
+    """
+    entries, where = _entries_of(source, parameter, _MESSAGE_READER)
+    return _with_texts(_not_empty(entries, parameter, where), parameter, text_parameter)
+
+
+class _Reader(NamedTuple):
+    """How one kind of source turns list items and file lines into entries."""
+
+    items: Callable[[Iterable[Any], str], Iterator[Entry]]
+    #: ``(line text, line number, parameter)`` -> an entry, or None for a line that is none
+    line: Callable[[str, int, str], Entry | None]
+
+
+def _entries_of(source: object, parameter: str, reader: _Reader | None = None) -> tuple[Iterator[Entry], str]:
+    reader = reader or _NUMBER_READER
     if source is None:
         raise InvalidInputError(parameter, "no recipients given (None)")
     if isinstance(source, str):
-        return _entries_of_text(source, parameter)
+        return _entries_of_text(source, parameter, reader)
     if isinstance(source, bytes | bytearray):
         raise InvalidInputError(parameter, "bytes are not accepted: pass text, a list or a file path")
     if isinstance(source, os.PathLike):
-        return _entries_of_local_file(Path(os.fspath(source)).expanduser(), parameter)
+        return _entries_of_local_file(Path(os.fspath(source)).expanduser(), parameter, reader)
     if isinstance(source, Mapping):
         raise InvalidInputError(parameter, "a mapping is not a list of numbers")
     if not isinstance(source, list | tuple) and _is_object_storage_path(source):
-        return _entries_of_storage_path(source, parameter)
+        return _entries_of_storage_path(source, parameter, reader)
     if isinstance(source, Iterable):
-        return _items(source, parameter), ""
+        return reader.items(source, parameter), ""
     raise InvalidInputError(
         parameter,
         f"expected a list of numbers, a comma-separated string or a file path/URL, not {type(source).__name__}",
     )
 
 
-def _entries_of_text(text: str, parameter: str) -> tuple[Iterator[Entry], str]:
+def _entries_of_text(text: str, parameter: str, reader: _Reader) -> tuple[Iterator[Entry], str]:
     location = text.strip()
     if "://" in location:
-        return _entries_of_url(location, parameter)
+        return _entries_of_url(location, parameter, reader)
     if location.startswith(_LOCATION_PREFIXES):
-        return _entries_of_local_file(Path(location).expanduser(), parameter)
-    return _items(_SEPARATORS.split(text), parameter), ""
+        return _entries_of_local_file(Path(location).expanduser(), parameter, reader)
+    return reader.items(_SEPARATORS.split(text), parameter), ""
 
 
-def _entries_of_url(url: str, parameter: str) -> tuple[Iterator[Entry], str]:
+def _entries_of_url(url: str, parameter: str, reader: _Reader) -> tuple[Iterator[Entry], str]:
     where = _redacted(url)
 
     def open_text() -> IO[str]:
@@ -208,17 +242,18 @@ def _entries_of_url(url: str, parameter: str) -> tuple[Iterator[Entry], str]:
             raise ValueError("Airflow's ObjectStoragePath is not available")
         return storage_path(url).open("r", encoding="utf-8-sig")
 
-    return _file_entries(open_text, where, parameter), where
+    return _file_entries(open_text, where, parameter, reader), where
 
 
-def _entries_of_storage_path(path: Any, parameter: str) -> tuple[Iterator[Entry], str]:
+def _entries_of_storage_path(path: Any, parameter: str, reader: _Reader) -> tuple[Iterator[Entry], str]:
     where = _redacted(str(path))
-    return _file_entries(lambda: path.open("r", encoding="utf-8-sig"), where, parameter), where
+    return _file_entries(lambda: path.open("r", encoding="utf-8-sig"), where, parameter, reader), where
 
 
-def _entries_of_local_file(path: Path, parameter: str) -> tuple[Iterator[Entry], str]:
+def _entries_of_local_file(path: Path, parameter: str, reader: _Reader) -> tuple[Iterator[Entry], str]:
     # utf-8-sig: spreadsheet exports often start with a byte order mark
-    return _file_entries(lambda: path.open(encoding="utf-8-sig"), str(path), parameter), str(path)
+    opened = _file_entries(lambda: path.open(encoding="utf-8-sig"), str(path), parameter, reader)
+    return opened, str(path)
 
 
 def _items(items: Iterable[Any], parameter: str) -> Iterator[Entry]:
@@ -230,33 +265,40 @@ def _items(items: Iterable[Any], parameter: str) -> Iterator[Entry]:
             yield Entry(text, position)
 
 
-def _file_entries(open_text: Callable[[], IO[str]], where: str, parameter: str) -> Iterator[Entry]:
+def _file_entries(
+    open_text: Callable[[], IO[str]], where: str, parameter: str, reader: _Reader
+) -> Iterator[Entry]:
     try:
         handle = open_text()
     except (OSError, ValueError, ImportError) as exc:
         raise InvalidInputError(parameter, f"cannot read {where}: {_why(exc)}") from exc
     with handle:
-        yield from _file_lines(handle, where, parameter)
+        yield from _file_lines(handle, where, parameter, reader)
 
 
-def _file_lines(handle: IO[str], where: str, parameter: str) -> Iterator[Entry]:
+def _file_lines(handle: IO[str], where: str, parameter: str, reader: _Reader) -> Iterator[Entry]:
     line = 0
     first = True
     try:
         for line, text in enumerate(handle, start=1):
-            number = _first_column(text)
-            if not _is_entry(number):
+            entry = reader.line(text, line, parameter)
+            if entry is None:
                 continue
-            if first and _is_header(number):
+            if first and _is_header(entry):
                 first = False
                 continue
             first = False
-            yield Entry(number, line)
+            yield entry
     except UnicodeDecodeError:
         # the decoder's message quotes the bytes; decoding runs ahead in blocks, so no line either
         raise InvalidInputError(parameter, f"{where} is not UTF-8 text") from None
     except OSError as exc:
         raise InvalidInputError(parameter, f"cannot read {where} after line {line}: {_why(exc)}") from exc
+
+
+def _number_line(text: str, line: int, parameter: str) -> Entry | None:
+    number = _first_column(text)
+    return Entry(number, line) if _is_entry(number) else None
 
 
 def _first_column(text: str) -> str:
@@ -271,6 +313,69 @@ def _is_entry(text: str) -> bool:
 def _is_header(text: str) -> bool:
     """An exported CSV's column names: a first row with no digit cannot be a number."""
     return not any(char.isdigit() for char in text)
+
+
+_NUMBER_READER = _Reader(_items, _number_line)
+
+
+# --- personalised sources: a text per number ------------------------------------------------
+
+
+def _message_items(items: Iterable[Any], parameter: str) -> Iterator[Entry]:
+    for position, item in enumerate(items, start=1):
+        if isinstance(item, Mapping):
+            yield _message(item, position, parameter)
+        elif isinstance(item, str | int) and not isinstance(item, bool):
+            # a plain number: no text of its own (which _with_texts reports)
+            if _is_entry(text := str(item).strip()):
+                yield Entry(text, position)
+        else:
+            raise InvalidInputError(parameter, f"entry {position} is a {type(item).__name__}, not a dict")
+
+
+def _message_line(text: str, line: int, parameter: str) -> Entry | None:
+    """A JSON Lines object or a CSV row (number, text); None for a blank or ``#`` line."""
+    stripped = text.strip()
+    if not _is_entry(stripped):
+        return None
+    if stripped.startswith("{"):
+        try:
+            item = json.loads(stripped)
+        except ValueError:
+            raise InvalidInputError(parameter, f"line {line} is not a JSON object") from None
+        return _message(item, line, parameter)
+    # the csv module, so a quoted text may hold commas
+    row = next(csv.reader([text.rstrip("\r\n")], skipinitialspace=True), [])
+    number = row[0].strip() if row else ""
+    if not _is_entry(number):
+        return None
+    return Entry(number, line, row[1] if len(row) > 1 else None)
+
+
+def _message(item: Any, line: int, parameter: str) -> Entry:
+    if not isinstance(item, Mapping):
+        raise InvalidInputError(parameter, f"entry {line} is not a {{number, text}} object")
+    number, text = item.get("number"), item.get("text", "")
+    if isinstance(number, bool) or not isinstance(number, str | int) or not str(number).strip():
+        raise InvalidInputError(parameter, f"entry {line} has no number")
+    if text is not None and not isinstance(text, str):
+        raise InvalidInputError(parameter, f"entry {line}: text is a {type(text).__name__}, not text")
+    return Entry(str(number).strip(), line, text or "")
+
+
+_MESSAGE_READER = _Reader(_message_items, _message_line)
+
+
+def _with_texts(entries: Iterator[str], parameter: str, text_parameter: str) -> Iterator[str]:
+    for count, entry in enumerate(entries):
+        content = getattr(entry, "content", None)
+        if content is None and count == 0:
+            raise InvalidInputError(
+                text_parameter, "is not given, and the recipients carry no texts of their own"
+            )
+        if not (content or "").strip():
+            raise InvalidInputError(parameter, f"entry {getattr(entry, 'line', count + 1)} has no text")
+        yield entry
 
 
 def _not_empty(entries: Iterator[Entry], parameter: str, where: str) -> Iterator[str]:
@@ -514,7 +619,7 @@ def validated_stream(
         seen.add(value)
         valid += 1
         report.valid += 1
-        yield Recipient(value, str(raw), line)
+        yield Recipient(value, str(raw), line, getattr(raw, "content", None))
     if position == 0:
         raise InvalidInputError(parameter, "no recipients")
     if valid == 0:

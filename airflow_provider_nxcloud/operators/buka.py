@@ -13,6 +13,7 @@ from airflow_provider_nxcloud.campaign.buka import (
     check_sms_content,
     email_fields,
     open_addresses,
+    sms_entries,
     validate_addresses,
     voice_fields,
 )
@@ -26,11 +27,17 @@ from airflow_provider_nxcloud.operators.campaign import CampaignSendOperator
 class BukaSendSmsOperator(CampaignSendOperator):
     """Send one SMS text to many numbers through Buka's ``sendSms``, in batches of 1,000.
 
+    With ``text=None`` each recipient has its own text (personalised): ``recipients``
+    is then a list of ``{"number": ..., "text": ...}`` dicts, or a JSON Lines or CSV
+    (number, text) file, sent through ``sendSms/batch`` 1,000 numbers per request.
+    Every text is checked before the first send.
+
     Each recipient carries a client reference (``orderId``) derived from the DAG
     run, task and map index, never the try number, so a retry resumes after the
     last accepted batch and sends nobody twice.
 
-    :param text: the message (at most 1,024 characters). Templated.
+    :param text: the message (at most 1,024 characters), or None for a text per
+        recipient. Templated.
     :param buka_conn_id: connection of type ``buka``.
     :param app_id: the SMS appId; defaults to the connection's ``app_id``. Templated.
     :param sender_id: optional sender ID (at most 32 characters). Templated.
@@ -44,7 +51,7 @@ class BukaSendSmsOperator(CampaignSendOperator):
     def __init__(
         self,
         *,
-        text: str,
+        text: str | None = None,
         buka_conn_id: str = BukaHook.default_conn_name,
         app_id: str | None = None,
         sender_id: str | None = None,
@@ -58,6 +65,9 @@ class BukaSendSmsOperator(CampaignSendOperator):
 
     def check_content(self) -> None:
         check_sms_content(self.text, self.sender_id)
+
+    def open_entries(self) -> Iterator[str]:
+        return sms_entries(self.recipients, self.text)
 
     reports_delivery = True
 

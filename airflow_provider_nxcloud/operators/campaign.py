@@ -102,6 +102,10 @@ class CampaignSendOperator(BaseOperator):
         """``{name: value}`` of :attr:`content_parameters`, as rendered."""
         return {name: getattr(self, name) for name in self.content_parameters}
 
+    def open_entries(self) -> Iterator[str]:
+        """The raw entries of :attr:`recipients`; a platform operator may read other source shapes."""
+        return open_recipients(self.recipients)
+
     def build_sender(self) -> Sender:
         raise NotImplementedError
 
@@ -205,7 +209,7 @@ class CampaignSendOperator(BaseOperator):
         Invalid entries are skipped here: the up-front pass already enforced ``on_invalid="fail"``.
         """
         return validate_recipients(
-            open_recipients(self.recipients),
+            self.open_entries(),
             sender.number_format,
             on_invalid="skip",
             default_region=self.default_region,
@@ -219,7 +223,7 @@ class CampaignSendOperator(BaseOperator):
         task before anything is sent; the pass also counts what "skip" will leave out.
         """
         return check_all(
-            open_recipients(self.recipients),
+            self.open_entries(),
             sender.number_format,
             on_invalid=self.on_invalid,
             default_region=self.default_region,

@@ -33,6 +33,9 @@ CONTENT_TYPE = "application/json;charset=UTF-8"
 
 #: sendSms over POST (the SDK and onbuka's page; GET allows only 100): numbers per request (-7)
 SMS_MAX_NUMBERS = 1000
+#: sendSms/batch: numbers per request, over all its elements. Buka documents no overall cap
+#: (only each element's sendSms rules), so the client keeps to sendSms's 1,000.
+SMS_BATCH_MAX_NUMBERS = 1000
 #: SMS content characters (-5) and senderId characters
 SMS_MAX_CONTENT = 1024
 SMS_MAX_SENDER_ID = 32

@@ -23,6 +23,7 @@ from airflow_provider_nxcloud.campaign.recipients import (
     check_all,
     chunked,
     normalize_number,
+    open_messages,
     open_recipients,
     validate_recipients,
 )
@@ -493,3 +494,52 @@ def test_file_to_batches(tmp_path):
         ["+6581000002", "+6581000003"],
         ["+6581000004"],
     ]
+
+
+# --- personalised sources ------------------------------------------------------------------
+
+
+def test_open_messages_reads_dicts_jsonl_and_csv(tmp_path):
+    jsonl = write(
+        tmp_path / "m.jsonl", f'{{"number": "{SG1}", "text": "a, b"}}\n\n{{"number": {SG2}, "text": "c"}}\n'
+    )
+    csv_file = write(tmp_path / "m.csv", f'\ufeffnumber,text\n{SG1}, "a, b"\n# comment\n{SG2},c\n')
+    for source in (
+        [{"number": SG1, "text": "a, b"}, {"number": int(SG2), "text": "c"}],
+        str(jsonl),
+        str(csv_file),
+    ):
+        entries = list(open_messages(source))
+        assert [(str(e), e.content) for e in entries] == [(SG1, "a, b"), (SG2, "c")]
+    assert [e.line for e in open_messages(str(csv_file))] == [2, 4]
+
+
+def test_recipient_carries_its_entry_content():
+    recipients = list(
+        validate_recipients(open_messages([{"number": SG1, "text": "hi"}]), NumberFormat.DIGITS)
+    )
+    assert recipients == [Recipient(SG1, SG1, 1, "hi")]
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ([{"number": SG1, "text": "a"}, {"number": SG2}], "recipients: entry 2 has no text"),
+        ([{"number": SG1, "text": "a"}, {"number": SG2, "text": " "}], "recipients: entry 2 has no text"),
+        ([{"number": SG1, "text": "a"}, {"text": "b"}], "recipients: entry 2 has no number"),
+        ([{"number": SG1, "text": 5}], "recipients: entry 1: text is a int"),
+        ([SG1, SG2], "text: is not given"),
+        (f"{SG1},{SG2}", "text: is not given"),
+    ],
+)
+def test_open_messages_errors_name_the_entry_not_its_value(source, message):
+    with pytest.raises(InvalidInputError) as failed:
+        list(open_messages(source))
+    assert str(failed.value).startswith(message)
+    assert SG2 not in str(failed.value)
+
+
+def test_open_messages_bad_json_line_names_the_line(tmp_path):
+    source = write(tmp_path / "m.jsonl", f'{{"number": "{SG1}", "text": "a"}}\n{{"number": "{SG2}", \n')
+    with pytest.raises(InvalidInputError, match=r"^recipients: line 2 is not a JSON object$"):
+        list(open_messages(str(source)))

@@ -145,3 +145,103 @@ def test_mapped_instances_have_distinct_references(nxcloud_simulator):
     operator(recipients=numbers(2)).execute(second.context())
     references = {entry.client_reference for entry in nxcloud_simulator.ledger.entries()}
     assert len(references) == 4
+
+
+# ----- personalised: a text per number through sendSms/batch ---------------------------------
+
+
+def personal(count: int) -> list[dict[str, str]]:
+    return [
+        {"number": number, "text": f"Hi {number[-4:]}, your code is {i}"}
+        for i, number in enumerate(numbers(count))
+    ]
+
+
+def sent_messages(sim) -> Counter:
+    return Counter(
+        (entry.recipient, entry.content) for entry in sim.ledger.entries(platform="buka", kind="sms")
+    )
+
+
+def expected(messages: list[dict[str, str]]) -> Counter:
+    return Counter((message["number"], message["text"]) for message in messages)
+
+
+def test_personalised_list_sends_each_number_its_own_text(nxcloud_simulator, task_run):
+    messages = personal(5)
+    summary = operator(recipients=messages, text=None, sender_id="SHOP").execute(task_run.context())
+    assert summary["accepted"] == 5
+    assert nxcloud_simulator.requests.count("buka", "sms_send_batch") == 1
+    assert nxcloud_simulator.requests.count("buka", "sms_send") == 0
+    assert sent_messages(nxcloud_simulator) == expected(messages)
+    assert {entry.sender for entry in nxcloud_simulator.ledger.entries()} == {"SHOP"}
+    assert len({entry.client_reference for entry in nxcloud_simulator.ledger.entries()}) == 5
+
+
+def test_personalised_jsonl_file(nxcloud_simulator, task_run, tmp_path):
+    messages = personal(4)
+    source = tmp_path / "messages.jsonl"
+    source.write_text("\n".join(json.dumps(message) for message in messages) + "\n", encoding="utf-8")
+    summary = operator(recipients=str(source), text=None).execute(task_run.context())
+    assert summary["accepted"] == 4
+    assert sent_messages(nxcloud_simulator) == expected(messages)
+    assert nxcloud_simulator.ledger.duplicates() == {}
+
+
+def test_personalised_csv_file_with_a_quoted_comma(nxcloud_simulator, task_run, tmp_path):
+    first, second = numbers(2)
+    source = tmp_path / "messages.csv"
+    source.write_text(f'number,text\n{first},"Hello, Ann"\n{second},Plain text\n', encoding="utf-8")
+    operator(recipients=str(source), text=None).execute(task_run.context())
+    assert sent_messages(nxcloud_simulator) == Counter({(first, "Hello, Ann"): 1, (second, "Plain text"): 1})
+
+
+def test_personalised_campaign_is_chunked_to_the_limit(nxcloud_simulator, task_run):
+    messages = personal(2001)
+    summary = operator(recipients=messages, text=None).execute(task_run.context())
+    assert nxcloud_simulator.requests.count("buka", "sms_send_batch") == 3
+    assert (summary["accepted"], summary["batches"]) == (2001, 3)
+    assert sent_messages(nxcloud_simulator) == expected(messages)
+
+
+def test_personalised_retry_resumes_without_duplicates(nxcloud_simulator, task_run):
+    messages = personal(2500)
+    nxcloud_simulator.faults.set(at={2: "vendor_busy"})
+    op = operator(recipients=messages, text=None)
+    with pytest.raises(RetryableAPIError):
+        op.execute(task_run.context())
+    assert nxcloud_simulator.ledger.count() == 1000
+
+    summary = op.execute(task_run.retry())
+    assert summary["resumed_batches"] == 1 and summary["accepted"] == 2500
+    assert sent_messages(nxcloud_simulator) == expected(messages)
+    assert nxcloud_simulator.ledger.duplicates() == {}
+
+
+@pytest.mark.parametrize("bad_text", ["x" * 1025, "", "   "])
+def test_bad_personal_text_fails_naming_the_entry_before_sending(nxcloud_simulator, task_run, bad_text):
+    messages = personal(1500)
+    messages[1200]["text"] = bad_text
+    with pytest.raises(AirflowFailException) as failed:
+        operator(recipients=messages, text=None).execute(task_run.context())
+    assert str(failed.value).startswith("recipients: entry 1201")
+    assert "x" * 1025 not in str(failed.value)
+    assert messages[1200]["number"] not in str(failed.value)
+    assert nxcloud_simulator.requests.total() == 0
+
+
+def test_text_and_personal_texts_fail_naming_text(nxcloud_simulator, task_run, tmp_path):
+    source = tmp_path / "messages.jsonl"
+    source.write_text("\n".join(json.dumps(message) for message in personal(2)) + "\n", encoding="utf-8")
+    for recipients in (personal(2), str(source)):
+        with pytest.raises(AirflowFailException) as failed:
+            operator(recipients=recipients, text=TEXT).execute(task_run.context())
+        assert str(failed.value).startswith("text")
+    assert nxcloud_simulator.requests.total() == 0
+
+
+def test_neither_text_nor_personal_texts_fails_naming_text(nxcloud_simulator, task_run):
+    with pytest.raises(AirflowFailException) as failed:
+        operator(recipients=numbers(2), text=None).execute(task_run.context())
+    assert str(failed.value).startswith("text")
+    assert nxcloud_simulator.requests.total() == 0
