@@ -108,3 +108,21 @@ def return_values(home: Path, dag_id: str, task_id: str) -> dict[int, Any]:
             (dag_id, run_id, task_id, "return_value"),
         ).fetchall()
     return {map_index: json.loads(value) for map_index, value in rows}
+
+
+def run_records(home: Path, dag_id: str) -> list[str]:
+    """Every XCom value and rendered template field of the newest run, as stored (for leak checks)."""
+    import sqlite3
+
+    with sqlite3.connect(home / "airflow.db") as db:
+        (run_id,) = db.execute(
+            "SELECT run_id FROM dag_run WHERE dag_id = ? ORDER BY id DESC LIMIT 1", (dag_id,)
+        ).fetchone()
+        xcoms = db.execute(
+            "SELECT value FROM xcom WHERE dag_id = ? AND run_id = ?", (dag_id, run_id)
+        ).fetchall()
+        rendered = db.execute(
+            "SELECT rendered_fields FROM rendered_task_instance_fields WHERE dag_id = ? AND run_id = ?",
+            (dag_id, run_id),
+        ).fetchall()
+    return [str(value) for (value,) in [*xcoms, *rendered]]

@@ -3,6 +3,7 @@ ledger it should: asserted on what the simulator accepted, never on log text."""
 
 from __future__ import annotations
 
+import base64
 import json
 from collections import Counter
 from collections.abc import Callable
@@ -12,7 +13,7 @@ import pytest
 
 from airflow_provider_nxcloud.campaign.results import read_results
 from airflow_provider_nxcloud.testing import Simulator, run_simulator
-from tests.e2e.harness import airflow_env, example_dag_ids, migrate, return_values, run_dag
+from tests.e2e.harness import airflow_env, example_dag_ids, migrate, return_values, run_dag, run_records
 
 pytestmark = pytest.mark.e2e
 
@@ -149,6 +150,25 @@ def test_example_dag_runs_against_the_simulator(dag_id, simulator, airflow_home)
     result = run_dag(dag_id, airflow_env(airflow_home, simulator.connection_env()))
     assert result.state == "success", result.output[-4000:]
     EXPECTATIONS[dag_id](simulator, airflow_home)
+    assert_no_secret_in(result.output, *run_records(airflow_home, dag_id), sim=simulator)
+
+
+def assert_no_secret_in(*texts: str, sim: Simulator) -> None:
+    """No credential, in clear or as the Basic credential, in task output, XCom or rendered fields."""
+    accounts = sim.accounts
+    fd = accounts.fonedynamics
+    secrets = {
+        accounts.nxcloud.access_secret,
+        accounts.nxcloud.sms_app_secret,
+        accounts.nxcloud.voice_app_secret,
+        accounts.buka.api_secret,
+        fd.token,
+        base64.b64encode(f"{fd.account_sid}:{fd.token}".encode()).decode(),
+    }
+    joined = "\n".join(texts)
+    assert joined  # the run produced output to check
+    leaked = sorted(secret for secret in secrets if secret in joined)
+    assert not leaked, f"secrets in the run's output, XCom or rendered fields: {leaked}"
 
 
 def test_campaign_retry_after_a_failure_mid_campaign_sends_each_recipient_once(simulator, airflow_home):
@@ -173,3 +193,12 @@ def test_a_failing_dag_is_reported_and_sends_nothing(simulator, airflow_home):
     assert result.state == "failed"
     assert simulator.ledger.count() == 0
     assert "wrong-secret" not in result.output
+
+
+def test_the_leak_check_catches_a_leaked_credential(simulator):
+    fd = simulator.accounts.fonedynamics
+    header = "Authorization: Basic " + base64.b64encode(f"{fd.account_sid}:{fd.token}".encode()).decode()
+    for leak in (header, f"secretkey={simulator.accounts.nxcloud.sms_app_secret}"):
+        with pytest.raises(AssertionError, match="secrets in the run"):
+            assert_no_secret_in("task log line", leak, sim=simulator)
+    assert_no_secret_in("task log line with *** masked", sim=simulator)
