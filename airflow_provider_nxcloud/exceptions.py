@@ -8,6 +8,7 @@
         ├── PermanentAPIError      a retry cannot help (the task fails at once)
         └── AmbiguousSendError     a send may or may not have taken effect
     BatchInDoubtError              a campaign batch nobody can say was accepted or not
+    CreateInDoubtError             a task or binding create whose reply was lost (retryable)
     DeliveryWaitError              a delivery wait that could not read the reports (retryable)
 
 No Airflow imports: the operator layer turns these into task outcomes with
@@ -148,6 +149,21 @@ class BatchInDoubtError(NXCloudProviderError):
             f"{platform}: batch {batch} (recipients {first}-{last}, client reference {reference}) may have been "
             f"accepted and cannot be looked up: {why}. It was not re-sent. Check the vendor's records, then "
             "re-run with in_doubt='skip' (it was sent) or in_doubt='resend' (it was not)."
+        )
+
+
+class CreateInDoubtError(NXCloudProviderError):
+    """A create (voice task, AI task, binding) whose reply was lost and which a lookup did not find.
+
+    Not a failure: the create carried a stable unique key, so Airflow's retry looks
+    it up again before creating, and never makes a second one.
+    """
+
+    def __init__(self, what: str, why: str) -> None:
+        self.what = what
+        super().__init__(
+            f"{what}: the create may or may not have been accepted ({why}) and a lookup did not find it; "
+            "a retry looks it up again by the same key before creating"
         )
 
 

@@ -9,6 +9,18 @@ from airflow_provider_nxcloud.connection_forms import FORMS
 PACKAGE = "airflow_provider_nxcloud"
 #: integration name -> the module name each layer uses for it
 PLATFORMS = {"NXCloud": "nxcloud", "Buka": "buka", "Fone Dynamics": "fonedynamics"}
+#: modules beyond the platform's own, per layer and integration (task-style APIs and chat channels)
+MORE_MODULES: dict[str, dict[str, list[str]]] = {
+    "operators": {
+        "NXCloud": ["nxcloud_pns", "nxcloud_number_check", "nxcloud_chat"],
+        "Buka": ["buka_voice_tasks", "buka_ai_voice"],
+    },
+    "sensors": {
+        "NXCloud": ["nxcloud_number_check"],
+        "Buka": ["buka_voice_tasks", "buka_ai_voice"],
+    },
+    "triggers": {"NXCloud": ["task"], "Buka": ["task"]},
+}
 
 
 def get_provider_info() -> dict[str, Any]:
@@ -23,20 +35,19 @@ def get_provider_info() -> dict[str, Any]:
         "hooks": _per_platform("hooks"),
         "operators": _per_platform("operators"),
         # one module serves the three platforms' delivery sensors and their trigger
-        "sensors": [
-            {"integration-name": name, "python-modules": [f"{PACKAGE}.sensors.delivery"]}
-            for name in PLATFORMS
-        ],
-        "triggers": [
-            {"integration-name": name, "python-modules": [f"{PACKAGE}.triggers.delivery"]}
-            for name in PLATFORMS
-        ],
+        "sensors": _per_platform("sensors", shared="delivery"),
+        "triggers": _per_platform("triggers", shared="delivery"),
         "notifications": ["airflow_provider_nxcloud.notifications.sms.SmsNotifier"],
     }
 
 
-def _per_platform(layer: str) -> list[dict[str, Any]]:
+def _per_platform(layer: str, shared: str | None = None) -> list[dict[str, Any]]:
+    """Each integration's modules of one layer: its own (or the ``shared`` one), then its extra ones."""
+    more = MORE_MODULES.get(layer, {})
     return [
-        {"integration-name": name, "python-modules": [f"{PACKAGE}.{layer}.{module}"]}
+        {
+            "integration-name": name,
+            "python-modules": [f"{PACKAGE}.{layer}.{m}" for m in [shared or module, *more.get(name, [])]],
+        }
         for name, module in PLATFORMS.items()
     ]

@@ -68,6 +68,7 @@ from typing import Any, Protocol
 from airflow_provider_nxcloud.exceptions import InvalidInputError, PermanentAPIError, check_one_of
 from airflow_provider_nxcloud.platforms import buka, fonedynamics, nxcloud
 from airflow_provider_nxcloud.platforms.endpoints import Endpoint
+from airflow_provider_nxcloud.polling import AsyncRequest, Call, Pacer, Request, adrive, drive
 
 PLATFORMS = ("buka", "nxcloud", "fonedynamics")
 
@@ -299,16 +300,6 @@ class MessageStatus:
             "vendor_status": self.vendor_status,
             "reason": self.reason,
         }
-
-
-@dataclass(frozen=True)
-class Call:
-    """One read request a poller wants made: ``request(endpoint, **kwargs)``."""
-
-    endpoint: Endpoint
-    kwargs: Mapping[str, Any]
-    #: the vendor's rate limit for this endpoint: at least this many seconds between requests
-    min_interval: float = 0.0
 
 
 #: A conversation about some messages, written without I/O: it yields the
@@ -899,34 +890,6 @@ def write_report(path: Any, statuses: Iterable[MessageStatus]) -> int:
 # ----- polling -------------------------------------------------------------------------------------
 
 
-Request = Callable[..., Any]
-AsyncRequest = Callable[..., Awaitable[Any]]
-
-
-class Pacer:
-    """Keeps requests to one endpoint at least :attr:`Call.min_interval` apart (NXCloud getVoiceCdr: 1 a second).
-
-    ``handed_over``: the wait may follow another's requests (a sensor's poke just before
-    it deferred), so the first request waits a whole interval too.
-    """
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic, *, handed_over: bool = False) -> None:
-        self.clock = clock
-        self._start = clock() if handed_over else None
-        self._last: dict[str, float] = {}
-
-    def delay(self, call: Call) -> float:
-        """Seconds to wait before making ``call``."""
-        last = self._last.get(call.endpoint.name, self._start)
-        if call.min_interval <= 0 or last is None:
-            return 0.0
-        return max(0.0, last + call.min_interval - self.clock())
-
-    def starting(self, call: Call) -> None:
-        if call.min_interval > 0:
-            self._last[call.endpoint.name] = self.clock()
-
-
 def _key(ref: MessageRef) -> tuple[str, str | None]:
     return (ref.message_id, ref.number)
 
@@ -958,7 +921,7 @@ class DeliveryTracker:
     def poll(self, request: Request, sleep: Callable[[float], Any] = time.sleep) -> DeliveryReport:
         """One round through a synchronous ``request(endpoint, **kwargs)`` (a hook's)."""
         for refs, exchange in self.poller.exchanges(self.unfinished()):
-            self._record(refs, _drive(exchange, request, self.pacer, sleep))
+            self._record(refs, drive(exchange, request, self.pacer, sleep))
         return self.report()
 
     async def apoll(
@@ -966,7 +929,7 @@ class DeliveryTracker:
     ) -> DeliveryReport:
         """One round through an async ``request(endpoint, **kwargs)`` (a read-only async transport's)."""
         for refs, exchange in self.poller.exchanges(self.unfinished()):
-            self._record(refs, await _adrive(exchange, request, self.pacer, sleep))
+            self._record(refs, await adrive(exchange, request, self.pacer, sleep))
         return self.report()
 
     def report(self) -> DeliveryReport:
@@ -976,43 +939,3 @@ class DeliveryTracker:
             self.min_delivered_ratio,
             self.poller.kind,
         )
-
-
-def _drive(
-    exchange: Exchange, request: Request, pacer: Pacer, sleep: Callable[[float], Any]
-) -> list[MessageStatus]:
-    """Run one exchange synchronously: make each call it asks for, hand it the answer or the error."""
-    try:
-        call = next(exchange)
-        while True:
-            if wait := pacer.delay(call):
-                sleep(wait)
-            pacer.starting(call)
-            try:
-                reply = request(call.endpoint, **call.kwargs)
-            except PermanentAPIError as exc:
-                call = exchange.throw(exc)
-            else:
-                call = exchange.send(reply)
-    except StopIteration as done:
-        return list(done.value)
-
-
-async def _adrive(
-    exchange: Exchange, request: AsyncRequest, pacer: Pacer, sleep: Callable[[float], Awaitable[Any]]
-) -> list[MessageStatus]:
-    """Run one exchange with an async request function."""
-    try:
-        call = next(exchange)
-        while True:
-            if wait := pacer.delay(call):
-                await sleep(wait)
-            pacer.starting(call)
-            try:
-                reply = await request(call.endpoint, **call.kwargs)
-            except PermanentAPIError as exc:
-                call = exchange.throw(exc)
-            else:
-                call = exchange.send(reply)
-    except StopIteration as done:
-        return list(done.value)

@@ -638,3 +638,7 @@ def fault_reply(kind: FaultKind, endpoint: Endpoint | None) -> Response | None:
 
 
 SIM = PlatformSim(PLATFORM, PREFIXES, router, fault_reply)
+
+
+# The task-style endpoints live in their own modules and register on this router.
+from airflow_provider_nxcloud.testing import buka_ai_voice, buka_voice_tasks  # noqa: E402, F401

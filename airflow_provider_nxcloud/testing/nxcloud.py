@@ -673,3 +673,7 @@ def fault_reply(kind: FaultKind, endpoint: Endpoint | None) -> Response | None:
 
 
 SIM = PlatformSim(PLATFORM, PREFIXES, router, fault_reply)
+
+
+# Privacy numbers, number check and the chat channels live in their own modules and register on this router.
+from airflow_provider_nxcloud.testing import nxcloud_chat, nxcloud_number_check, nxcloud_pns  # noqa: E402, F401
