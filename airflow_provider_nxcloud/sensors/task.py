@@ -121,9 +121,9 @@ def event_result(event: Any, timeout: float) -> JobState:
     status = event["status"]
     message = str(event.get("message") or "the task trigger failed")
     if status in (SUCCESS, FAILURE):
-        return JobState.from_json(
-            {k: v for k, v in event.items() if k not in ("status", "platform", "watch")}
-        )
+        job = {k: v for k, v in event.items() if k not in ("status", "platform", "watch")}
+        job["status"] = job.pop("job_status", "")
+        return JobState.from_json(job)
     if status == TIMEOUT:
         raise AirflowSensorTimeout(f"Timed out after {timeout} seconds: {message}")
     if event.get("retryable"):

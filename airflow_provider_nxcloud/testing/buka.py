@@ -595,36 +595,6 @@ def email_records(call: Call) -> Reply:
     return _status_report(call, ids, kind="email", app_id=app_id, id_field="emailId", to_field="toAddress")
 
 
-# ----- AI voice -------------------------------------------------------------------------------
-
-
-@router.handler("ai_task_list")
-def ai_task_list(call: Call) -> Reply:
-    """``{current, size 1-100, params{appId, name}}`` -> a page of the stored AI voice tasks."""
-    body = call.json_object()
-    current, size, params = body.get("current", 1), body.get("size", 10), body.get("params") or {}
-    if (
-        not isinstance(current, int)
-        or not isinstance(size, int)
-        or not isinstance(params, dict)
-        or current < 1
-        or not 1 <= size <= 100
-    ):
-        raise reject(call, "-27")
-    app_id = params.get("appId")
-    if app_id not in call.state.accounts.buka.app_ids("ai_voice"):
-        raise reject(call, "-37")
-    with call.state.store.lock:
-        tasks = [
-            dict(task)
-            for task in call.state.store.table(PLATFORM, "ai_task").values()
-            if task.get("appId") == app_id and (not params.get("name") or task.get("name") == params["name"])
-        ]
-    page = tasks[(current - 1) * size : current * size]
-    data = {"total": len(tasks), "size": size, "current": current, "pages": -(-len(tasks) // size)}
-    return {"status": "0", "reason": "success", "data": {**data, "records": page}}
-
-
 # ----- faults ---------------------------------------------------------------------------------
 
 

@@ -29,7 +29,7 @@ class VendorTaskTrigger(BaseTrigger):
     Yields exactly one event: ``{"status": "success" | "failure" | "timeout" |
     "error", "message": ..., **details}``; ``success``/``failure`` carry the
     :class:`~airflow_provider_nxcloud.jobs.watch.JobState` (``outcome``,
-    ``status`` and the watch's details); ``error`` says whether a retry may help
+    ``job_status`` and the watch's details); ``error`` says whether a retry may help
     (``retryable``).
 
     :param platform: ``buka`` or ``nxcloud``.
@@ -147,7 +147,10 @@ class VendorTaskTrigger(BaseTrigger):
             else:
                 last = state
                 if state.outcome != RUNNING:
-                    yield self._event(state.outcome, **state.to_json())
+                    # the event's "status" is the outcome; the job's own status travels as "job_status"
+                    job = state.to_json()
+                    job["job_status"] = job.pop("status")
+                    yield self._event(state.outcome, **job)
                     return
                 self.log.info("%s", state.message)
             remaining = self.end_time - time.time()
