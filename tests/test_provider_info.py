@@ -105,6 +105,13 @@ def test_secret_fields_are_password_format():
     assert sensitive == {("nxcloud", "sms_app_secret"), ("nxcloud", "voice_app_secret")}
 
 
+def test_nxcloud_form_has_an_app_key_per_chat_channel():
+    fields = FORMS["nxcloud"].conn_fields()
+    for channel in ("whatsapp", "viber", "zalo"):
+        assert fields[f"{channel}_app_key"]["schema"] == {"type": ["string", "null"]}
+        assert fields[f"{channel}_app_key"]["label"].endswith("app key")
+
+
 def _legacy_widgets(hook_cls) -> dict:
     """Render the legacy hook widgets the way Airflow 3's API server does when FAB is absent."""
     from airflow.api_fastapi.core_api.services.ui.connections import HookMetaService as Meta

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar
 
 import pendulum
 
-from airflow_provider_nxcloud.exceptions import ConnectionConfigError
+from airflow_provider_nxcloud.exceptions import ConnectionConfigError, InvalidInputError
 from airflow_provider_nxcloud.hooks.base import ConnectionSettings, CPaaSHook
 from airflow_provider_nxcloud.hooks.transport import ReplyParser
 from airflow_provider_nxcloud.platforms import nxcloud
@@ -115,6 +115,35 @@ class NXCloudHook(CPaaSHook):
         if files is not None:
             return self.request(endpoint, files={**(body or {}), **files}, **extra)
         return self.request(endpoint, json_body=dict(body or {}), **extra)
+
+    def pns_pages(
+        self, name: str, page_size: int = nxcloud.PNS_LIST_MAX_LIMIT
+    ) -> Iterator[tuple[list[dict[str, Any]], int]]:
+        """``(rows, total)`` per page of a privacy-number list (``pns_getAXBList``, ``pns_listGroup``).
+
+        Pages by offset until a short page or ``total``. The vendor has no cursor: a list
+        that changes while it is paged may show a row twice or skip one.
+        """
+        if not 1 <= page_size <= nxcloud.PNS_LIST_MAX_LIMIT:
+            raise InvalidInputError("page_size", f"must be 1-{nxcloud.PNS_LIST_MAX_LIMIT}, not {page_size!r}")
+        key = nxcloud.PNS_LIST_KEYS[name]
+        offset = 0
+        while True:
+            data = (self.call(name, {"limit": page_size, "offset": offset}) or {}).get("data") or {}
+            rows = list(data.get(key) or [])
+            total = int(data.get("total") or 0)
+            yield rows, total
+            offset += len(rows)
+            if len(rows) < page_size or offset >= total:
+                return
+
+    def find_pns_binding(self, customer_bind_id: str, phone_a: str | None = None) -> dict[str, Any] | None:
+        """The active binding with this customerBindId (and A number), by paging getAXBList; None if none."""
+        for rows, _ in self.pns_pages("pns_getAXBList"):
+            for row in rows:
+                if row.get("customerBindId") == customer_bind_id and phone_a in (None, row.get("phoneA")):
+                    return dict(row)
+        return None
 
     def probe(self) -> str:
         # The cheapest signed read: a number-check result query for a batch that

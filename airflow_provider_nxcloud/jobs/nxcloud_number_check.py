@@ -1,1 +1,343 @@
-"""(being written)"""
+"""NXCloud number check (bizType 1): the submitted batches, how far their results are, and result lines.
+
+A number check is asynchronous: ``/api/number/check`` takes up to 5,000 numbers and
+answers with a ``requestId`` (and the numbers it refused up front, ``failNumber``);
+each checked number's result appears later, typically 10 s to 5 min after the submit,
+as a row of ``/api/number/query`` (by ``batchNo`` or ``requestId`` and the ``date``
+of the submit, at most one request every 3 seconds, 14 days back).
+
+NXCloud has no batch status (reference §8.3, §15), so a batch is complete when its
+result rows cover every number it took, i.e. ``totalSize`` reaches the numbers
+submitted minus those in ``failNumber``. When that count is unknown (a batch named
+by its ``batchNo`` alone, or one whose submit reply was lost) the batch counts as
+complete once it has rows and their number did not change between two polls of the
+same wait. ASSUMPTION: NXCloud documents no better signal; a wait in ``reschedule``
+mode starts each poke afresh and so needs the counts.
+
+Pure: no Airflow imports, no I/O of its own; the sensor and the trigger run the
+conversations through a hook.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from airflow_provider_nxcloud.exceptions import InvalidInputError
+from airflow_provider_nxcloud.jobs.watch import RUNNING, SUCCESS, JobState
+from airflow_provider_nxcloud.platforms import nxcloud as vendor
+from airflow_provider_nxcloud.platforms.codes import lookup_code, normalize_code
+from airflow_provider_nxcloud.polling import Call, Conversation
+
+PLATFORM = vendor.PLATFORM
+SUBMIT = "number_check_submit"
+QUERY = "number_check_query"
+#: while waiting only ``totalSize`` matters: the smallest page is the cheapest reply
+COUNT_PAGE_SIZE = 1
+#: reading the results: the largest page the vendor allows, for the fewest requests
+READ_PAGE_SIZE = vendor.NUMBER_CHECK_MAX_PAGE_SIZE
+
+
+# ----- levels, dates, pacing ---------------------------------------------------------------------
+
+
+def check_level(level: Any) -> int:
+    """The ``checkLevel`` of a level name (``basic`` or ``hlr``), or InvalidInputError naming ``level``."""
+    if not isinstance(level, str) or level.strip().lower() not in vendor.NUMBER_CHECK_LEVELS:
+        choices = ", ".join(vendor.NUMBER_CHECK_LEVELS)
+        raise InvalidInputError("level", f"must be one of {choices}, not {level!r}")
+    return vendor.NUMBER_CHECK_LEVELS[level.strip().lower()]
+
+
+def submit_interval(numbers: int) -> float:
+    """Seconds to keep between submits of batches this size (the submit page's suggested rate)."""
+    for largest, seconds in vendor.NUMBER_CHECK_SUBMIT_INTERVALS:
+        if numbers <= largest:
+            return seconds
+    return vendor.NUMBER_CHECK_SUBMIT_INTERVALS[-1][1]
+
+
+def query_date(moment: float) -> str:
+    """The query's ``date`` of a submit at ``moment`` (epoch seconds).
+
+    ASSUMPTION: the vendor's day boundary is not documented; UTC days are used (the
+    simulator allows a day's slack either way, as for the SMS record query).
+    """
+    return dt.datetime.fromtimestamp(moment, dt.timezone.utc).strftime(vendor.NUMBER_CHECK_DATE_FORMAT)
+
+
+def check_date(value: Any, *, today: dt.date, parameter: str = "date") -> str:
+    """``value`` as yyyy-MM-dd within the days the vendor keeps results, or InvalidInputError."""
+    text = value.isoformat() if isinstance(value, dt.date) else str(value or "").strip()
+    try:
+        day = dt.datetime.strptime(text, vendor.NUMBER_CHECK_DATE_FORMAT).date()
+    except ValueError:
+        raise InvalidInputError(parameter, f"must be a date written yyyy-MM-dd, not {value!r}") from None
+    oldest = today - dt.timedelta(days=vendor.NUMBER_CHECK_RESULT_DAYS)
+    if day < oldest:
+        raise InvalidInputError(
+            parameter,
+            f"{text} is more than {vendor.NUMBER_CHECK_RESULT_DAYS} days ago; NXCloud keeps no results",
+        )
+    if day > today + dt.timedelta(days=1):
+        raise InvalidInputError(parameter, f"{text} is in the future")
+    return day.isoformat()
+
+
+def query_body(
+    batch_no: str, date: str, *, page: int = 1, page_size: int = READ_PAGE_SIZE, app_key: str | None = None
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"page": page, "pageSize": page_size, "date": date, "batchNo": batch_no}
+    if app_key:
+        body["appkey"] = app_key  # the 2023 page asks for it; the 2025 page does not
+    return body
+
+
+def query_call(
+    batch_no: str, date: str, *, page: int = 1, page_size: int = READ_PAGE_SIZE, app_key: str | None = None
+) -> Call:
+    """One result query, kept the documented 3 seconds after the previous one."""
+    return Call(
+        vendor.ENDPOINTS[QUERY],
+        {"json_body": query_body(batch_no, date, page=page, page_size=page_size, app_key=app_key)},
+        # read when called, so a test suite can shorten it
+        min_interval=vendor.NUMBER_CHECK_QUERY_MIN_INTERVAL_S,
+    )
+
+
+def page_of(reply: Any) -> tuple[int, list[dict[str, Any]]]:
+    """``(totalSize, rows)`` of a query reply."""
+    data = reply.get("data") if isinstance(reply, Mapping) else None
+    if not isinstance(data, Mapping):
+        return 0, []
+    rows = [row for row in data.get("result") or [] if isinstance(row, Mapping)]
+    try:
+        total = int(data.get("totalSize") or 0)
+    except (TypeError, ValueError):
+        total = len(rows)
+    return total, [dict(row) for row in rows]
+
+
+# ----- the batches of one check --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckedBatch:
+    """One submitted batch, as the wait needs it."""
+
+    batch_no: str
+    #: the query's ``date``: the (UTC) day of the submit
+    date: str
+    #: result rows to expect (numbers submitted minus failNumber); None = unknown
+    expected: int | None = None
+
+    def to_json(self) -> list[Any]:
+        return [self.batch_no, self.date, self.expected]
+
+    @classmethod
+    def from_json(cls, value: Any) -> CheckedBatch:
+        batch_no, date, expected = value
+        return cls(str(batch_no), str(date), None if expected is None else int(expected))
+
+
+def batches_from(
+    value: Any, *, date: Any = None, today: dt.date, parameter: str = "batches"
+) -> list[CheckedBatch]:
+    """The batches to wait for from what a DAG hands over, validated.
+
+    ``value`` is the check operator's XCom (a dict with ``batches``), its ``batches``
+    list, a list of ``batchNo`` strings, or a comma-separated string of them. ``date``
+    overrides every batch's date; without one a batch keeps its own, then the XCom's,
+    then today's (UTC).
+    """
+    default_date = None
+    if isinstance(value, Mapping):
+        default_date = value.get("date")
+        value = value.get("batches")
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    if not isinstance(value, Iterable) or isinstance(value, Mapping | bytes) or not value:
+        raise InvalidInputError(parameter, "names no batch: give batchNo values or the check task's XCom")
+    fallback = date or default_date or today.isoformat()
+    found: dict[str, CheckedBatch] = {}
+    for position, item in enumerate(value, start=1):
+        batch = _batch(item, position, date, fallback, today, parameter)
+        found.setdefault(batch.batch_no, batch)
+    return list(found.values())
+
+
+def _batch(
+    item: Any, position: int, date: Any, fallback: Any, today: dt.date, parameter: str
+) -> CheckedBatch:
+    if isinstance(item, str):
+        item = {"batch_no": item}
+    if not isinstance(item, Mapping):
+        raise InvalidInputError(parameter, f"entry {position} is a {type(item).__name__}, not a batchNo")
+    batch_no = str(item.get("batch_no") or "").strip()
+    if not batch_no or len(batch_no) > vendor.NUMBER_CHECK_MAX_BATCH_NO:
+        raise InvalidInputError(
+            parameter,
+            f"entry {position}: batch_no must be 1 to {vendor.NUMBER_CHECK_MAX_BATCH_NO} characters",
+        )
+    day = check_date(date or item.get("date") or fallback, today=today, parameter="date")
+    return CheckedBatch(batch_no, day, _expected(item, position, parameter))
+
+
+def _expected(item: Mapping[str, Any], position: int, parameter: str) -> int | None:
+    numbers, failed = item.get("numbers"), item.get("fail_numbers")
+    if numbers is None or failed is None:
+        return None
+    try:
+        expected = int(numbers) - int(failed)
+    except (TypeError, ValueError):
+        raise InvalidInputError(
+            parameter, f"entry {position}: numbers and fail_numbers must be counts"
+        ) from None
+    if expected < 0:
+        raise InvalidInputError(parameter, f"entry {position}: more fail_numbers than numbers")
+    return expected
+
+
+# ----- the watch -----------------------------------------------------------------------------------
+
+
+class NumberCheckWatch:
+    """Waits until every batch of a number check has its result rows (one count query per open batch)."""
+
+    platform = PLATFORM
+
+    def __init__(self, batches: Iterable[CheckedBatch], *, app_key: str | None = None) -> None:
+        self.batches = list(batches)
+        if not self.batches:
+            raise InvalidInputError("batches", "names no batch")
+        self.app_key = app_key or None
+        #: what the last poll counted per batch (complete ones are not asked again)
+        self.seen: dict[str, int] = {}
+        self.complete: set[str] = set()
+
+    @property
+    def subject(self) -> str:
+        first = self.batches[0].batch_no
+        more = len(self.batches) - 1
+        return f"NXCloud number check batch {first}" + (f" (+{more} more)" if more else "")
+
+    def options(self) -> dict[str, Any]:
+        # only an explicit app key travels; without one the connection's is read again
+        return {"batches": [b.to_json() for b in self.batches], "app_key": self.app_key}
+
+    @classmethod
+    def from_options(cls, hook: Any, options: Mapping[str, Any]) -> NumberCheckWatch:
+        batches = [CheckedBatch.from_json(value) for value in options.get("batches") or []]
+        app_key = options.get("app_key") or hook.settings.extras.get("number_check_app_key")
+        return cls(batches, app_key=app_key)
+
+    def poll(self) -> Conversation[JobState]:
+        for batch in self.batches:
+            if batch.batch_no in self.complete:
+                continue
+            if batch.expected == 0:  # every number was refused up front: nothing will come
+                self.complete.add(batch.batch_no)
+                continue
+            reply = yield query_call(
+                batch.batch_no, batch.date, page_size=COUNT_PAGE_SIZE, app_key=self.app_key
+            )
+            total, _ = page_of(reply)
+            if self._is_complete(batch, total):
+                self.complete.add(batch.batch_no)
+            self.seen[batch.batch_no] = total
+        return self.state()
+
+    def _is_complete(self, batch: CheckedBatch, total: int) -> bool:
+        if batch.expected is not None:
+            return total >= batch.expected
+        # unknown count: rows that stopped coming (see the module docstring)
+        return total > 0 and self.seen.get(batch.batch_no) == total
+
+    def state(self) -> JobState:
+        checked = sum(self.seen.values())
+        known = [b.expected for b in self.batches]
+        expected = None if None in known else sum(e or 0 for e in known)
+        details = {"batches": len(self.batches), "checked": checked, "expected": expected}
+        of = f" of {expected}" if expected is not None else ""
+        progress = (
+            f"{checked}{of} numbers checked, {len(self.complete)} of {len(self.batches)} batches complete"
+        )
+        if len(self.complete) == len(self.batches):
+            return JobState(SUCCESS, "complete", f"{self.subject}: {progress}", details)
+        return JobState(RUNNING, "checking", f"{self.subject}: {progress}", details)
+
+    def read(self, batch: CheckedBatch, page: int) -> Conversation[tuple[int, list[dict[str, Any]]]]:
+        """One page of a batch's result rows: ``(totalSize, rows)``."""
+        reply = yield query_call(batch.batch_no, batch.date, page=page, app_key=self.app_key)
+        return page_of(reply)
+
+
+# ----- result lines --------------------------------------------------------------------------------
+
+
+def result_line(row: Mapping[str, Any], batch_no: str) -> dict[str, Any]:
+    """One number's result as the sensor writes it (one JSON line).
+
+    ``{"number", "valid", "number_type", "operator", "country", "active", "ported",
+    "mcc", "mnc", "check_level", "batch_no", "error"}``; ``active``, ``ported``, ``mcc``
+    and ``mnc`` come with an HLR check only (else null). ``valid`` is what a campaign
+    should keep: a number type other than ``invalid``, not ``active: NO`` (HLR) and no
+    per-number error code.
+    """
+    number_type = _text(row.get("numberType"))
+    active, ported = _yes_no(row.get("active")), _yes_no(row.get("ported"))
+    error = _row_error(row)
+    valid = number_type is not None and number_type.lower() != vendor.NUMBER_CHECK_INVALID_TYPE
+    return {
+        "number": "".join(ch for ch in str(row.get("phone") or "") if ch.isdigit()),
+        "valid": valid and active is not False and error is None,
+        "number_type": number_type.lower() if number_type else None,
+        "operator": _text(row.get("operator")),
+        "country": _text(row.get("country")),
+        "active": active,
+        "ported": ported,
+        "mcc": _text(row.get("mcc")),
+        "mnc": _text(row.get("mnc")),
+        "check_level": _text(row.get("checkLevel")),
+        "batch_no": _text(row.get("batchNo")) or batch_no,
+        "error": error,
+    }
+
+
+def is_valid(line: Mapping[str, Any]) -> bool:
+    """Whether a result line's number is worth sending to."""
+    return bool(line.get("valid"))
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+def _yes_no(value: Any) -> bool | None:
+    text = _text(value)
+    return None if text is None else text.strip().upper() == vendor.NUMBER_CHECK_YES
+
+
+def _row_error(row: Mapping[str, Any]) -> str | None:
+    """The meaning of a row's per-number error code (callback codes 103-122, 266), if it has one."""
+    code = row.get("code")
+    if code is None or code == "" or normalize_code(code) == "0":
+        return None
+    info = lookup_code(PLATFORM, "number_check", code)
+    return f"{normalize_code(code)} {info.meaning if info else 'error'}"
+
+
+__all__ = [
+    "CheckedBatch",
+    "NumberCheckWatch",
+    "batches_from",
+    "check_date",
+    "check_level",
+    "is_valid",
+    "query_call",
+    "query_date",
+    "result_line",
+    "submit_interval",
+]

@@ -10,6 +10,7 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from airflow_provider_nxcloud.platforms.codes import normalize_code
@@ -57,6 +58,24 @@ SMS_SENDER_ID = re.compile(r"[0-9A-Za-z]{1,20}")
 SYS_MESSAGE_ID = re.compile(r"[0-9A-Za-z-]{10,50}")
 #: number-check result query page size (code 88 above it)
 NUMBER_CHECK_MAX_PAGE_SIZE = 100
+#: number-check submit (Number-Check-API-submit, Jun 2024): at most 5,000 numbers per request (code 201)
+NUMBER_CHECK_MAX_NUMBERS = 5_000
+#: batchNo: at most 64 characters (code 212); the vendor makes a 12-character one when it is absent
+NUMBER_CHECK_MAX_BATCH_NO = 64
+#: checkLevel of each level name: 1 basic (type, operator, country), 5 HLR (adds mcc, mnc, ported, active)
+NUMBER_CHECK_LEVELS: dict[str, int] = {"basic": 1, "hlr": 5}
+#: the submit page's suggested rate, as (largest batch, seconds between submits): at most 10 requests
+#: a second for batches of up to 2,000 numbers, 1 a second above (4-5 million numbers a day in all)
+NUMBER_CHECK_SUBMIT_INTERVALS: tuple[tuple[int, float], ...] = ((2_000, 0.1), (NUMBER_CHECK_MAX_NUMBERS, 1.0))
+#: number-check result query (Number-Check-API-query, Mar 2025): one request per 3 seconds
+NUMBER_CHECK_QUERY_MIN_INTERVAL_S = 3.0
+#: results can be queried for this many days (the query's ``date``, yyyy-MM-dd, within them; code 88)
+NUMBER_CHECK_RESULT_DAYS = 14
+NUMBER_CHECK_DATE_FORMAT = "%Y-%m-%d"
+#: result rows' ``numberType``: mobile, others or invalid (the 2024 shape)
+NUMBER_CHECK_INVALID_TYPE = "invalid"
+#: HLR rows' ``active`` and ``ported``: YES or NO
+NUMBER_CHECK_YES = "YES"
 #: the legacy SMS record queries reach back this many days (code 3 beyond)
 SMS_RECORD_DAYS = 31
 
@@ -83,8 +102,141 @@ VOICE_CDR_DAYS = 7
 VOICE_CDR_ANSWERED = "Successful connection"
 VOICE_CDR_UNANSWERED = "Unsuccessful connection"
 
+# ----- chat channels: WhatsApp (/api/wa/mt), Viber (/api/viber/mt), Zalo ZNS (/v1/zalo/mt) -----
+# Each send takes one recipient per request. None offers a status query: status arrives only
+# by webhook (WhatsApp statuses, Viber dr_webhook, Zalo drWebhook).
+
+#: WhatsApp mt: fixed body values (Meta's Cloud API shape)
+WHATSAPP_MESSAGING_PRODUCT = "whatsapp"
+WHATSAPP_RECIPIENT_TYPE = "individual"
+#: template.language.policy: the one value the page allows
+WHATSAPP_LANGUAGE_POLICY = "deterministic"
+#: message types the mt page documents; the object named after the type carries the message
+WHATSAPP_MESSAGE_TYPES = ("text", "image", "video", "audio", "document", "location", "sticker", "template")
+#: media types and the optional fields of their object besides ``link`` or ``id`` (one is required)
+WHATSAPP_MEDIA_FIELDS: dict[str, tuple[str, ...]] = {
+    "image": ("caption",),
+    "video": ("caption",),
+    "audio": (),
+    "document": ("filename",),
+    "sticker": (),
+}
+#: text.body: Meta's Cloud API limit (the NXCloud page states none)
+WHATSAPP_TEXT_MAX = 4096
+#: template names as Meta creates them: lower-case letters, digits and underscores, at most 512
+WHATSAPP_TEMPLATE_NAME = re.compile(r"[a-z0-9_]{1,512}")
+#: (component type, button sub_type) -> the parameter types the mt page allows there
+WHATSAPP_TEMPLATE_PARAMETERS: dict[tuple[str, str | None], tuple[str, ...]] = {
+    ("header", None): ("text", "image", "video", "document"),
+    ("body", None): ("text",),
+    ("button", "url"): ("text",),
+    ("button", "quick_reply"): ("payload",),
+}
+#: a button component's ``index``: its position, "0" to "2"
+WHATSAPP_BUTTON_INDEXES = ("0", "1", "2")
+#: template language codes the mt page lists
+_WHATSAPP_LANGUAGE_TABLE = """
+af sq ar az bn bg ca zh_CN zh_HK zh_TW hr cs da nl en en_GB en_US et fil fi fr de
+el gu he hi hu id ga it ja kn kk ko lo lv lt mk ms mr nb fa pl
+pt_BR pt_PT pa ro ru sr sk sl es es_AR es_ES es_MX sw sv ta te th tr uk ur uz vi
+"""
+WHATSAPP_TEMPLATE_LANGUAGES = frozenset(_WHATSAPP_LANGUAGE_TABLE.split())
+
+#: Viber mt: functionType -> (messageData fields required, rateType values allowed), as the mt page
+#: lists them per type (video_text_button documents buttonText without buttonLink)
+VIBER_FUNCTION_TYPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "text": (("text",), ("Transactional", "Session", "OtpTemplate")),
+    "image": (("image",), ("Promotional", "Session")),
+    "text_image": (("text", "image"), ("Promotional",)),
+    "text_image_button": (("text", "image", "buttonText", "buttonLink"), ("Promotional",)),
+    "text_button": (("text", "buttonText", "buttonLink"), ("Promotional",)),
+    "file": (("fileName", "fileLink", "fileType"), ("Transactional", "Session")),
+    "video": (("thumbnail", "videoLink", "videoSize", "duration"), ("Promotional",)),
+    "video_text": (("thumbnail", "videoLink", "videoSize", "duration", "text"), ("Promotional",)),
+    "video_text_button": (
+        ("thumbnail", "videoLink", "videoSize", "duration", "text", "buttonText"),
+        ("Promotional",),
+    ),
+}
+#: messageData fields a function type takes besides its required ones and rateType
+VIBER_OPTIONAL_FIELDS: dict[str, tuple[str, ...]] = {"video_text_button": ("buttonLink",)}
+#: rateType OtpTemplate (text only, added 2024): these fields replace ``text``
+VIBER_OTP_RATE_TYPE = "OtpTemplate"
+VIBER_OTP_FIELDS = ("templateId", "templateParams", "templateLang")
+#: every messageData field the page documents
+VIBER_MESSAGE_FIELDS = frozenset(
+    {"rateType", "buttonLink", *VIBER_OTP_FIELDS}
+    | {name for required, _ in VIBER_FUNCTION_TYPES.values() for name in required}
+)
+#: messageData fields that hold an http(s) link
+VIBER_LINK_FIELDS = ("image", "buttonLink", "fileLink", "thumbnail", "videoLink")
+#: videoSize is in bytes, at most 200 MB. ASSUMPTION: MB = 1024 * 1024 bytes (the page does not say)
+VIBER_VIDEO_MAX_BYTES = 200 * 1024 * 1024
+#: duration: seconds, at most 600
+VIBER_VIDEO_MAX_SECONDS = 600
+#: fileType: the extensions of the page's supported file list (each at most 200 MB)
+_VIBER_FILE_TABLE = """
+documents: doc docx rtf dot dotx odt odf fodt txt info
+PDF: pdf xps pdax eps
+spreadsheets: xls xlsx ods fods csv xlsm xltx
+"""
+VIBER_FILE_TYPES = frozenset(word for word in _VIBER_FILE_TABLE.split() if not word.endswith(":"))
+
+#: Zalo ZNS mt: the one functionType
+ZALO_FUNCTION_TYPE = "template"
+#: drWebhook: at most 256 characters
+ZALO_DR_WEBHOOK_MAX = 256
+#: ext (echoed in the receipts): at most 65,535 bytes
+ZALO_EXT_MAX_BYTES = 65_535
+#: ASSUMPTION: ZNS reaches Vietnamese numbers only (the page's phone is "84..."; ZNS is Vietnam's service)
+ZALO_REGIONS = ("VN",)
+ZALO_COUNTRY_CODE = "84"
+
 #: legacy appkey/secretkey endpoints answer the voice CDR query with "1" for success
 _VOICE_CDR_SUCCESS = frozenset({"1"})
+
+# ----- privacy numbers (PNS, bizType 5; generation A: one URL, the action header names the operation) -----
+
+#: getAXBList / listGroup ``limit``: 0 (all, capped at 1000) to 1000, else code 10011;
+#: ``offset`` must be >= 0, else code 10012
+PNS_LIST_MAX_LIMIT = 1000
+#: the list inside ``data`` of each PNS list endpoint
+PNS_LIST_KEYS = {"pns_getAXBList": "bindList", "pns_listGroup": "groups"}
+#: bindAXBExtension ``extension``: what a caller dials after the virtual number, exactly 3 digits
+PNS_EXTENSION = re.compile(r"[0-9]{3}")
+#: ``flag`` bits of a binding (bind bodies, queryAXB, getAXBList rows); 0 = none
+PNS_FLAG_RECORD = 1
+#: ``expireSecond`` 0 binds for ever; getAXBList then shows ``expireAt`` 0
+PNS_NEVER_EXPIRES = 0
+#: customerBindId length. ASSUMPTION: the pages give none; 64 is the common bound of such keys
+PNS_CUSTOMER_BIND_ID_MAX = 64
+#: updateGroup ``operateType`` of each operation
+PNS_GROUP_OPERATIONS = {"add": 0, "delete": 1, "replace": 2}
+#: the codes a client acts on: no virtual number left for this A/B, and no such binding
+PNS_NUMBERS_EXHAUSTED = "10010"
+PNS_NO_BINDING = "10013"
+
+
+@dataclass(frozen=True)
+class PnsMode:
+    """One way of binding numbers: its endpoint, body fields, and the ``bindType`` queryAXB reports."""
+
+    endpoint: str
+    required: tuple[str, ...]
+    optional: tuple[str, ...]
+    #: queryAXB ``bindType``. Only 4 (extension) is documented; ASSUMPTION: 1 for AXB, 2 for AXG
+    bind_type: int
+
+
+#: every bind also takes customerBindId, flag and expireSecond (required; 0 = never)
+PNS_MODES: dict[str, PnsMode] = {
+    # A and B call each other through X, which the platform picks
+    "AXB": PnsMode("pns_bindAXB", ("phoneA", "phoneB"), (), 1),
+    # callers dial X and then the extension; X is one of the account's numbers, shared by extensions
+    "AXB_EXTENSION": PnsMode("pns_bindAXBExtension", ("phoneA", "phoneX", "extension"), ("phoneB",), 4),
+    # A and a group G of numbers (createGroup); phoneB, if given, must be in G
+    "AXG": PnsMode("pns_bindAXG", ("phoneA", "groupId"), ("phoneB", "phoneX"), 2),
+}
 
 
 def serialize_body(body: Any) -> str:
@@ -161,7 +313,18 @@ def parse_reply(endpoint: Endpoint, http_status: int, payload: Any) -> Reply:
     code = normalize_code(body["code"])
     if code in endpoint.success_codes:
         return Reply(True, request_id=request_id)
-    return Reply(False, code, endpoint.service, message, request_id)
+    return Reply(False, code, endpoint.service, _with_meta_error(message, body.get("data")), request_id)
+
+
+def _with_meta_error(message: str, data: Any) -> str:
+    """WhatsApp 9099 says only "WhatsApp error": Meta's own error in ``data.error`` says what is wrong."""
+    error = data.get("error") if isinstance(data, dict) else None
+    if not isinstance(error, dict):
+        return message
+    error_data = error.get("error_data")
+    details = error_data.get("details") if isinstance(error_data, dict) else None
+    meta = "; ".join(str(part) for part in (error.get("message"), details) if part)
+    return f"{message} (Meta error {error.get('code')}: {meta})" if meta else message
 
 
 def _signed(

@@ -16,6 +16,10 @@ Where the rows come from:
   codes round: "1" is success and "0" any failure, the reply's ``info`` saying which.
 * ``number_check``: the submit, callback and query pages of the asynchronous number check.
 * ``whatsapp`` and ``viber``: the send (``mt``) pages of those channels.
+* ``zalo``: the ZNS send page's error table was not read (reference §17); the rows are
+  ASSUMPTIONs: the codes its sibling open-platform channels (WhatsApp, Viber) share with one
+  meaning, and the receipt's failure code 17004. The other receipt codes (0 success, 17003
+  delivered, 17006 journey charged, 17007 journey expired) are statuses a send reply never carries.
 * ``http``: gateway statuses; NXCloud documents only HTTP 200 with a code in the body.
 
 Every signed service falls back to ``common`` (1001-1005), which the open platform
@@ -82,15 +86,26 @@ PNS_ROWS: tuple[Row, ...] = (
         Reason.CONFIGURATION,
     ),
     (10009, "Failed to retrieve data: an exception occurred while retrieving data", Reason.PLATFORM_FAULT),
+    # why: fail, not retry. A virtual number serves an A (or B) number in one binding at a
+    # time, so the pool runs out per number: only unbinding or expiry frees one, which a
+    # task retry minutes later would not see; retrying would only burn the retries
     (
         10010,
-        "Virtual numbers exhausted: all of the account's virtual numbers are in use; "
-        "buy more virtual numbers or release (unbind) existing bindings",
+        "Virtual numbers exhausted: every virtual number of the account for this country is already "
+        "bound to the A or B number; release some (unbind bindings no longer needed, e.g. with "
+        "NXCloudUnbindNumberOperator, or bind with a shorter expireSecond) or buy more virtual numbers",
         Reason.QUOTA,
     ),
     (10011, "Incorrect list page capacity: limit is out of range (0-1000)", Reason.INVALID_INPUT),
     (10012, "Incorrect list page starting point: offset is out of range", Reason.INVALID_INPUT),
-    (10013, "User has no binding number: no binding exists for this A/X or B/X pair", Reason.NOT_FOUND),
+    # why: fail, not retry: the binding was never made, was unbound or has expired, and stays
+    # so. An unbind that answers it has nothing left to do (the unbind operator's missing_ok)
+    (
+        10013,
+        "No binding exists: no active binding matches this bindId/customerBindId or this A/X or B/X "
+        "pair (never bound, already unbound, or expired)",
+        Reason.NOT_FOUND,
+    ),
 )
 
 SMS_ROWS: tuple[Row, ...] = (
@@ -236,6 +251,22 @@ VIBER_ROWS: tuple[Row, ...] = (
     (9999, "Unknown error", Reason.PLATFORM_FAULT),
 )
 
+# ASSUMPTION (all rows): the Zalo ZNS send page's error table was not read; see the module docstring.
+ZALO_ROWS: tuple[Row, ...] = (
+    (-1, "NXCloud failure", Reason.PLATFORM_FAULT),
+    (9000, "Parameter error", Reason.INVALID_INPUT),
+    (9001, "System business error", Reason.PLATFORM_FAULT),
+    (9002, "Invalid phone number: ZNS needs a Vietnamese number (84...)", Reason.INVALID_INPUT),
+    (9003, "Zalo application is missing or unavailable", Reason.ACCOUNT),
+    (9004, "No price quote is configured for the application", Reason.CONFIGURATION),
+    # why: the receipt's failure code; Zalo refused the message (e.g. the number has no Zalo account)
+    (
+        17004,
+        "Zalo send error: Zalo refused the message (e.g. no Zalo account for the number)",
+        Reason.INVALID_INPUT,
+    ),
+)
+
 register_catalog(PLATFORM, "common", COMMON_ROWS)
 register_catalog(PLATFORM, "pns", PNS_ROWS, falls_back_to=("common",))
 register_catalog(PLATFORM, "sms", SMS_ROWS, falls_back_to=("common",))
@@ -245,4 +276,5 @@ register_catalog(PLATFORM, "voice_report", VOICE_REPORT_ROWS)
 register_catalog(PLATFORM, "number_check", NUMBER_CHECK_ROWS, falls_back_to=("common",))
 register_catalog(PLATFORM, "whatsapp", WHATSAPP_ROWS, falls_back_to=("common",))
 register_catalog(PLATFORM, "viber", VIBER_ROWS, falls_back_to=("common",))
+register_catalog(PLATFORM, "zalo", ZALO_ROWS, falls_back_to=("common",))
 register_catalog(PLATFORM, "http", HTTP_STATUS_ROWS)

@@ -57,8 +57,9 @@ The fixture resets the simulator before each test and sets
 Override the session fixture ``nxcloud_simulator_options`` to configure it.
 
 Accounts (defaults in :mod:`~airflow_provider_nxcloud.testing.accounts`): NXCloud
-``sim-access-key``/``sim-access-secret`` with SMS, voice, number-check and
-WhatsApp apps; Buka ``sim-api-key``/``sim-api-secret`` with appIds
+``sim-access-key``/``sim-access-secret`` with SMS, voice, number-check,
+WhatsApp (business phone ``6561234567``), Viber and Zalo apps; Buka
+``sim-api-key``/``sim-api-secret`` with appIds
 ``sim-sms-app``, ``sim-voice-app``, ``sim-email-app``, ``sim-ai-voice-app``;
 Fone Dynamics ``sim-account-sid``/``sim-token`` with property ``sim-property-sid``.
 
@@ -89,7 +90,8 @@ or over HTTP with ``POST /_simulator/faults``. Faults never touch ``/_simulator/
 HTTP-status and vendor-code faults answer before the request is processed;
 only ``latency`` and ``reset_after`` let it take effect.
 
-Ledger (kinds ``"sms"``, ``"voice"``, ``"email"``; an NXCloud call's vendor id is
+Ledger (kinds ``"sms"``, ``"voice"``, ``"email"``, ``"whatsapp"``, ``"viber"``,
+``"zalo"``; an NXCloud call's vendor id is
 its request's ``messageid``): ``sim.ledger.entries(platform=None, kind=None)``, ``.count()``,
 ``.duplicates()`` -> ``{(recipient, content, client_reference): count}``;
 requests received (including rejected ones): ``sim.requests.total()``,

@@ -10,6 +10,12 @@ NXCloud        SMS app appkey / secretkey       ``sim-sms-app-key`` / ``sim-sms-
 NXCloud        voice app appkey / secretkey     ``sim-voice-app-key`` / ``sim-voice-app-secret``
 NXCloud        number-check app appkey          ``sim-number-check-app-key``
 NXCloud        WhatsApp app appkey              ``sim-whatsapp-app-key``
+NXCloud        WhatsApp business phone          ``6561234567`` (bound to the WhatsApp app)
+NXCloud        WhatsApp approved templates      ``hello_world``, ``order_update``, ``otp_code``
+NXCloud        Viber app appkey                 ``sim-viber-app-key``
+NXCloud        Zalo app appkey                  ``sim-zalo-app-key``
+NXCloud        PNS virtual numbers (DIDs)       5 in SG (``653158000[1-5]``), 3 in HK
+                                                (``8523575335[2-4]``), 3 in AU (``6128000000[1-3]``)
 Buka           API key / API secret             ``sim-api-key`` / ``sim-api-secret``
 Buka           appIds: SMS, voice, email, AI    ``sim-sms-app``, ``sim-voice-app``,
                                                 ``sim-email-app``, ``sim-ai-voice-app``
@@ -38,6 +44,18 @@ NXCLOUD_VOICE_APP_KEY = "sim-voice-app-key"
 NXCLOUD_VOICE_APP_SECRET = "sim-voice-app-secret"
 NXCLOUD_NUMBER_CHECK_APP_KEY = "sim-number-check-app-key"
 NXCLOUD_WHATSAPP_APP_KEY = "sim-whatsapp-app-key"
+NXCLOUD_WHATSAPP_BUSINESS_PHONE = "6561234567"
+#: template names Meta approved for the simulated WhatsApp account (others answer 9099)
+NXCLOUD_WHATSAPP_TEMPLATES = ("hello_world", "order_update", "otp_code")
+NXCLOUD_VIBER_APP_KEY = "sim-viber-app-key"
+NXCLOUD_ZALO_APP_KEY = "sim-zalo-app-key"
+#: the privacy-number pool (DIDs, with country code). ASSUMPTION: the vendor assigns each
+#: account its own numbers per country; a handful per country keeps exhaustion (10010) testable
+NXCLOUD_PNS_VIRTUAL_NUMBERS = (
+    *(f"65315800{i:02d}" for i in range(1, 6)),
+    *(f"8523575335{i}" for i in range(2, 5)),
+    *(f"6128000000{i}" for i in range(1, 4)),
+)
 
 BUKA_API_KEY = "sim-api-key"
 BUKA_API_SECRET = "sim-api-secret"
@@ -76,6 +94,13 @@ class NXCloudAccount:
     voice_app_secret: str = NXCLOUD_VOICE_APP_SECRET
     number_check_app_key: str = NXCLOUD_NUMBER_CHECK_APP_KEY
     whatsapp_app_key: str = NXCLOUD_WHATSAPP_APP_KEY
+    #: the WABA numbers bound to the WhatsApp app (any other business_phone answers 9006)
+    whatsapp_business_phones: tuple[str, ...] = (NXCLOUD_WHATSAPP_BUSINESS_PHONE,)
+    whatsapp_templates: tuple[str, ...] = NXCLOUD_WHATSAPP_TEMPLATES
+    viber_app_key: str = NXCLOUD_VIBER_APP_KEY
+    zalo_app_key: str = NXCLOUD_ZALO_APP_KEY
+    #: the virtual numbers privacy-number bindings draw from (none: every bind answers 10008)
+    pns_virtual_numbers: tuple[str, ...] = NXCLOUD_PNS_VIRTUAL_NUMBERS
     balance: str = DEFAULT_BALANCE
 
     def legacy_apps(self) -> dict[str, dict[str, str]]:
@@ -97,6 +122,8 @@ class NXCloudAccount:
                 "voice_app_secret": self.voice_app_secret,
                 "number_check_app_key": self.number_check_app_key,
                 "whatsapp_app_key": self.whatsapp_app_key,
+                "viber_app_key": self.viber_app_key,
+                "zalo_app_key": self.zalo_app_key,
             },
         )
 

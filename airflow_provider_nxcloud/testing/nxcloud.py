@@ -95,19 +95,19 @@ FAULT_CODES: dict[FaultKind, dict[str, str]] = {
         "number_check": "299",
         "whatsapp": "9001",
         "viber": "9001",
+        # PNS documents no busy code; 10009 "failed to retrieve data" is its generic platform fault
+        "pns": "10009",
     },
 }
 TIMESTAMP_EXPIRED_CODE = "1004"
 
 MAX_CONTENT = vendor.SMS_MAX_CONTENT
 MAX_NUMBERS = vendor.SMS_MAX_NUMBERS
-MAX_PAGE_SIZE = vendor.NUMBER_CHECK_MAX_PAGE_SIZE
 RECORD_DAYS = vendor.SMS_RECORD_DAYS
 
 _PHONE = re.compile(r"[0-9]{7,15}")
 _SENDER = vendor.SMS_SENDER_ID
 _SYS_MESSAGE_ID = vendor.SYS_MESSAGE_ID
-_DATE_DASHED = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DATE_COMPACT = re.compile(r"\d{8}")
 
 
@@ -603,53 +603,6 @@ def voice_row(entry: LedgerEntry, now: float) -> dict[str, Any]:
         "ivr_result": "",
         "voice_type": row_type,
     }
-
-
-# ----- number check ---------------------------------------------------------------------------
-
-
-@router.handler("number_check_query")
-def number_check_query(call: Call) -> Reply:
-    body = call.json_object()
-    page, page_size = _positive_int(body.get("page")), _positive_int(body.get("pageSize"))
-    if page is None or page_size is None:
-        raise reject(call, 88, "page and pageSize must be positive integers")
-    if page_size > MAX_PAGE_SIZE:
-        raise reject(call, 88, f"pageSize must be at most {MAX_PAGE_SIZE}")
-    date = body.get("date")
-    if not isinstance(date, str) or not _DATE_DASHED.fullmatch(date) or _dashed_date(date) is None:
-        raise reject(call, 88, "date must be yyyy-MM-dd")
-    if not any(body.get(key) for key in ("requestId", "messageId", "batchNo")):
-        raise reject(call, 88, "one of requestId, messageId or batchNo is required")
-    appkey = body.get("appkey")
-    if appkey is not None and appkey != call.state.accounts.nxcloud.number_check_app_key:
-        raise reject(call, 202)
-    # number-check batches are not simulated yet: every batch reads as "no results yet"
-    rows: list[dict[str, Any]] = []
-    return {
-        "code": 0,
-        "msg": "success",
-        "data": {
-            "page": page,
-            "pageSize": page_size,
-            "totalPage": -(-len(rows) // page_size),
-            "totalSize": len(rows),
-            "result": rows[(page - 1) * page_size : page * page_size],
-        },
-    }
-
-
-def _positive_int(value: Any) -> int | None:
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
-        return value
-    return None
-
-
-def _dashed_date(text: str) -> dt.date | None:
-    try:
-        return dt.datetime.strptime(text, "%Y-%m-%d").date()
-    except ValueError:
-        return None
 
 
 # ----- faults ---------------------------------------------------------------------------------

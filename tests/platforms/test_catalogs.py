@@ -66,6 +66,7 @@ ALL_SERVICES = [
     ("nxcloud", "voice"),
     ("nxcloud", "voice_report"),
     ("nxcloud", "whatsapp"),
+    ("nxcloud", "zalo"),
 ]
 
 
@@ -239,7 +240,7 @@ def test_unknown_service_raises() -> None:
         lookup_code("buka", "fax", -1)
 
 
-@pytest.mark.parametrize("service", ["sms", "pns", "whatsapp", "number_check", "voice", "viber"])
+@pytest.mark.parametrize("service", ["sms", "pns", "whatsapp", "number_check", "voice", "viber", "zalo"])
 def test_nxcloud_services_fall_back_to_common(service: str) -> None:
     info = lookup_code("nxcloud", service, 1004)
     assert info is not None
@@ -340,6 +341,9 @@ def test_every_row_is_well_formed(key: tuple[str, str]) -> None:
         ("nxcloud", "whatsapp", 9099, Disposition.FAIL, False),
         ("nxcloud", "whatsapp", 9007, Disposition.RETRY, False),
         ("nxcloud", "viber", 9999, Disposition.RETRY, False),
+        ("nxcloud", "zalo", 9001, Disposition.RETRY, False),
+        ("nxcloud", "zalo", 9003, Disposition.FAIL, False),
+        ("nxcloud", "zalo", 17004, Disposition.FAIL, False),
         ("fonedynamics", "rest", 401, Disposition.FAIL, False),
         ("fonedynamics", "rest", 503, Disposition.RETRY, True),
         ("fonedynamics", "rest", "PARAMETER_REQUIRED", Disposition.FAIL, False),

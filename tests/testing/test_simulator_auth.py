@@ -3,6 +3,7 @@ and the same request made correctly succeeds."""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 import pytest
@@ -12,7 +13,9 @@ from airflow_provider_nxcloud.platforms.codes import Reason, lookup_code
 from airflow_provider_nxcloud.testing import accounts
 from tests.testing.clients import PROPERTY_PATH, buka_call, fd_call, nx_legacy, nx_signed
 
-QUERY = {"page": 1, "pageSize": 10, "date": "2026-01-02", "batchNo": "b-1"}
+#: the number-check query reaches 14 days back
+TODAY = dt.datetime.now(dt.timezone.utc).date().isoformat()
+QUERY = {"page": 1, "pageSize": 10, "date": TODAY, "batchNo": "b-1"}
 
 
 # ----- NXCloud signed -------------------------------------------------------------------------
@@ -100,7 +103,7 @@ def test_nxcloud_unknown_algorithm_is_1003(nxcloud_simulator):
 
 def test_nxcloud_body_reserialised_after_signing_is_1003(nxcloud_simulator):
     compact = nxcloud.serialize_body(QUERY).encode()
-    spaced = b'{"page": 1, "pageSize": 10, "date": "2026-01-02", "batchNo": "b-1"}'
+    spaced = f'{{"page": 1, "pageSize": 10, "date": "{TODAY}", "batchNo": "b-1"}}'.encode()
     url = nxcloud_simulator.url
     assert nx_signed(url, "number_check_query", raw=spaced, signed_body=compact).json()["code"] == 1003
     assert nx_signed(url, "number_check_query", raw=spaced).json()["code"] == 0  # signed as sent: fine

@@ -29,6 +29,8 @@ def test_fixture_sets_the_connections(nxcloud_simulator):
         "voice_app_secret",
         "number_check_app_key",
         "whatsapp_app_key",
+        "viber_app_key",
+        "zalo_app_key",
     }
     buka = json.loads(os.environ["AIRFLOW_CONN_BUKA_DEFAULT"])
     assert set(buka["extra"]) >= {"app_id", "voice_app_id", "email_app_id", "ai_voice_app_id"}

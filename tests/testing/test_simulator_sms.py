@@ -481,6 +481,11 @@ def test_default_rule_can_be_turned_off():
 # ----- NXCloud number-check query (the hook's connection test) -------------------------------
 
 
+def _today() -> str:
+    """The number-check query reaches 14 days back: a date it accepts."""
+    return dt.datetime.now(dt.timezone.utc).date().isoformat()
+
+
 @pytest.mark.parametrize(
     "change,code",
     [
@@ -494,7 +499,7 @@ def test_default_rule_can_be_turned_off():
     ],
 )
 def test_nxcloud_number_check_query_errors(nxcloud_simulator, change, code):
-    body = {"page": 1, "pageSize": 100, "date": "2026-01-02", "batchNo": "b-1", **change}
+    body = {"page": 1, "pageSize": 100, "date": _today(), "batchNo": "b-1", **change}
     body = {k: v for k, v in body.items() if v is not None}
     reply = nx_signed(nxcloud_simulator.url, "number_check_query", body).json()
     assert reply["code"] == code
@@ -502,7 +507,7 @@ def test_nxcloud_number_check_query_errors(nxcloud_simulator, change, code):
 
 
 def test_nxcloud_number_check_query_with_the_apps_key(nxcloud_simulator):
-    body = {"page": 2, "pageSize": 100, "date": "2026-01-02", "requestId": "r-1"}
+    body = {"page": 2, "pageSize": 100, "date": _today(), "requestId": "r-1"}
     body["appkey"] = accounts.NXCLOUD_NUMBER_CHECK_APP_KEY
     reply = nx_signed(nxcloud_simulator.url, "number_check_query", body).json()
     assert reply == {
