@@ -91,7 +91,9 @@ HTTP-status and vendor-code faults answer before the request is processed;
 only ``latency`` and ``reset_after`` let it take effect.
 
 Ledger (kinds ``"sms"``, ``"voice"``, ``"email"``, ``"whatsapp"``, ``"viber"``,
-``"zalo"``; an NXCloud call's vendor id is
+``"zalo"``, one per recipient; ``"voice_task"`` and ``"voice_task_resend"`` (Buka group-call
+tasks), ``"ai_voice_task"`` and ``"ai_customer"`` (Buka AI voice), ``"binding"`` (NXCloud
+PNS) and ``"number_check"`` (one per checked number); an NXCloud call's vendor id is
 its request's ``messageid``): ``sim.ledger.entries(platform=None, kind=None)``, ``.count()``,
 ``.duplicates()`` -> ``{(recipient, content, client_reference): count}``;
 requests received (including rejected ones): ``sim.requests.total()``,

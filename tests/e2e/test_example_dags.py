@@ -13,6 +13,7 @@ import pytest
 
 from airflow_provider_nxcloud.campaign.results import read_results
 from airflow_provider_nxcloud.testing import Simulator, run_simulator
+from airflow_provider_nxcloud.testing.nxcloud_pns import BINDINGS
 from tests.e2e.harness import airflow_env, example_dag_ids, migrate, return_values, run_dag, run_records
 
 pytestmark = pytest.mark.e2e
@@ -116,6 +117,55 @@ def expect_nxcloud_voice(sim: Simulator, home: Path) -> None:
     assert sim.requests.count("nxcloud", "voice_records") >= 2
 
 
+def expect_privacy_number(sim: Simulator, home: Path) -> None:
+    [binding] = sim.ledger.entries(platform="nxcloud", kind="binding")
+    assert (binding.recipient, binding.client_reference) == (
+        "6591234501-6591234502",
+        "order-SO-20261123-0042",
+    )
+    assert sim.requests.count("nxcloud", "pns_bindAXB") == 1
+    [bound] = return_values(home, "example_privacy_number", "bind_order").values()
+    assert bound["bind_id"] == binding.vendor_id and bound["created"] is True
+    [answer] = return_values(home, "example_privacy_number", "who_answers").values()
+    assert answer["callee"] == "6591234502"  # the customer calling X reaches the courier
+    assert sim.requests.count("nxcloud", "pns_unbindAXB") == 1
+    with sim.state.store.lock:
+        [stored] = sim.state.store.table("nxcloud", BINDINGS).values()
+    assert stored["unbound"] is True  # released when the order was delivered
+
+
+CONTACTS = {f"6592{i:06d}" for i in range(1, 98)} | {"6590000000", "6591000000", "6593000000"}
+DEAD = {"6590000000", "6591000000", "6593000000"}
+
+
+def expect_clean_then_send(sim: Simulator, home: Path) -> None:
+    checked = Counter(
+        entry.recipient for entry in sim.ledger.entries(platform="nxcloud", kind="number_check")
+    )
+    assert checked == Counter(CONTACTS)
+    assert sim.requests.count("nxcloud", "number_check_submit") == 1  # 100 numbers: one request
+    sent = Counter(entry.recipient for entry in sim.ledger.entries(platform="nxcloud", kind="sms"))
+    assert sent == Counter(CONTACTS - DEAD)  # the dead numbers cost no SMS
+    [waited] = return_values(home, "example_clean_then_send", "wait_for_results").values()
+    assert (waited["numbers"], waited["valid"], waited["not_valid"]) == (100, 97, 3)
+
+
+def expect_voice_campaign(sim: Simulator, home: Path) -> None:
+    [created] = sim.ledger.entries(platform="buka", kind="voice_task")  # one task, created once
+    assert created.details["numbers"] == 50 and created.client_reference.startswith("renewal-reminder-")
+    [resend] = sim.ledger.entries(platform="buka", kind="voice_task_resend")
+    assert resend.recipient == created.vendor_id
+    [summary] = return_values(home, "example_voice_campaign", "report").values()
+    assert summary == {
+        "task_id": created.vendor_id,
+        "numbers": 50,
+        "answered_first_round": 49,
+        "called_again": True,
+        "still_not_answered": 1,  # +65 9000 0000 never answers
+    }
+    assert sim.requests.count("buka", "voice_task_create") == 1
+
+
 #: what each example DAG must leave on the simulator's ledger
 EXPECTATIONS: dict[str, Callable[[Simulator, Path], None]] = {
     "example_hooks_quickstart": expect_quickstart,
@@ -124,6 +174,9 @@ EXPECTATIONS: dict[str, Callable[[Simulator, Path], None]] = {
     "example_nxcloud_sms": expect_nxcloud_sms,
     "example_buka_voice_email": expect_buka_voice_email,
     "example_nxcloud_voice": expect_nxcloud_voice,
+    "example_privacy_number": expect_privacy_number,
+    "example_clean_then_send": expect_clean_then_send,
+    "example_voice_campaign": expect_voice_campaign,
 }
 
 
