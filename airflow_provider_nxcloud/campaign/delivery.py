@@ -600,7 +600,15 @@ class NXCloudVoicePoller:
         self.endpoint = nxcloud.ENDPOINTS["voice_records"]
 
     def expect(self, refs: Sequence[MessageRef]) -> None:
-        pass
+        # getVoiceCdr reaches back 7 days; older calls would only ever answer "query failed"
+        oldest = self.clock() - nxcloud.VOICE_CDR_DAYS * 86400
+        stale = sorted({ref.message_id for ref in refs if ref.sent_at is not None and ref.sent_at < oldest})
+        if stale:
+            raise InvalidInputError(
+                "message_ids",
+                f"NXCloud keeps call records for {nxcloud.VOICE_CDR_DAYS} days; these calls are older: "
+                + ", ".join(stale[:SAMPLE_SIZE]),
+            )
 
     def exchanges(self, refs: Sequence[MessageRef]) -> list[Planned]:
         by_id: dict[str, list[MessageRef]] = {}
@@ -612,7 +620,10 @@ class NXCloudVoicePoller:
         """``start_time`` and ``end_time``: 24 hours from the earliest send time, else the last 24 hours."""
         sent = [ref.sent_at for ref in refs if ref.sent_at is not None]
         span = nxcloud.VOICE_CDR_MAX_WINDOW_S
-        start = min(sent) - NXCLOUD_CALLS_SLACK_S if sent else self.clock() - span
+        now = self.clock()
+        start = min(sent) - NXCLOUD_CALLS_SLACK_S if sent else now - span
+        # the slack must not reach past the 7 days the query covers
+        start = max(start, now - nxcloud.VOICE_CDR_DAYS * 86400 + 60)
         return _cdr_time(start), _cdr_time(start + span)
 
     def _calls(self, refs: Sequence[MessageRef]) -> Exchange:

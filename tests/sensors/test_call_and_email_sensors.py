@@ -22,9 +22,8 @@ from airflow_provider_nxcloud.campaign.delivery import (
     refs_from_results,
 )
 from airflow_provider_nxcloud.campaign.results import read_results
-from airflow_provider_nxcloud.exceptions import InvalidInputError, PermanentAPIError
+from airflow_provider_nxcloud.exceptions import InvalidInputError
 from airflow_provider_nxcloud.platforms import nxcloud
-from airflow_provider_nxcloud.platforms.codes import Disposition
 from airflow_provider_nxcloud.sensors.delivery import (
     BukaEmailStatusSensor,
     BukaVoiceCallSensor,
@@ -234,6 +233,20 @@ def test_nxcloud_window_opens_at_the_send_time(tmp_path):
     assert MessageRef("m1").to_json() == ["m1", None, None]
 
 
+def test_nxcloud_calls_older_than_the_record_window_are_refused_before_asking():
+    now = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone.utc).timestamp()
+    poller = NXCloudVoicePoller("key", "secret", 0, clock=lambda: now)
+    day = 86400
+    old, fresh = MessageRef("m-old", sent_at=now - 8 * day), MessageRef("m-new", sent_at=now - day)
+    with pytest.raises(InvalidInputError, match="7 days; these calls are older: m-old"):
+        poller.expect([old, fresh])
+    poller.expect([fresh])
+    # a send just inside the 7 days: the window's slack is clipped to what the query covers
+    edge = MessageRef("m-edge", sent_at=now - 7 * day + 120)
+    start, _ = poller.window([edge])
+    assert start == "2026-11-16 09:01:00"
+
+
 @pytest.mark.parametrize(
     ("row", "outcome"),
     [
@@ -260,7 +273,7 @@ def test_nxcloud_rows_are_matched_on_the_number(row, outcome):
     assert (missing.outcome, missing.reason) == (PENDING, "not found at the vendor (yet)")
 
 
-def test_a_record_query_error_fails_the_poke(sim, tmp_path):
+def test_calls_older_than_the_vendors_records_fail_the_poke_without_asking(sim, tmp_path):
     results = tmp_path / "results.jsonl"
     send_nxcloud_calls(sg_numbers(1), results)
     line = next(iter(read_results(results)))
@@ -268,10 +281,9 @@ def test_a_record_query_error_fails_the_poke(sim, tmp_path):
     wait = sensor(
         "nxcloud_voice", message_ids=[{"message_id": line["vendor_id"], "sent_at": too_old.isoformat()}]
     )
-    with pytest.raises(AirflowFailException, match="Voice record query failed") as failed:
+    with pytest.raises(AirflowFailException, match=r"^message_ids: NXCloud keeps call records for 7 days"):
         wait.poke(context())
-    cause = failed.value.__cause__
-    assert isinstance(cause, PermanentAPIError) and cause.disposition is Disposition.FAIL
+    assert sim.requests.count("nxcloud", "voice_records") == 0
 
 
 @pytest.mark.parametrize(
