@@ -582,6 +582,12 @@ def _template_data(data: Any) -> str:
         raise InvalidInputError(
             "template_data", f"must be a dict of template variables, not {type(data).__name__}"
         )
+    for name, value in data.items():
+        # a templated value that rendered to nothing would put a blank into every email
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise InvalidInputError(
+                "template_data", f"{name!r} is empty; every template variable needs a value"
+            )
     try:
         return json.dumps(dict(data), ensure_ascii=False, separators=(",", ":"))
     except (TypeError, ValueError) as exc:

@@ -6,15 +6,18 @@ message, later one per call, task or binding. It is how a test proves
 with the same recipient, content and client reference.
 
 The request log counts every request that reached a vendor path, accepted or
-rejected, per (platform, endpoint), and the peak requests per second.
+rejected, per (platform, endpoint), and the peak requests per second. It also keeps
+the auth material the requests carried (signatures, Basic credentials), so a test
+can prove none of it leaked into logs, XCom or errors; that is never in its JSON.
 """
 
 from __future__ import annotations
 
+import bisect
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -77,6 +80,30 @@ class LedgerEntry:
         }
 
 
+@dataclass
+class _Series:
+    """The entries of one (platform, kind, app) in acceptance order, with their times."""
+
+    entries: list[LedgerEntry] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)
+    #: times never went back (the usual case): a window is found by bisection
+    ordered: bool = True
+
+    def add(self, entry: LedgerEntry) -> None:
+        if self.times and entry.time < self.times[-1]:
+            self.ordered = False
+        self.entries.append(entry)
+        self.times.append(entry.time)
+
+    def window(self, since: float, until: float) -> list[LedgerEntry]:
+        if not self.ordered:
+            return [e for e in self.entries if since <= e.time <= until]
+        low, high = bisect.bisect_left(self.times, since), bisect.bisect_right(self.times, until)
+        if (low, high) == (0, len(self.entries)):
+            return self.entries  # the caller only slices it, under the lock
+        return self.entries[low:high]
+
+
 class Ledger:
     """Thread-safe store of accepted work; statuses are evaluated against the progress clock."""
 
@@ -85,11 +112,15 @@ class Ledger:
         self._lock = threading.Lock()
         self._entries: list[LedgerEntry] = []
         self._by_id: dict[tuple[str, str], LedgerEntry] = {}
+        # (platform, kind, app) -> entries and their times, so a list endpoint reads one page of
+        # a large campaign without a pass over the whole ledger
+        self._series: dict[tuple[str, str, str | None], _Series] = {}
 
     def add(self, entry: LedgerEntry) -> LedgerEntry:
         with self._lock:
             self._entries.append(entry)
             self._by_id[(entry.platform, entry.vendor_id)] = entry
+            self._series.setdefault((entry.platform, entry.kind, entry.app), _Series()).add(entry)
         return entry
 
     def _current(self, entry: LedgerEntry, when: float) -> LedgerEntry:
@@ -111,6 +142,18 @@ class Ledger:
                 if (platform is None or e.platform == platform) and (kind is None or e.kind == kind)
             ]
         return [self._current(e, when) for e in chosen]
+
+    def page(
+        self, platform: str, kind: str, app: str | None, since: float, until: float, skip: int, count: int
+    ) -> tuple[list[LedgerEntry], int]:
+        """One page of an app's entries accepted between ``since`` and ``until`` (inclusive), in
+        acceptance order, statuses as of now; and how many entries the whole window holds."""
+        with self._lock:
+            series = self._series.get((platform, kind, app)) or _Series()
+            window = series.window(since, until)
+            chosen, total = window[skip : skip + count], len(window)
+        when = self._now()
+        return [self._current(e, when) for e in chosen], total
 
     def count(self, platform: str | None = None, kind: str | None = None) -> int:
         with self._lock:
@@ -136,6 +179,7 @@ class Ledger:
         with self._lock:
             self._entries.clear()
             self._by_id.clear()
+            self._series.clear()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -156,11 +200,14 @@ class RequestLog:
         self._counts: Counter[tuple[str, str]] = Counter()
         self._window: deque[float] = deque()
         self._peak = 0
+        self._auth: set[str] = set()
 
-    def record(self, platform: str, endpoint: str) -> None:
+    def record(self, platform: str, endpoint: str, auth: Iterable[str] = ()) -> None:
+        """Count one request; ``auth`` is the signature or credential it carried, if any."""
         now = self._monotonic()
         with self._lock:
             self._counts[(platform, endpoint)] += 1
+            self._auth.update(value for value in auth if value)
             self._window.append(now)
             while self._window and self._window[0] <= now - 1.0:
                 self._window.popleft()
@@ -184,11 +231,18 @@ class RequestLog:
         with self._lock:
             return self._peak
 
+    def auth_values(self) -> frozenset[str]:
+        """Every signature and credential the requests carried: NXCloud ``sign``, Buka ``Sign``,
+        the Fone Dynamics Basic credential. For leak checks only; :meth:`to_json` never shows them."""
+        with self._lock:
+            return frozenset(self._auth)
+
     def clear(self) -> None:
         with self._lock:
             self._counts.clear()
             self._window.clear()
             self._peak = 0
+            self._auth.clear()
 
     def to_json(self) -> dict[str, Any]:
         with self._lock:

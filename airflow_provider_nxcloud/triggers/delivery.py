@@ -177,7 +177,7 @@ class SmsDeliveryTrigger(BaseTrigger):
                 self.log.warning(
                     "poll failed (%d of %d in a row allowed): %s", errors, self.max_consecutive_errors, exc
                 )
-                if errors >= self.max_consecutive_errors:
+                if errors > self.max_consecutive_errors:
                     message = f"{errors} polls in a row failed; the last: {_text(exc)}"
                     yield self._event(ERROR, tracker.report(), retryable=True, message=message)
                     return

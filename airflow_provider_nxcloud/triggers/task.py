@@ -134,7 +134,7 @@ class VendorTaskTrigger(BaseTrigger):
                     self.max_consecutive_errors,
                     exc,
                 )
-                if errors >= self.max_consecutive_errors:
+                if errors > self.max_consecutive_errors:
                     message = f"{watch.subject}: {errors} polls in a row failed; the last: {_text(exc)}"
                     yield self._event(ERROR, retryable=True, message=message)
                     return

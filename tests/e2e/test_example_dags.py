@@ -12,6 +12,9 @@ from pathlib import Path
 import pytest
 
 from airflow_provider_nxcloud.campaign.results import read_results
+from airflow_provider_nxcloud.hooks.buka import BukaHook
+from airflow_provider_nxcloud.hooks.fonedynamics import FoneDynamicsHook
+from airflow_provider_nxcloud.hooks.nxcloud import NXCloudHook
 from airflow_provider_nxcloud.testing import Simulator, run_simulator
 from airflow_provider_nxcloud.testing.nxcloud_pns import BINDINGS
 from tests.e2e.harness import airflow_env, example_dag_ids, migrate, return_values, run_dag, run_records
@@ -207,7 +210,8 @@ def test_example_dag_runs_against_the_simulator(dag_id, simulator, airflow_home)
 
 
 def assert_no_secret_in(*texts: str, sim: Simulator) -> None:
-    """No credential, in clear or as the Basic credential, in task output, XCom or rendered fields."""
+    """No credential (in clear or as the Basic credential) and no signature or Authorization value
+    the simulator received since its last reset, in task output, XCom or rendered fields."""
     accounts = sim.accounts
     fd = accounts.fonedynamics
     secrets = {
@@ -217,10 +221,12 @@ def assert_no_secret_in(*texts: str, sim: Simulator) -> None:
         accounts.buka.api_secret,
         fd.token,
         base64.b64encode(f"{fd.account_sid}:{fd.token}".encode()).decode(),
+        *sim.requests.auth_values(),
     }
     joined = "\n".join(texts)
     assert joined  # the run produced output to check
-    leaked = sorted(secret for secret in secrets if secret in joined)
+    # named by their first characters only: the failure message must not repeat the leak
+    leaked = sorted(f"{secret[:4]}... ({len(secret)} chars)" for secret in secrets if secret in joined)
     assert not leaked, f"secrets in the run's output, XCom or rendered fields: {leaked}"
 
 
@@ -248,10 +254,26 @@ def test_a_failing_dag_is_reported_and_sends_nothing(simulator, airflow_home):
     assert "wrong-secret" not in result.output
 
 
-def test_the_leak_check_catches_a_leaked_credential(simulator):
+def test_the_leak_check_catches_a_leaked_credential(simulator, monkeypatch):
+    simulator.reset()
     fd = simulator.accounts.fonedynamics
     header = "Authorization: Basic " + base64.b64encode(f"{fd.account_sid}:{fd.token}".encode()).decode()
     for leak in (header, f"secretkey={simulator.accounts.nxcloud.sms_app_secret}"):
         with pytest.raises(AssertionError, match="secrets in the run"):
             assert_no_secret_in("task log line", leak, sim=simulator)
     assert_no_secret_in("task log line with *** masked", sim=simulator)
+
+    # signatures change with every timestamp: the check takes the ones the simulator received
+    for name, value in simulator.connection_env().items():
+        monkeypatch.setenv(name, value)
+    for hook in (NXCloudHook(), BukaHook(), FoneDynamicsHook()):
+        assert hook.test_connection()[0]  # one signed (or Basic) read each
+    received = simulator.requests.auth_values()
+    assert len(received) == 3  # NXCloud sign, Buka Sign, the Fone Dynamics Basic credential
+    for value in received:
+        with pytest.raises(AssertionError, match="secrets in the run") as caught:
+            assert_no_secret_in("task log line", f"request headers: {{'sign': '{value}'}}", sim=simulator)
+        assert value not in str(caught.value)  # the failure names it without repeating it
+    assert_no_secret_in("task log line with *** masked", sim=simulator)
+    simulator.reset()
+    assert simulator.requests.auth_values() == frozenset()

@@ -169,9 +169,9 @@ async def test_transient_errors_below_the_limit_are_ridden_out(sim):
     assert sim.requests.count("buka", "sms_report") == 3  # no in-hook retries: one request per poll
 
 
-async def test_transient_errors_at_the_limit_give_one_error_event(sim):
+async def test_transient_errors_over_the_limit_give_one_error_event(sim):
     ids = send("buka", sg_numbers(2))
-    sim.faults.next("http_503", count=3, endpoint="sms_report", platform="buka")
+    sim.faults.next("http_503", count=4, endpoint="sms_report", platform="buka")
     trigger = make_trigger(sim, "buka", ids, max_consecutive_errors=3)
 
     events = await all_events(trigger)
@@ -179,8 +179,8 @@ async def test_transient_errors_at_the_limit_give_one_error_event(sim):
     assert len(events) == 1
     payload = events[0].payload
     assert payload["status"] == "error" and payload["retryable"] is True
-    assert "3 polls in a row failed" in payload["message"]
-    assert sim.requests.count("buka", "sms_report") == 3
+    assert "4 polls in a row failed" in payload["message"]
+    assert sim.requests.count("buka", "sms_report") == 4
     assert send_requests(sim) == 1  # the one send of the test itself
 
 
@@ -195,7 +195,7 @@ async def test_a_connection_failure_is_transient(sim, monkeypatch):
     trigger = make_trigger(sim, "fonedynamics", ids, max_consecutive_errors=2)
     [event] = await all_events(trigger)
     assert event.payload["status"] == "error" and event.payload["retryable"] is True
-    assert len(trigger.sleeps) == 1
+    assert len(trigger.sleeps) == 2  # 2 failures ridden out, the 3rd ends the wait
 
 
 async def test_a_permanent_error_is_not_retried(sim):
