@@ -255,6 +255,9 @@ ENDPOINTS: dict[str, Endpoint] = endpoint_table(
         # Email
         _ep("email_send", "email", "POST", "/email/sendEmail", S),
         _ep("email_records", "email", "POST", "/email/getSendEmailRcd", R),
+        # Call center (``cc/``): the call-record query only, so a DAG can reach the call-center
+        # service through the hook. ASSUMPTION: POST, as the other cc queries (the page names no method)
+        _ep("cc_record_query", "call_center", "POST", "/cc/record/query", R),
         # AI voice
         _ep("ai_task_add", "ai_voice", "POST", "/AiVoice/taskAdd", S),
         _ep("ai_import_customer", "ai_voice", "POST", "/AiVoice/importCustomer", S),

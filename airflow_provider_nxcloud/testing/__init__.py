@@ -78,12 +78,15 @@ are checked against the vendor clock, wall time plus ``sim.clock.vendor_skew_ms`
 
 Faults (:class:`FaultPlan`): kinds ``http_500``, ``http_502``, ``http_503``,
 ``http_429``, ``vendor_rate_limit``, ``vendor_busy``, ``timestamp_expired``,
-``latency``, ``reset_before`` (connection dropped, nothing processed) and
-``reset_after`` (processed and recorded, then the connection is dropped)::
+``latency``, ``reset_before`` (connection dropped, nothing processed),
+``reset_after`` (processed and recorded, then the connection is dropped) and
+``vendor_code`` (any code the test names, as the platform sends it on that endpoint;
+rules only, through ``next_code``)::
 
     run_simulator(seed=1, fault_rate=0.1)                  # random, reproducible
     sim.faults.next("reset_after", endpoint="sms_send", platform="buka")  # the next such request
     sim.faults.set(at={3: "http_503"})                     # exactly the 3rd vendor request
+    sim.faults.next_code("-10", endpoint="sms_send", platform="buka")  # any vendor code, once
     sim.faults.counts()                                    # {"reset_after": 1, ...}
 
 or over HTTP with ``POST /_simulator/faults``. Faults never touch ``/_simulator/``.

@@ -38,6 +38,10 @@ PLATFORMS: tuple[PlatformSim, ...] = (nxcloud.SIM, buka.SIM, fonedynamics.SIM)
 CONTROL_PREFIX = "/_simulator"
 #: kinds the gate handles itself; the others become a platform's reply
 CONNECTION_KINDS = frozenset({FaultKind.LATENCY, FaultKind.RESET_BEFORE, FaultKind.RESET_AFTER})
+#: headers that carry a signature or a credential: NXCloud ``sign``, Buka ``Sign`` (names are
+#: case-insensitive) and Fone Dynamics ``Authorization: Basic``. NXCloud's legacy endpoints send
+#: the app secret itself in the form body: it is a credential the tests know already.
+AUTH_HEADERS = ("sign", "authorization")
 
 
 def create_app(state: SimulatorState, platforms: Sequence[PlatformSim] = PLATFORMS) -> VendorGate:
@@ -69,14 +73,18 @@ class VendorGate:
         if platform is None or path.startswith(CONTROL_PREFIX):
             await self.app(scope, receive, send)
             return
-        endpoint = platform.router.resolve(scope["method"], path, Headers(scope=scope))
+        headers = Headers(scope=scope)
+        endpoint = platform.router.resolve(scope["method"], path, headers)
         name = endpoint.name if endpoint is not None else "unknown"
-        self.state.requests.record(platform.name, name)
+        self.state.requests.record(platform.name, name, auth_material(headers))
 
         def applies(kind: FaultKind) -> bool:
+            if kind is FaultKind.VENDOR_CODE:
+                return endpoint is not None and platform.code_reply is not None
             return kind in CONNECTION_KINDS or platform.fault_reply(kind, endpoint) is not None
 
-        kind = self.state.faults.draw(platform.name, name, applies)
+        fault = self.state.faults.draw_fault(platform.name, name, applies)
+        kind = None if fault is None else fault.kind
         if kind is None:
             await self.app(scope, receive, send)
         elif kind is FaultKind.LATENCY:
@@ -88,10 +96,23 @@ class VendorGate:
         elif kind is FaultKind.RESET_AFTER:
             await self.app(scope, receive, _swallow)
             await drop_connection(send)
+        elif kind is FaultKind.VENDOR_CODE:
+            assert fault is not None and fault.code and endpoint is not None and platform.code_reply
+            await platform.code_reply(endpoint, fault.code)(scope, receive, send)
         else:
             reply = platform.fault_reply(kind, endpoint)
             assert reply is not None  # applies() said so
             await reply(scope, receive, send)
+
+
+def auth_material(headers: Headers) -> list[str]:
+    """The signatures and credentials of one request (an Authorization value without its scheme)."""
+    values = []
+    for name in AUTH_HEADERS:
+        for value in headers.getlist(name):
+            _scheme, _, credential = value.strip().partition(" ")
+            values.append(credential.strip() if name == "authorization" and credential else value.strip())
+    return values
 
 
 async def _swallow(message: Message) -> None:
@@ -200,7 +221,7 @@ def _control_router(state: SimulatorState) -> Any:
         try:
             if body.get("mode") == "append":
                 for rule in FaultPlan.from_json({"rules": body.get("rules") or []}).rules:
-                    state.faults.next(rule.kind, rule.count, endpoint=rule.endpoint, platform=rule.platform)
+                    state.faults.add(rule)
             else:
                 state.faults.set(FaultPlan.from_json(body))
         except (KeyError, TypeError, ValueError) as exc:

@@ -70,6 +70,7 @@ from airflow_provider_nxcloud.testing.routing import (
     Reply,
     VendorRouter,
     gateway_reply,
+    gateway_status_reply,
     json_reply,
     same_secret,
 )
@@ -595,6 +596,17 @@ def email_records(call: Call) -> Reply:
     return _status_report(call, ids, kind="email", app_id=app_id, id_field="emailId", to_field="toAddress")
 
 
+# ----- call center ----------------------------------------------------------------------------
+
+
+@router.handler("cc_record_query")
+def cc_record_query(call: Call) -> Reply:
+    # ASSUMPTION: the record fields are not captured (reference A.10), so the simulator keeps
+    # no call-center calls and answers every query with an empty list
+    call.json_object()
+    return {"status": "0", "reason": "success", "data": []}
+
+
 # ----- faults ---------------------------------------------------------------------------------
 
 
@@ -607,7 +619,15 @@ def fault_reply(kind: FaultKind, endpoint: Endpoint | None) -> Response | None:
     return None if code is None else error_reply(endpoint.service, code)
 
 
-SIM = PlatformSim(PLATFORM, PREFIXES, router, fault_reply)
+def code_reply(endpoint: Endpoint, code: str) -> Response:
+    """``code`` as Buka answers it on ``endpoint`` (the ``vendor_code`` fault): in the service's
+    envelope, or, for an HTTP status that is no code of the service, as the gateway's error page."""
+    if lookup_code(PLATFORM, endpoint.service, code) is None and lookup_code(PLATFORM, "http", code):
+        return gateway_status_reply(int(code))
+    return error_reply(endpoint.service, code)
+
+
+SIM = PlatformSim(PLATFORM, PREFIXES, router, fault_reply, code_reply)
 
 
 # The task-style endpoints live in their own modules and register on this router.

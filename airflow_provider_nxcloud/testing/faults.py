@@ -11,6 +11,9 @@ first that matches wins:
 3. ``rate``: every request meets a fault with this probability, the kind drawn
    by ``weights`` (all kinds equally by default), from a ``random.Random(seed)``.
 
+A ``vendor_code`` rule (:meth:`Faults.next_code`) answers a code the test names,
+so any catalog code can be produced on any endpoint; it is never drawn at random.
+
 Every request consumes exactly two random numbers whatever happens, so the
 same seed gives the same fault at the same request number, even when exact
 rules fire in between. A kind that does not apply to an endpoint (there is no
@@ -50,12 +53,16 @@ class FaultKind(str, enum.Enum):
     RESET_BEFORE = "reset_before"
     #: the request is processed (and recorded), then the connection is dropped without a reply
     RESET_AFTER = "reset_after"
+    #: the code given with the rule (:meth:`Faults.next_code`), answered as the platform answers it on
+    #: that endpoint, without processing the request; only from rules: it needs a code
+    VENDOR_CODE = "vendor_code"
 
     def __str__(self) -> str:
         return self.value
 
 
-ALL_KINDS: tuple[FaultKind, ...] = tuple(FaultKind)
+#: the kinds a random fault is drawn from (``vendor_code`` needs a code, so only rules inject it)
+ALL_KINDS: tuple[FaultKind, ...] = tuple(kind for kind in FaultKind if kind is not FaultKind.VENDOR_CODE)
 HTTP_STATUS_OF: dict[FaultKind, int] = {
     FaultKind.HTTP_500: 500,
     FaultKind.HTTP_502: 502,
@@ -85,11 +92,17 @@ class FaultRule:
     count: int = 1
     platform: str | None = None
     endpoint: str | None = None
+    #: the vendor code a ``vendor_code`` rule answers (a catalog code, an HTTP status, or any other)
+    code: str | None = None
 
     def __post_init__(self) -> None:
         self.kind = fault_kind(self.kind)
         if self.count < 1:
             raise ValueError(f"a fault rule needs count >= 1, not {self.count}")
+        if self.code is not None:
+            self.code = str(self.code).strip()
+        if (self.kind is FaultKind.VENDOR_CODE) != bool(self.code):
+            raise ValueError("a vendor_code rule needs a code, and only a vendor_code rule takes one")
 
     def matches(self, platform: str, endpoint: str) -> bool:
         return (self.platform is None or self.platform == platform) and (
@@ -97,12 +110,15 @@ class FaultRule:
         )
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "kind": self.kind.value,
             "count": self.count,
             "platform": self.platform,
             "endpoint": self.endpoint,
         }
+        if self.code is not None:
+            data["code"] = self.code
+        return data
 
 
 @dataclass(frozen=True)
@@ -129,8 +145,12 @@ class FaultPlan:
             weights = {fault_kind(k): float(v) for k, v in self.weights.items()}
             if any(v < 0 for v in weights.values()) or not any(v > 0 for v in weights.values()):
                 raise ValueError("fault weights must be >= 0 and at least one > 0")
+            if weights.get(FaultKind.VENDOR_CODE):
+                raise ValueError("vendor_code needs a code: inject it with a rule, not by weight")
             object.__setattr__(self, "weights", weights)
         object.__setattr__(self, "at", {int(n): fault_kind(k) for n, k in self.at.items()})
+        if FaultKind.VENDOR_CODE in self.at.values():
+            raise ValueError("vendor_code needs a code: inject it with a rule, not by request number")
         object.__setattr__(self, "rules", tuple(self.rules))
 
     @classmethod
@@ -146,6 +166,7 @@ class FaultPlan:
                 count=int(rule.get("count", 1)),
                 platform=rule.get("platform"),
                 endpoint=rule.get("endpoint"),
+                code=rule.get("code"),
             )
             for rule in data.get("rules") or ()
         )
@@ -191,14 +212,19 @@ class InjectedFault:
     platform: str
     endpoint: str
     kind: FaultKind
+    #: the code answered, for ``vendor_code``
+    code: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "request_number": self.request_number,
             "platform": self.platform,
             "endpoint": self.endpoint,
             "kind": self.kind.value,
         }
+        if self.code is not None:
+            data["code"] = self.code
+        return data
 
 
 class Faults:
@@ -265,10 +291,31 @@ class Faults:
         platform: str | None = None,
     ) -> None:
         """Add a rule to the current plan: the next ``count`` matching requests get ``kind``."""
-        rule = FaultRule(fault_kind(kind), count, platform, endpoint)
+        self.add(FaultRule(fault_kind(kind), count, platform, endpoint))
+
+    def add(self, rule: FaultRule) -> None:
+        """Add ``rule`` to the current plan, after the rules already waiting."""
         with self._lock:
-            self._rules.append(rule)
+            self._rules.append(replace(rule))
             self._plan = replace(self._plan, rules=(*self._plan.rules, replace(rule)))
+
+    def next_code(
+        self,
+        code: int | str,
+        count: int = 1,
+        *,
+        endpoint: str | None = None,
+        platform: str | None = None,
+    ) -> None:
+        """The next ``count`` matching requests are answered with the vendor code ``code``, unprocessed.
+
+        The platform answers it as it would on that endpoint: a code of the endpoint's service
+        (or its fallback) in the service's envelope; an HTTP status of the platform's ``http``
+        catalog (Buka, NXCloud) from the gateway; on Fone Dynamics an ErrorCode with its HTTP
+        status, or a bare HTTP status. Any other code is sent in the envelope as given, so a
+        client's handling of codes its catalog lacks can be tested too.
+        """
+        self.add(FaultRule(FaultKind.VENDOR_CODE, count, platform, endpoint, str(code)))
 
     def clear(self) -> None:
         """No faults from now on (injected counts are kept until :meth:`reset`)."""
@@ -285,7 +332,14 @@ class Faults:
     def draw(
         self, platform: str, endpoint: str, applies: Callable[[FaultKind], bool] = lambda kind: True
     ) -> FaultKind | None:
-        """The fault for the next vendor request, or None. Called once per vendor request."""
+        """The kind of fault for the next vendor request, or None. See :meth:`draw_fault`."""
+        fault = self.draw_fault(platform, endpoint, applies)
+        return None if fault is None else fault.kind
+
+    def draw_fault(
+        self, platform: str, endpoint: str, applies: Callable[[FaultKind], bool] = lambda kind: True
+    ) -> InjectedFault | None:
+        """The fault for the next vendor request (with its code), or None. Called once per vendor request."""
         with self._lock:
             self._request_number += 1
             number = self._request_number
@@ -293,10 +347,13 @@ class Faults:
             # two draws per request, always: the random stream does not depend on rules
             chance = self._rng.random()
             pick = self._rng.random()
-            kind = self._decide(plan, number, platform, endpoint, chance, pick, applies)
-            if kind is not None:
-                self._history.append(InjectedFault(number, platform, endpoint, kind))
-            return kind
+            decided = self._decide(plan, number, platform, endpoint, chance, pick, applies)
+            if decided is None:
+                return None
+            kind, code = decided
+            fault = InjectedFault(number, platform, endpoint, kind, code)
+            self._history.append(fault)
+            return fault
 
     def _decide(
         self,
@@ -307,17 +364,17 @@ class Faults:
         chance: float,
         pick: float,
         applies: Callable[[FaultKind], bool],
-    ) -> FaultKind | None:
+    ) -> tuple[FaultKind, str | None] | None:
         if number in plan.at:
             kind = plan.at[number]
-            return kind if applies(kind) else None
+            return (kind, None) if applies(kind) else None
         for rule in self._rules:
             if rule.count > 0 and rule.matches(platform, endpoint) and applies(rule.kind):
                 rule.count -= 1
-                return rule.kind
+                return rule.kind, rule.code
         if plan.rate > 0 and chance < plan.rate:
             kind = _weighted(plan.weights, pick)
-            return kind if applies(kind) else None
+            return (kind, None) if applies(kind) else None
         return None
 
     # ----- what happened --------------------------------------------------------------

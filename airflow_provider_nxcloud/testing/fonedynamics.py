@@ -15,18 +15,20 @@ from __future__ import annotations
 
 import base64
 import binascii
+from http import HTTPStatus
 from typing import Any
 
 from starlette.responses import Response
 
 from airflow_provider_nxcloud.platforms import fonedynamics as vendor
-from airflow_provider_nxcloud.platforms.codes import lookup_code
+from airflow_provider_nxcloud.platforms.codes import Reason, lookup_code
 from airflow_provider_nxcloud.platforms.endpoints import Endpoint
 from airflow_provider_nxcloud.testing.faults import HTTP_STATUS_OF, FaultKind
 from airflow_provider_nxcloud.testing.formats import sms_segments
 from airflow_provider_nxcloud.testing.ledger import LedgerEntry
 from airflow_provider_nxcloud.testing.progress import DELIVERED, PENDING, SUBMITTED, UNDELIVERED
 from airflow_provider_nxcloud.testing.routing import (
+    RETRY_AFTER_STATUSES,
     BadBody,
     Call,
     PlatformSim,
@@ -62,6 +64,10 @@ FAULT_STATUS: dict[FaultKind, tuple[int, str, str]] = {
     FaultKind.VENDOR_RATE_LIMIT: (429, "TOO_MANY_REQUESTS", "Too many requests; slow down."),
     FaultKind.VENDOR_BUSY: (503, "SERVICE_UNAVAILABLE", "The service is temporarily unavailable."),
 }
+#: the HTTP status an ErrorCode comes with, by its reason; any other reason gets 400.
+#: ASSUMPTION: the errors page pairs no ErrorCode with a status; these follow its status table
+#: (401 credentials, 403 permissions, 400 missing or invalid data) and 404 for "not found"
+ERROR_CODE_STATUS: dict[Reason, int] = {Reason.AUTH: 401, Reason.PERMISSION: 403, Reason.NOT_FOUND: 404}
 
 
 # ----- envelopes ------------------------------------------------------------------------------
@@ -291,15 +297,9 @@ def list_messages(call: Call) -> Reply:
     except ValueError:
         raise reject(400, "PARAMETER_INVALID", "Date_From") from None
     now = call.now
-    chosen = [
-        e
-        for e in call.state.ledger.entries(PLATFORM, "sms")
-        if e.app == property_sid and since <= e.time <= until
-    ]
-    return {
-        "Messages": [message_resource(e, now) for e in chosen[skip : skip + count]],
-        "TotalCount": len(chosen),
-    }
+    # one page, not the whole ledger: a lookup in a large campaign reads many pages
+    chosen, total = call.state.ledger.page(PLATFORM, "sms", property_sid, since, until, skip, count)
+    return {"Messages": [message_resource(e, now) for e in chosen], "TotalCount": total}
 
 
 # ----- faults ---------------------------------------------------------------------------------
@@ -316,4 +316,19 @@ def fault_reply(kind: FaultKind, endpoint: Endpoint | None) -> Response | None:
     return None  # no timestamps to expire on Fone Dynamics
 
 
-SIM = PlatformSim(PLATFORM, PREFIXES, router, fault_reply)
+def code_reply(endpoint: Endpoint, code: str) -> Response:
+    """``code`` as Fone Dynamics answers it (the ``vendor_code`` fault): an ErrorCode with its HTTP
+    status, or an HTTP status (digits) alone, its envelope naming no ErrorCode."""
+    if code.isdigit():
+        status = int(code)
+        info = lookup_code(PLATFORM, SERVICE, code)
+        message = info.meaning if info else HTTPStatus(status).phrase
+        response = json_reply({"ResponseStatus": {"Message": message, "Errors": []}}, status)
+        if status in RETRY_AFTER_STATUSES:
+            response.headers["Retry-After"] = "1"
+        return response
+    info = lookup_code(PLATFORM, SERVICE, code)
+    return error_reply(ERROR_CODE_STATUS.get(info.reason, 400) if info else 400, code)
+
+
+SIM = PlatformSim(PLATFORM, PREFIXES, router, fault_reply, code_reply)

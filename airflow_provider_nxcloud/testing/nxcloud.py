@@ -69,6 +69,7 @@ from airflow_provider_nxcloud.testing.routing import (
     Reply,
     VendorRouter,
     gateway_reply,
+    gateway_status_reply,
     json_reply,
     same_secret,
 )
@@ -625,7 +626,15 @@ def fault_reply(kind: FaultKind, endpoint: Endpoint | None) -> Response | None:
     return error_reply(endpoint, code, uuid.uuid4().hex)
 
 
-SIM = PlatformSim(PLATFORM, PREFIXES, router, fault_reply)
+def code_reply(endpoint: Endpoint, code: str) -> Response:
+    """``code`` as NXCloud answers it on ``endpoint`` (the ``vendor_code`` fault): in the endpoint's
+    envelope, or, for an HTTP status that is no code of the service, as the gateway's error page."""
+    if lookup_code(PLATFORM, endpoint.service, code) is None and lookup_code(PLATFORM, "http", code):
+        return gateway_status_reply(int(code))
+    return error_reply(endpoint, code, uuid.uuid4().hex)
+
+
+SIM = PlatformSim(PLATFORM, PREFIXES, router, fault_reply, code_reply)
 
 
 # Privacy numbers, number check and the chat channels live in their own modules and register on this router.

@@ -24,6 +24,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -234,6 +235,8 @@ def _as_response(reply: Reply) -> Response:
 
 
 FaultReply = Callable[[FaultKind, Endpoint | None], Response | None]
+#: the reply that answers a vendor code on an endpoint (the ``vendor_code`` fault)
+CodeReply = Callable[[Endpoint, str], Response]
 
 
 @dataclass(frozen=True)
@@ -246,20 +249,22 @@ class PlatformSim:
     router: VendorRouter
     #: the reply that injects a fault kind on an endpoint, or None when the kind does not apply there
     fault_reply: FaultReply
+    #: the reply that answers a given vendor code on an endpoint; None: ``vendor_code`` does not apply
+    code_reply: CodeReply | None = None
 
 
-_REASONS = {
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    502: "Bad Gateway",
-    503: "Service Unavailable",
-}
+#: statuses whose gateway page asks the client to come back later
+RETRY_AFTER_STATUSES = frozenset({429, 503})
 
 
 def gateway_reply(kind: FaultKind) -> Response:
     """An HTTP error from a gateway in front of the vendor (an HTML page, as nginx writes it)."""
-    status = HTTP_STATUS_OF[kind]
-    text = f"{status} {_REASONS[status]}"
-    headers = {"Retry-After": "1"} if status in (429, 503) else {}
+    return gateway_status_reply(HTTP_STATUS_OF[kind])
+
+
+def gateway_status_reply(status: int) -> Response:
+    """The HTML error page a gateway answers ``status`` with (``Retry-After: 1`` on 429 and 503)."""
+    text = f"{status} {HTTPStatus(status).phrase}"
+    headers = {"Retry-After": "1"} if status in RETRY_AFTER_STATUSES else {}
     html = f"<html><head><title>{text}</title></head><body><center><h1>{text}</h1></center></body></html>"
     return Response(html, status_code=status, media_type="text/html", headers=headers)
