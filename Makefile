@@ -5,7 +5,7 @@ AIRFLOW_VERSION ?= 3.3.2
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(AIRFLOW_VERSION)
 
-.PHONY: venv test unit lint typecheck demo clean
+.PHONY: venv test unit lint typecheck demo reliability clean
 
 venv: $(STAMP)
 
@@ -32,6 +32,11 @@ test: lint typecheck unit
 # the simulator received, stop it.
 demo: $(STAMP)
 	$(BIN)/python -m tests.e2e.demo
+
+# The fault-injection campaigns at full size (100,000 recipients per platform): prints the
+# table (faults by kind, retries, lost, duplicated, wall time), also in tests/reliability/RESULTS.md.
+reliability: $(STAMP)
+	$(BIN)/python -m tests.reliability --recipients 100000
 
 clean:
 	rm -rf $(VENV) .airflow .pytest_cache .mypy_cache .ruff_cache

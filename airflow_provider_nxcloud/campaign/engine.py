@@ -141,6 +141,8 @@ class Campaign:
         self.in_doubt = in_doubt
         self.progress = store.load()
         self.summary = CampaignSummary(accepted=self.progress.accepted, rejected=self.progress.rejected)
+        #: batches in_doubt="resend" sent again in this try
+        self._resent: set[int] = set()
 
     def run(self, batches: Iterable[Batch]) -> CampaignSummary:
         for batch in batches:
@@ -185,8 +187,11 @@ class Campaign:
             self.summary.resolved_batches += 1
             self.progress.abandon(batch.index)
             return True
-        if self.in_doubt == "resend":
+        if self.in_doubt == "resend" and batch.index not in self._resent:
             log.warning("batch %d is in doubt and in_doubt='resend': sending it again", batch.index)
+            # Once per try: if the answer to the resend is lost too, the vendor may now hold the
+            # batch, and a third send could deliver it twice; the task fails naming it instead.
+            self._resent.add(batch.index)
             return True
         if self.in_doubt == "skip":
             log.warning("batch %d is in doubt and in_doubt='skip': not sending it", batch.index)

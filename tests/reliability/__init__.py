@@ -1,0 +1,1 @@
+"""Reliability: fault-injection campaigns, the no-wasted-retries and bad-input suites."""
