@@ -5,7 +5,7 @@ AIRFLOW_VERSION ?= 3.3.2
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(AIRFLOW_VERSION)
 
-.PHONY: venv test unit lint typecheck demo reliability clean
+.PHONY: venv test unit lint typecheck demo reliability bench clean
 
 venv: $(STAMP)
 
@@ -16,8 +16,8 @@ $(STAMP): pyproject.toml
 	touch $@
 
 lint: $(STAMP)
-	$(BIN)/ruff check airflow_provider_nxcloud tests dags_examples
-	$(BIN)/ruff format --check airflow_provider_nxcloud tests dags_examples
+	$(BIN)/ruff check airflow_provider_nxcloud tests dags_examples bench
+	$(BIN)/ruff format --check airflow_provider_nxcloud tests dags_examples bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -37,6 +37,11 @@ demo: $(STAMP)
 # table (faults by kind, retries, lost, duplicated, wall time), also in tests/reliability/RESULTS.md.
 reliability: $(STAMP)
 	$(BIN)/python -m tests.reliability --recipients 100000
+
+# Benchmarks against the simulator on loopback (not part of make test; a smoke version is):
+# prints one table and writes bench/RESULTS.md with the CPU count and the date.
+bench: $(STAMP)
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) .airflow .pytest_cache .mypy_cache .ruff_cache

@@ -104,6 +104,15 @@ def _transport_fields(default_connect: int, default_read: int) -> tuple[FormFiel
             minimum=1,
         ),
         FormField(
+            "max_concurrency",
+            "Max concurrent sends",
+            "integer",
+            "Batches a send task keeps in flight at once, all under the requests-per-second cap; "
+            "1 sends one batch after another.",
+            default=1,
+            minimum=1,
+        ),
+        FormField(
             "allow_insecure_http",
             "Allow http:// to non-loopback hosts",
             "boolean",

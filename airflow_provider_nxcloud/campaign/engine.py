@@ -12,12 +12,20 @@ For each batch, in order:
 A vendor error on a send proves the batch was not accepted: the batch is
 taken off the in-flight list and the error goes up (retryable ones to
 Airflow's retries, which resume here).
+
+With ``max_concurrency`` above 1, up to that many sends are in flight at once,
+each in a worker thread; everything else stays in the calling thread, in the
+order things happen: a batch is recorded in flight (and saved) before its send
+starts, its results and "done" after its send returns, lost answers are settled
+there too, so progress saves never interleave. The first error stops new sends;
+the batches already in flight finish and are recorded before it goes up.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -130,11 +138,17 @@ class Campaign:
         writer: ResultsWriter,
         *,
         in_doubt: str = "fail",
+        max_concurrency: int = 1,
     ) -> None:
         if in_doubt not in IN_DOUBT_POLICIES:
             raise InvalidInputError(
                 "in_doubt", f"must be one of {', '.join(IN_DOUBT_POLICIES)}, not {in_doubt!r}"
             )
+        if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int) or max_concurrency < 1:
+            raise InvalidInputError(
+                "max_concurrency", f"must be a whole number of at least 1, not {max_concurrency!r}"
+            )
+        self.max_concurrency = max_concurrency
         self.sender = sender
         self.store = store
         self.writer = writer
@@ -143,28 +157,47 @@ class Campaign:
         self.summary = CampaignSummary(accepted=self.progress.accepted, rejected=self.progress.rejected)
         #: batches in_doubt="resend" sent again in this try
         self._resent: set[int] = set()
+        #: an error was seen while sends were in flight: nothing new is sent from then on
+        self._stopping = False
 
     def run(self, batches: Iterable[Batch]) -> CampaignSummary:
-        for batch in batches:
-            self.summary.batches += 1
-            if self.progress.is_done(batch.index):
-                self.summary.resumed_batches += 1
-                continue
-            earlier = "an earlier try sent it and did not record the answer"
-            if self.progress.is_in_flight(batch.index) and not self._settle(batch, earlier):
-                continue
-            self._send(batch)
+        if self.max_concurrency > 1:
+            self._run_concurrently(batches)
+        else:
+            for batch in batches:
+                if self._due(batch):
+                    self._send(batch)
         self.summary.vendor_ids = self.writer.vendor_ids
         return self.summary
 
-    def _send(self, batch: Batch) -> None:
+    def _due(self, batch: Batch) -> bool:
+        """Count the batch; True when it must be sent now (not done, and not settled as sent before)."""
+        self.summary.batches += 1
+        if self.progress.is_done(batch.index):
+            self.summary.resumed_batches += 1
+            return False
+        earlier = "an earlier try sent it and did not record the answer"
+        return not self.progress.is_in_flight(batch.index) or self._settle(batch, earlier)
+
+    def _start(self, batch: Batch) -> None:
         self.progress.start(batch.index)
         self.store.save(self.progress)
+
+    def _send(self, batch: Batch) -> None:
+        self._start(batch)
+        self._complete(batch, lambda: self.sender.send(batch))
+
+    def _complete(self, batch: Batch, outcome: Callable[[], list[RecipientResult]]) -> None:
+        """Record what the send of ``batch`` came to (``outcome`` returns its results or raises)."""
         try:
-            results = self.sender.send(batch)
+            results = outcome()
         except AmbiguousSendError as exc:
             log.warning("batch %d: the answer was lost (%s); looking it up", batch.index, exc.meaning)
             if self._settle(batch, f"the answer to its send was lost ({exc.meaning})"):
+                if self._stopping:
+                    # another batch failed meanwhile: it is left unsent (not done) for the next try
+                    self.store.save(self.progress)
+                    return
                 # settled as provably not accepted: sending now is the first send the vendor sees
                 self._send(batch)
             return
@@ -173,6 +206,48 @@ class Campaign:
             self.store.save(self.progress)
             raise
         self._record(batch, results)
+
+    def _run_concurrently(self, batches: Iterable[Batch]) -> None:
+        """Sends in up to ``max_concurrency`` worker threads; all recording in this thread."""
+        in_flight: dict[Future[list[RecipientResult]], Batch] = {}
+        failure: Exception | None = None
+        name = f"{self.sender.platform}-send"
+        with ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix=name) as pool:
+            try:
+                # the next batch is read (and its recipients checked) while the sends are in
+                # flight, so it is ready the moment a send slot frees up
+                for batch in batches:
+                    if not self._due(batch):
+                        continue
+                    while len(in_flight) >= self.max_concurrency:
+                        self._complete_some(in_flight)
+                    self._start(batch)
+                    in_flight[pool.submit(self.sender.send, batch)] = batch
+            except Exception as exc:
+                # no new sends from here on; the ones in flight are still recorded below
+                failure = exc
+                self._stopping = True
+            while in_flight:
+                try:
+                    self._complete_some(in_flight)
+                except Exception as exc:
+                    failure = failure or exc
+        if failure is not None:
+            raise failure
+
+    def _complete_some(self, in_flight: dict[Future[list[RecipientResult]], Batch]) -> None:
+        """Wait for at least one send, record every finished one; then raise the first error, if any."""
+        finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+        first: Exception | None = None
+        for future in sorted(finished, key=lambda done: in_flight[done].index):
+            batch = in_flight.pop(future)
+            try:
+                self._complete(batch, future.result)
+            except Exception as exc:
+                first = first or exc
+                self._stopping = True
+        if first is not None:
+            raise first
 
     def _settle(self, batch: Batch, why: str) -> bool:
         """Resolve a batch in doubt. True when it must be sent (provably not accepted, or resend)."""

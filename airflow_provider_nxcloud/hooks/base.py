@@ -12,6 +12,7 @@ import asyncio
 import ipaddress
 import json
 import math
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -177,6 +178,8 @@ class CPaaSHook(BaseHook):
         self.clock = clock
         self._sleep = sleep
         self._transport: Transport | None = None
+        # a campaign's send threads may ask for the transport at the same moment: build it once
+        self._transport_lock = threading.Lock()
 
     # ----- connection -------------------------------------------------------------------
 
@@ -213,10 +216,17 @@ class CPaaSHook(BaseHook):
             bool(extras.get("allow_insecure_http", False)),
         )
         defaults = {f.name: f.default for f in self.form().fields}
+        concurrency = extras.get("max_concurrency", defaults["max_concurrency"])
+        if concurrency != int(concurrency):
+            raise ConnectionConfigError(
+                conn_id, "max_concurrency", f"must be a whole number, not {concurrency!r}"
+            )
         transport = TransportSettings(
             connect_timeout=float(extras.get("connect_timeout", defaults["connect_timeout"])),
             read_timeout=float(extras.get("read_timeout", defaults["read_timeout"])),
             max_qps=extras.get("max_qps"),
+            max_concurrency=int(concurrency),
+            pool_size=max(TransportSettings.pool_size, int(concurrency)),
         )
         return ConnectionSettings(conn_id, login, password, origin, extras, transport)
 
@@ -246,8 +256,10 @@ class CPaaSHook(BaseHook):
     def get_conn(self) -> Transport:
         """The pooled transport; built once per hook, after the connection checked out."""
         if self._transport is None:
-            extra = {"sleep": self._sleep} if self._sleep is not None else {}
-            self._transport = Transport(**self._transport_kwargs(self.settings, mask_secret), **extra)
+            with self._transport_lock:
+                if self._transport is None:
+                    extra = {"sleep": self._sleep} if self._sleep is not None else {}
+                    self._transport = Transport(**self._transport_kwargs(self.settings, mask_secret), **extra)
         return self._transport
 
     async def get_async_transport(self, *, sleep: Callable[[float], Any] | None = None) -> AsyncTransport:
@@ -267,6 +279,11 @@ class CPaaSHook(BaseHook):
 
     def request(self, endpoint: Endpoint, **kwargs: Any) -> Any:
         return self.get_conn().request(endpoint, **kwargs)
+
+    @property
+    def max_concurrency(self) -> int:
+        """The connection's ``max_concurrency``: sends a campaign may keep in flight at once."""
+        return self.settings.transport.max_concurrency
 
     def endpoint(self, name: str) -> Endpoint:
         """The vendor endpoint named ``name`` in the platform's table."""

@@ -31,6 +31,10 @@ SEND_SUMMARY_KEY = "send_summary"
 class CampaignSendOperator(BaseOperator):
     """Base of the send operators; see a platform's operator for its parameters.
 
+    Batches go out one after another, or up to the connection extra ``max_concurrency``
+    at once (all within its ``max_qps``); each is still recorded in flight before its
+    request and done after it, so a retry resumes exactly either way.
+
     :param recipients: a list of numbers, a comma-separated string, or the path /
         ``ObjectStoragePath`` URL of a file with one number per line (streamed, so a
         million recipients never travel through XCom). Templated.
@@ -128,6 +132,7 @@ class CampaignSendOperator(BaseOperator):
                     self.results_path, try_number=getattr(context["ti"], "try_number", 1)
                 ),
                 in_doubt=self.in_doubt,
+                max_concurrency=_send_concurrency(sender),
             )
             summary = campaign.run(
                 make_batches(
@@ -207,6 +212,7 @@ class CampaignSendOperator(BaseOperator):
         """The recipients to send to, in the vendor's format, streamed.
 
         Invalid entries are skipped here: the up-front pass already enforced ``on_invalid="fail"``.
+        Its verdicts are replayed rather than every number parsed a second time.
         """
         return validate_recipients(
             self.open_entries(),
@@ -214,6 +220,7 @@ class CampaignSendOperator(BaseOperator):
             on_invalid="skip",
             default_region=self.default_region,
             allowed_regions=self.allowed_regions,
+            verdicts=getattr(self, "_verdicts", None),
         )
 
     def _validate_up_front(self, sender: Sender) -> ValidationReport:
@@ -222,10 +229,19 @@ class CampaignSendOperator(BaseOperator):
         With ``on_invalid="fail"`` an invalid number anywhere in the list fails the
         task before anything is sent; the pass also counts what "skip" will leave out.
         """
-        return check_all(
+        report = check_all(
             self.open_entries(),
             sender.number_format,
             on_invalid=self.on_invalid,
             default_region=self.default_region,
             allowed_regions=self.allowed_regions,
+            keep_verdicts=True,
         )
+        # for the send pass (_recipient_stream), which runs right after in this execute()
+        self._verdicts = report.verdicts
+        return report
+
+
+def _send_concurrency(sender: Sender) -> int:
+    """The connection's ``max_concurrency`` (extra; default 1): batches sent at once."""
+    return int(getattr(getattr(sender, "hook", None), "max_concurrency", 1))

@@ -12,7 +12,8 @@ Command line::
 
     python -m airflow_provider_nxcloud.testing --port 8765 [--host 127.0.0.1] [--seed N]
         [--fault-rate R] [--fault-weights http_503=2,reset_after=1] [--latency-ms MS]
-        [--time-scale X] [--delivery-delay S] [--print-env]
+        [--time-scale X] [--delivery-delay S] [--ledger entries|counts] [--rtt-ms MS]
+        [--handshake-rtts N] [--print-env]
 
 prints ``NXCloud simulator listening on http://127.0.0.1:8765`` and runs until
 SIGINT or SIGTERM (exit code 0). ``--print-env`` also prints ``export`` lines

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Sequence
 
 from airflow_provider_nxcloud.testing.faults import parse_weights
+from airflow_provider_nxcloud.testing.ledger import LEDGER_MODES
 from airflow_provider_nxcloud.testing.server import Simulator
 
 
@@ -36,6 +37,23 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--print-env", action="store_true", help="also print export lines for the three default connections"
     )
+    parser.add_argument(
+        "--ledger",
+        choices=LEDGER_MODES,
+        default="entries",
+        help="keep every accepted message (entries, default) or only count them (counts: for throughput "
+        "benchmarks; reports and lookups then find nothing)",
+    )
+    parser.add_argument(
+        "--rtt-ms", type=float, default=0.0, help="delay every vendor request by this network round trip"
+    )
+    parser.add_argument(
+        "--handshake-rtts",
+        type=float,
+        default=0.0,
+        help="with --rtt-ms: round trips the first request on a new connection waits (TCP + TLS set-up: "
+        "2 for TLS 1.3, 3 for TLS 1.2)",
+    )
     parser.add_argument("--log-level", default="warning", help="uvicorn log level (default warning)")
     return parser.parse_args(argv)
 
@@ -61,6 +79,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         time_scale=args.time_scale,
         delivery_delay=args.delivery_delay,
         log_level=args.log_level,
+        ledger=args.ledger,
+        rtt_ms=args.rtt_ms,
+        handshake_rtts=args.handshake_rtts,
     )
     simulator.start()
     try:

@@ -15,6 +15,7 @@ import json
 import logging
 import socket
 import struct
+import weakref
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
 
@@ -60,6 +61,8 @@ class VendorGate:
         self.app = app
         self.state = state
         self.platforms = tuple(platforms)
+        #: the client connections seen so far (their asyncio transports), for the handshake delay
+        self._connections: weakref.WeakSet[Any] = weakref.WeakSet()
 
     def _platform(self, path: str) -> PlatformSim | None:
         for platform in self.platforms:
@@ -73,6 +76,9 @@ class VendorGate:
         if platform is None or path.startswith(CONTROL_PREFIX):
             await self.app(scope, receive, send)
             return
+        if self.state.rtt_ms and self.state.handshake_rtts and self._new_connection(send):
+            # a new connection's TCP and TLS set-up: the request itself arrives this much later
+            await asyncio.sleep(self.state.handshake_rtts * self.state.rtt_ms / 1000)
         headers = Headers(scope=scope)
         endpoint = platform.router.resolve(scope["method"], path, headers)
         name = endpoint.name if endpoint is not None else "unknown"
@@ -83,6 +89,9 @@ class VendorGate:
                 return endpoint is not None and platform.code_reply is not None
             return kind in CONNECTION_KINDS or platform.fault_reply(kind, endpoint) is not None
 
+        if self.state.rtt_ms:
+            # the network between client and vendor: every reply comes a round trip later
+            await asyncio.sleep(self.state.rtt_ms / 1000)
         fault = self.state.faults.draw_fault(platform.name, name, applies)
         kind = None if fault is None else fault.kind
         if kind is None:
@@ -103,6 +112,14 @@ class VendorGate:
             reply = platform.fault_reply(kind, endpoint)
             assert reply is not None  # applies() said so
             await reply(scope, receive, send)
+
+    def _new_connection(self, send: Send) -> bool:
+        """Whether this request is the first on its connection (uvicorn's cycle holds its transport)."""
+        transport = getattr(getattr(send, "__self__", None), "transport", None)
+        if transport is None or transport in self._connections:
+            return False
+        self._connections.add(transport)
+        return True
 
 
 def auth_material(headers: Headers) -> list[str]:
@@ -175,6 +192,11 @@ def _control_router(state: SimulatorState) -> Any:
             "requests": state.requests.to_json(),
             "faults": state.faults.counts(),
         }
+
+    @control.get("/requests")
+    def requests() -> dict[str, Any]:
+        """The request log alone: cheap to read whatever the ledger holds."""
+        return state.requests.to_json()
 
     @control.post("/reset")
     def reset() -> dict[str, Any]:

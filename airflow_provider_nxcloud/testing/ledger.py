@@ -5,6 +5,13 @@ message, later one per call, task or binding. It is how a test proves
 "nothing lost, nothing duplicated": :meth:`Ledger.duplicates` counts entries
 with the same recipient, content and client reference.
 
+With ``keep="counts"`` (the CLI's ``--ledger counts``) the ledger keeps only how
+many entries were accepted per (platform, kind): a lean mode for throughput
+benchmarks of millions of messages, where a million entries would cost the
+simulator gigabytes and much of its time. In that mode nothing can be looked up:
+delivery reports, lookups and list endpoints find nothing, and duplicates cannot
+be detected. Tests use the default, ``keep="entries"``.
+
 The request log counts every request that reached a vendor path, accepted or
 rejected, per (platform, endpoint), and the peak requests per second. It also keeps
 the auth material the requests carried (signatures, Basic credentials), so a test
@@ -24,6 +31,9 @@ from typing import Any
 from airflow_provider_nxcloud.testing.progress import Timeline, reached_at, status_at
 
 DuplicateKey = tuple[str, str, str | None]
+
+#: what a ledger keeps: every entry (the default), or only counts per (platform, kind)
+LEDGER_MODES = ("entries", "counts")
 
 
 @dataclass(frozen=True)
@@ -107,9 +117,14 @@ class _Series:
 class Ledger:
     """Thread-safe store of accepted work; statuses are evaluated against the progress clock."""
 
-    def __init__(self, now: Callable[[], float]) -> None:
+    def __init__(self, now: Callable[[], float], *, keep: str = "entries") -> None:
+        if keep not in LEDGER_MODES:
+            raise ValueError(f"keep must be one of {', '.join(LEDGER_MODES)}, not {keep!r}")
         self._now = now
         self._lock = threading.Lock()
+        #: "counts": only :attr:`_counts` is kept (see the module's docstring)
+        self.keep = keep
+        self._counts: Counter[tuple[str, str]] = Counter()
         self._entries: list[LedgerEntry] = []
         self._by_id: dict[tuple[str, str], LedgerEntry] = {}
         # (platform, kind, app) -> entries and their times, so a list endpoint reads one page of
@@ -118,10 +133,20 @@ class Ledger:
 
     def add(self, entry: LedgerEntry) -> LedgerEntry:
         with self._lock:
+            self._counts[(entry.platform, entry.kind)] += 1
+            if self.keep == "counts":
+                return entry
             self._entries.append(entry)
             self._by_id[(entry.platform, entry.vendor_id)] = entry
             self._series.setdefault((entry.platform, entry.kind, entry.app), _Series()).add(entry)
         return entry
+
+    def tally(self, platform: str, kind: str, count: int) -> None:
+        """Count ``count`` accepted entries without keeping them (``keep="counts"`` only)."""
+        if self.keep != "counts":
+            raise RuntimeError("tally() is for a ledger that keeps counts; add() the entries instead")
+        with self._lock:
+            self._counts[(platform, kind)] += count
 
     def _current(self, entry: LedgerEntry, when: float) -> LedgerEntry:
         return replace(entry, status=entry.status_at(when)) if entry.timeline else entry
@@ -157,12 +182,10 @@ class Ledger:
 
     def count(self, platform: str | None = None, kind: str | None = None) -> int:
         with self._lock:
-            if platform is None and kind is None:
-                return len(self._entries)
             return sum(
-                1
-                for e in self._entries
-                if (platform is None or e.platform == platform) and (kind is None or e.kind == kind)
+                n
+                for (p, k), n in self._counts.items()
+                if (platform is None or p == platform) and (kind is None or k == kind)
             )
 
     def duplicates(self, platform: str | None = None) -> dict[DuplicateKey, int]:
@@ -177,12 +200,15 @@ class Ledger:
 
     def clear(self) -> None:
         with self._lock:
+            self._counts.clear()
             self._entries.clear()
             self._by_id.clear()
             self._series.clear()
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "keep": self.keep,
+            "counts": {f"{p}/{k}": n for (p, k), n in sorted(self._counts.items())},
             "entries": [e.to_json() for e in self.entries()],
             "duplicates": [
                 {"recipient": r, "content": c, "client_reference": ref, "count": n}

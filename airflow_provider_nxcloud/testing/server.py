@@ -49,6 +49,14 @@ class Simulator:
     :param undeliverable: numbers whose messages fail (besides those ending in 0000).
     :param undeliverable_suffix: numbers ending in this fail; None turns the rule off.
     :param nxcloud: / :param buka: / :param fonedynamics: the simulated accounts.
+    :param ledger: ``"entries"`` (default) keeps every accepted message; ``"counts"`` only
+        counts them, for throughput benchmarks (nothing can then be reported or looked up).
+    :param rtt_ms: milliseconds added to every vendor request, standing in for the network
+        round trip to a real vendor (not a fault: it applies to every request).
+    :param handshake_rtts: with ``rtt_ms``, round trips the first request on each new
+        connection waits before it arrives: the TCP and TLS set-up a real vendor's HTTPS
+        costs (2 for TLS 1.3: SYN, then the TLS handshake; 3 for TLS 1.2). The simulator
+        itself speaks plain HTTP on loopback, where a connection costs nothing.
     """
 
     def __init__(
@@ -69,6 +77,9 @@ class Simulator:
         buka: BukaAccount | None = None,
         fonedynamics: FoneDynamicsAccount | None = None,
         log_level: str = "warning",
+        ledger: str = "entries",
+        rtt_ms: float = 0.0,
+        handshake_rtts: float = 0.0,
     ) -> None:
         if fault_plan is None:
             fault_plan = FaultPlan(
@@ -92,6 +103,9 @@ class Simulator:
             delivery_delay=delivery_delay,
             undeliverable=undeliverable,
             undeliverable_suffix=undeliverable_suffix,
+            ledger=ledger,
+            rtt_ms=rtt_ms,
+            handshake_rtts=handshake_rtts,
         )
         self.host = host
         self.port = port

@@ -30,14 +30,15 @@ class Ids:
         self._lock = threading.Lock()
         self._rng = random.Random(f"ids-{seed}")
 
+    # One draw per id, not one per character: a million-message campaign asks for a million ids.
     def hex(self, length: int = 32) -> str:
         with self._lock:
-            return "".join(self._rng.choice("0123456789abcdef") for _ in range(length))
+            return f"{self._rng.getrandbits(4 * length):0{length}x}"
 
     def digits(self, length: int) -> str:
+        """``length`` digits, the first not 0."""
         with self._lock:
-            first = self._rng.choice("123456789")
-            return first + "".join(self._rng.choice("0123456789") for _ in range(length - 1))
+            return str(self._rng.randrange(10 ** (length - 1), 10**length))
 
     def reset(self) -> None:
         with self._lock:
@@ -78,11 +79,20 @@ class SimulatorState:
         delivery_delay: float = DEFAULT_DELIVERY_DELAY,
         undeliverable: Iterable[str] = (),
         undeliverable_suffix: str | None = DEFAULT_UNDELIVERABLE_SUFFIX,
+        ledger: str = "entries",
+        rtt_ms: float = 0.0,
+        handshake_rtts: float = 0.0,
     ) -> None:
+        if rtt_ms < 0 or handshake_rtts < 0:
+            raise ValueError(f"rtt_ms and handshake_rtts must be >= 0, not {rtt_ms}, {handshake_rtts}")
         self.accounts = accounts or Accounts()
         self.seed = seed
+        #: milliseconds every vendor request is held before it is answered (the network's round trip)
+        self.rtt_ms = float(rtt_ms)
+        #: round trips the first request of a new connection waits first (TCP and TLS set-up)
+        self.handshake_rtts = float(handshake_rtts)
         self.clock = SimClock(time_scale=time_scale)
-        self.ledger = Ledger(self.clock.now)
+        self.ledger = Ledger(self.clock.now, keep=ledger)
         self.requests = RequestLog()
         self.faults = Faults(fault_plan or FaultPlan(seed=seed))
         self.delivery = Delivery(

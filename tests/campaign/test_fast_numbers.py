@@ -1,0 +1,203 @@
+"""The fast path for international digits accepts exactly what phonenumbers accepts, and nothing else."""
+
+from __future__ import annotations
+
+import random
+
+import phonenumbers
+import pytest
+from phonenumbers import PhoneNumberType
+
+from airflow_provider_nxcloud.campaign.recipients import (
+    InvalidNumber,
+    NumberFormat,
+    accept_international,
+    check_all,
+    format_number,
+    parse_number,
+    validate_recipients,
+)
+from airflow_provider_nxcloud.exceptions import InvalidInputError
+
+TYPES = [t for t in vars(PhoneNumberType).values() if isinstance(t, int) and t != PhoneNumberType.UNKNOWN]
+
+
+def slow(raw: str, default_region: str | None = None) -> tuple[str, str] | None:
+    """What the full path (phonenumbers.parse, is_possible, is_valid) says: (digits, region) or None."""
+    try:
+        number = parse_number(raw, default_region=default_region)
+    except InvalidNumber:
+        return None
+    return format_number(number, NumberFormat.DIGITS), str(phonenumbers.region_code_for_number(number))
+
+
+def example_digits() -> list[str]:
+    """Every example number libphonenumber ships (each region and type, and the non-geographic codes)."""
+    found = set()
+    for region in phonenumbers.SUPPORTED_REGIONS:
+        for kind in TYPES:
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is not None:
+                found.add(phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)[1:])
+    for code in phonenumbers.COUNTRY_CODES_FOR_NON_GEO_REGIONS:
+        example = phonenumbers.example_number_for_non_geo_entity(code)
+        if example is not None:
+            found.add(phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)[1:])
+    return sorted(found)
+
+
+def near_misses(digits: str, rng: random.Random) -> list[str]:
+    """Numbers one edit away from a valid one (where a pattern's boundaries are), and siblings that
+    keep its first digits (mostly valid numbers of the same kind)."""
+    changed = [digits[:-1], digits + str(rng.randrange(10)), digits[:-1] + str((int(digits[-1]) + 1) % 10)]
+    for _ in range(4):
+        position = rng.randrange(1, len(digits))
+        changed.append(digits[:position] + str(rng.randrange(10)) + digits[position + 1 :])
+    for _ in range(12):
+        tail = rng.randrange(1, min(5, len(digits) - 1))
+        changed.append(digits[:-tail] + f"{rng.randrange(10**tail):0{tail}d}")
+    return changed
+
+
+def random_digits(rng: random.Random) -> list[str]:
+    """Random national numbers of every plausible length after every country code."""
+    made = []
+    for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+        for _ in range(60):
+            length = rng.randrange(2, 15)
+            made.append(f"{code}{rng.randrange(1, 10)}{rng.randrange(10**length):0{length}d}"[:16])
+    return made
+
+
+def corpus() -> list[str]:
+    rng = random.Random(20261123)
+    examples = example_digits()
+    misses = [miss for digits in examples for miss in near_misses(digits, rng)]
+    return sorted({*examples, *misses, *random_digits(rng)})
+
+
+CORPUS = corpus()
+
+
+def test_the_corpus_is_broad():
+    valid = [digits for digits in CORPUS if slow(f"+{digits}") is not None]
+    assert len(CORPUS) > 30_000
+    assert len(valid) > 10_000
+    countries = {phonenumbers.region_code_for_number(phonenumbers.parse(f"+{d}")) for d in valid}
+    assert len(countries) > 200
+
+
+@pytest.mark.parametrize("plus", [True, False], ids=["plus", "bare"])
+def test_what_the_fast_path_accepts_phonenumbers_accepts_too(plus):
+    accepted = 0
+    for digits in CORPUS:
+        raw = f"+{digits}" if plus else digits
+        fast = accept_international(raw)
+        if fast is None:
+            continue
+        accepted += 1
+        assert fast == slow(raw), raw
+    assert accepted > 10_000
+
+
+def test_the_fast_path_decides_most_valid_numbers():
+    """It must actually be used: most valid numbers never reach phonenumbers.parse."""
+    valid = [digits for digits in example_digits() if slow(f"+{digits}") is not None]
+    decided = [digits for digits in valid if accept_international(f"+{digits}") is not None]
+    assert len(decided) / len(valid) > 0.9
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "6591234567",  # Singapore mobile
+        "+6591234567",
+        "61412345678",  # Australia mobile
+        "447911123456",  # +44 is shared: Guernsey
+        "447400123456",  # ...and the UK
+        "16502531234",  # +1: the United States
+        "8613800138000",  # China mobile
+    ],
+)
+def test_common_numbers_take_the_fast_path(raw):
+    assert accept_international(raw) == slow(raw)
+    assert accept_international(raw) is not None
+
+
+@pytest.mark.parametrize(
+    "raw, default_region",
+    [
+        ("12345", None),  # too short for bare international digits
+        ("1234567890123456", None),  # too long
+        ("006591234567", None),  # an international prefix: the full path reads it
+        ("91234567", "SG"),  # national, with a default region
+        ("65 9123 4567", None),  # punctuation
+        ("+65 9123 4567", None),
+        ("+0591234567", None),  # no country code starts with 0
+        ("+999123456789", None),  # no such country code
+        ("+٦٥٩١٢٣٤٥٦٧", None),  # non-ASCII digits
+        ("659123456", None),  # invalid length for Singapore
+        ("+4401234567890", None),  # a national prefix after the country code
+    ],
+)
+def test_anything_else_is_left_to_phonenumbers(raw, default_region):
+    assert accept_international(raw, default_region=default_region) is None
+
+
+def test_validation_gives_the_same_answers_with_and_without_the_fast_path():
+    """The stream over a mixed list: the fast path changes speed, not results."""
+    entries = ["6591234567", "+61412345678", "12345", "447911123456", "6591234567", "+65 9123 4568"]
+    report = check_all(entries, NumberFormat.E164, on_invalid="skip")
+    recipients = list(validate_recipients(entries, NumberFormat.E164, on_invalid="skip"))
+    assert [r.number for r in recipients] == ["+6591234567", "+61412345678", "+447911123456", "+6591234568"]
+    assert (report.valid, report.invalid, report.duplicates) == (4, 1, 1)
+    assert report.sample[0].reason == "too short"
+
+
+def test_allowed_regions_apply_to_fast_numbers():
+    entries = ["6591234567", "447911123456"]
+    report = check_all(entries, NumberFormat.DIGITS, on_invalid="skip", allowed_regions=["SG"])
+    assert (report.valid, report.invalid) == (1, 1)
+    assert report.sample[0].reason == "country GG is not allowed"
+
+
+# ----- the send pass replays the up-front pass's verdicts ----------------------------------------
+
+MIXED = [
+    "6591234567",  # fast path
+    "+61412345678",  # fast path, with a plus
+    "12345",  # invalid
+    "+65 9123 4568",  # valid, parsed by phonenumbers (spaces)
+    "6591234567",  # duplicate
+    "0065 9123 4569",  # valid, an international prefix
+    "447911123456",
+]
+
+
+@pytest.mark.parametrize("fmt", list(NumberFormat))
+def test_replaying_verdicts_gives_what_validating_again_gives(fmt):
+    report = check_all(MIXED, fmt, on_invalid="skip", keep_verdicts=True)
+    assert report.verdicts is not None and len(report.verdicts) == len(MIXED)
+    replayed = list(validate_recipients(MIXED, fmt, on_invalid="skip", verdicts=report.verdicts))
+    again = list(validate_recipients(MIXED, fmt, on_invalid="skip"))
+    assert replayed == again
+    assert len(replayed) == 5
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        [*MIXED[:3], "6591234599", *MIXED[4:]],  # an entry rewritten
+        [*MIXED, "6591234570"],  # one added at the end
+        MIXED[:-1],  # one removed
+    ],
+    ids=["rewritten", "added", "removed"],
+)
+def test_a_source_that_changed_between_the_passes_stops_the_send_pass(changed):
+    report = check_all(MIXED, NumberFormat.DIGITS, on_invalid="skip", keep_verdicts=True)
+    with pytest.raises(InvalidInputError, match="recipients: changed while the task ran"):
+        list(validate_recipients(changed, NumberFormat.DIGITS, on_invalid="skip", verdicts=report.verdicts))
+
+
+def test_verdicts_are_only_kept_when_asked_for():
+    assert check_all(MIXED, NumberFormat.DIGITS, on_invalid="skip").verdicts is None
