@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from airflow_provider_nxcloud import __version__
 from airflow_provider_nxcloud.connection_forms import FORMS
 
 PACKAGE = "airflow_provider_nxcloud"
@@ -29,7 +30,9 @@ def get_provider_info() -> dict[str, Any]:
         "name": "NXCloud, Buka and Fone Dynamics",
         "description": "SMS, voice, email, AI voice, privacy numbers and number checks through NXCloud, "
         "the Buka family (onbuka and white-labels) and Fone Dynamics.",
-        "versions": ["0.1.0"],
+        # __version__ is the one source (pyproject reads it for the wheel); cheaper than importlib.metadata
+        # in every Airflow process that discovers providers
+        "versions": [__version__],
         "integrations": [{"integration-name": name, "tags": ["service"]} for name in PLATFORMS],
         "connection-types": [form.provider_entry() for form in FORMS.values()],
         "hooks": _per_platform("hooks"),
