@@ -5,11 +5,11 @@ AIRFLOW_VERSION ?= 3.3.2
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(AIRFLOW_VERSION)
 
-.PHONY: venv test unit lint typecheck browser dist test-matrix demo reliability bench clean
+.PHONY: venv test unit lint typecheck browser screenshots dist test-matrix demo reliability bench clean
 
 # The lowest Airflow 3 release the provider supports (the floor in pyproject.toml); `make
 # test-matrix` runs the unit, browser and end-to-end suites on it and on AIRFLOW_VERSION.
-LOWEST_AIRFLOW_VERSION ?= 3.0.6
+LOWEST_AIRFLOW_VERSION ?= 3.1.8
 
 venv: $(STAMP)
 
@@ -38,6 +38,10 @@ browser:
 	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
 	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium chromium-driver; \
 	else sudo apt-get update -qq && sudo apt-get install -y -qq chromium chromium-driver; fi
+
+# Regenerate the README's connection-form screenshots (docs/img/) with the browser test.
+screenshots: $(STAMP) browser
+	UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/ui -q
 
 # The sdist, then the wheel built from the sdist (which proves the sdist complete), in dist/;
 # tests/packaging inspects both and installs the wheel into a fresh virtual environment.

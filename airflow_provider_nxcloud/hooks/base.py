@@ -355,6 +355,19 @@ class CPaaSHook(BaseHook):
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
         return cls.form().legacy_ui_field_behaviour()
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Airflow < 3.2 calls the legacy form methods only when they are in the registered hook
+        # class's own __dict__ (ProvidersManager._import_hook), so inherited ones would leave the
+        # UI form bare: each platform hook gets them as its own.
+        if "conn_type" in cls.__dict__:
+            for name in _LEGACY_FORM_METHODS:
+                if name not in cls.__dict__:
+                    setattr(cls, name, CPaaSHook.__dict__[name])
+
+
+_LEGACY_FORM_METHODS = ("get_connection_form_widgets", "get_ui_field_behaviour")
+
 
 def _mask_locally(secret: str) -> None:
     """Mask in this process without a round-trip to the supervisor (safe inside an event loop)."""
