@@ -53,9 +53,9 @@ from airflow_provider_nxcloud.platforms.codes import (
     normalize_code,
     services,
 )
-from airflow_provider_nxcloud.version_compat import AIRFLOW_V_3_3_PLUS
+from airflow_provider_nxcloud.version_compat import HAS_RETRY_POLICY
 
-if not AIRFLOW_V_3_3_PLUS:
+if not HAS_RETRY_POLICY:
     from airflow import __version__ as _airflow_version
 
     raise ImportError(

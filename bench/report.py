@@ -46,7 +46,7 @@ def machine() -> str:
 
 
 def results_markdown(rows: Sequence[Row], *, settings: str, wall_seconds: float, notes: Sequence[str]) -> str:
-    today = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    today = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     parts = [
         "# Benchmark results",
         "",

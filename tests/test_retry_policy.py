@@ -32,7 +32,7 @@ from airflow_provider_nxcloud.hooks.nxcloud import NXCloudHook
 from airflow_provider_nxcloud.jobs.watch import find_or_create
 from airflow_provider_nxcloud.platforms.codes import Disposition, Reason, catalog
 
-if not version_compat.AIRFLOW_V_3_3_PLUS:  # pragma: no cover - the guard itself is tested below
+if not version_compat.HAS_RETRY_POLICY:  # pragma: no cover - the guard itself is tested below
     pytest.skip("retry policies need Airflow 3.3+", allow_module_level=True)
 
 from airflow.providers.common.compat.sdk import AirflowException, RetryAction, RetryPolicy
@@ -513,7 +513,7 @@ def test_it_goes_on_tasks_default_args_and_mapped_tasks():
 
 
 def test_importing_it_before_airflow_3_3_says_why(monkeypatch):
-    monkeypatch.setattr(version_compat, "AIRFLOW_V_3_3_PLUS", False)
+    monkeypatch.setattr(version_compat, "HAS_RETRY_POLICY", False)
     monkeypatch.delitem(sys.modules, "airflow_provider_nxcloud.retry_policy")
     with pytest.raises(ImportError, match=r"needs Apache Airflow 3\.3 or later"):
         importlib.import_module("airflow_provider_nxcloud.retry_policy")

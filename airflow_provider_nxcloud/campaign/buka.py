@@ -398,11 +398,12 @@ def _address_file(source: object) -> tuple[Any, str] | None:
         if location.startswith(_ADDRESS_LOCATION_PREFIXES):
             return _local_file(Path(location).expanduser())
         return None
-    if isinstance(source, os.PathLike):
-        return _local_file(Path(os.fspath(source)).expanduser())
+    # before os.PathLike: under universal-pathlib < 0.3 (Airflow 3.1) an ObjectStoragePath is one
     if not isinstance(source, list | tuple | Mapping) and _is_storage_path(source):
         path: Any = source
         return (lambda: path.open("r", encoding="utf-8-sig")), _redacted(str(path))
+    if isinstance(source, os.PathLike):
+        return _local_file(Path(os.fspath(source)).expanduser())
     return None
 
 

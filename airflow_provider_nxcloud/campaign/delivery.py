@@ -151,7 +151,7 @@ def compact_date(value: Any) -> str | None:
     if len(text) == 8 and text.isdigit():
         return text
     epoch = send_epoch(value)
-    return None if epoch is None else dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%Y%m%d")
+    return None if epoch is None else dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y%m%d")
 
 
 def send_epoch(value: Any) -> float | None:
@@ -168,7 +168,7 @@ def send_epoch(value: Any) -> float | None:
     except ValueError:
         return None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.timezone.utc)
+        parsed = parsed.replace(tzinfo=dt.UTC)
     return parsed.timestamp()
 
 
@@ -507,7 +507,7 @@ class NXCloudPoller:
         known = ref.date or self._found_on.get(ref.message_id)
         if known:
             return (known,)
-        today = dt.datetime.fromtimestamp(self.clock(), dt.timezone.utc).date()
+        today = dt.datetime.fromtimestamp(self.clock(), dt.UTC).date()
         return tuple(day.strftime("%Y%m%d") for day in (today, today - dt.timedelta(days=1)))
 
     def exchanges(self, refs: Sequence[MessageRef]) -> list[Planned]:
@@ -670,7 +670,7 @@ class NXCloudVoicePoller:
 
 def _cdr_time(epoch: float) -> str:
     # the vendor does not say which zone its times are in; UTC is assumed, as for the SMS records
-    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime(nxcloud.VOICE_TIME_FORMAT)
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime(nxcloud.VOICE_TIME_FORMAT)
 
 
 def _call_key(row: Mapping[str, Any], missing: Mapping[str, MessageRef]) -> str | None:

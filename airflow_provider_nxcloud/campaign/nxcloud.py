@@ -204,7 +204,7 @@ def task_time(moment: dt.datetime | None, now: float) -> dict[str, str]:
     offset = moment.utcoffset() or dt.timedelta(0)
     hours, rest = divmod(int(offset.total_seconds()), 3600)
     if rest:
-        moment, hours = moment.astimezone(dt.timezone.utc), 0
+        moment, hours = moment.astimezone(dt.UTC), 0
     return {"task_time": moment.strftime(vendor.VOICE_TIME_FORMAT), "time_zone": str(hours)}
 
 
@@ -272,7 +272,7 @@ class NXCloudVoiceSender:
         sent_at = max(self.clock(), self.starts_at or 0.0)
         reply = self.hook.call(self.endpoint, body, client_reference=batch.reference)
         message_id = _message_id(reply)
-        when = dt.datetime.fromtimestamp(sent_at, dt.timezone.utc).isoformat(timespec="seconds")
+        when = dt.datetime.fromtimestamp(sent_at, dt.UTC).isoformat(timespec="seconds")
         return [RecipientResult(number, "accepted", message_id, sent_at=when) for number in batch.numbers]
 
     def lookup(self, batch: Batch) -> list[RecipientResult] | None:

@@ -7,8 +7,10 @@ after the vendor accepted it): it is looked up, never silently re-sent.
 
 The record is one small JSON value (done batches as ranges), stored in
 Airflow's ``task_state_store`` on 3.3+, which survives the tries of one task
-instance. Older Airflow 3.x has no such store; there the record is an Airflow
-Variable named after the campaign key and deleted when the campaign ends.
+instance. Airflow 3.1 and 3.2 have no such store; there the record is an Airflow
+Variable named after the campaign key (``version_compat.task_state_store``). The
+Variable is kept when the campaign ends (a task cleared and run again in the same
+DAG run resumes instead of sending twice); nothing removes it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from airflow_provider_nxcloud.version_compat import task_state_store
 
 #: the key (and Variable name prefix) the record is stored under
 STORE_KEY = "nxcloud_campaign_progress"
@@ -147,7 +151,7 @@ class TaskStateProgressStore:
 
 
 class VariableProgressStore:
-    """Airflow 3.0-3.2 fallback: a Variable named after the campaign key, removed when the campaign ends."""
+    """Airflow 3.1-3.2 fallback: a Variable named after the campaign key, kept when the campaign ends."""
 
     def __init__(self, campaign: str) -> None:
         self.name = f"{STORE_KEY}_{campaign}"
@@ -170,7 +174,7 @@ class VariableProgressStore:
 
 def progress_store_for(context: Mapping[str, Any]) -> ProgressStore:
     """The store a send task should use: ``task_state_store`` where Airflow has it."""
-    accessor = context.get("task_state_store")
+    accessor = task_state_store(context)
     if accessor is not None:
         return TaskStateProgressStore(accessor)
     return VariableProgressStore(campaign_key_from_context(context))

@@ -244,12 +244,14 @@ def _entries_of(source: object, parameter: str, reader: _Reader | None = None) -
         return _entries_of_text(source, parameter, reader)
     if isinstance(source, bytes | bytearray):
         raise InvalidInputError(parameter, "bytes are not accepted: pass text, a list or a file path")
-    if isinstance(source, os.PathLike):
-        return _entries_of_local_file(Path(os.fspath(source)).expanduser(), parameter, reader)
     if isinstance(source, Mapping):
         raise InvalidInputError(parameter, "a mapping is not a list of numbers")
+    # before os.PathLike: under universal-pathlib < 0.3 (Airflow 3.1) an ObjectStoragePath is
+    # one, and os.fspath() of a file:// URL is no local path
     if not isinstance(source, list | tuple) and _is_object_storage_path(source):
         return _entries_of_storage_path(source, parameter, reader)
+    if isinstance(source, os.PathLike):
+        return _entries_of_local_file(Path(os.fspath(source)).expanduser(), parameter, reader)
     if isinstance(source, Iterable):
         return reader.items(source, parameter), ""
     raise InvalidInputError(

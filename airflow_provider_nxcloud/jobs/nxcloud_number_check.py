@@ -65,7 +65,7 @@ def query_date(moment: float) -> str:
     ASSUMPTION: the vendor's day boundary is not documented; UTC days are used (the
     simulator allows a day's slack either way, as for the SMS record query).
     """
-    return dt.datetime.fromtimestamp(moment, dt.timezone.utc).strftime(vendor.NUMBER_CHECK_DATE_FORMAT)
+    return dt.datetime.fromtimestamp(moment, dt.UTC).strftime(vendor.NUMBER_CHECK_DATE_FORMAT)
 
 
 def check_date(value: Any, *, today: dt.date, parameter: str = "date") -> str:

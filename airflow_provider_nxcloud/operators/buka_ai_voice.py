@@ -42,6 +42,7 @@ from airflow_provider_nxcloud.jobs.watch import FAILURE, find_or_create, stable_
 from airflow_provider_nxcloud.outcome import airflow_outcome
 from airflow_provider_nxcloud.platforms import buka as vendor
 from airflow_provider_nxcloud.sensors.task import JobWaiter, event_result
+from airflow_provider_nxcloud.version_compat import task_state_store
 
 WATCH_NAME = "buka_ai_voice_task"
 #: where the create result waits while the operator is deferred
@@ -90,7 +91,7 @@ def run_task_action(
 
 def _import_progress(context: Any, job_id: Any) -> ProgressStore:
     """The import's progress, per task: a task re-created under the same name starts afresh."""
-    accessor = context.get("task_state_store")
+    accessor = task_state_store(context)
     if accessor is not None:
         return TaskStateProgressStore(accessor, f"{STORE_KEY}_ai_voice_{job_id}")
     return VariableProgressStore(f"{campaign_key_from_context(context)}_ai_voice_{job_id}")
@@ -255,7 +256,7 @@ class BukaCreateAiVoiceTaskOperator(BaseOperator):
             days_of_week=self.days_of_week,
             inactive_times=self.inactive_times,
             inactive_dates=self.inactive_dates,
-            now=dt.datetime.now(dt.timezone.utc),
+            now=dt.datetime.now(dt.UTC),
         )
 
     def _check(self, fields: Mapping[str, Any]) -> tuple[bool, bool, bool]:
@@ -497,7 +498,7 @@ class BukaDeleteAiVoiceTaskOperator(_AiVoiceTaskActionOperator):
     past = ("deleted", "already deleted")
 
     def act(self, context: Any, hook: BukaHook, app_id: str, job_id: Any) -> bool:
-        store = context.get("task_state_store")
+        store = task_state_store(context)
         marker = f"buka_ai_voice_delete_{job_id}"
         sent_before = bool(store is not None and store.get(marker))
         if store is not None and not sent_before:

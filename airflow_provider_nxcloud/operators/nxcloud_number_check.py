@@ -46,6 +46,7 @@ from airflow_provider_nxcloud.jobs.watch import stable_name
 from airflow_provider_nxcloud.outcome import airflow_outcome
 from airflow_provider_nxcloud.platforms import nxcloud as vendor
 from airflow_provider_nxcloud.polling import Call, Conversation, Pacer, drive
+from airflow_provider_nxcloud.version_compat import task_state_store
 
 #: the key (and Variable name prefix) the batch records are kept under
 RECORDS_KEY = "nxcloud_number_check_batches"
@@ -66,7 +67,7 @@ class BatchRecords:
 
     @classmethod
     def for_context(cls, context: Mapping[str, Any]) -> BatchRecords:
-        accessor = context.get("task_state_store")
+        accessor = task_state_store(context)
         if accessor is not None:
             return cls(lambda: accessor.get(RECORDS_KEY), lambda value: accessor.set(RECORDS_KEY, value))
         from airflow.sdk import Variable

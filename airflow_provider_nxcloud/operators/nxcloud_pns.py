@@ -43,6 +43,7 @@ from airflow_provider_nxcloud.jobs.watch import find_or_create, stable_name
 from airflow_provider_nxcloud.outcome import airflow_outcome
 from airflow_provider_nxcloud.platforms import nxcloud as vendor
 from airflow_provider_nxcloud.platforms.codes import Disposition
+from airflow_provider_nxcloud.version_compat import task_state_store
 
 #: the task_state_store key (and Variable name prefix) of a bind's record
 RECORD_KEY = "nxcloud_pns_binding"
@@ -341,7 +342,7 @@ class BindingRecord:
     """
 
     def __init__(self, context: Mapping[str, Any]) -> None:
-        self._accessor = context.get("task_state_store")
+        self._accessor = task_state_store(context)
         self._variable = f"{RECORD_KEY}_{campaign_key_from_context(context)}"
 
     def load(self) -> dict[str, Any] | None:

@@ -107,7 +107,7 @@ class NXCloudNumberCheckSensor(VendorTaskSensor):
     def watch_options(self, context: Any) -> dict[str, Any]:
         if self.results_path in (None, ""):
             raise InvalidInputError("results_path", "is required: where to write one line per number")
-        today = dt.datetime.now(dt.timezone.utc).date()
+        today = dt.datetime.now(dt.UTC).date()
         batches = batches_from(self._source(context), date=self.date or None, today=today)
         return {"batches": [batch.to_json() for batch in batches], "app_key": self.app_key or None}
 

@@ -27,11 +27,11 @@ def sms_segments(text: str) -> int:
 
 def utc_text(epoch: float) -> str:
     """``yyyy-MM-dd HH:mm:ss`` in UTC (NXCloud's legacy report fields)."""
-    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def utc_date(epoch: float) -> dt.date:
-    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).date()
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).date()
 
 
 def iso_with_offset(epoch: float, offset_hours: int = 8) -> str:

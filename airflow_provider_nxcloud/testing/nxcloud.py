@@ -565,7 +565,7 @@ def _cdr_window(call: Call, start_text: str, end_text: str) -> tuple[float, floa
         return call.now - vendor.VOICE_CDR_MAX_WINDOW_S, call.now
     try:
         start, end = (
-            dt.datetime.strptime(text, vendor.VOICE_TIME_FORMAT).replace(tzinfo=dt.timezone.utc).timestamp()
+            dt.datetime.strptime(text, vendor.VOICE_TIME_FORMAT).replace(tzinfo=dt.UTC).timestamp()
             for text in (start_text, end_text)
         )
     except ValueError:

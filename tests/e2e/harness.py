@@ -55,7 +55,10 @@ def migrate(env: Mapping[str, str]) -> None:
 
 
 def example_dag_ids() -> list[str]:
-    from airflow.dag_processing.dagbag import DagBag
+    try:
+        from airflow.dag_processing.dagbag import DagBag
+    except ImportError:  # Airflow 3.1: not moved there yet (3.3 warns on the old path)
+        from airflow.models.dagbag import DagBag
 
     bag = DagBag(dag_folder=str(DAGS_FOLDER))
     if bag.import_errors:

@@ -26,7 +26,7 @@ from tests.e2e.harness import REPO, airflow_env, migrate, run_dag
 
 pytestmark = [
     pytest.mark.e2e,
-    pytest.mark.skipif(not version_compat.AIRFLOW_V_3_3_PLUS, reason="retry policies need Airflow 3.3+"),
+    pytest.mark.skipif(not version_compat.HAS_RETRY_POLICY, reason="retry policies need Airflow 3.3+"),
 ]
 
 DAGS = REPO / "tests" / "e2e" / "dags"

@@ -76,7 +76,7 @@ def creator(**kwargs: Any) -> BukaCreateAiVoiceTaskOperator:
 
 
 def later(**delta: float) -> str:
-    return (dt.datetime.now(dt.timezone.utc) + dt.timedelta(**delta)).isoformat()
+    return (dt.datetime.now(dt.UTC) + dt.timedelta(**delta)).isoformat()
 
 
 def tasks(sim) -> list[Any]:
@@ -177,14 +177,14 @@ def test_the_fields_of_an_auto_task_are_written_in_china_time():
         mode="auto",
         daily_window=["9:00", "18:30"],
         start_time="2030-01-02T01:30:00+00:00",
-        end_time=dt.datetime(2030, 1, 3, 12, 0, tzinfo=dt.timezone.utc),
+        end_time=dt.datetime(2030, 1, 3, 12, 0, tzinfo=dt.UTC),
         days_of_week="monday, friday",
         inactive_times=[("12:00", "13:00"), {"start": "15:00", "end": "15:30"}],
         inactive_dates=[("2030-01-05", dt.date(2030, 1, 6))],
         redial=True,
         redial_conditions=["no_answer", "BUSY"],
         redial_times="2",
-        now=dt.datetime(2029, 1, 1, tzinfo=dt.timezone.utc),
+        now=dt.datetime(2029, 1, 1, tzinfo=dt.UTC),
     )
     assert fields == {
         "dialogFlowId": 7,

@@ -261,8 +261,8 @@ def test_options_reach_the_vendor_as_its_fields(sim, run):
     assert detail(stored(sim)["id"])["status"] == 0  # waits for its send time
 
 
-JANUARY = dt.datetime(2030, 1, 15, tzinfo=dt.timezone.utc)
-JULY = dt.datetime(2030, 7, 15, tzinfo=dt.timezone.utc)
+JANUARY = dt.datetime(2030, 1, 15, tzinfo=dt.UTC)
+JULY = dt.datetime(2030, 7, 15, tzinfo=dt.UTC)
 
 
 @pytest.mark.parametrize(
@@ -531,7 +531,7 @@ def test_sensor_fails_on_a_cancelled_task(sim, run):
 
 
 def test_sensor_reads_a_suspended_task_as_running(sim, run):
-    now = dt.datetime.fromtimestamp(sim.clock.now(), dt.timezone.utc)
+    now = dt.datetime.fromtimestamp(sim.clock.now(), dt.UTC)
     later = now + dt.timedelta(hours=2)
     window = (later.strftime("%H:%M"), (later + dt.timedelta(minutes=1)).strftime("%H:%M"))
     task_id = create_task(run, allowed_windows=[window], windows_timezone="UTC")

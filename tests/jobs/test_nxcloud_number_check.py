@@ -35,7 +35,7 @@ from tests.triggers.test_delivery_trigger import all_events, sleeping_on
 SUBMIT = ("nxcloud", "number_check_submit")
 QUERY = ("nxcloud", "number_check_query")
 DEAD = "6591230000"  # ends in 0000: the simulator finds it invalid / inactive
-TODAY = dt.datetime.now(dt.timezone.utc).date()
+TODAY = dt.datetime.now(dt.UTC).date()
 
 
 @pytest.fixture

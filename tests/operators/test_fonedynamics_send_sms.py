@@ -369,7 +369,7 @@ def test_schedule_rules():
     now = time.time()
     assert fd.schedule_epoch(None) is None
     assert fd.schedule_epoch("2026-11-23T09:00:00+08:00") == int(
-        dt.datetime(2026, 11, 23, 1, tzinfo=dt.timezone.utc).timestamp()
+        dt.datetime(2026, 11, 23, 1, tzinfo=dt.UTC).timestamp()
     )
     fd.check_schedule(int(now + 14 * 24 * 3600 - 60), now)
     fd.check_schedule(int(now - 3500), now)  # less than an hour late: the vendor sends at once

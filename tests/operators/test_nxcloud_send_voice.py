@@ -112,9 +112,7 @@ def test_broadcast_plays_the_file_at_the_scheduled_time(nxcloud_simulator, task_
         (start.strftime("%Y-%m-%d %H:%M:%S"), "8")
     }
     # the calls start then: that is their send time
-    assert {line["sent_at"] for line in read_results(results)} == {
-        start.astimezone(dt.timezone.utc).isoformat()
-    }
+    assert {line["sent_at"] for line in read_results(results)} == {start.astimezone(dt.UTC).isoformat()}
 
 
 def test_task_time_is_sent_in_utc_for_an_offset_of_part_hours():

@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException
 
+from airflow_provider_nxcloud import version_compat
 from airflow_provider_nxcloud.exceptions import ConnectionConfigError, InvalidInputError, PermanentAPIError
 from airflow_provider_nxcloud.operators.buka import (
     BukaSendEmailOperator,
@@ -73,7 +74,7 @@ def sim(nxcloud_simulator):
 
 def moment(days: float, *, tz: bool = True) -> str:
     """ISO text ``days`` from now; without ``tz`` a naive one (no offset)."""
-    when = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=days)
+    when = dt.datetime.now(dt.UTC) + dt.timedelta(days=days)
     return (when if tz else when.replace(tzinfo=None)).isoformat(timespec="seconds")
 
 
@@ -481,7 +482,17 @@ def credentials(sim: Any) -> set[str]:
     return {nx.access_secret, nx.sms_app_secret, nx.voice_app_secret, bk.api_secret, fd.token}
 
 
-@pytest.mark.parametrize("case", [pytest.param(case, id=case.id) for case in CORPUS])
+def version_marks(case: Bad) -> list[Any]:
+    # Airflow 3.1's own connection model refuses an extra that is not a JSON object, before any hook
+    # sees it (what happens then: tests/hooks/test_connections.py)
+    if case.id.startswith("connection/extra-") and not version_compat.AIRFLOW_V_3_2_PLUS:
+        return [pytest.mark.skip(reason="Airflow < 3.2 refuses the connection itself, naming no field")]
+    return []
+
+
+@pytest.mark.parametrize(
+    "case", [pytest.param(case, id=case.id, marks=version_marks(case)) for case in CORPUS]
+)
 def test_bad_input_names_the_parameter_and_sends_nothing(sim, tmp_path, monkeypatch, case):
     task = case.task(Env(sim, tmp_path, monkeypatch))
     with pytest.raises((AirflowFailException, InvalidInputError)) as failed:

@@ -214,7 +214,7 @@ def test_nxcloud_requests_are_a_second_apart():
 
 
 def test_nxcloud_window_opens_at_the_send_time(tmp_path):
-    sent = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone.utc)
+    sent = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
     poller = NXCloudVoicePoller("key", "secret", 0, clock=lambda: sent.timestamp() + 3600)
     ref = MessageRef("m1", "6591000001", sent_at=sent.timestamp())
     assert poller.window([ref]) == ("2026-11-23 08:50:00", "2026-11-24 08:50:00")
@@ -234,7 +234,7 @@ def test_nxcloud_window_opens_at_the_send_time(tmp_path):
 
 
 def test_nxcloud_calls_older_than_the_record_window_are_refused_before_asking():
-    now = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone.utc).timestamp()
+    now = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC).timestamp()
     poller = NXCloudVoicePoller("key", "secret", 0, clock=lambda: now)
     day = 86400
     old, fresh = MessageRef("m-old", sent_at=now - 8 * day), MessageRef("m-new", sent_at=now - day)
@@ -277,7 +277,7 @@ def test_calls_older_than_the_vendors_records_fail_the_poke_without_asking(sim, 
     results = tmp_path / "results.jsonl"
     send_nxcloud_calls(sg_numbers(1), results)
     line = next(iter(read_results(results)))
-    too_old = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=8)
+    too_old = dt.datetime.now(dt.UTC) - dt.timedelta(days=8)
     wait = sensor(
         "nxcloud_voice", message_ids=[{"message_id": line["vendor_id"], "sent_at": too_old.isoformat()}]
     )
@@ -351,9 +351,7 @@ async def test_the_nxcloud_trigger_carries_the_send_time_and_the_voice_type(sim,
     _, kwargs = deferred.value.trigger.serialize()
     assert kwargs["options"] == {"voice_type": 0}
     sent_at = {line["sent_at"] for line in read_results(results)}
-    assert {
-        dt.datetime.fromtimestamp(m[3], dt.timezone.utc).isoformat() for m in kwargs["messages"]
-    } == sent_at
+    assert {dt.datetime.fromtimestamp(m[3], dt.UTC).isoformat() for m in kwargs["messages"]} == sent_at
 
     trigger = sleeping_on(sim, SmsDeliveryTrigger(**kwargs))
     [event] = await all_events(trigger)

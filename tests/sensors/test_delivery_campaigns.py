@@ -103,7 +103,7 @@ def not_found() -> PermanentAPIError:
 
 
 def test_nxcloud_tries_today_then_yesterday_and_remembers():
-    now = dt.datetime(2026, 11, 23, 0, 5, tzinfo=dt.timezone.utc).timestamp()
+    now = dt.datetime(2026, 11, 23, 0, 5, tzinfo=dt.UTC).timestamp()
     poller = NXCloudPoller("key", "secret", clock=lambda: now)
     asked: list[str] = []
 
@@ -167,7 +167,7 @@ def test_nxcloud_receipts(row, outcome, reason):
         ("2026-11-23", "20261123"),
         ("2026-11-23T23:30:00-02:00", "20261124"),
         ("2026-11-23T01:00:00Z", "20261123"),
-        (dt.datetime(2026, 11, 17, 23, 59, tzinfo=dt.timezone.utc).timestamp(), "20261117"),
+        (dt.datetime(2026, 11, 17, 23, 59, tzinfo=dt.UTC).timestamp(), "20261117"),
         ("yesterday", None),
         (None, None),
     ],

@@ -14,7 +14,7 @@ from airflow_provider_nxcloud.testing import accounts
 from tests.testing.clients import PROPERTY_PATH, buka_call, fd_call, nx_legacy, nx_signed
 
 #: the number-check query reaches 14 days back
-TODAY = dt.datetime.now(dt.timezone.utc).date().isoformat()
+TODAY = dt.datetime.now(dt.UTC).date().isoformat()
 QUERY = {"page": 1, "pageSize": 10, "date": TODAY, "batchNo": "b-1"}
 
 

@@ -20,7 +20,7 @@ def sim(nxcloud_simulator):
 
 
 def today(offset_days: int = 0) -> str:
-    return (dt.datetime.now(dt.timezone.utc).date() + dt.timedelta(days=offset_days)).isoformat()
+    return (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=offset_days)).isoformat()
 
 
 def submit(sim, numbers, **fields):

@@ -27,7 +27,7 @@ def voice(base: str, endpoint: str, **change) -> dict:
 
 
 def records(url: str, **change) -> dict:
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     form = {
         "voiceType": "1",
         "start_time": (now - dt.timedelta(hours=1)).strftime(FORMAT),
@@ -147,7 +147,7 @@ def test_bad_record_queries_answer_0(nxcloud_simulator, change):
 
 
 def test_a_window_of_exactly_24_hours_is_accepted(nxcloud_simulator):
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     start, end = now - dt.timedelta(hours=23), now + dt.timedelta(hours=1)
     reply = records(nxcloud_simulator.url, start_time=start.strftime(FORMAT), end_time=end.strftime(FORMAT))
     assert reply["code"] == "1"

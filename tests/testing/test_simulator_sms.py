@@ -19,7 +19,7 @@ def numbers(count: int, start: int = 61400000001) -> str:
 
 
 def today_compact() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d")
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%d")
 
 
 # ----- NXCloud --------------------------------------------------------------------------------
@@ -162,9 +162,9 @@ def test_nxcloud_record_errors(nxcloud_simulator):
     message_id = nx_sms(sim.url, "6112345678").json()["messageid"]
     assert record(sim, "0" * 32)["code"] == "1"  # unknown id
     assert record(sim, message_id, "2026-01-01")["code"] == "3"  # not yyyyMMdd
-    old = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=40)).strftime("%Y%m%d")
+    old = (dt.datetime.now(dt.UTC) - dt.timedelta(days=40)).strftime("%Y%m%d")
     assert record(sim, message_id, old)["code"] == "3"  # beyond 31 days
-    three_days_ago = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=3)).strftime("%Y%m%d")
+    three_days_ago = (dt.datetime.now(dt.UTC) - dt.timedelta(days=3)).strftime("%Y%m%d")
     assert record(sim, message_id, three_days_ago)["code"] == "1"  # not sent that day
 
 
@@ -483,7 +483,7 @@ def test_default_rule_can_be_turned_off():
 
 def _today() -> str:
     """The number-check query reaches 14 days back: a date it accepts."""
-    return dt.datetime.now(dt.timezone.utc).date().isoformat()
+    return dt.datetime.now(dt.UTC).date().isoformat()
 
 
 @pytest.mark.parametrize(
