@@ -10,6 +10,7 @@ the English texts of the dialog (the browser runs with ``--lang=en-US``).
 from __future__ import annotations
 
 import base64
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,13 +96,16 @@ class ConnectionsPage:
         return row
 
     def click_row_button(self, conn_id: str, label: str) -> None:
-        button = self.row(conn_id).find_element(By.CSS_SELECTOR, f"button[aria-label='{label}']")
-        self.wait_for(lambda _: button.is_enabled(), f"{label} of {conn_id!r} to be enabled")
-        button.click()
+        def enabled_button(_: Any) -> WebElement | bool:
+            # found afresh on each try: the table re-renders while it refreshes its rows
+            button = self.row(conn_id).find_element(By.CSS_SELECTOR, f"button[aria-label='{label}']")
+            return button if button.is_enabled() else False
+
+        self.wait_for(enabled_button, f"{label} of {conn_id!r} to be enabled").click()
 
     def test_connection(self, conn_id: str) -> Toast:
         """Click the row's Test button and return the toast that answers it."""
-        before = {toast.get_attribute("id") for toast in self.driver.find_elements(By.CSS_SELECTOR, TOAST)}
+        before = self._toast_ids()
         self.click_row_button(conn_id, "Test Connection")
 
         def answered(driver: Any) -> Toast | bool:
@@ -119,6 +123,14 @@ class ConnectionsPage:
 
         toast: Toast = self.wait_for(answered, f"the answer to Test Connection of {conn_id!r}", timeout=60)
         return toast
+
+    def _toast_ids(self) -> set[str | None]:
+        ids: set[str | None] = set()
+        for toast in self.driver.find_elements(By.CSS_SELECTOR, TOAST):
+            # one closed while we looked cannot be taken for the answer either
+            with contextlib.suppress(StaleElementReferenceException):
+                ids.add(toast.get_attribute("id"))
+        return ids
 
     # ----- the dialog -------------------------------------------------------------------------
 
