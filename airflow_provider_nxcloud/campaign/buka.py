@@ -27,8 +27,11 @@ from airflow_provider_nxcloud.campaign.recipients import (
     NumberFormat,
     Recipient,
     ValidationReport,
+    is_object_storage_path,
     open_messages,
     open_recipients,
+    redacted_location,
+    storage_path_of,
     validated_stream,
 )
 from airflow_provider_nxcloud.campaign.results import RecipientResult
@@ -394,14 +397,16 @@ def _address_file(source: object) -> tuple[Any, str] | None:
     if isinstance(source, str):
         location = source.strip()
         if "://" in location:
-            return (lambda: _storage_path(location).open("r", encoding="utf-8-sig")), _redacted(location)
+            return (lambda: storage_path_of(location).open("r", encoding="utf-8-sig")), redacted_location(
+                location
+            )
         if location.startswith(_ADDRESS_LOCATION_PREFIXES):
             return _local_file(Path(location).expanduser())
         return None
     # before os.PathLike: under universal-pathlib < 0.3 (Airflow 3.1) an ObjectStoragePath is one
-    if not isinstance(source, list | tuple | Mapping) and _is_storage_path(source):
+    if not isinstance(source, list | tuple | Mapping) and is_object_storage_path(source):
         path: Any = source
-        return (lambda: path.open("r", encoding="utf-8-sig")), _redacted(str(path))
+        return (lambda: path.open("r", encoding="utf-8-sig")), redacted_location(str(path))
     if isinstance(source, os.PathLike):
         return _local_file(Path(os.fspath(source)).expanduser())
     return None
@@ -409,30 +414,6 @@ def _address_file(source: object) -> tuple[Any, str] | None:
 
 def _local_file(path: Path) -> tuple[Any, str]:
     return (lambda: path.open(encoding="utf-8-sig")), str(path)
-
-
-def _storage_path(url: str) -> Any:
-    from airflow.providers.common.compat.sdk import ObjectStoragePath
-
-    return ObjectStoragePath(url)
-
-
-def _is_storage_path(source: object) -> bool:
-    try:
-        from airflow.providers.common.compat.sdk import ObjectStoragePath
-    except ImportError:
-        return False
-    return isinstance(source, ObjectStoragePath)
-
-
-def _redacted(location: str) -> str:
-    from urllib.parse import urlsplit
-
-    try:
-        password = urlsplit(location).password
-    except ValueError:
-        return location
-    return location.replace(f":{password}@", ":***@", 1) if password else location
 
 
 def _address_lines(open_text: Any, where: str, parameter: str) -> Iterator[str]:

@@ -248,7 +248,7 @@ def _entries_of(source: object, parameter: str, reader: _Reader | None = None) -
         raise InvalidInputError(parameter, "a mapping is not a list of numbers")
     # before os.PathLike: under universal-pathlib < 0.3 (Airflow 3.1) an ObjectStoragePath is
     # one, and os.fspath() of a file:// URL is no local path
-    if not isinstance(source, list | tuple) and _is_object_storage_path(source):
+    if not isinstance(source, list | tuple) and is_object_storage_path(source):
         return _entries_of_storage_path(source, parameter, reader)
     if isinstance(source, os.PathLike):
         return _entries_of_local_file(Path(os.fspath(source)).expanduser(), parameter, reader)
@@ -270,19 +270,14 @@ def _entries_of_text(text: str, parameter: str, reader: _Reader) -> tuple[Iterat
 
 
 def _entries_of_url(url: str, parameter: str, reader: _Reader) -> tuple[Iterator[Entry], str]:
-    where = _redacted(url)
-
-    def open_text() -> IO[str]:
-        storage_path = _object_storage_path_class()
-        if storage_path is None:
-            raise ValueError("Airflow's ObjectStoragePath is not available")
-        return storage_path(url).open("r", encoding="utf-8-sig")
-
-    return _file_entries(open_text, where, parameter, reader), where
+    where = redacted_location(url)
+    return _file_entries(
+        lambda: storage_path_of(url).open("r", encoding="utf-8-sig"), where, parameter, reader
+    ), where
 
 
 def _entries_of_storage_path(path: Any, parameter: str, reader: _Reader) -> tuple[Iterator[Entry], str]:
-    where = _redacted(str(path))
+    where = redacted_location(str(path))
     return _file_entries(lambda: path.open("r", encoding="utf-8-sig"), where, parameter, reader), where
 
 
@@ -426,7 +421,16 @@ def _not_empty(entries: Iterator[Entry], parameter: str, where: str) -> Iterator
         raise InvalidInputError(parameter, f"no recipients in {where}" if where else "no recipients")
 
 
-def _is_object_storage_path(source: object) -> bool:
+def storage_path_of(url: str) -> Any:
+    """Airflow's ObjectStoragePath for a ``scheme://`` URL (the reader of any URL source)."""
+    storage_path = _object_storage_path_class()
+    if storage_path is None:
+        raise ValueError("Airflow's ObjectStoragePath is not available")
+    return storage_path(url)
+
+
+def is_object_storage_path(source: object) -> bool:
+    """Whether ``source`` is an ObjectStoragePath: ask before ``os.PathLike``, which it may also be."""
     storage_path = _object_storage_path_class()
     return storage_path is not None and isinstance(source, storage_path)
 
@@ -440,7 +444,7 @@ def _object_storage_path_class() -> Any:
     return None
 
 
-def _redacted(location: str) -> str:
+def redacted_location(location: str) -> str:
     """A URL as an error message may show it: without a password in its user part."""
     try:
         password = urlsplit(location).password
