@@ -56,6 +56,7 @@ from typing import Any
 from starlette.responses import Response
 
 from airflow_provider_nxcloud.platforms import buka as vendor
+from airflow_provider_nxcloud.platforms import buka_contracts
 from airflow_provider_nxcloud.platforms.codes import lookup_code
 from airflow_provider_nxcloud.platforms.endpoints import Endpoint
 from airflow_provider_nxcloud.testing.faults import HTTP_STATUS_OF, FaultKind
@@ -152,7 +153,12 @@ def bad_body(call: Call, exc: BadBody) -> Response:
 
 
 router = VendorRouter(
-    PLATFORM, vendor.ENDPOINTS, prefix=vendor.BASE_PATH, authenticate=authenticate, bad_body=bad_body
+    PLATFORM,
+    vendor.ENDPOINTS,
+    prefix=vendor.BASE_PATH,
+    authenticate=authenticate,
+    bad_body=bad_body,
+    contracts=buka_contracts.CONTRACTS,
 )
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from starlette.responses import Response
 
 from airflow_provider_nxcloud.platforms import fonedynamics as vendor
+from airflow_provider_nxcloud.platforms import fonedynamics_contracts
 from airflow_provider_nxcloud.platforms.codes import Reason, lookup_code
 from airflow_provider_nxcloud.platforms.endpoints import Endpoint
 from airflow_provider_nxcloud.testing.faults import HTTP_STATUS_OF, FaultKind
@@ -111,7 +112,13 @@ def bad_body(call: Call, exc: BadBody) -> Response:
     return error_reply(400, "INVALID_MODEL_STATE", message=f"The request body is invalid: {exc}")
 
 
-router = VendorRouter(PLATFORM, vendor.ENDPOINTS, authenticate=authenticate, bad_body=bad_body)
+router = VendorRouter(
+    PLATFORM,
+    vendor.ENDPOINTS,
+    authenticate=authenticate,
+    bad_body=bad_body,
+    contracts=fonedynamics_contracts.CONTRACTS,
+)
 
 
 def _property(call: Call) -> str:

@@ -55,6 +55,7 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 
 from airflow_provider_nxcloud.platforms import nxcloud as vendor
+from airflow_provider_nxcloud.platforms import nxcloud_contracts
 from airflow_provider_nxcloud.platforms.codes import lookup_code
 from airflow_provider_nxcloud.platforms.endpoints import Auth, BodyFormat, Endpoint
 from airflow_provider_nxcloud.testing.faults import HTTP_STATUS_OF, FaultKind
@@ -207,7 +208,12 @@ def bad_body(call: Call, exc: BadBody) -> Response:
 
 
 router = VendorRouter(
-    PLATFORM, vendor.ENDPOINTS, authenticate=authenticate, bad_body=bad_body, select=_select
+    PLATFORM,
+    vendor.ENDPOINTS,
+    authenticate=authenticate,
+    bad_body=bad_body,
+    select=_select,
+    contracts=nxcloud_contracts.CONTRACTS,
 )
 
 

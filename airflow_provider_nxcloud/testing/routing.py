@@ -32,7 +32,8 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from airflow_provider_nxcloud.platforms.endpoints import Endpoint
+from airflow_provider_nxcloud.platforms.contracts import Contract
+from airflow_provider_nxcloud.platforms.endpoints import BodyFormat, Endpoint
 from airflow_provider_nxcloud.testing.faults import HTTP_STATUS_OF, FaultKind
 from airflow_provider_nxcloud.testing.state import SimulatorState
 
@@ -73,6 +74,8 @@ class Call:
     path_params: Mapping[str, str]
     #: whom the credentials belong to, set by the platform's authenticate
     account: Any = None
+    #: a multipart body's parts (plain fields as text, file parts as uploads), read before dispatch
+    multipart: Mapping[str, Any] | None = None
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     @property
@@ -110,6 +113,17 @@ class Call:
         except UnicodeDecodeError:
             return {}
         return dict(parse_qsl(text, keep_blank_values=True))
+
+    def payload(self) -> Any:
+        """The request's arguments as its endpoint carries them: JSON, form, multipart or query."""
+        body = self.endpoint.body
+        if body is BodyFormat.JSON:
+            return self.json()
+        if body is BodyFormat.FORM:
+            return self.form
+        if body is BodyFormat.MULTIPART:
+            return dict(self.multipart or {})
+        return dict(self.query)
 
     def media_type(self) -> str:
         return self.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -151,6 +165,7 @@ class VendorRouter:
         bad_body: BadBodyReply,
         prefix: str = "",
         select: Callable[[Headers, Sequence[Endpoint]], Endpoint | None] | None = None,
+        contracts: Sequence[Contract] = (),
     ) -> None:
         self.platform = platform
         self.table = table
@@ -159,6 +174,11 @@ class VendorRouter:
         self.bad_body = bad_body
         self._select = select or (lambda headers, endpoints: endpoints[0] if len(endpoints) == 1 else None)
         self.handlers: dict[str, Handler] = {}
+        #: the documented contract of each endpoint that has one: a request breaking it is refused
+        self.contracts = {contract.endpoint: contract for contract in contracts}
+        unknown = set(self.contracts) - set(table)
+        if unknown:
+            raise KeyError(f"{platform} has contracts for endpoints not in its table: {sorted(unknown)}")
         grouped: dict[tuple[str, str], list[Endpoint]] = {}
         for endpoint in table.values():
             grouped.setdefault((endpoint.method, self.prefix + endpoint.path), []).append(endpoint)
@@ -194,6 +214,10 @@ class VendorRouter:
     def _serve(self, route: _Route, state: SimulatorState) -> Callable[[Request], Any]:
         async def serve(request: Request) -> Response:
             body = await request.body()
+            multipart = None
+            if any(endpoint.body is BodyFormat.MULTIPART for endpoint in route.endpoints):
+                form = await request.form()
+                multipart = {key: value for key, value in form.multi_items()}
             call = Call(
                 state=state,
                 request=request,
@@ -201,6 +225,7 @@ class VendorRouter:
                 candidates=route.endpoints,
                 endpoint=route.endpoints[0],
                 path_params=dict(request.path_params),
+                multipart=multipart,
             )
             return self.dispatch(call)
 
@@ -209,6 +234,7 @@ class VendorRouter:
     def dispatch(self, call: Call) -> Response:
         try:
             call.endpoint = self.authenticate(call)
+            self.check_contract(call)
             handler = self.handlers.get(call.endpoint.name)
             if handler is None:
                 return json_reply({"detail": f"{call.endpoint.name} is not simulated"}, 404)
@@ -217,6 +243,16 @@ class VendorRouter:
             return reject.response
         except BadBody as exc:
             return self.bad_body(call, exc)
+
+    def check_contract(self, call: Call) -> None:
+        """Refuse (as the vendor's parameter error) a request that breaks its documented contract."""
+        contract = self.contracts.get(call.endpoint.name)
+        if contract is None:
+            return
+        text_values = call.endpoint.body is not BodyFormat.JSON
+        problems = contract.violations(call.payload(), text_values=text_values)
+        if problems:
+            raise BadBody(f"breaks the documented contract ({contract.source}): " + "; ".join(problems))
 
     # ----- resolution (for the request log and faults) ------------------------------------
 
