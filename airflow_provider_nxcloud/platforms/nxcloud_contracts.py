@@ -1,4 +1,4 @@
-"""The documented request contracts of nxcloud's endpoints (see :mod:`.contracts`), each with its source."""
+"""The documented request contracts of NXCloud's endpoints (see :mod:`.contracts`), each with its source."""
 
 from __future__ import annotations
 
@@ -6,6 +6,12 @@ from airflow_provider_nxcloud.platforms.contracts import Contract, FieldRule
 
 PLATFORM = "nxcloud"
 
-CONTRACTS: tuple[Contract, ...] = ()
+#: SMS, voice, uploads, balance, records and number check
+_MESSAGING: tuple[Contract, ...] = ()
+
+#: privacy numbers (PNS) and the chat channels (WhatsApp, Viber, Zalo)
+_PNS_AND_CHAT: tuple[Contract, ...] = ()
+
+CONTRACTS: tuple[Contract, ...] = _MESSAGING + _PNS_AND_CHAT
 
 __all__ = ["CONTRACTS", "Contract", "FieldRule"]
