@@ -45,14 +45,8 @@ from airflow_provider_nxcloud.exceptions import (
     RetryableAPIError,
     VendorAPIError,
 )
-from airflow_provider_nxcloud.platforms.codes import (
-    CodeInfo,
-    Disposition,
-    Reason,
-    lookup_code,
-    normalize_code,
-    services,
-)
+from airflow_provider_nxcloud.platforms.catalogs import lookup_code, services
+from airflow_provider_nxcloud.platforms.codes import CodeInfo, Disposition, Reason, normalize_code
 from airflow_provider_nxcloud.version_compat import HAS_RETRY_POLICY
 
 if not HAS_RETRY_POLICY:

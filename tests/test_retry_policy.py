@@ -30,7 +30,8 @@ from airflow_provider_nxcloud.exceptions import (
 from airflow_provider_nxcloud.hooks.buka import BukaHook
 from airflow_provider_nxcloud.hooks.nxcloud import NXCloudHook
 from airflow_provider_nxcloud.jobs.watch import find_or_create
-from airflow_provider_nxcloud.platforms.codes import Disposition, Reason, catalog
+from airflow_provider_nxcloud.platforms.catalogs import catalog
+from airflow_provider_nxcloud.platforms.codes import Disposition, Reason
 
 if not version_compat.HAS_RETRY_POLICY:  # pragma: no cover - the guard itself is tested below
     pytest.skip("retry policies need Airflow 3.3+", allow_module_level=True)

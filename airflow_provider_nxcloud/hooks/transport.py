@@ -47,13 +47,8 @@ from airflow_provider_nxcloud.exceptions import (
     RetryableAPIError,
     VendorAPIError,
 )
-from airflow_provider_nxcloud.platforms.codes import (
-    CodeInfo,
-    Disposition,
-    Reason,
-    lookup_code,
-    normalize_code,
-)
+from airflow_provider_nxcloud.platforms.catalogs import lookup_code
+from airflow_provider_nxcloud.platforms.codes import CodeInfo, Disposition, Reason, normalize_code
 from airflow_provider_nxcloud.platforms.endpoints import BodyFormat, Endpoint, Kind, Reply
 
 log = logging.getLogger(__name__)

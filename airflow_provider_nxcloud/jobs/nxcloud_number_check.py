@@ -28,7 +28,8 @@ from typing import Any
 from airflow_provider_nxcloud.exceptions import InvalidInputError
 from airflow_provider_nxcloud.jobs.watch import RUNNING, SUCCESS, JobState
 from airflow_provider_nxcloud.platforms import nxcloud as vendor
-from airflow_provider_nxcloud.platforms.codes import lookup_code, normalize_code
+from airflow_provider_nxcloud.platforms.catalogs import lookup_code
+from airflow_provider_nxcloud.platforms.codes import normalize_code
 from airflow_provider_nxcloud.polling import Call, Conversation
 
 PLATFORM = vendor.PLATFORM

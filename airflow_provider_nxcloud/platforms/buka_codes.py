@@ -12,7 +12,13 @@ The numbers collide across services (SMS -4 is "content empty", AI voice -4 is
 
 from __future__ import annotations
 
-from airflow_provider_nxcloud.platforms.codes import HTTP_STATUS_ROWS, Reason, Row, register_catalog
+from airflow_provider_nxcloud.platforms.codes import (
+    HTTP_STATUS_ROWS,
+    Reason,
+    Row,
+    ServiceCatalog,
+    service_catalog,
+)
 
 PLATFORM = "buka"
 
@@ -275,9 +281,11 @@ EMAIL_ROWS: tuple[Row, ...] = (
     (-32, "Invalid email address", Reason.INVALID_INPUT),
 )
 
-register_catalog(PLATFORM, "sms", SMS_ROWS)
-register_catalog(PLATFORM, "voice", VOICE_ROWS)
-register_catalog(PLATFORM, "ai_voice", AI_VOICE_ROWS)
-register_catalog(PLATFORM, "call_center", CALL_CENTER_ROWS)
-register_catalog(PLATFORM, "email", EMAIL_ROWS)
-register_catalog(PLATFORM, "http", HTTP_STATUS_ROWS)
+CATALOGS: tuple[ServiceCatalog, ...] = (
+    service_catalog(PLATFORM, "sms", SMS_ROWS),
+    service_catalog(PLATFORM, "voice", VOICE_ROWS),
+    service_catalog(PLATFORM, "ai_voice", AI_VOICE_ROWS),
+    service_catalog(PLATFORM, "call_center", CALL_CENTER_ROWS),
+    service_catalog(PLATFORM, "email", EMAIL_ROWS),
+    service_catalog(PLATFORM, "http", HTTP_STATUS_ROWS),
+)

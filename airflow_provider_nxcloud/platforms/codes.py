@@ -7,7 +7,8 @@ why a retry is right. Rows are keyed by (platform, service, code) because the
 same number means different things per service (Buka SMS -4 is "content
 empty", Buka AI voice -4 is "timestamp expired").
 
-No Airflow imports here: the simulator uses these tables too.
+No Airflow imports here: the simulator uses these tables too. Each platform's rows are in
+``platforms/<vendor>_codes.py`` as plain tables; :mod:`.catalogs` merges them and looks codes up.
 """
 
 from __future__ import annotations
@@ -135,9 +136,6 @@ class ServiceCatalog:
     falls_back_to: tuple[str, ...] = ()
 
 
-_CATALOGS: dict[tuple[str, str], ServiceCatalog] = {}
-
-
 def normalize_code(code: int | str) -> str:
     """Codes are compared as the vendor's text: ``-15``, ``"-15"`` and ``" -15 "`` are one code."""
     if isinstance(code, bool):
@@ -145,57 +143,17 @@ def normalize_code(code: int | str) -> str:
     return str(code).strip()
 
 
-def register_catalog(
+def service_catalog(
     platform: str, service: str, rows: Iterable[Row], *, falls_back_to: tuple[str, ...] = ()
 ) -> ServiceCatalog:
+    """One service's catalog from its table rows (a code listed twice is an error)."""
     codes: dict[str, CodeInfo] = {}
     for code, meaning, reason in rows:
         key = normalize_code(code)
         if key in codes:
             raise ValueError(f"{platform}/{service}: code {key} appears twice in the catalog")
         codes[key] = CodeInfo(platform, service, key, meaning, reason)
-    catalog = ServiceCatalog(platform, service, codes, falls_back_to)
-    _CATALOGS[(platform, service)] = catalog
-    return catalog
-
-
-def catalog(platform: str, service: str) -> ServiceCatalog:
-    _load_tables()
-    try:
-        return _CATALOGS[(platform, service)]
-    except KeyError:
-        known = ", ".join(f"{p}/{s}" for p, s in sorted(_CATALOGS))
-        raise KeyError(f"no code catalog for {platform}/{service}; known: {known}") from None
-
-
-def services(platform: str | None = None) -> list[tuple[str, str]]:
-    """All (platform, service) pairs that have a catalog."""
-    _load_tables()
-    return sorted(key for key in _CATALOGS if platform is None or key[0] == platform)
-
-
-def lookup_code(platform: str, service: str, code: int | str) -> CodeInfo | None:
-    """Meaning and disposition of a vendor code, or ``None`` when the catalog does not know it."""
-    key = normalize_code(code)
-    pending = [service]
-    seen: set[str] = set()
-    while pending:
-        name = pending.pop(0)
-        if name in seen:
-            continue
-        seen.add(name)
-        table = catalog(platform, name)
-        info = table.codes.get(key)
-        if info is not None:
-            return info
-        pending.extend(table.falls_back_to)
-    return None
-
-
-def _load_tables() -> None:
-    # The table modules register themselves on import; importing here keeps
-    # ``lookup_code`` usable without callers knowing which modules hold rows.
-    from airflow_provider_nxcloud.platforms import buka_codes, fonedynamics_codes, nxcloud_codes  # noqa: F401
+    return ServiceCatalog(platform, service, codes, falls_back_to)
 
 
 #: HTTP statuses for platforms whose business errors normally come as HTTP 200

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from airflow_provider_nxcloud.platforms.codes import lookup_code
+from airflow_provider_nxcloud.platforms.catalogs import lookup_code
 from airflow_provider_nxcloud.platforms.endpoints import (
     Auth,
     BodyFormat,

@@ -9,7 +9,7 @@ their upper-case strings.
 
 from __future__ import annotations
 
-from airflow_provider_nxcloud.platforms.codes import Reason, Row, register_catalog
+from airflow_provider_nxcloud.platforms.codes import Reason, Row, ServiceCatalog, service_catalog
 
 PLATFORM = "fonedynamics"
 
@@ -150,4 +150,4 @@ ERROR_CODE_ROWS: tuple[Row, ...] = (
     ("UNKNOWN_TIME_ZONE", "The provided time zone value is not known", Reason.INVALID_INPUT),
 )
 
-register_catalog(PLATFORM, "rest", HTTP_ROWS + ERROR_CODE_ROWS)
+CATALOGS: tuple[ServiceCatalog, ...] = (service_catalog(PLATFORM, "rest", HTTP_ROWS + ERROR_CODE_ROWS),)

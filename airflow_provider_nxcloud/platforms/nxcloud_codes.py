@@ -29,7 +29,13 @@ does not.
 
 from __future__ import annotations
 
-from airflow_provider_nxcloud.platforms.codes import HTTP_STATUS_ROWS, Reason, Row, register_catalog
+from airflow_provider_nxcloud.platforms.codes import (
+    HTTP_STATUS_ROWS,
+    Reason,
+    Row,
+    ServiceCatalog,
+    service_catalog,
+)
 
 PLATFORM = "nxcloud"
 
@@ -267,14 +273,16 @@ ZALO_ROWS: tuple[Row, ...] = (
     ),
 )
 
-register_catalog(PLATFORM, "common", COMMON_ROWS)
-register_catalog(PLATFORM, "pns", PNS_ROWS, falls_back_to=("common",))
-register_catalog(PLATFORM, "sms", SMS_ROWS, falls_back_to=("common",))
-register_catalog(PLATFORM, "sms_report", SMS_REPORT_ROWS)
-register_catalog(PLATFORM, "voice", VOICE_ROWS, falls_back_to=("common",))
-register_catalog(PLATFORM, "voice_report", VOICE_REPORT_ROWS)
-register_catalog(PLATFORM, "number_check", NUMBER_CHECK_ROWS, falls_back_to=("common",))
-register_catalog(PLATFORM, "whatsapp", WHATSAPP_ROWS, falls_back_to=("common",))
-register_catalog(PLATFORM, "viber", VIBER_ROWS, falls_back_to=("common",))
-register_catalog(PLATFORM, "zalo", ZALO_ROWS, falls_back_to=("common",))
-register_catalog(PLATFORM, "http", HTTP_STATUS_ROWS)
+CATALOGS: tuple[ServiceCatalog, ...] = (
+    service_catalog(PLATFORM, "common", COMMON_ROWS),
+    service_catalog(PLATFORM, "pns", PNS_ROWS, falls_back_to=("common",)),
+    service_catalog(PLATFORM, "sms", SMS_ROWS, falls_back_to=("common",)),
+    service_catalog(PLATFORM, "sms_report", SMS_REPORT_ROWS),
+    service_catalog(PLATFORM, "voice", VOICE_ROWS, falls_back_to=("common",)),
+    service_catalog(PLATFORM, "voice_report", VOICE_REPORT_ROWS),
+    service_catalog(PLATFORM, "number_check", NUMBER_CHECK_ROWS, falls_back_to=("common",)),
+    service_catalog(PLATFORM, "whatsapp", WHATSAPP_ROWS, falls_back_to=("common",)),
+    service_catalog(PLATFORM, "viber", VIBER_ROWS, falls_back_to=("common",)),
+    service_catalog(PLATFORM, "zalo", ZALO_ROWS, falls_back_to=("common",)),
+    service_catalog(PLATFORM, "http", HTTP_STATUS_ROWS),
+)

@@ -57,7 +57,7 @@ from starlette.responses import Response
 
 from airflow_provider_nxcloud.platforms import buka as vendor
 from airflow_provider_nxcloud.platforms import buka_contracts
-from airflow_provider_nxcloud.platforms.codes import lookup_code
+from airflow_provider_nxcloud.platforms.catalogs import lookup_code
 from airflow_provider_nxcloud.platforms.endpoints import Endpoint
 from airflow_provider_nxcloud.testing.faults import HTTP_STATUS_OF, FaultKind
 from airflow_provider_nxcloud.testing.formats import iso_with_offset

@@ -51,7 +51,7 @@ import re
 from typing import Any
 
 from airflow_provider_nxcloud.platforms import buka as vendor
-from airflow_provider_nxcloud.platforms.codes import lookup_code
+from airflow_provider_nxcloud.platforms.catalogs import lookup_code
 from airflow_provider_nxcloud.testing.buka import PLATFORM, router
 from airflow_provider_nxcloud.testing.ledger import LedgerEntry
 from airflow_provider_nxcloud.testing.routing import Call, Reject, Reply, json_reply

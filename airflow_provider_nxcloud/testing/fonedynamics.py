@@ -22,7 +22,8 @@ from starlette.responses import Response
 
 from airflow_provider_nxcloud.platforms import fonedynamics as vendor
 from airflow_provider_nxcloud.platforms import fonedynamics_contracts
-from airflow_provider_nxcloud.platforms.codes import Reason, lookup_code
+from airflow_provider_nxcloud.platforms.catalogs import lookup_code
+from airflow_provider_nxcloud.platforms.codes import Reason
 from airflow_provider_nxcloud.platforms.endpoints import Endpoint
 from airflow_provider_nxcloud.testing.faults import HTTP_STATUS_OF, FaultKind
 from airflow_provider_nxcloud.testing.formats import sms_segments

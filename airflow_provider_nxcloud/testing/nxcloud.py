@@ -56,7 +56,7 @@ from starlette.responses import Response
 
 from airflow_provider_nxcloud.platforms import nxcloud as vendor
 from airflow_provider_nxcloud.platforms import nxcloud_contracts
-from airflow_provider_nxcloud.platforms.codes import lookup_code
+from airflow_provider_nxcloud.platforms.catalogs import lookup_code
 from airflow_provider_nxcloud.platforms.endpoints import Auth, BodyFormat, Endpoint
 from airflow_provider_nxcloud.testing.faults import HTTP_STATUS_OF, FaultKind
 from airflow_provider_nxcloud.testing.formats import sms_segments, utc_date, utc_text

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from airflow_provider_nxcloud.platforms import codes
-from airflow_provider_nxcloud.platforms.codes import Disposition, Reason, lookup_code
+from airflow_provider_nxcloud.platforms import catalogs
+from airflow_provider_nxcloud.platforms.catalogs import lookup_code
+from airflow_provider_nxcloud.platforms.codes import HTTP_STATUS_ROWS, Disposition, Reason
 
 #: the vendors' original documents, beside the checkout
 SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
@@ -199,7 +200,7 @@ def test_fonedynamics_seed_parser_counts() -> None:
 def test_every_seed_code_is_in_its_catalog(key: tuple[str, str]) -> None:
     seed_rows = _seed_tables()[key]
     assert seed_rows, f"no seed rows parsed for {key}"
-    catalog = codes.catalog(*key)
+    catalog = catalogs.catalog(*key)
     missing = sorted(set(seed_rows) - set(catalog.codes))
     assert not missing, f"{key}: documented codes missing from the catalog: {missing}"
 
@@ -208,7 +209,7 @@ def test_every_seed_code_is_in_its_catalog(key: tuple[str, str]) -> None:
 @pytest.mark.parametrize("key", sorted(DOCUMENTED_EXTRAS), ids="/".join)
 def test_catalog_holds_no_undocumented_codes(key: tuple[str, str]) -> None:
     seed_codes = set(_seed_tables()[key])
-    assert set(codes.catalog(*key).codes) - seed_codes == DOCUMENTED_EXTRAS[key]
+    assert set(catalogs.catalog(*key).codes) - seed_codes == DOCUMENTED_EXTRAS[key]
 
 
 @needs_seeds
@@ -225,7 +226,7 @@ def test_every_fonedynamics_error_code_keeps_the_vendor_description() -> None:
 
 @pytest.mark.parametrize("key", sorted(CATALOG_SIZES), ids="/".join)
 def test_catalog_sizes_match_the_documents(key: tuple[str, str]) -> None:
-    assert len(codes.catalog(*key).codes) == CATALOG_SIZES[key]
+    assert len(catalogs.catalog(*key).codes) == CATALOG_SIZES[key]
 
 
 @needs_seeds
@@ -286,8 +287,8 @@ def test_nxcloud_service_code_wins_over_common() -> None:
 
 
 def test_buka_services_do_not_fall_back_to_each_other() -> None:
-    for platform, service in codes.services("buka"):
-        assert codes.catalog(platform, service).falls_back_to == ()
+    for platform, service in catalogs.services("buka"):
+        assert catalogs.catalog(platform, service).falls_back_to == ()
     # -15 exists only in SMS, -3 in SMS and AI voice but not in voice, -67 only in call center
     assert lookup_code("buka", "sms", -15) is not None
     assert lookup_code("buka", "ai_voice", -15) is None
@@ -310,7 +311,7 @@ def test_sms_send_and_sms_report_code_5_differ() -> None:
 
 @pytest.mark.parametrize("key", ALL_SERVICES, ids="/".join)
 def test_every_row_is_well_formed(key: tuple[str, str]) -> None:
-    catalog = codes.catalog(*key)
+    catalog = catalogs.catalog(*key)
     assert catalog.codes, f"{key} is empty"
     for code, info in catalog.codes.items():
         assert info.disposition in {Disposition.RETRY, Disposition.RESIGN, Disposition.FAIL}
@@ -417,13 +418,13 @@ def test_codes_left_out_on_purpose() -> None:
 
 
 def test_services_are_exactly_the_registered_ones() -> None:
-    assert codes.services() == ALL_SERVICES
-    assert codes.services("fonedynamics") == [("fonedynamics", "rest")]
+    assert catalogs.services() == ALL_SERVICES
+    assert catalogs.services("fonedynamics") == [("fonedynamics", "rest")]
 
 
 @pytest.mark.parametrize("platform", ["nxcloud", "buka"])
 def test_http_catalog_is_the_shared_status_table(platform: str) -> None:
-    table = codes.catalog(platform, "http").codes
+    table = catalogs.catalog(platform, "http").codes
     assert {code: (info.meaning, info.reason) for code, info in table.items()} == {
-        str(code): (meaning, reason) for code, meaning, reason in codes.HTTP_STATUS_ROWS
+        str(code): (meaning, reason) for code, meaning, reason in HTTP_STATUS_ROWS
     }

@@ -59,7 +59,8 @@ from airflow_provider_nxcloud.operators.nxcloud_number_check import NXCloudNumbe
 from airflow_provider_nxcloud.operators.nxcloud_pns import NXCloudBindNumberOperator
 from airflow_provider_nxcloud.outcome import airflow_outcome
 from airflow_provider_nxcloud.platforms import buka, fonedynamics, nxcloud
-from airflow_provider_nxcloud.platforms.codes import CodeInfo, Disposition, Reason, catalog, services
+from airflow_provider_nxcloud.platforms.catalogs import catalog, services
+from airflow_provider_nxcloud.platforms.codes import CodeInfo, Disposition, Reason
 from airflow_provider_nxcloud.platforms.endpoints import Endpoint, Kind
 from airflow_provider_nxcloud.sensors.delivery import NXCloudSmsDeliverySensor, NXCloudVoiceCallSensor
 from airflow_provider_nxcloud.testing import accounts

@@ -9,7 +9,8 @@ import time
 import pytest
 
 from airflow_provider_nxcloud.platforms import buka, nxcloud
-from airflow_provider_nxcloud.platforms.codes import Reason, lookup_code
+from airflow_provider_nxcloud.platforms.catalogs import lookup_code
+from airflow_provider_nxcloud.platforms.codes import Reason
 from airflow_provider_nxcloud.testing import accounts
 from tests.testing.clients import PROPERTY_PATH, buka_call, fd_call, nx_legacy, nx_signed
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_nxcloud.platforms.codes import lookup_code
+from airflow_provider_nxcloud.platforms.catalogs import lookup_code
 from airflow_provider_nxcloud.testing import accounts
 from airflow_provider_nxcloud.testing.buka_ai_voice import MAX_ROBOTS, vendor_time
 from tests.testing.clients import buka_call

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from airflow_provider_nxcloud.platforms.codes import lookup_code
+from airflow_provider_nxcloud.platforms.catalogs import lookup_code
 from airflow_provider_nxcloud.testing import accounts
 from airflow_provider_nxcloud.testing.buka import DEFAULT_EMAIL_SENDER
 from tests.testing.clients import buka_call

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from airflow_provider_nxcloud.platforms.codes import lookup_code
+from airflow_provider_nxcloud.platforms.catalogs import lookup_code
 from airflow_provider_nxcloud.testing import FaultKind, FaultPlan, FaultRule
 from airflow_provider_nxcloud.testing.faults import Faults
 from tests.testing.clients import (

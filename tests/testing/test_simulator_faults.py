@@ -8,7 +8,8 @@ from collections.abc import Callable
 import pytest
 import requests
 
-from airflow_provider_nxcloud.platforms.codes import Reason, lookup_code
+from airflow_provider_nxcloud.platforms.catalogs import lookup_code
+from airflow_provider_nxcloud.platforms.codes import Reason
 from airflow_provider_nxcloud.testing import FaultKind, FaultPlan, FaultRule
 from tests.testing.clients import PROPERTY_PATH, buka_call, buka_sms, fd_call, nx_sms
 

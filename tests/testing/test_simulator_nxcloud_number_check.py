@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from airflow_provider_nxcloud.platforms.codes import lookup_code
+from airflow_provider_nxcloud.platforms.catalogs import lookup_code
 from airflow_provider_nxcloud.testing import accounts
 from tests.testing.clients import nx_signed
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_nxcloud.platforms.codes import lookup_code
+from airflow_provider_nxcloud.platforms.catalogs import lookup_code
 from airflow_provider_nxcloud.testing.accounts import NXCLOUD_PNS_VIRTUAL_NUMBERS, NXCloudAccount
 from airflow_provider_nxcloud.testing.server import run_simulator
 from tests.testing.clients import nx_signed

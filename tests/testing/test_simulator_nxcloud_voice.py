@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from airflow_provider_nxcloud.platforms import nxcloud
-from airflow_provider_nxcloud.platforms.codes import lookup_code
+from airflow_provider_nxcloud.platforms.catalogs import lookup_code
 from airflow_provider_nxcloud.testing import accounts
 from tests.testing.clients import nx_legacy
 

@@ -9,7 +9,7 @@ import time
 import pytest
 import requests
 
-from airflow_provider_nxcloud.platforms.codes import lookup_code
+from airflow_provider_nxcloud.platforms.catalogs import lookup_code
 from airflow_provider_nxcloud.testing import accounts, run_simulator
 from tests.testing.clients import PROPERTY_PATH, buka_call, buka_sms, fd_call, nx_legacy, nx_signed, nx_sms
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from starlette.datastructures import Headers
 
-from airflow_provider_nxcloud.platforms.codes import Reason, lookup_code
+from airflow_provider_nxcloud.platforms.catalogs import lookup_code
+from airflow_provider_nxcloud.platforms.codes import Reason
 from airflow_provider_nxcloud.testing import FaultKind, FaultPlan, FaultRule, LedgerEntry
 from airflow_provider_nxcloud.testing import buka as sim_buka
 from airflow_provider_nxcloud.testing import fonedynamics as sim_fd
