@@ -250,6 +250,10 @@ class CPaaSHook(BaseHook):
             "parse": self.reply_parser(),
             "settings": settings.transport,
             "overrides": self.overrides,
+            "secrets": (
+                settings.password,
+                *(str(settings.extras.get(name) or "") for name in self.secret_extras),
+            ),
             **self.transport_options(settings),
         }
 

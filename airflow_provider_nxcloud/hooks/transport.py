@@ -17,24 +17,32 @@ Retry rules, in one place:
 * a send whose request was written but whose answer was lost (read timeout,
   reset, HTTP 500/502/504) raises :class:`AmbiguousSendError`, never a resend;
 * a ``resign`` code (timestamp outside the vendor's window) is signed again
-  with a fresh clock and tried once more.
+  with a fresh clock and tried once more;
+* a redirect is never followed: the request's signature or credentials would
+  go to the redirect's host. It fails, naming that host;
+* no exception text carries a credential or a signature, even where a vendor
+  (or a gateway) echoes the request's headers back in its reply.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import dataclasses
+import email.utils
 import functools
 import json
 import logging
 import math
+import re
 import ssl
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 import requests
@@ -204,14 +212,47 @@ class _Pacer:
                 return
 
 
-def _retry_after_seconds(headers: Mapping[str, str]) -> float | None:
-    value = headers.get("Retry-After") or headers.get("retry-after")
+def _retry_after_seconds(headers: Mapping[str, str], now: Callable[[], float] = time.time) -> float | None:
+    """The seconds a ``Retry-After`` asks for, in either of its forms (RFC 9110 10.2.3)."""
+    value = (headers.get("Retry-After") or headers.get("retry-after") or "").strip()
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
-        return None
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:  # an HTTP-date is always GMT
+            return None
+        seconds = when.timestamp() - now()
+    return max(0.0, seconds) if math.isfinite(seconds) else None
+
+
+#: headers whose values prove who sent a request: NXCloud ``sign``, Buka ``Sign`` and
+#: ``Api-Key``, Basic ``Authorization``, NXCloud's ``accessKey`` (names compare case-insensitively)
+_AUTH_HEADERS = frozenset({"sign", "api-key", "authorization", "accesskey"})
+
+REDACTED = "[redacted]"
+
+
+def redact(text: str, secrets: Collection[str]) -> str:
+    """``text`` with every secret in it replaced, longest first (one may contain another)."""
+    for secret in sorted((s for s in secrets if s and len(s) >= 4), key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
+    return text
+
+
+def _auth_values(headers: Mapping[str, str]) -> set[str]:
+    values = set()
+    for name, value in headers.items():
+        if name.lower() in _AUTH_HEADERS and value:
+            values.add(value)
+            _scheme, _, credential = value.partition(" ")
+            if credential:
+                values.add(credential.strip())
+    return values
 
 
 class _Classifier:
@@ -222,13 +263,29 @@ class _Classifier:
         self.parse = parse
         self.overrides = overrides
 
-    def outcome(self, call: PreparedCall, status: int, content: bytes, *, resigned: bool) -> Any:
-        """The parsed payload on success, else the exception (or :class:`_Resign`) to raise."""
+    def outcome(
+        self,
+        call: PreparedCall,
+        status: int,
+        content: bytes,
+        *,
+        resigned: bool,
+        secrets: Collection[str] = (),
+        location: str | None = None,
+    ) -> Any:
+        """The parsed payload on success, else the exception (or :class:`_Resign`) to raise.
+
+        ``secrets`` never appear in an exception's text; ``location`` is a redirect's target.
+        """
+        if 300 <= status < 400:
+            return self.redirected(call, status, location)
         try:
             payload: Any = json.loads(content) if content else None
         except ValueError:
             payload = None
         reply = self.parse(call.endpoint, status, payload)
+        if secrets and reply.message:
+            reply = dataclasses.replace(reply, message=redact(reply.message, secrets))
         if reply.ok and (payload is not None or call.endpoint.kind is Kind.READ):
             return payload
         if reply.ok or reply.code is None or reply.service is None:
@@ -252,6 +309,22 @@ class _Classifier:
         if disposition is Disposition.RESIGN and not resigned:
             return _Resign()
         return self.error(call, info, reply=reply, status=status, disposition=disposition, resigned=resigned)
+
+    def redirected(self, call: PreparedCall, status: int, location: str | None) -> VendorAPIError:
+        """A 3xx: never followed, so nothing of the request's credentials went to its target."""
+        target = urlsplit(location or "")
+        host = target.hostname or (location or "an unnamed location")
+        where = f"{target.scheme}://{host}" if target.scheme and target.hostname else host
+        info = CodeInfo(
+            self.platform,
+            call.endpoint.service,
+            "REDIRECT",
+            f"the server answered HTTP {status}, a redirect to {where}; redirects are never "
+            "followed, so no credential or signature was sent there: point the connection's host "
+            "at the vendor's API",
+            Reason.CONFIGURATION,
+        )
+        return self.error(call, info, status=status)
 
     def lost(self, call: PreparedCall, what: str, *, written: bool) -> VendorAPIError:
         """A request whose answer never arrived; ``written`` says whether the vendor may have seen it."""
@@ -340,6 +413,7 @@ class _BaseTransport:
         serialize: Callable[[Any], str] = lambda body: json.dumps(
             body, ensure_ascii=False, separators=(",", ":")
         ),
+        secrets: Collection[str] = (),
     ) -> None:
         self.platform = platform
         #: the connection's override; None = each endpoint's own vendor origin
@@ -351,6 +425,12 @@ class _BaseTransport:
         self.basic_auth = basic_auth
         self.serialize = serialize
         self.pacer = _Pacer(self.settings.max_qps)
+        #: the connection's secrets: never in an exception's text (each attempt's signature is added)
+        self.secrets = frozenset(secret for secret in secrets if secret)
+        if basic_auth:
+            # the token, and the Authorization value it travels as (base64 of "sid:token")
+            encoded = base64.b64encode(f"{basic_auth[0]}:{basic_auth[1]}".encode()).decode("ascii")
+            self.secrets |= {basic_auth[1], encoded}
 
     def prepare(
         self,
@@ -454,6 +534,7 @@ class Transport(_BaseTransport):
                 files=call.files,
                 headers=headers,
                 timeout=(self.settings.connect_timeout, self.settings.read_timeout),
+                allow_redirects=False,
             )
             content = response.content
         except requests.exceptions.ConnectTimeout:
@@ -465,7 +546,14 @@ class Transport(_BaseTransport):
             return self.classifier.lost(call, "read timed out after the request was sent", written=True)
         except requests.exceptions.RequestException as exc:
             return self.classifier.lost(call, f"transport error {type(exc).__name__}", written=True)
-        result = self.classifier.outcome(call, response.status_code, content, resigned=resigned)
+        result = self.classifier.outcome(
+            call,
+            response.status_code,
+            content,
+            resigned=resigned,
+            secrets=self.secrets | _auth_values(headers),
+            location=response.headers.get("Location"),
+        )
         if isinstance(result, RetryableAPIError):
             result.retry_after = _retry_after_seconds(response.headers)
         return result
@@ -478,6 +566,9 @@ def _describe_connection_error(exc: requests.exceptions.ConnectionError) -> tupl
     written; a reset or an abort on an open connection may come after the
     server processed it.
     """
+    if isinstance(exc, requests.exceptions.SSLError):
+        # the TLS handshake comes before the request: nothing was written
+        return _connect_failure(exc), False
     text = repr(exc)
     never_written = (
         "NewConnectionError",
@@ -489,6 +580,18 @@ def _describe_connection_error(exc: requests.exceptions.ConnectionError) -> tupl
     if any(marker in text for marker in never_written):
         return "connection could not be established", False
     return "connection dropped before the reply arrived", True
+
+
+_TLS_CAUSE = re.compile(r"\[SSL(?:: [A-Z0-9_]+)?\][^'\")]*")
+
+
+def _connect_failure(exc: BaseException) -> str:
+    """What stopped the connection, keeping a TLS failure's real cause (certificate, protocol)."""
+    cause = _TLS_CAUSE.search(repr(exc))
+    if cause is not None or isinstance(exc, requests.exceptions.SSLError):
+        what = cause.group(0).strip() if cause is not None else type(exc).__name__
+        return f"TLS handshake failed, so nothing was sent: {what}"
+    return "connection could not be established"
 
 
 @functools.cache
@@ -527,7 +630,11 @@ class AsyncTransport(_BaseTransport):
         timeout = httpx.Timeout(self.settings.read_timeout, connect=self.settings.connect_timeout)
         auth = httpx.BasicAuth(*self.basic_auth) if self.basic_auth else None
         async with httpx.AsyncClient(
-            timeout=timeout, auth=auth, transport=self._httpx_transport, verify=shared_ssl_context()
+            timeout=timeout,
+            auth=auth,
+            transport=self._httpx_transport,
+            verify=shared_ssl_context(),
+            follow_redirects=False,
         ) as client:
             retrying = tenacity.AsyncRetrying(sleep=self._sleep, **self._retrying_kwargs())
             return await retrying(self._attempt, client, call)
@@ -552,11 +659,21 @@ class AsyncTransport(_BaseTransport):
                 files=call.files,
                 headers=headers,
             )
-        except (httpx.ConnectError, httpx.ConnectTimeout):
-            return self.classifier.lost(call, "connection could not be established", written=False)
+        except httpx.ConnectTimeout:
+            return self.classifier.lost(call, "connect timed out", written=False)
+        except httpx.ConnectError as exc:
+            # TLS failures surface here too: the handshake failed, so no request was written
+            return self.classifier.lost(call, _connect_failure(exc), written=False)
         except httpx.TransportError as exc:
             return self.classifier.lost(call, f"transport error {type(exc).__name__}", written=True)
-        result = self.classifier.outcome(call, response.status_code, response.content, resigned=resigned)
+        result = self.classifier.outcome(
+            call,
+            response.status_code,
+            response.content,
+            resigned=resigned,
+            secrets=self.secrets | _auth_values(headers),
+            location=response.headers.get("Location"),
+        )
         if isinstance(result, RetryableAPIError):
             result.retry_after = _retry_after_seconds(response.headers)
         return result
