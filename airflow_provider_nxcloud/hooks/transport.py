@@ -147,6 +147,10 @@ class _Pacer:
     ``max_qps`` (rounded down; for a cap below 1, one) in any window of a second plus
     :data:`PACER_HEADROOM_S` (for a cap below 1: that divided by the cap). A late start
     does not push the schedule back: it goes as soon as the window has room.
+
+    A vendor's ``Retry-After`` is the account's, not one request's: :meth:`hold` makes every
+    other thread wait it out before its next start (the thread that was told waits in its own
+    retry), whatever ``max_qps`` is.
     """
 
     def __init__(
@@ -169,6 +173,22 @@ class _Pacer:
         #: the last ``limit`` starts that really happened
         self._starts: deque[float] = deque(maxlen=max(1, self._limit))
         self._lock = threading.Lock()
+        #: no start before this (clock time), except for the thread that was told to wait
+        self._hold_until = 0.0
+        self._hold_owner: int | None = None
+
+    def hold(self, seconds: float) -> None:
+        """The vendor asked this caller to wait ``seconds``: hold every other thread as long."""
+        with self._lock:
+            until = self._clock() + seconds
+            if until > self._hold_until:
+                self._hold_until, self._hold_owner = until, threading.get_ident()
+
+    def _held(self) -> float:
+        with self._lock:
+            if self._hold_owner == threading.get_ident():
+                return 0.0
+            return max(0.0, self._hold_until - self._clock())
 
     def _reserve(self) -> float:
         """Take the next slot; seconds to wait until it."""
@@ -190,6 +210,9 @@ class _Pacer:
             return 0.0
 
     def wait(self) -> None:
+        held = self._held()
+        if held > 0:
+            self._sleep(held)
         if not self._interval:
             return
         delay = self._reserve()
@@ -201,6 +224,9 @@ class _Pacer:
                 return
 
     async def await_turn(self) -> None:
+        held = self._held()
+        if held > 0:
+            await asyncio.sleep(held)
         if not self._interval:
             return
         delay = self._reserve()
@@ -556,6 +582,8 @@ class Transport(_BaseTransport):
         )
         if isinstance(result, RetryableAPIError):
             result.retry_after = _retry_after_seconds(response.headers)
+            if result.retry_after:
+                self.pacer.hold(min(result.retry_after, self.settings.retry_after_cap))
         return result
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import email.utils
 import json
+import threading
 
 import httpx
 import pytest
@@ -22,7 +23,7 @@ from airflow_provider_nxcloud.exceptions import (
 from airflow_provider_nxcloud.hooks.buka import BukaHook
 from airflow_provider_nxcloud.hooks.fonedynamics import FoneDynamicsHook
 from airflow_provider_nxcloud.hooks.nxcloud import NXCloudHook
-from airflow_provider_nxcloud.hooks.transport import REDACTED, _retry_after_seconds
+from airflow_provider_nxcloud.hooks.transport import REDACTED, _Pacer, _retry_after_seconds
 from airflow_provider_nxcloud.platforms import buka
 from tests.hooks.conftest import BUKA_SECRET, FD_TOKEN, NX_SECRET, ORIGIN, SECRETS, SMS_APP_SECRET, set_conn
 
@@ -201,3 +202,48 @@ def test_nxcloud_sign_and_app_secret_and_fonedynamics_token_never_reach_the_erro
         assert secret not in str(nx_err.value)
         assert secret not in str(fd_err.value)
     assert NX_SECRET not in str(nx_err.value)
+
+
+# ----- a Retry-After holds every thread of the connection ---------------------------------------
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+@pytest.mark.parametrize("max_qps", [None, 5.0])
+def test_a_hold_stops_every_other_thread_but_not_the_one_told(max_qps):
+    clock = _Clock()
+    pacer = _Pacer(max_qps, clock=clock, sleep=clock.sleep)
+    pacer.hold(7.0)
+
+    pacer.wait()  # the thread that was told waits in its own retry, not here
+    assert clock.slept == []
+
+    other = threading.Thread(target=pacer.wait)
+    other.start()
+    other.join()
+    assert clock.slept[0] == pytest.approx(7.0)
+
+
+@pytest.mark.usefixtures("connections")
+def test_a_retry_after_on_one_send_holds_the_other_threads_of_the_hook(requests_mock):
+    ok = {"status": "0", "reason": "success", "success": 1, "fail": 0, "array": [{"msgId": "m1"}]}
+    requests_mock.post(SEND_SMS, [{"status_code": 429, "headers": {"Retry-After": "30"}}, {"json": ok}])
+    hook = BukaHook(sleep=lambda seconds: None)
+    buka_send(hook)
+
+    held: list[float] = []
+    other = threading.Thread(target=lambda: held.append(hook.get_conn().pacer._held()))
+    other.start()
+    other.join()
+    assert 25.0 < held[0] <= 30.0
