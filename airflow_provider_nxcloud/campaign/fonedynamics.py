@@ -1,12 +1,16 @@
 """Fone Dynamics SMS campaigns: one ``BatchMessages`` request per batch of at most 100 messages.
 
-Every message carries its recipient's client reference as ``ExternalId``, so
-a batch whose answer was lost is looked up in the property's message list.
-
 The reply is a JSON array, one element per message in request order, under
 HTTP 200 even when some messages failed: an element with ``MessageSid`` was
-accepted, one with ``ErrorCode``/``ErrorMessage`` was not. Every element is
-checked.
+accepted, one without it was refused with ``ErrorCode`` and the error text in
+``Message`` (``fonedynamics/fonedynamics-csharp:.../BatchMessageResource.cs``).
+Every element is checked.
+
+A batch whose answer was lost is never sent again on the strength of the
+vendor's message list: the list can lag behind the send, and the only per-message
+client reference, ``ExternalId``, is in neither official SDK. The lookup can
+only prove *presence* (every message of the batch listed with its reference,
+number and text); anything less leaves the batch in doubt.
 """
 
 from __future__ import annotations
@@ -45,9 +49,9 @@ LOOKUP_MAX_PAGES = 1000
 
 
 def check_sms_content(text: Any, sender_id: Any) -> None:
-    # Fone Dynamics publishes no length limit for Text: none is enforced here
-    if not isinstance(text, str) or not text.strip():
-        raise InvalidInputError("text", "is empty; give the message text")
+    problem = vendor.text_problem(text)
+    if problem is not None:
+        raise InvalidInputError("text", problem)
     if sender_id is not None and not (
         isinstance(sender_id, str)
         and (E164_SENDER.fullmatch(sender_id) or ALPHANUMERIC_SENDER.fullmatch(sender_id))
@@ -100,109 +104,113 @@ class FoneDynamicsSmsSender:
         self.clock = clock
 
     def message(self, number: str, reference: str) -> dict[str, Any]:
-        message: dict[str, Any] = {"To": number, "Text": self.text}
-        if self.sender_id:
-            message["From"] = self.sender_id
-        message["ExternalId"] = reference
-        message["DeliveryReceipt"] = True
-        if self.schedule is not None:
-            message["Schedule"] = self.schedule
-        return message
+        # ExternalId: a label for a person reading the vendor's records, and the only
+        # way a lookup can prove a message is this batch's (an ASSUMPTION, see lookup)
+        return vendor.message_body(
+            number,
+            self.text,
+            sender=self.sender_id,
+            schedule=self.schedule,
+            delivery_receipt=True,
+            external_id=reference,
+        )
 
     def send(self, batch: Batch) -> list[RecipientResult]:
         references = [batch.recipient_reference(i) for i in range(len(batch.recipients))]
         messages = [self.message(n, r) for n, r in zip(batch.numbers, references, strict=True)]
-        reply = self.hook.call(
-            "send_batch",
-            {"Messages": messages},
-            path_params={"property_sid": self.property_sid},
-            client_reference=batch.reference,
+        items = self.hook.send_batch(
+            messages, property_sid=self.property_sid, client_reference=batch.reference
         )
-        if not isinstance(reply, list) or len(reply) != len(messages):
-            # accepted, but which messages? The lookup by ExternalId can tell
-            raise _unreadable_reply(batch, reply)
+        if items is None or len(items) != len(messages):
+            # accepted, but which messages? The lookup may prove them present; else in doubt
+            raise _unreadable_reply(batch, items)
         return [
             _result(number, reference, item)
-            for number, reference, item in zip(batch.numbers, references, reply, strict=True)
+            for number, reference, item in zip(batch.numbers, references, items, strict=True)
         ]
 
     def lookup(self, batch: Batch) -> list[RecipientResult] | None:
-        """The batch's messages found in the property's message list, by ``ExternalId``.
+        """The batch's results if the property's message list proves every message present; else None.
 
-        All found: their results. None found: ``[]`` (the vendor has none of the
-        batch). Some found: ``None``. One request is processed as a whole, so
-        the missing ones were most likely refused, but the list may not show
-        every accepted message yet, and a refusal cannot be proven from it;
-        sending them again could send twice, so the batch stays in doubt.
-        Also ``None`` when a found message went to another number than the
-        batch's (the recipients changed between tries) or the list is too long
-        to scan.
+        Never ``[]`` ("the vendor has none of it"): the find-SMS page documents no
+        freshness, so a message sent moments ago may not be listed yet, and a batch
+        missing from the list may still be delivered. Sending it again could
+        deliver it twice, so an unproven batch stays in doubt (the engine's
+        ``in_doubt`` policy decides).
+
+        A listed message proves one recipient only when its ``ExternalId`` is that
+        recipient's reference (unique to this task instance, batch and position),
+        its ``To`` is the number and its ``Text`` the campaign's text. ASSUMPTION:
+        the vendor keeps the ``ExternalId`` a send sets (the get-SMS page lists it
+        in the MessageResource; the SDKs do not know it). If it does not, nothing
+        is proven and the batch stays in doubt. Number, text and time alone prove
+        nothing: the same text may have gone to the same number before.
         """
         wanted = {batch.recipient_reference(i): n for i, n in enumerate(batch.numbers)}
-        found = self._find(set(wanted))
-        if found is None:
-            return None
-        if not found:
-            return []
-        if len(found) < len(wanted):
+        found = self._find(wanted)
+        if found is None or len(found) < len(wanted):
             log.warning(
-                "batch %d: Fone Dynamics holds %d of its %d messages; cannot tell about the others",
+                "batch %d: the message list shows %s of its %d messages; it stays in doubt",
                 batch.index,
-                len(found),
+                "none" if not found else len(found),
                 len(wanted),
             )
             return None
-        results = []
-        for reference, number in wanted.items():
-            message = found[reference]
-            if str(message.get("To") or "").lstrip("+") != number.lstrip("+"):
-                log.warning("batch %d: %s was sent to another number", batch.index, reference)
-                return None
-            results.append(RecipientResult(number, "accepted", str(message["MessageSid"]), reference))
-        return results
+        return [
+            RecipientResult(number, "accepted", found[reference], reference)
+            for reference, number in wanted.items()
+        ]
 
-    def _find(self, references: set[str]) -> dict[str, dict[str, Any]] | None:
-        """Messages of the last :data:`LOOKUP_WINDOW_S` with these ExternalIds; None if it cannot tell."""
+    def _find(self, wanted: dict[str, str]) -> dict[str, str] | None:
+        """``{reference: MessageSid}`` of the wanted messages listed in the last
+        :data:`LOOKUP_WINDOW_S`; None when the list cannot be read."""
         now = self.clock()
-        window = {"Date_From": int(now - LOOKUP_WINDOW_S), "Date_To": int(now + LOOKUP_SLACK_S)}
-        found: dict[str, dict[str, Any]] = {}
+        date_from, date_to = int(now - LOOKUP_WINDOW_S), int(now + LOOKUP_SLACK_S)
+        found: dict[str, str] = {}
         skip = 0
         for _ in range(LOOKUP_MAX_PAGES):
-            page = self.hook.call(
-                "list_messages",
-                params={**window, "Results_Count": LOOKUP_PAGE_SIZE, "Results_Skip": skip},
-                path_params={"property_sid": self.property_sid},
+            page = self.hook.list_messages(
+                date_from,
+                date_to,
+                direction=vendor.DIRECTION_TRANSMIT,
+                count=LOOKUP_PAGE_SIZE,
+                skip=skip,
+                property_sid=self.property_sid,
             )
-            messages = page.get("Messages") if isinstance(page, dict) else None
-            if not isinstance(messages, list):
+            if page is None:
                 return None
-            for message in messages:
-                if isinstance(message, dict) and message.get("MessageSid"):
-                    reference = message.get("ExternalId")
-                    if reference in references:
-                        found[reference] = message
-            skip += len(messages)
-            total = page.get("TotalCount")
-            # a short page is not the end: the vendor may cap Results_Count below ours
-            if len(found) == len(references) or not messages or (isinstance(total, int) and skip >= total):
+            for message in page:
+                reference = message.get("ExternalId")
+                if reference in wanted and self._is_ours(message, wanted[reference]):
+                    found[reference] = str(message["MessageSid"])
+            skip += len(page)
+            # an early stop only leaves the batch in doubt: absence is never concluded here
+            if len(found) == len(wanted) or len(page) < LOOKUP_PAGE_SIZE:
                 return found
-        return None
+        return found
+
+    def _is_ours(self, message: dict[str, Any], number: str) -> bool:
+        return (
+            bool(message.get("MessageSid"))
+            and str(message.get("To") or "").lstrip("+") == number.lstrip("+")
+            and message.get("Text") == self.text
+        )
 
 
-def _result(number: str, reference: str, item: Any) -> RecipientResult:
-    if isinstance(item, dict) and item.get("MessageSid"):
-        return RecipientResult(number, "accepted", str(item["MessageSid"]), reference)
-    if isinstance(item, dict) and (item.get("ErrorCode") or item.get("ErrorMessage")):
-        code, message = item.get("ErrorCode") or "ERROR", item.get("ErrorMessage")
-        error = f"{code}: {message}" if message else str(code)
+def _result(number: str, reference: str, item: vendor.BatchItem) -> RecipientResult:
+    if item.accepted:
+        return RecipientResult(number, "accepted", item.message_sid, reference)
+    if item.error_code or item.error_message:
+        code = item.error_code or "ERROR"
+        error = f"{code}: {item.error_message}" if item.error_message else code
         return RecipientResult(number, "rejected", None, reference, error)
     return RecipientResult(
         number, "rejected", None, reference, "not accepted by Fone Dynamics (no MessageSid)"
     )
 
 
-def _unreadable_reply(batch: Batch, reply: Any) -> AmbiguousSendError:
-    size = len(reply) if isinstance(reply, list) else None
+def _unreadable_reply(batch: Batch, items: list[vendor.BatchItem] | None) -> AmbiguousSendError:
+    size = len(items) if items is not None else None
     return AmbiguousSendError(
         client_reference=batch.reference,
         platform="fonedynamics",

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from airflow_provider_nxcloud.exceptions import ConnectionConfigError
+from airflow_provider_nxcloud.exceptions import ConnectionConfigError, InvalidInputError
 from airflow_provider_nxcloud.hooks.base import ConnectionSettings, CPaaSHook
 from airflow_provider_nxcloud.hooks.transport import ReplyParser
 from airflow_provider_nxcloud.platforms import fonedynamics
@@ -54,10 +54,171 @@ class FoneDynamicsHook(CPaaSHook):
             raise ConnectionConfigError(self.conn_id, "property_sid", "is empty; set it or pass property_sid")
         return str(value)
 
+    # ----- messaging ----------------------------------------------------------------------------
+
+    def send_message(
+        self,
+        to: str,
+        text: str,
+        *,
+        sender: str | None = None,
+        schedule: int | None = None,
+        delivery_receipt: bool = True,
+        external_id: str | None = None,
+        property_sid: str | None = None,
+        client_reference: str | None = None,
+    ) -> dict[str, Any]:
+        """Send one SMS; the MessageResource the vendor created (``MessageSid``, ``Status``, ...).
+
+        ``POST /v2/Properties/{PropertySid}/Messages``, reply ``{"Message": ...}``:
+        https://www.fonedynamics.com.au/docs/rest-api/send-sms/ and
+        ``fonedynamics/fonedynamics-csharp:src/FoneDynamics/Rest/V2/Messaging/MessageResource.cs``
+        (``Send``). The body comes from :func:`~.platforms.fonedynamics.message_body`;
+        a text the vendor could not send as one SMS is refused before any request.
+        """
+        _check_text(text)
+        body = fonedynamics.message_body(
+            to,
+            text,
+            sender=sender,
+            schedule=schedule,
+            delivery_receipt=delivery_receipt,
+            external_id=external_id,
+        )
+        reply = self.call(
+            "send_message",
+            body,
+            path_params={"property_sid": self.property_sid(property_sid)},
+            client_reference=client_reference,
+        )
+        return fonedynamics.message_of(reply)
+
+    def send_batch(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        property_sid: str | None = None,
+        client_reference: str | None = None,
+    ) -> list[fonedynamics.BatchItem] | None:
+        """Send a batch of messages (each built by :func:`~.platforms.fonedynamics.message_body`).
+
+        One element per message, in request order; None when the 2xx reply is no
+        JSON array (the vendor took the request, but which messages is unknown).
+
+        ``POST /v2/Properties/{PropertySid}/BatchMessages``:
+        https://www.fonedynamics.com/docs/rest-api/send-sms-batch and
+        ``fonedynamics/fonedynamics-csharp:src/FoneDynamics/Rest/V2/Messaging/BatchMessageResource.cs``
+        (an element is accepted iff it has a ``MessageSid``; otherwise ``ErrorCode`` and
+        the error text in ``Message``).
+        """
+        for message in messages:
+            _check_text(message.get("Text"))
+        reply = self.call(
+            "send_batch",
+            fonedynamics.batch_body([dict(message) for message in messages]),
+            path_params={"property_sid": self.property_sid(property_sid)},
+            client_reference=client_reference,
+        )
+        return fonedynamics.batch_items(reply)
+
+    def get_message(self, message_sid: str) -> dict[str, Any]:
+        """One sent or received SMS: its MessageResource.
+
+        ``GET /v2/Messages/{MessageSid}``: https://fonedynamics.com/docs/rest-api/get-sms and
+        ``MessageResource.cs`` (``Get``).
+        """
+        reply = self.call("get_message", path_params={"message_sid": message_sid})
+        return fonedynamics.message_of(reply)
+
+    def list_messages(
+        self,
+        date_from: int,
+        date_to: int,
+        *,
+        status: str | None = None,
+        direction: str | None = None,
+        count: int | None = None,
+        skip: int | None = None,
+        property_sid: str | None = None,
+    ) -> list[dict[str, Any]] | None:
+        """One page of a property's SMS between ``date_from`` (inclusive) and ``date_to``
+        (exclusive), epoch seconds; None when the reply holds no list.
+
+        ``GET /v2/Properties/{PropertySid}/Messages``:
+        https://www.fonedynamics.com/docs/rest-api/find-sms/ (query from
+        :func:`~.platforms.fonedynamics.find_messages_query`). How soon a sent message
+        shows in this list is not documented: a message missing from it may still exist.
+        """
+        query = fonedynamics.find_messages_query(
+            date_from, date_to, status=status, direction=direction, count=count, skip=skip
+        )
+        reply = self.call(
+            "list_messages", params=query, path_params={"property_sid": self.property_sid(property_sid)}
+        )
+        return fonedynamics.messages_of(reply)
+
+    # ----- projects (properties) and calls ----------------------------------------------------
+
+    def list_properties(self, *, count: int | None = None, skip: int | None = None) -> dict[str, Any]:
+        """One page of the account's projects: ``{"Projects": [...], "TotalCount", "NextPageToken"}``.
+
+        ``GET /v2/Properties``: https://www.fonedynamics.com/docs/rest-api/get-projects
+        """
+        reply = self.call("list_properties", params=fonedynamics.paging_query(count, skip))
+        return dict(reply) if isinstance(reply, dict) else {}
+
+    def get_property(self, property_sid: str | None = None) -> dict[str, Any]:
+        """One project (property): ``PropertySid``, ``Name``, ``SmsEnabled``, ...
+
+        ``GET /v2/Properties/{PropertySid}``: https://www.fonedynamics.com/docs/rest-api/get-projects
+        """
+        reply = self.call("get_property", path_params={"property_sid": self.property_sid(property_sid)})
+        return fonedynamics.project_of(reply)
+
+    def get_call(self, call_sid: str) -> dict[str, Any]:
+        """One call record, as the vendor answers it.
+
+        ``GET /v2/Calls/{CallSid}``: https://www.fonedynamics.com/docs/rest-api/get-calls/
+        """
+        reply = self.call("get_call", path_params={"call_sid": call_sid})
+        return dict(reply) if isinstance(reply, dict) else {}
+
+    def list_calls(
+        self,
+        *,
+        date_from: int | None = None,
+        date_to: int | None = None,
+        disposition: Sequence[str] | None = None,
+        count: int | None = None,
+        skip: int | None = None,
+        property_sid: str | None = None,
+    ) -> dict[str, Any]:
+        """One page of a property's calls, earliest first, as the vendor answers it.
+
+        ``GET /v2/Properties/{PropertySid}/Calls``: https://www.fonedynamics.com/docs/rest-api/get-calls/
+        """
+        query = fonedynamics.find_calls_query(
+            date_from=date_from,
+            date_to=date_to,
+            disposition=tuple(disposition) if disposition else None,
+            count=count,
+            skip=skip,
+        )
+        reply = self.call(
+            "list_calls", params=query, path_params={"property_sid": self.property_sid(property_sid)}
+        )
+        return dict(reply) if isinstance(reply, dict) else {}
+
     def probe(self) -> str:
         sid = self.settings.extras.get("property_sid")
         if sid:
-            self.call("get_property", path_params={"property_sid": sid})
+            self.get_property(str(sid))
             return f"Fone Dynamics accepted Account SID {self.settings.login}; property {sid} is readable"
-        self.call("list_properties", params={"Results_Count": 1})
+        self.list_properties(count=1)
         return f"Fone Dynamics accepted Account SID {self.settings.login}"
+
+
+def _check_text(text: object) -> None:
+    problem = fonedynamics.text_problem(text)
+    if problem is not None:
+        raise InvalidInputError("text", problem)

@@ -21,12 +21,15 @@ class FoneDynamicsSendSmsOperator(CampaignSendOperator):
 
     Each message carries a client reference (``ExternalId``) derived from the DAG
     run, task and map index, never the try number, so a retry resumes after the
-    last accepted batch, and a batch whose answer was lost is looked up in the
-    property's messages instead of being sent again. Messages the vendor refuses
-    inside an accepted request (HTTP 200 with an ``ErrorCode`` element) are
-    reported per recipient as rejected with ``"ErrorCode: ErrorMessage"``.
+    last accepted batch. A batch whose answer was lost is never sent again
+    unasked: it is recorded as sent only when the property's message list shows
+    every one of its messages (by reference, number and text); otherwise it is in
+    doubt and ``in_doubt`` decides (by default the task fails naming the batch).
+    Messages the vendor refuses inside an accepted request (HTTP 200 with an
+    ``ErrorCode`` element) are reported per recipient as rejected with
+    ``"ErrorCode: Message"``.
 
-    :param text: the message. Templated.
+    :param text: the message, at most 39,015 characters (255 SMS segments). Templated.
     :param fonedynamics_conn_id: connection of type ``fonedynamics``.
     :param property_sid: the property to send from; defaults to the connection's
         ``property_sid``. Templated.

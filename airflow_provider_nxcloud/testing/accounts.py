@@ -170,6 +170,9 @@ class FoneDynamicsAccount:
     token: str = FONEDYNAMICS_TOKEN
     property_sid: str = FONEDYNAMICS_PROPERTY_SID
     property_name: str = "Simulated property"
+    #: seconds before an accepted message shows in the find-SMS list (the vendor documents
+    #: no freshness): a lagging list, for proving lookups never take "not listed" as "not sent"
+    list_lag_s: float = 0.0
 
     def connection(self, url: str) -> str:
         return _connection(

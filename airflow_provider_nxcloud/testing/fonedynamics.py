@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from dataclasses import replace
 from http import HTTPStatus
 from typing import Any
 
@@ -24,7 +25,7 @@ from airflow_provider_nxcloud.platforms import fonedynamics as vendor
 from airflow_provider_nxcloud.platforms import fonedynamics_contracts
 from airflow_provider_nxcloud.platforms.catalogs import lookup_code
 from airflow_provider_nxcloud.platforms.codes import Reason
-from airflow_provider_nxcloud.platforms.endpoints import Endpoint
+from airflow_provider_nxcloud.platforms.endpoints import BodyFormat, Endpoint
 from airflow_provider_nxcloud.testing.faults import HTTP_STATUS_OF, FaultKind
 from airflow_provider_nxcloud.testing.formats import sms_segments
 from airflow_provider_nxcloud.testing.ledger import LedgerEntry
@@ -53,7 +54,6 @@ UNAUTHORIZED = {
 MAX_BATCH = vendor.BATCH_MAX_MESSAGES
 SCHEDULE_AHEAD_S = vendor.SCHEDULE_AHEAD_S
 SCHEDULE_BEHIND_S = vendor.SCHEDULE_BEHIND_S
-DEFAULT_RESULTS_COUNT = 50
 
 STATUS_WORDS = {PENDING: "Processing", SUBMITTED: "Submitted", DELIVERED: "Delivered", UNDELIVERED: "Failed"}
 
@@ -109,8 +109,44 @@ def authenticate(call: Call) -> Endpoint:
     return call.endpoint
 
 
+#: the ErrorCode for a field present but malformed, by the field's name (seed 004's table);
+#: any other field gets PARAMETER_INVALID, a missing one PARAMETER_REQUIRED
+MALFORMED_FIELD_CODES = {
+    "To": "INVALID_PHONENUMBER_FORMAT",
+    "From": "INVALID_SMS_SENDER",
+    "Text": "INVALID_SMS_TEXT",
+    "Status": "INVALID_SMS_STATUS",
+    "Direction": "INVALID_SMS_DIRECTION",
+}
+CONTRACTS = {contract.endpoint: contract for contract in fonedynamics_contracts.CONTRACTS}
+
+
 def bad_body(call: Call, exc: BadBody) -> Response:
+    """A body that is no JSON object: INVALID_MODEL_STATE; one that breaks a documented field
+    rule: the seed's code for that field (PARAMETER_REQUIRED when it is missing), naming it
+    in ``Errors[].FieldName`` as the errors page describes."""
+    contract = CONTRACTS.get(call.endpoint.name)
+    payload = _payload_or_none(call)
+    if contract is not None and payload is not None:
+        text_values = call.endpoint.body is not BodyFormat.JSON
+        for rule in contract.fields:
+            if not replace(contract, fields=(rule,)).violations(payload, text_values=text_values):
+                continue
+            name = rule.path.rsplit(".", 1)[-1].removesuffix("[]")
+            top_level = rule.path == name
+            value = payload.get(name) if top_level and isinstance(payload, dict) else None
+            if top_level and (value is None or (value == "" and name != "Text")):
+                return error_reply(400, "PARAMETER_REQUIRED", name, message=f"{name} is required.")
+            code = MALFORMED_FIELD_CODES.get(name, "PARAMETER_INVALID")
+            return error_reply(400, code, name)
     return error_reply(400, "INVALID_MODEL_STATE", message=f"The request body is invalid: {exc}")
+
+
+def _payload_or_none(call: Call) -> Any:
+    try:
+        return call.payload()
+    except BadBody:
+        return None
 
 
 router = VendorRouter(
@@ -144,21 +180,22 @@ def _property_resource(call: Call) -> dict[str, Any]:
 
 @router.handler("list_properties")
 def list_properties(call: Call) -> Reply:
-    count, skip = _paging(call)
+    count, skip = _paging(call, vendor.PROJECTS_PAGE_DEFAULT)
     properties = [_property_resource(call)]
-    # the vendor's list calls its items "Projects" (a property is a project/site)
+    # the vendor's list calls its items "Projects" (a property is a project), get-projects page
     return {"Projects": properties[skip : skip + count], "TotalCount": len(properties), "NextPageToken": None}
 
 
 @router.handler("get_property")
 def get_property(call: Call) -> Reply:
+    # "a single object" (get-projects page); the bare Project object is an assumption
     _property(call)
-    return {"Property": _property_resource(call)}
+    return _property_resource(call)
 
 
-def _paging(call: Call) -> tuple[int, int]:
+def _paging(call: Call, default: int) -> tuple[int, int]:
     try:
-        count = int(call.query.get("Results_Count", DEFAULT_RESULTS_COUNT))
+        count = int(call.query.get("Results_Count", default))
         skip = int(call.query.get("Results_Skip", 0))
     except ValueError:
         raise reject(400, "PARAMETER_INVALID", "Results_Count") from None
@@ -206,7 +243,8 @@ def _accept(call: Call, property_sid: str, message: dict[str, Any]) -> LedgerEnt
     receipt = message.get("DeliveryReceipt", True)
     schedule = message.get("Schedule")
     starts = max(now, float(schedule)) if schedule is not None else now
-    sid = "MS" + call.state.ids.hex(32).upper()
+    # MessageSids look like the SDK README's "MGTBUEHNLFOOHNSIOCSAQRRUKLMEZSLE": MG and 30 more
+    sid = "MG" + call.state.ids.hex(30).upper()
     return call.state.ledger.add(
         LedgerEntry(
             platform=PLATFORM,
@@ -280,7 +318,8 @@ def send_batch(call: Call) -> Reply:
         problem = _problem(message, now)
         if problem is not None:
             info = lookup_code(PLATFORM, SERVICE, problem[0])
-            results.append({"ErrorCode": problem[0], "ErrorMessage": info.meaning if info else problem[0]})
+            # BatchMessageResource.cs: the error text is the element's "Message"
+            results.append({"ErrorCode": problem[0], "Message": info.meaning if info else problem[0]})
             continue
         results.append(message_resource(_accept(call, property_sid, message), now))
     # partial failure comes with HTTP 200: the caller checks each element
@@ -297,17 +336,40 @@ def get_message(call: Call) -> Reply:
 
 @router.handler("list_messages")
 def list_messages(call: Call) -> Reply:
+    """Find SMS: ``Date_From`` inclusive, ``Date_To`` exclusive (both required by the contract),
+    ``Status`` and ``Direction`` filters, ``Results_Count`` (default 200) and ``Results_Skip``.
+    The reply is ``{"Messages": [...]}`` (the wrapper is an assumption, see the contract)."""
     property_sid = _property(call)
-    count, skip = _paging(call)
-    try:
-        since = float(call.query.get("Date_From", "-inf"))
-        until = float(call.query.get("Date_To", "inf"))
-    except ValueError:
-        raise reject(400, "PARAMETER_INVALID", "Date_From") from None
+    count, skip = _paging(call, vendor.MESSAGES_PAGE_DEFAULT)
+    since = float(call.query["Date_From"])
+    until = float(call.query["Date_To"]) - 1e-6  # exclusive
+    # a lagging list: what was accepted in the last list_lag_s seconds is not listed yet
+    until = min(until, call.now - call.state.accounts.fonedynamics.list_lag_s)
+    status, direction = call.query.get("Status"), call.query.get("Direction")
     now = call.now
-    # one page, not the whole ledger: a lookup in a large campaign reads many pages
-    chosen, total = call.state.ledger.page(PLATFORM, "sms", property_sid, since, until, skip, count)
-    return {"Messages": [message_resource(e, now) for e in chosen], "TotalCount": total}
+    if direction == vendor.DIRECTION_RECEIVE:
+        return {"Messages": []}  # the simulator receives no inbound messages
+    if status is None:
+        # one page, not the whole ledger: a lookup in a large campaign reads many pages
+        chosen, _total = call.state.ledger.page(PLATFORM, "sms", property_sid, since, until, skip, count)
+        return {"Messages": [message_resource(e, now) for e in chosen]}
+    everything, _total = call.state.ledger.page(PLATFORM, "sms", property_sid, since, until, 0, 1 << 62)
+    matching = [m for m in (message_resource(e, now) for e in everything) if m["Status"] == status]
+    return {"Messages": matching[skip : skip + count]}
+
+
+@router.handler("get_call")
+def get_call(call: Call) -> Reply:
+    # the simulator has no calls: every CallSid is unknown
+    raise reject(404, "CALL_NOT_FOUND", "CallSid")
+
+
+@router.handler("list_calls")
+def list_calls(call: Call) -> Reply:
+    _property(call)
+    _paging(call, vendor.PROJECTS_PAGE_DEFAULT)
+    # ASSUMPTION: the reply's shape is not shown on the calls page; the simulator has no calls
+    return {"Calls": [], "TotalCount": 0}
 
 
 # ----- faults ---------------------------------------------------------------------------------

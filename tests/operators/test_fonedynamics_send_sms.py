@@ -1,5 +1,6 @@
 """FoneDynamicsSendSmsOperator against the simulator: chunking, exactly-once across retries and
-lost answers (resolved by lookup), partial failure under HTTP 200, bad input."""
+lost answers (settled only by proven presence, else in doubt), partial failure under HTTP 200,
+bad input."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from airflow_provider_nxcloud.campaign.results import ResultsWriter, read_result
 from airflow_provider_nxcloud.exceptions import BatchInDoubtError, RetryableAPIError
 from airflow_provider_nxcloud.hooks.fonedynamics import FoneDynamicsHook
 from airflow_provider_nxcloud.operators.fonedynamics import FoneDynamicsSendSmsOperator
-from airflow_provider_nxcloud.testing import accounts
+from airflow_provider_nxcloud.testing import accounts, run_simulator
 from tests.operators.conftest import TaskRun, numbers
 
 TEXT = "Flash sale starts at noon"
@@ -126,14 +127,77 @@ def test_lost_answer_is_resolved_by_lookup_without_sending_again(nxcloud_simulat
     assert all(by_reference[line["reference"]] == line["vendor_id"] for line in lines)
 
 
-def test_request_dropped_unprocessed_is_looked_up_and_sent_once(nxcloud_simulator, task_run):
+def test_request_dropped_unprocessed_is_in_doubt_not_sent_again(nxcloud_simulator, task_run):
+    # batch 1 never reached the vendor, but an empty list cannot prove that: the list may lag
     recipients = numbers(150)
-    nxcloud_simulator.faults.set(at={2: "reset_before"})  # batch 1 never reached the vendor
-    summary = operator(recipients=recipients).execute(task_run.context())
-    assert summary["resolved_batches"] == 1 and summary["accepted"] == 150
+    nxcloud_simulator.faults.set(at={2: "reset_before"})
+    with pytest.raises(AirflowFailException, match="batch 1"):
+        operator(recipients=recipients).execute(task_run.context())
+    assert nxcloud_simulator.requests.count("fonedynamics", "send_batch") == 2
+    assert sent_numbers(nxcloud_simulator) == Counter(e164(recipients[:100]))
+
+
+def test_request_dropped_unprocessed_is_sent_once_more_when_the_user_says_resend(nxcloud_simulator, task_run):
+    recipients = numbers(150)
+    nxcloud_simulator.faults.set(at={2: "reset_before"})
+    summary = operator(recipients=recipients, in_doubt="resend").execute(task_run.context())
+    assert summary["accepted"] == 150
     assert nxcloud_simulator.requests.count("fonedynamics", "send_batch") == 3
     assert sent_numbers(nxcloud_simulator) == Counter(e164(recipients))
+
+
+def test_lost_answer_with_a_lagging_list_is_in_doubt_never_sent_again(
+    nxcloud_simulator, task_run, monkeypatch
+):
+    # the vendor processed batch 1 (reset after processing), but its list does not show it yet
+    recipients = numbers(150)
+    nxcloud_simulator.faults.set(at={2: "reset_after"})
+    monkeypatch.setattr(FoneDynamicsHook, "list_messages", lambda self, *args, **kwargs: [])
+    with pytest.raises(AirflowFailException, match="batch 1"):
+        operator(recipients=recipients).execute(task_run.context())
+    assert nxcloud_simulator.requests.count("fonedynamics", "send_batch") == 2
+    assert sent_numbers(nxcloud_simulator) == Counter(e164(recipients))  # each once
     assert nxcloud_simulator.ledger.duplicates() == {}
+
+
+def test_lost_answer_on_a_simulator_whose_list_lags_is_in_doubt(task_run, monkeypatch):
+    # the vendor processed batch 1 and dropped the connection; its list shows a message only an
+    # hour after it was accepted: the lookup finds nothing, and nothing is sent again
+    lagging = accounts.FoneDynamicsAccount(list_lag_s=3600)
+    with run_simulator(fonedynamics=lagging) as sim:
+        for name, value in sim.connection_env().items():
+            monkeypatch.setenv(name, value)
+        recipients = numbers(150)
+        sim.faults.set(at={2: "reset_after"})
+        with pytest.raises(AirflowFailException, match="batch 1"):
+            operator(recipients=recipients).execute(task_run.context())
+        assert sim.requests.count("fonedynamics", "send_batch") == 2
+        assert sim.requests.count("fonedynamics", "list_messages") == 1
+        sent = Counter(entry.recipient for entry in sim.ledger.entries(platform="fonedynamics"))
+        assert sent == Counter(e164(recipients))  # every message once: batch 1 was not re-sent
+        assert sim.ledger.duplicates() == {}
+
+
+def test_lost_answer_with_an_unreadable_list_is_in_doubt(nxcloud_simulator, task_run, monkeypatch):
+    nxcloud_simulator.faults.set(at={1: "reset_after"})
+    monkeypatch.setattr(FoneDynamicsHook, "list_messages", lambda self, *args, **kwargs: None)
+    with pytest.raises(AirflowFailException, match="batch 0"):
+        operator(recipients=numbers(3)).execute(task_run.context())
+    assert nxcloud_simulator.requests.count("fonedynamics", "send_batch") == 1
+    assert nxcloud_simulator.ledger.count() == 3
+
+
+def test_read_timeout_is_in_doubt_and_never_sent_again(nxcloud_simulator, task_run, monkeypatch):
+    # the worker stops listening after 1 s, the vendor would answer after 1.5 s: whether it
+    # processed the batch the worker cannot know, and an empty list does not tell it either
+    connection = json.loads(nxcloud_simulator.connection_env()["AIRFLOW_CONN_FONEDYNAMICS_DEFAULT"])
+    connection["extra"] = {**connection.get("extra", {}), "read_timeout": 1}
+    monkeypatch.setenv("AIRFLOW_CONN_FONEDYNAMICS_DEFAULT", json.dumps(connection))
+    nxcloud_simulator.faults.set(at={1: "latency"}, latency_ms=1500)
+    with pytest.raises(AirflowFailException, match=r"batch 0 .* It was not re-sent"):
+        operator(recipients=numbers(3)).execute(task_run.context())
+    assert nxcloud_simulator.requests.count("fonedynamics", "send_batch") == 1
+    assert nxcloud_simulator.requests.count("fonedynamics", "list_messages") == 1
 
 
 def test_batch_in_flight_from_a_dead_try_is_looked_up(nxcloud_simulator, task_run):
@@ -234,9 +298,16 @@ def test_bad_input_names_the_parameter_and_sends_nothing(nxcloud_simulator, task
     assert nxcloud_simulator.requests.total() == 0
 
 
-def test_long_text_is_not_limited(nxcloud_simulator, task_run):
-    # Fone Dynamics publishes no length limit
+def test_long_text_up_to_the_protocol_ceiling_is_sent(nxcloud_simulator, task_run):
+    # Fone Dynamics documents no limit; 255 concatenated segments is the SMS protocol's own
     assert operator(recipients=numbers(1), text="x" * 2000).execute(task_run.context())["accepted"] == 1
+
+
+def test_ten_megabyte_text_is_refused_before_any_request(nxcloud_simulator, task_run):
+    with pytest.raises(AirflowFailException) as failed:
+        operator(recipients=numbers(2), text="x" * 10_000_000).execute(task_run.context())
+    assert str(failed.value).startswith("text: has 10000000 characters; at most 39015")
+    assert nxcloud_simulator.requests.total() == 0
 
 
 def test_constructor_stores_arguments_unchanged_and_sends_nothing(nxcloud_simulator):
@@ -302,7 +373,7 @@ def test_partial_failure_is_counted_by_error_in_the_campaign(nxcloud_simulator, 
     ]
 
 
-def test_lookup_all_found_none_found_and_some_found(nxcloud_simulator):
+def test_lookup_proves_presence_only(nxcloud_simulator):
     found_all = batch_of("+61412345678", "+61412345679")
     partly = batch_of("+61412345670", "0412345678", index=1)
     never = batch_of("+61412345671", index=2)
@@ -311,7 +382,7 @@ def test_lookup_all_found_none_found_and_some_found(nxcloud_simulator):
     fd_sender.send(partly)  # one refused: the vendor holds half of the batch
 
     assert fd_sender.lookup(found_all) == sent
-    assert fd_sender.lookup(never) == []
+    assert fd_sender.lookup(never) is None  # not listed is not proof of absence
     assert fd_sender.lookup(partly) is None
 
 
@@ -325,27 +396,24 @@ def test_lookup_searches_a_window_around_now(nxcloud_simulator):
     fd_sender = sender(clock=lambda: time.time() + 30 * 24 * 3600)
     batch = batch_of("+61412345678")
     fd_sender.send(batch)
-    assert fd_sender.lookup(batch) == []  # sent 30 days before the clock's now: outside the window
+    assert fd_sender.lookup(batch) is None  # sent 30 days before the clock's now: outside the window
 
 
-class ScriptedHook:
-    """Answers send_batch with a reply of the wrong length; the lookup goes to the real simulator."""
+class ScriptedHook(FoneDynamicsHook):
+    """Answers send_batch with a reply one element short; the lookup reads the real simulator."""
 
     def __init__(self) -> None:
-        self.real = FoneDynamicsHook()
+        super().__init__()
         self.sends = 0
 
-    def call(self, name: str, body: Any = None, **kwargs: Any) -> Any:
-        reply = self.real.call(name, body, **kwargs)
-        if name == "send_batch":
-            self.sends += 1
-            return reply[:-1]
-        return reply
+    def send_batch(self, messages: Any, **kwargs: Any) -> Any:
+        self.sends += 1
+        return super().send_batch(messages, **kwargs)[:-1]
 
 
 def test_unreadable_reply_is_settled_by_lookup(nxcloud_simulator):
     hook = ScriptedHook()
-    fd_sender = FoneDynamicsSmsSender(hook, text=TEXT, property_sid=accounts.FONEDYNAMICS_PROPERTY_SID)  # type: ignore[arg-type]
+    fd_sender = FoneDynamicsSmsSender(hook, text=TEXT, property_sid=accounts.FONEDYNAMICS_PROPERTY_SID)
     campaign = Campaign(fd_sender, MemoryProgressStore(), ResultsWriter(None))
     summary = campaign.run([batch_of("+61412345678", "+61412345679")])
     assert (summary.accepted, summary.resolved_batches, hook.sends) == (2, 1, 1)

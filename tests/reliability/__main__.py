@@ -90,8 +90,9 @@ recipients and 20 task instances):
   vendor refused them: HTTP 429/503, rate limit; or an expired timestamp, signed again).
   Backoff is recorded, not slept.
 - **In doubt**: a send whose answer was lost. *lookup*: settled by the provider looking the
-  batch up (Fone Dynamics `ExternalId`). *person*: Buka and NXCloud cannot look a batch up,
-  so the task fails naming it; each such failure was checked against the simulator (the
+  batch up (Fone Dynamics: only when its message list shows every message of the batch by
+  `ExternalId`, number and text). *person*: Buka and NXCloud cannot look a batch up, and
+  the Fone Dynamics list cannot prove a batch absent (it may lag), so the task fails naming it; each such failure was checked against the simulator (the
   named batch is the one whose answer was lost; the vendor holds all of it or none), then
   re-run as the message says: `skip` (the vendor has it) or `resend` (it does not), over
   the list up to that batch.
