@@ -114,31 +114,29 @@ class BukaSmsSender:
     def send(self, batch: Batch) -> list[RecipientResult]:
         references = [batch.recipient_reference(i) for i in range(len(batch.recipients))]
         if self.text is not None:
-            body = {"appId": self.app_id, **self._message(batch.numbers, self.text, references)}
-            reply = self.hook.call("sms_send", body, client_reference=batch.reference)
+            message = vendor.sms_message(batch.numbers, self.text, references, self.sender_id)
+            reply = self.hook.send_sms(self.app_id, message, client_reference=batch.reference)
         else:
             messages = [
-                self._message([recipient.number], recipient.content or "", [reference])
+                vendor.sms_message([recipient.number], recipient.content or "", [reference], self.sender_id)
                 for recipient, reference in zip(batch.recipients, references, strict=True)
             ]
-            body = {"appId": self.app_id, "array": messages}
-            reply = self.hook.call("sms_send_batch", body, client_reference=batch.reference)
-        accepted = {item.get("orderId") or item.get("number"): item for item in reply.get("array") or []}
+            reply = self.hook.send_sms_batch(self.app_id, messages, client_reference=batch.reference)
+        items = [item for item in reply.get("array") or [] if isinstance(item, dict)]
+        # each accepted number is listed as {msgId, number, orderId} (onbuka.com/sms-api3): matched
+        # by its orderId, else by the number (a reply that leaves the orderId out)
+        by_order = {str(item["orderId"]): item for item in items if item.get("orderId")}
+        by_number: dict[str, dict[str, Any]] = {}
+        for item in items:
+            by_number.setdefault(str(item.get("number")), item)
         results = []
         for number, reference in zip(batch.numbers, references, strict=True):
-            item = accepted.get(reference) or accepted.get(number)
-            if item and item.get("msgId"):
-                results.append(RecipientResult(number, "accepted", str(item["msgId"]), reference))
+            listed = by_order.get(reference) or by_number.get(number)
+            if listed and listed.get("msgId"):
+                results.append(RecipientResult(number, "accepted", str(listed["msgId"]), reference))
             else:
                 results.append(RecipientResult(number, "rejected", None, reference, "not accepted by Buka"))
         return results
-
-    def _message(self, numbers: list[str], content: str, references: list[str]) -> dict[str, Any]:
-        """One sendSms unit: a request's body but its appId, or one element of sendSms/batch's array."""
-        message = {"numbers": ",".join(numbers), "content": content, "orderId": ",".join(references)}
-        if self.sender_id:
-            message["senderId"] = self.sender_id
-        return message
 
     def lookup(self, batch: Batch) -> list[RecipientResult] | None:
         # Buka documents no query by orderId (getReport needs the msgIds the lost
@@ -298,8 +296,11 @@ class BukaVoiceSender:
         self.endpoint, self.max_batch = VOICE_MODES[self.mode]
 
     def send(self, batch: Batch) -> list[RecipientResult]:
-        body = {"appId": self.app_id, "callee": ",".join(batch.numbers), **self.fields}
-        reply = self.hook.call(self.endpoint, body)
+        if self.endpoint == "voice_send_code":
+            (callee,) = batch.numbers  # sendCode calls one number (onbuka.com/voice-api7)
+            reply = self.hook.send_voice_code(self.app_id, callee, self.fields)
+        else:
+            reply = self.hook.send_voice_group(self.app_id, batch.numbers, self.fields)
         return voice_results(batch.numbers, reply)
 
     def lookup(self, batch: Batch) -> list[RecipientResult] | None:
@@ -616,8 +617,7 @@ class BukaEmailSender:
         )
 
     def send(self, batch: Batch) -> list[RecipientResult]:
-        body = {"appId": self.app_id, "toAddress": ",".join(batch.numbers), **self.fields}
-        reply = self.hook.call("email_send", body)
+        reply = self.hook.send_email(self.app_id, batch.numbers, self.fields)
         items = [item for item in reply.get("array") or [] if isinstance(item, dict)]
         by_address = {str(item.get("toAddress", "")).strip().lower(): item for item in items}
         return [_email_result(address, by_address.get(address.lower())) for address in batch.numbers]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from airflow_provider_nxcloud.exceptions import ConnectionConfigError
@@ -87,6 +88,217 @@ class BukaHook(CPaaSHook):
         """``{"balance", "gift", "credit"}`` of the account, as the vendor reports them."""
         reply = self.call("balance")
         return {key: reply.get(key) for key in ("balance", "gift", "credit")}
+
+    # ----- SMS ------------------------------------------------------------------------------
+
+    def send_sms(
+        self, app_id: str, message: Mapping[str, Any], *, client_reference: str | None = None
+    ) -> dict[str, Any]:
+        """``sendSms`` (onbuka.com/sms-api3): one text to up to 1,000 numbers, one ``orderId`` each.
+
+        ``message`` is :func:`~airflow_provider_nxcloud.platforms.buka.sms_message`. Returns
+        the reply: ``success``, ``fail`` and ``array`` of ``{msgId, number, orderId}``.
+        """
+        return dict(
+            self.call("sms_send", buka.sms_send_body(app_id, message), client_reference=client_reference)
+        )
+
+    def send_sms_batch(
+        self, app_id: str, messages: Sequence[Mapping[str, Any]], *, client_reference: str | None = None
+    ) -> dict[str, Any]:
+        """``sendSms/batch`` (onbuka.com/sms-api7): a text per element; the reply is sendSms's."""
+        body = buka.sms_batch_body(app_id, messages)
+        return dict(self.call("sms_send_batch", body, client_reference=client_reference))
+
+    def get_reports(self, app_id: str, msg_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """``getReport`` (onbuka.com/sms-api4): ``{msgId, number, receiveTime, status}`` per known id
+        (status 0 delivered, 1 failed, -1 sending); unknown ids are only counted (``nofound``)."""
+        reply = self.call("sms_report", params=buka.report_query(app_id, msg_ids))
+        return [dict(row) for row in reply.get("array") or [] if isinstance(row, Mapping)]
+
+    def get_sent_records(
+        self, app_id: str, start: dt.datetime, end: dt.datetime, *, start_index: int = 0
+    ) -> list[dict[str, Any]]:
+        """``getSentRcd`` (onbuka.com/sms-api5): the SMS sent between ``start`` and ``end`` (at
+        most 31 days apart, the last 90 days), 50,000 per call from ``start_index``; row status
+        0 sent, 2 failed."""
+        reply = self.call("sms_sent_records", params=buka.sent_records_query(app_id, start, end, start_index))
+        return [dict(row) for row in reply.get("array") or [] if isinstance(row, Mapping)]
+
+    # ----- voice calls ----------------------------------------------------------------------
+
+    def send_voice_code(self, app_id: str, callee: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+        """``voice/sendCode`` (onbuka.com/voice-api7): a text-to-speech call to one ``callee``;
+        ``fields`` are the page's optional and TTS fields (text, language, ...). Returns the reply."""
+        return dict(self.call("voice_send_code", {"appId": app_id, "callee": callee, **fields}))
+
+    def send_voice_group(
+        self, app_id: str, callees: Sequence[str], fields: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """``voice/sendGroup`` (onbuka.com/voice-api6): an uploaded audio file (``fileId`` in
+        ``fields``) to up to 200 callees; the reply's ``data`` lists each callee's voiceId."""
+        body = {"appId": app_id, "callee": ",".join(callees), **fields}
+        return dict(self.call("voice_send_group", body))
+
+    def upload_voice_file(self, file_name: str, content: bytes) -> str:
+        """``voice/fileUpload`` (SDK FileUploadDTO): an mp3/wav file for voice/sendGroup; its fileId."""
+        reply = self.call("voice_file_upload", buka.voice_file_upload_body(file_name, content))
+        return str(reply.get("data") or "")
+
+    def get_voice_call(self, voice_id: str) -> dict[str, Any]:
+        """``voice/recordGroup/{voiceId}`` (onbuka.com/voice-api11): a group/TTS call's record."""
+        reply = self.call("voice_record", path_params={"voice_id": voice_id})
+        data = reply.get("data")
+        return dict(data) if isinstance(data, Mapping) else {}
+
+    def find_voice_calls(
+        self, start: dt.datetime, end: dt.datetime, *, page: int = 1
+    ) -> list[dict[str, Any]]:
+        """``voice/recordGroupQuery`` (onbuka.com/voice-api12): one page (100) of call records
+        between ``start`` and ``end`` (at most 31 days apart, the last two months)."""
+        data = self.call("voice_records", buka.voice_records_query(start, end, current=page)).get("data")
+        records = data.get("records") if isinstance(data, Mapping) else None
+        return [dict(record) for record in records or () if isinstance(record, Mapping)]
+
+    # ----- email ----------------------------------------------------------------------------
+
+    def send_email(self, app_id: str, addresses: Sequence[str], fields: Mapping[str, Any]) -> dict[str, Any]:
+        """``email/sendEmail`` (SDK SendEmailDTO): one approved template to up to 50 addresses;
+        the reply's ``array`` holds ``{emailId, toAddress, emailState, remark}`` per address."""
+        return dict(self.call("email_send", {"appId": app_id, "toAddress": ",".join(addresses), **fields}))
+
+    def get_email_records(self, app_id: str, email_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """``email/getSendEmailRcd`` (SDK SendEmailRcdDTO): at most 200 emailIds; status 0 sent,
+        -1 sending, 1 failed."""
+        reply = self.call("email_records", {"appId": app_id, "emailId": ",".join(email_ids)})
+        return [dict(row) for row in reply.get("array") or [] if isinstance(row, Mapping)]
+
+    # ----- voice group-call tasks (onbuka.com/voice-api17..21) ---------------------------------
+
+    def create_voice_task(self, body: Mapping[str, Any]) -> str | None:
+        """``voice/group/call/send`` (onbuka.com/voice-api17): the new task's id, None when the
+        reply names none (the caller finds the task by its unique ``taskName`` then)."""
+        reply = self.call("voice_task_create", body, client_reference=str(body.get("taskName")))
+        data = reply.get("data") if isinstance(reply, Mapping) else None
+        # ASSUMPTION: data is the new task's jobId (voice-api17's sample reply was not captured); a
+        # wrapped one is taken too, and without one the caller finds the task by its unique name
+        if isinstance(data, Mapping):
+            data = data.get("jobId", data.get("id"))
+        if isinstance(data, str | int) and not isinstance(data, bool) and str(data).strip():
+            return str(data).strip()
+        return None
+
+    def find_voice_tasks(
+        self, search: str | None = None, *, now: dt.datetime | None = None
+    ) -> list[dict[str, Any]]:
+        """``voice/group/call/query`` (onbuka.com/voice-api18): the first page (100) of the tasks
+        created in the last 31 days whose name (or file, or text) contains ``search``, newest first.
+
+        Records carry ``jobId``, ``taskName``, ``status``, ``numCnt``, ``callNum``, ``success``, ``fail``.
+        """
+        body = buka.voice_task_query(now or dt.datetime.fromtimestamp(self.clock(), dt.UTC), search=search)
+        page = self.call("voice_task_list", body).get("data")
+        records = page.get("records") if isinstance(page, Mapping) else None
+        return [dict(record) for record in records or () if isinstance(record, Mapping)]
+
+    def get_voice_task(self, task_id: str | int) -> dict[str, Any]:
+        """``voice/group/call/detail/{id}`` (onbuka.com/voice-api19): the task's record (``data``)."""
+        reply = self.call("voice_task_detail", path_params={"task_id": buka.task_key(task_id)})
+        data = reply.get("data") if isinstance(reply, Mapping) else None
+        if not isinstance(data, Mapping):
+            raise ValueError(f"Buka voice task {task_id}: the detail reply carries no task record")
+        return dict(data)
+
+    def resend_voice_task(
+        self,
+        task_id: str | int,
+        *,
+        failed_only: bool,
+        detail: Mapping[str, Any] | None = None,
+        max_calls: int | None = None,
+        loop_count: int | None = None,
+    ) -> None:
+        """``voice/group/call/resend`` (onbuka.com/voice-api21): call a completed or cancelled task's
+        numbers again, all or only the failed ones.
+
+        The page requires the task's ``appId``, ``taskName``, ``source`` with its fields and
+        ``maxCalls``: they come from the task's ``detail`` (:meth:`get_voice_task`, read here
+        when not given), so the resend repeats the task as it was; ``max_calls`` /
+        ``loop_count`` override. ValueError (nothing sent) when the detail lacks one of them.
+        """
+        record = dict(detail) if detail is not None else self.get_voice_task(task_id)
+        record.setdefault("jobId", buka.task_key(task_id))
+        kind = buka.VOICE_TASK_RESEND_FAILED if failed_only else buka.VOICE_TASK_RESEND_ALL
+        body = buka.voice_task_resend_body(
+            record, resend_type=kind, max_calls=max_calls, loop_count=loop_count
+        )
+        self.call("voice_task_resend", body, client_reference=str(task_id))
+
+    def cancel_voice_tasks(self, task_ids: Sequence[str | int]) -> None:
+        """``voice/group/call/cancel`` (itniotech.com/api/ai/agentCancel): ``taskIdList`` of Integers."""
+        self.call("voice_task_cancel", buka.voice_task_cancel_body(task_ids))
+
+    # ----- call center ----------------------------------------------------------------------
+
+    def get_call_records(
+        self, start: dt.datetime, end: dt.datetime, *, page: int = 1
+    ) -> list[dict[str, Any]]:
+        """``cc/record/query`` (onbuka.com/call-api20): one page (100) of call-center call records
+        between ``start`` and ``end`` (aware datetimes; at most 32 days apart, -35)."""
+        body = buka.call_record_query(start, end, current=page)
+        data = self.call("cc_record_query", body).get("data")
+        records = data.get("records") if isinstance(data, Mapping) else None
+        return [dict(record) for record in records or () if isinstance(record, Mapping)]
+
+    # ----- AI voice (SDK AiVoiceSdkClient; itniotech.com/api/ai-voice/*) ------------------------
+
+    def add_ai_task(self, body: Mapping[str, Any]) -> Any:
+        """``AiVoice/taskAdd``: the reply's ``data`` (the new task's jobId)."""
+        reply = self.call("ai_task_add", body, client_reference=str(body.get("name")))
+        return reply.get("data") if isinstance(reply, Mapping) else None
+
+    def import_ai_customers(self, body: Mapping[str, Any]) -> None:
+        """``AiVoice/importCustomer``: at most 100 ``customerPersons`` into a task."""
+        self.call("ai_import_customer", body)
+
+    def start_ai_task(self, app_id: str, job_id: int | str) -> None:
+        """``AiVoice/taskStart``: start (or resume) a task; -39 when its status does not allow it."""
+        self.call("ai_task_start", buka.ai_task_ref(app_id, job_id))
+
+    def stop_ai_task(self, app_id: str, job_id: int | str) -> None:
+        """``AiVoice/taskStop``: pause a running task (the SDK: "Pause task"); -38 otherwise."""
+        self.call("ai_task_stop", buka.ai_task_ref(app_id, job_id))
+
+    def delete_ai_task(self, app_id: str, job_id: int | str) -> None:
+        """``AiVoice/taskDel``: delete a task; -44 when its status does not allow it."""
+        self.call("ai_task_delete", buka.ai_task_ref(app_id, job_id))
+
+    def list_ai_tasks(self, app_id: str, *, page: int = 1, name: str | None = None) -> dict[str, Any]:
+        """``AiVoice/taskList`` (itniotech.com/api/ai-voice/taskList): one page (100) of the app's
+        tasks (``{total, size, current, pages, records}``), by name when given."""
+        data = self.call("ai_task_list", buka.ai_task_list_query(app_id, current=page, name=name)).get("data")
+        return dict(data) if isinstance(data, Mapping) else {}
+
+    def get_ai_call_records(
+        self, app_id: str, start: dt.datetime, end: dt.datetime, *, page: int = 1
+    ) -> list[dict[str, Any]]:
+        """``AiVoice/recordQuery`` (onbuka.com/zh-cn/ai-api10): one page (100) of AI call records."""
+        data = self.call("ai_record_query", buka.ai_record_query(app_id, start, end, current=page)).get(
+            "data"
+        )
+        records = data.get("records") if isinstance(data, Mapping) else None
+        return [dict(record) for record in records or () if isinstance(record, Mapping)]
+
+    def run_ai_task_action(self, endpoint: str, app_id: str, job_id: int | str) -> None:
+        """One of :meth:`start_ai_task`, :meth:`stop_ai_task`, :meth:`delete_ai_task` by its endpoint name."""
+        actions = {
+            "ai_task_start": self.start_ai_task,
+            "ai_task_stop": self.stop_ai_task,
+            "ai_task_delete": self.delete_ai_task,
+        }
+        actions[endpoint](app_id, job_id)
+
+    # ----- connection test ------------------------------------------------------------------
 
     def probe(self) -> str:
         balance = self.get_balance()

@@ -366,7 +366,7 @@ class CustomerImporter:
             "callRecordDup": self.call_record_dup,
             "customerPersons": [customer_person(r.number, r.content) for r in batch.recipients],
         }
-        self.hook.call("ai_import_customer", body)
+        self.hook.import_ai_customers(body)
         return self._imported(batch)
 
     def lookup(self, batch: Batch) -> list[RecipientResult] | None:
@@ -400,9 +400,10 @@ def find_task(
         raise InvalidInputError("job_id", "or a name is needed to find a task")
     endpoint = vendor.ENDPOINTS["ai_task_list"]
     size = vendor.AI_TASK_LIST_MAX_SIZE
-    params = {"appId": app_id, **({"name": name} if name else {})}
     for page in range(1, MAX_PAGES + 1):
-        reply = yield Call(endpoint, {"json_body": {"current": page, "size": size, "params": params}})
+        # a poll conversation (the sync and async transports drive it), so it names the endpoint
+        body = vendor.ai_task_list_query(app_id, current=page, name=name)
+        reply = yield Call(endpoint, {"json_body": body})
         data = reply.get("data") if isinstance(reply, Mapping) else None
         data = data if isinstance(data, Mapping) else {}
         records = [r for r in data.get("records") or [] if isinstance(r, Mapping)]
@@ -430,7 +431,13 @@ def _count(value: Any) -> int:
 
 
 def task_state(subject: str, record: Mapping[str, Any]) -> JobState:
-    """What a ``taskList`` record says about the task (:data:`~airflow_provider_nxcloud.platforms.buka.AI_TASK_STATUSES`)."""
+    """What a ``taskList`` record says about the task (:data:`~airflow_provider_nxcloud.platforms.buka.AI_TASK_STATUSES`).
+
+    Only the status decides. ``taskCompleted`` counts *successful* calls (itniotech.com/api/
+    ai-voice/taskList), so it says nothing about whether every customer was called; and a
+    status outside the table (the values are undocumented) is read as still running: the
+    wait goes on to its deadline and fails there undecided, never on a guess.
+    """
     status = str(record.get("status") or "")
     total, completed = _count(record.get("taskTotal")), _count(record.get("taskCompleted"))
     meaning = vendor.AI_TASK_STATUSES.get(status)
@@ -441,8 +448,8 @@ def task_state(subject: str, record: Mapping[str, Any]) -> JobState:
         "task_completed": completed,
         "progress": f"{completed} of {total}",
     }
-    line = f"{subject} ({record.get('name')}): {completed} of {total} customers called, status {status or '(none)'}"
-    if meaning == SUCCESS or completed >= total > 0:
+    line = f"{subject} ({record.get('name')}): {completed} of {total} calls successful, status {status or '(none)'}"
+    if meaning == SUCCESS:
         return JobState(SUCCESS, status, line, details)
     if meaning == FAILURE:
         return JobState(FAILURE, status, f"{line}: the task ended before every customer was called", details)
@@ -456,9 +463,11 @@ def task_state(subject: str, record: Mapping[str, Any]) -> JobState:
 class AiVoiceTaskWatch:
     """Watches one AI voice task through ``taskList`` until every customer was called.
 
-    Success: status COMPLETED, or ``taskCompleted >= taskTotal > 0``. Failure: a failed
-    status of the table, or the task missing from the list in :data:`MISSES_BEFORE_GONE`
-    polls in a row (deleted). Anything else (NOT_STARTED, RUNNING, PAUSED) keeps waiting.
+    Success: status COMPLETED. Failure: a failed status of the table (TERMINATED), or the
+    task missing from the list in :data:`MISSES_BEFORE_GONE` polls in a row (deleted).
+    Anything else (NOT_STARTED, RUNNING, PAUSED, or a status the provider does not know)
+    keeps waiting until the wait's timeout. ASSUMPTION: the status names (see
+    :data:`~airflow_provider_nxcloud.platforms.buka.AI_TASK_STATUSES`).
     """
 
     platform = PLATFORM
@@ -500,7 +509,7 @@ class AiVoiceTaskWatch:
     def cancel(self, hook: Any) -> str:
         """Pause the task (``taskStop``; Buka has no cancel for AI tasks)."""
         try:
-            hook.call("ai_task_stop", {"appId": self.app_id, "jobId": self.job_id})
+            hook.stop_ai_task(self.app_id, self.job_id)
         except PermanentAPIError as exc:
             if exc.code == "-38":
                 return f"{self.subject} was not running; nothing to pause"

@@ -43,8 +43,11 @@ def subject(task_id: str) -> str:
 
 
 def check_task_id(value: Any, parameter: str = "task_id") -> str:
-    if isinstance(value, bool) or not isinstance(value, str | int) or not str(value).strip():
-        raise InvalidInputError(parameter, f"must be the id of a Buka voice task, not {value!r}")
+    """A task's id as a template renders it; the vendor's ``jobId`` is an Integer (voice-api18)."""
+    if isinstance(value, bool) or not isinstance(value, str | int) or not str(value).strip().isdigit():
+        raise InvalidInputError(
+            parameter, f"must be the id (jobId, a whole number) of a Buka voice task, not {value!r}"
+        )
     return str(value).strip()
 
 
@@ -67,15 +70,21 @@ def _status_code(raw: Any) -> int | None:
 
 
 def task_state(task_id: str, record: Mapping[str, Any]) -> JobState:
-    """What a task record (detail or query) means for a wait."""
+    """What a task record (detail or query) means for a wait.
+
+    The documented names (onbuka.com/voice-api18, voice-api19): ``numCnt`` the task's
+    numbers, ``success`` / ``fail`` the calls' outcomes, ``callNum`` the numbers called (in
+    the query's records; the detail has no such field, so there it is ``success + fail``).
+    """
     raw = record.get("status")
     code = _status_code(raw)
     known = buka.VOICE_TASK_STATUSES.get(code) if code is not None else None
     # ASSUMPTION: a status outside the documented table is read as still running; the wait's
     # timeout bounds it, where guessing "ended" could pass or fail a task that is still calling
     meaning, outcome = known or ("not documented", RUNNING)
-    total, called = _count(record, "numberTotal"), _count(record, "calledCount")
-    answered, failed = _count(record, "successCount"), _count(record, "failedCount")
+    total = _count(record, "numCnt")
+    answered, failed = _count(record, "success"), _count(record, "fail")
+    called = _count(record, "callNum") if record.get("callNum") is not None else answered + failed
     counts = f"{called} of {total} numbers called ({answered} answered, {failed} failed)"
     name = subject(task_id)
     if outcome == SUCCESS:
@@ -125,7 +134,9 @@ class VoiceTaskWatch:
         self.subject = subject(self.task_id)
 
     def poll(self) -> Conversation[JobState]:
-        reply = yield Call(buka.ENDPOINTS["voice_task_detail"], {"path_params": {"task_id": self.task_id}})
+        # a poll conversation (sync and async transports drive it), so it names the endpoint
+        path = {"task_id": buka.task_key(self.task_id)}
+        reply = yield Call(buka.ENDPOINTS["voice_task_detail"], {"path_params": path})
         return task_state(self.task_id, _record(self.task_id, reply))
 
     def options(self) -> dict[str, Any]:
@@ -141,32 +152,26 @@ class VoiceTaskWatch:
 
 
 class VoiceTasks:
-    """The task endpoints through a :class:`~airflow_provider_nxcloud.hooks.buka.BukaHook`."""
+    """The task actions of a :class:`~airflow_provider_nxcloud.hooks.buka.BukaHook`, with the
+    by-name lookup that makes a create exactly-once."""
 
     def __init__(self, hook: Any) -> None:
         self.hook = hook
 
     def find(self, task_name: str) -> str | None:
-        """The id of the account's task named exactly ``task_name`` (names are unique), or None."""
-        query = {
-            "current": 1,
-            "size": buka.VOICE_TASK_LIST_MAX_SIZE,
-            "params": {"searchCondition": task_name},
-        }
-        page = _data(self.hook.call("voice_task_list", query))
-        records = page.get("records") if isinstance(page, Mapping) else None
-        for record in records or ():
-            if isinstance(record, Mapping) and record.get("taskName") == task_name and record.get("id"):
-                return str(record["id"])
+        """The id (``jobId``) of the account's task named exactly ``task_name`` (names are unique),
+        or None. The query covers the tasks created in the last 31 days (see
+        :data:`~airflow_provider_nxcloud.platforms.buka.VOICE_TASK_QUERY_WINDOW_DAYS`)."""
+        for record in self.hook.find_voice_tasks(task_name):
+            if record.get("taskName") == task_name and record.get("jobId") not in (None, ""):
+                return str(record["jobId"])
         return None
 
     def create(self, body: Mapping[str, Any]) -> str:
         name = str(body["taskName"])
-        task_id = _data(self.hook.call("voice_task_create", body, client_reference=name))
-        if isinstance(task_id, Mapping):  # ASSUMPTION: some hosts may wrap the id
-            task_id = task_id.get("id") or task_id.get("taskId")
-        if isinstance(task_id, str | int) and not isinstance(task_id, bool) and str(task_id).strip():
-            return str(task_id).strip()
+        task_id = self.hook.create_voice_task(body)
+        if task_id is not None:
+            return task_id
         # accepted without saying the id: the name finds it
         found = self.find(name)
         if found is None:
@@ -186,13 +191,24 @@ class VoiceTasks:
     def state(self, task_id: str) -> JobState:
         return drive(VoiceTaskWatch(task_id).poll(), self.hook.request, Pacer())
 
-    def resend(self, task_id: str, *, failed_only: bool) -> None:
-        kind = buka.VOICE_TASK_RESEND_FAILED if failed_only else buka.VOICE_TASK_RESEND_ALL
-        # ASSUMPTION: ids travel as strings (a Java backend reads "123" as the number 123)
-        self.hook.call("voice_task_resend", {"keyId": task_id, "resendType": kind})
+    def detail(self, task_id: str) -> dict[str, Any]:
+        """The task's detail record (a read: what a resend must repeat comes from it), checked
+        to carry every field the resend must send (InvalidInputError, nothing sent, if not)."""
+        record = self.hook.get_voice_task(task_id)
+        try:
+            buka.voice_task_resend_body({"jobId": task_id, **record}, resend_type=buka.VOICE_TASK_RESEND_ALL)
+        except ValueError as exc:
+            raise InvalidInputError("voice_task_id", f"Buka voice task {task_id}: {exc}") from None
+        return record
+
+    def resend(self, task_id: str, detail: Mapping[str, Any], *, failed_only: bool) -> None:
+        try:
+            self.hook.resend_voice_task(task_id, failed_only=failed_only, detail=detail)
+        except ValueError as exc:  # the task's detail lacks a field the resend must send
+            raise InvalidInputError("voice_task_id", f"Buka voice task {task_id}: {exc}") from None
 
     def cancel(self, task_ids: Sequence[str]) -> None:
-        self.hook.call("voice_task_cancel", {"taskIdList": list(task_ids)})
+        self.hook.cancel_voice_tasks(list(task_ids))
 
 
 # ----- the create request -------------------------------------------------------------------------
@@ -421,9 +437,15 @@ def _whole(parameter: str, value: Any, bounds: tuple[int, int]) -> int | None:
 def behaviour_fields(
     *, display_number: Any, loop_count: Any, max_call_seconds: Any, max_ringing_seconds: Any
 ) -> dict[str, Any]:
+    """The call-behaviour fields; ``loopCount`` and ``maxCalls`` are required by the create page
+    (onbuka.com/voice-api17), so they default to
+    :data:`~airflow_provider_nxcloud.platforms.buka.VOICE_TASK_DEFAULT_LOOP_COUNT` (1) and
+    :data:`~airflow_provider_nxcloud.platforms.buka.VOICE_TASK_DEFAULT_MAX_CALL_SECONDS` (120 s)."""
+    loops = _whole("loop_count", loop_count, buka.VOICE_TASK_LOOP_COUNT)
+    calls = _whole("max_call_seconds", max_call_seconds, buka.VOICE_TASK_MAX_CALL_SECONDS)
     fields: dict[str, Any] = {
-        "loopCount": _whole("loop_count", loop_count, buka.VOICE_TASK_LOOP_COUNT),
-        "maxCalls": _whole("max_call_seconds", max_call_seconds, buka.VOICE_TASK_MAX_CALL_SECONDS),
+        "loopCount": buka.VOICE_TASK_DEFAULT_LOOP_COUNT if loops is None else loops,
+        "maxCalls": buka.VOICE_TASK_DEFAULT_MAX_CALL_SECONDS if calls is None else calls,
         "maxRingingTime": _whole("max_ringing_seconds", max_ringing_seconds, buka.VOICE_TASK_RINGING_SECONDS),
     }
     if display_number not in (None, ""):
@@ -444,22 +466,58 @@ def _settings(parameter: str, value: Any, allowed: Iterable[str]) -> Mapping[str
     return value
 
 
-def hang_up_sms_fields(value: Any, sms_app_id: Callable[[str | None], str]) -> dict[str, Any]:
-    """``hang_up_sms={"content", "app_id", "sender_id"}``: an SMS after each call.
+#: hang_up_sms "triggers" -> the create field that turns that trigger on (onbuka.com/voice-api17)
+SMS_TRIGGERS = {
+    "feedback": "feedbackPush",
+    "success": "successPush",
+    "failed": "failedPush",
+    "ring": "ringPush",
+}
 
+
+def hang_up_sms_fields(value: Any, sms_app_id: Callable[[str | None], str]) -> dict[str, Any]:
+    """``hang_up_sms={"content", "app_id", "sender_id", "triggers", "feedback_value"}``: an SMS after calls.
+
+    onbuka.com/voice-api17: with ``hangUpSms`` 1, ``smsAppId`` and ``smsContent`` are required
+    and so are all four triggers (``feedbackPush``, ``successPush``, ``failedPush``,
+    ``ringPush``, each 0 or 1, at least one 1: -53); ``feedbackValue`` (0-9) with
+    ``feedbackPush``. ``triggers`` defaults to ``["success"]`` (after an answered call).
     ``sms_app_id(given)`` resolves the SMS appId (the connection's when not given).
     """
     if value in (None, {}):
         return {}
-    settings = _settings("hang_up_sms", value, ("content", "app_id", "sender_id"))
+    settings = _settings(
+        "hang_up_sms", value, ("content", "app_id", "sender_id", "triggers", "feedback_value")
+    )
     content, sender = settings.get("content"), settings.get("sender_id")
     if not isinstance(content, str) or not content.strip():
         raise InvalidInputError("hang_up_sms", "needs content, the SMS text")
-    if len(content) > buka.SMS_MAX_CONTENT:
+    if len(content) > buka.VOICE_TASK_MAX_SMS_CONTENT:
         raise InvalidInputError(
-            "hang_up_sms", f"content has {len(content)} characters; at most {buka.SMS_MAX_CONTENT}"
+            "hang_up_sms", f"content has {len(content)} characters; at most {buka.VOICE_TASK_MAX_SMS_CONTENT}"
         )
-    fields = {"hangUpSms": 1, "smsAppId": sms_app_id(settings.get("app_id")), "smsContent": content}
+    triggers = settings.get("triggers", ["success"])
+    if isinstance(triggers, str):
+        triggers = [triggers]
+    if not isinstance(triggers, Sequence) or not triggers or any(t not in SMS_TRIGGERS for t in triggers):
+        raise InvalidInputError(
+            "hang_up_sms", f"triggers must be a non-empty list of {', '.join(SMS_TRIGGERS)}, not {triggers!r}"
+        )
+    fields: dict[str, Any] = {
+        "hangUpSms": 1,
+        "smsAppId": sms_app_id(settings.get("app_id")),
+        "smsContent": content,
+        **{field: int(name in triggers) for name, field in SMS_TRIGGERS.items()},
+    }
+    feedback = settings.get("feedback_value")
+    if "feedback" in triggers:
+        if isinstance(feedback, bool) or str(feedback) not in tuple("0123456789"):
+            raise InvalidInputError(
+                "hang_up_sms", f"trigger feedback needs feedback_value, a digit 0-9, not {feedback!r}"
+            )
+        fields["feedbackValue"] = str(feedback)
+    elif feedback is not None:
+        raise InvalidInputError("hang_up_sms", "feedback_value applies to the feedback trigger only")
     if sender not in (None, ""):
         if not isinstance(sender, str) or len(sender) > buka.SMS_MAX_SENDER_ID:
             raise InvalidInputError(
@@ -469,41 +527,60 @@ def hang_up_sms_fields(value: Any, sms_app_id: Callable[[str | None], str]) -> d
     return fields
 
 
+def _positive_whole(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip().isdigit():
+        return None
+    number = int(str(value).strip())
+    return number if number > 0 else None
+
+
 def transfer_fields(value: Any) -> dict[str, Any]:
-    """``transfer_to_agent={"sip_group_id", "type", "key", "outbound_control", "callout_rate"}``."""
+    """``transfer_to_agent={"sip_group_id", "callout_rate", "type", "key", "outbound_control"}``.
+
+    onbuka.com/voice-api17: with ``toSeat`` 1, ``sipGroupId`` (Integer), ``outboundControl``
+    (1 = proportional, the one documented value, the default here) and ``calloutRate``
+    (Integer) are required; ``toSeatType`` 1 after the group call ends, 2 on a key press.
+    """
     if value in (None, {}):
         return {}
     known = ("sip_group_id", "type", "key", "outbound_control", "callout_rate")
     settings = _settings("transfer_to_agent", value, known)
-    group = settings.get("sip_group_id")
-    if isinstance(group, bool) or not isinstance(group, str | int) or not str(group).strip():
-        raise InvalidInputError("transfer_to_agent", "needs sip_group_id, the SIP phone group to transfer to")
+    group = _positive_whole(settings.get("sip_group_id"))
+    if group is None:
+        raise InvalidInputError(
+            "transfer_to_agent",
+            "needs sip_group_id, the id (a whole number) of the agent group to transfer to",
+        )
     kind = check_one_of(
         "transfer_to_agent", settings.get("type", "after_task"), buka.VOICE_TASK_TRANSFER_TYPES
     )
+    control, rate = settings.get("outbound_control", 1), settings.get("callout_rate")
+    if control != 1 or isinstance(control, bool):
+        raise InvalidInputError(
+            "transfer_to_agent", "outbound_control must be 1 (proportional), the documented value"
+        )
+    callout_rate = _positive_whole(rate)
+    if callout_rate is None:
+        raise InvalidInputError(
+            "transfer_to_agent",
+            f"needs callout_rate, the outgoing call multiplier (a whole number >= 1), not {rate!r}",
+        )
     fields: dict[str, Any] = {
         "toSeat": 1,
-        "sipGroupId": str(group).strip(),
+        "sipGroupId": group,
         "toSeatType": buka.VOICE_TASK_TRANSFER_TYPES[kind],
+        "outboundControl": 1,
+        "calloutRate": callout_rate,
     }
     key = settings.get("key")
     if kind == "on_key":
         if str(key) not in tuple("0123456789") or isinstance(key, bool):
             raise InvalidInputError("transfer_to_agent", f"type on_key needs key, one digit 0-9, not {key!r}")
+        # toSeatKey is not on onbuka's page (a third-party copy lists it); the key press itself
+        # is what the page's toSeatType 2 transfers on
         fields["toSeatKey"] = str(key)
     elif key is not None:
         raise InvalidInputError("transfer_to_agent", "key applies to type on_key only")
-    control, rate = settings.get("outbound_control"), settings.get("callout_rate")
-    if control is not None:
-        if control not in (0, 1):
-            raise InvalidInputError("transfer_to_agent", "outbound_control must be 0 or 1 (1 = proportional)")
-        fields["outboundControl"] = int(control)
-    if rate is not None:
-        if isinstance(rate, bool) or not isinstance(rate, int | float) or rate <= 0:
-            raise InvalidInputError(
-                "transfer_to_agent", f"callout_rate must be a positive number, not {rate!r}"
-            )
-        fields["calloutRate"] = rate
     return fields
 
 

@@ -67,10 +67,9 @@ def run_task_action(
     The wrong status (-39, -38, -44) fails naming the status, unless it is already ``done``.
     """
     subject = f"Buka AI voice task {job_id}"
-    body = {"appId": app_id, "jobId": job_id}
     for attempt in (1, 2):
         try:
-            hook.call(endpoint, body)
+            hook.run_ai_task_action(endpoint, app_id, job_id)
             return True
         except AmbiguousSendError:
             status = _status(hook, app_id, job_id)
@@ -345,8 +344,7 @@ class BukaCreateAiVoiceTaskOperator(BaseOperator):
         return self._wait(context, result, hook, AiVoiceTaskWatch(app_id=app_id, job_id=job_id, name=name))
 
     def _create(self, hook: BukaHook, body: dict[str, Any]) -> dict[str, Any]:
-        reply = hook.call("ai_task_add", body, client_reference=body["name"])
-        data = reply.get("data") if isinstance(reply, Mapping) else None
+        data = hook.add_ai_task(body)
         # ASSUMPTION: data is {"jobId": n}; a bare id is taken too, and without one the list has it
         job_id = data.get("jobId") if isinstance(data, Mapping) else data
         if job_id is not None and not isinstance(job_id, bool) and str(job_id).strip():

@@ -78,14 +78,20 @@ class BukaCreateVoiceTaskOperator(BaseOperator):
     :param windows_timezone: the zone the windows are written in (required with them),
         e.g. ``"Asia/Singapore"``. Templated.
     :param display_number: caller number shown, up to 20 digits. Templated.
-    :param loop_count: plays of the audio per call, 1 to 9.
-    :param max_call_seconds: hang up after this many seconds, 1 to 999.
+    :param loop_count: plays of the audio per call, 1 to 9. Buka requires it (onbuka.com/voice-api17);
+        default 1, the page's default.
+    :param max_call_seconds: hang up this many seconds after the call connects, 1 to 999.
+        Buka requires it and documents no default; the provider sends 120 (the ceiling of
+        Buka's other audio calls): raise it for audio longer than two minutes.
     :param max_ringing_seconds: seconds a call rings, 20 to 120.
-    :param hang_up_sms: send an SMS after each call: ``{"content", "app_id", "sender_id"}``
-        (``app_id`` defaults to the connection's SMS appId). Templated.
-    :param transfer_to_agent: transfer answered calls to agents: ``{"sip_group_id", "type":
-        "after_task" | "on_key", "key" (on_key: 0-9), "outbound_control" (1 =
-        proportional), "callout_rate"}``. Templated.
+    :param hang_up_sms: send an SMS after calls: ``{"content", "app_id", "sender_id",
+        "triggers", "feedback_value"}``; ``triggers`` is a list of ``"success"`` (default),
+        ``"failed"``, ``"ring"``, ``"feedback"`` (with ``feedback_value``, the key 0-9);
+        ``app_id`` defaults to the connection's SMS appId. Templated.
+    :param transfer_to_agent: transfer answered calls to agents: ``{"sip_group_id",
+        "callout_rate" (both whole numbers, required), "type": "after_task" | "on_key",
+        "key" (on_key: 0-9), "outbound_control" (1 = proportional, the only documented
+        value and the default)}``. Templated.
     :param on_invalid: ``"fail"`` (an invalid number fails the task before anything is
         sent) or ``"skip"`` (invalid numbers are left out and counted).
     :param default_region: ISO region for numbers written without a country code.
@@ -227,8 +233,7 @@ class BukaCreateVoiceTaskOperator(BaseOperator):
         body = {
             "appId": app_id,
             "taskName": stable_name(key, prefix, max_length=buka.VOICE_TASK_NAME_LENGTH[1]),
-            # ASSUMPTION: numberList is a JSON array of numbers as text (the simulator takes a
-            # comma-separated string too)
+            # numberList is a List<String> (onbuka.com/voice-api17): a JSON array of numbers as text
             "numberList": numbers,
             **audio,
             **({"sendTime": send_time} if send_time else {}),
@@ -327,7 +332,10 @@ def _audio_path(source: Any) -> Any:
 class BukaResendVoiceTaskOperator(BaseOperator):
     """Call a finished Buka voice task's numbers again (``voice/group/call/resend``), once per task instance.
 
-    Buka allows it for a completed or cancelled task. The request is recorded as in
+    Buka allows it for a completed or cancelled task. Its page (onbuka.com/voice-api21)
+    requires the task's appId, taskName, audio source and maxCalls along with the id: the
+    operator reads them from the task's detail first (a read), so the numbers are called
+    again with the task's own audio and settings. The request is recorded as in
     flight in the task instance's ``task_state_store`` (a Variable before Airflow 3.3)
     before it is written. A retry that finds it in flight, or a reply that was lost,
     reads the task: calling or submitting again means the resend took effect and it is
@@ -390,10 +398,13 @@ class BukaResendVoiceTaskOperator(BaseOperator):
             self.log.info(
                 "Buka voice task %s: the earlier try's resend did not take effect; sending it", task_id
             )
+        # a read before the in-flight record: what the resend repeats (appId, taskName, audio,
+        # maxCalls, all required by voice-api21) comes from the task as the vendor holds it
+        detail = tasks.detail(task_id)
         progress.start(_RESEND)
         store.save(progress)
         try:
-            tasks.resend(task_id, failed_only=self.failed_only)
+            tasks.resend(task_id, detail, failed_only=self.failed_only)
         except AmbiguousSendError as exc:
             if tasks.state(task_id).ended:
                 # not visible yet or not accepted: a retry looks again before sending

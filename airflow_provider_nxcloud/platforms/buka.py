@@ -7,7 +7,10 @@ hosts serve the same paths, some without the ``/v3`` segment (hence the
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
 import hashlib
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from airflow_provider_nxcloud.platforms.codes import normalize_code
@@ -50,6 +53,8 @@ VOICE_CODE_MAX_CALLEES = 1
 VOICE_MAX_TTS_TEXT = 1000
 #: sendCode's language codes (the SDK's list; TH is in onbuka's list for group-call TTS)
 VOICE_LANGUAGES = ("VN", "EN", "JP", "ARB", "DE", "IN", "IT", "KR", "RU", "ES", "PT", "IDN", "BD", "TH")
+#: cc/record/query: page size 1-100 (onbuka.com/call-api20)
+CALL_RECORD_PAGE_SIZE = 100
 #: email/sendEmail: addresses per request (-14), subject length (-17); getSendEmailRcd ids (-28)
 EMAIL_MAX_ADDRESSES = 50
 EMAIL_MAX_SUBJECT = 100
@@ -67,8 +72,10 @@ VOICE_TASK_MAX_CALL_SECONDS = (1, 999)
 VOICE_TASK_RINGING_SECONDS = (20, 120)
 #: displayNum: 0-20 digits
 VOICE_TASK_DISPLAY_NUMBER_DIGITS = 20
-#: ASSUMPTION: TTS text limit as voice/sendCode's (the task page gives none)
+#: TTS text ("tts text Max 1000", onbuka.com/voice-api17)
 VOICE_TASK_MAX_TEXT = VOICE_MAX_TTS_TEXT
+#: hang-up SMS text ("smsContent ... maximum 1000 characters", onbuka.com/voice-api17)
+VOICE_TASK_MAX_SMS_CONTENT = 1000
 #: ``source`` -> the fields that source needs: 1 an uploaded file, 2 upload now, 3 TTS
 VOICE_TASK_SOURCES: dict[int, tuple[str, ...]] = {
     1: ("voiceFileId",),
@@ -97,23 +104,67 @@ VOICE_TASK_RESEND_FAILED = 1
 VOICE_TASK_EXISTS_CODES = frozenset({"-41", "-20"})
 #: resend: no callable number is left ("-34")
 VOICE_TASK_NOTHING_TO_RESEND_CODES = frozenset({"-34"})
-#: the query's page size. ASSUMPTION: 1-100, as Buka's other paged queries
+#: the query's page size: 1-100 (onbuka.com/voice-api18 ``size``)
 VOICE_TASK_LIST_MAX_SIZE = 100
-#: ASSUMPTION: the fields of a task in the detail and query replies (the pages document the
-#: status values, not the record): the simulator writes and the provider reads only these
-VOICE_TASK_RECORD_FIELDS = (
-    "id",
+#: the query's ``params.strTime`` / ``params.endTime`` are required, written ``yyyy-MM-dd HH:mm:ss``
+#: (onbuka.com/voice-api18 request sample) and bound the tasks' creation time.
+#: ASSUMPTION: the page documents no longest window; 31 days is the longest window of Buka's other
+#: voice record queries (onbuka.com/voice-api12), so every host takes it. A task older than this
+#: is not found by name (a create then meets -41 "name exists" and fails: never a second task).
+VOICE_TASK_QUERY_WINDOW_DAYS = 31
+#: the query's window ends this far after "now": covers the vendor's clock and zone being ahead
+#: (ASSUMPTION on the zone, see VOICE_TASK_UTC_OFFSET_HOURS) without ever missing a fresh task
+VOICE_TASK_QUERY_LEAD_HOURS = 24
+#: create's required ``loopCount`` ("Default 1, maximum 9") and ``maxCalls`` (forced hang-up,
+#: "maximum 999 seconds"), onbuka.com/voice-api17: sent when the user gives none. The page gives
+#: 1 as loopCount's default; it gives maxCalls none, so the provider sends 120 s, the documented
+#: ceiling of Buka's other audio calls (voice/sendGroup and voice/sendCode ``maxDuration`` 1-120,
+#: onbuka.com/voice-api6 and voice-api7): long enough for a spoken message, and it caps the
+#: billed time of a callee who stays on the line.
+VOICE_TASK_DEFAULT_LOOP_COUNT = 1
+VOICE_TASK_DEFAULT_MAX_CALL_SECONDS = 120
+#: a task in the query's records (onbuka.com/voice-api18 response): ``jobId`` is the task id,
+#: ``numCnt`` its numbers, ``callNum`` those called, ``success`` / ``fail`` their outcomes
+VOICE_TASK_LIST_RECORD_FIELDS = (
+    "jobId",
+    "taskName",
+    "status",
+    "rate",
+    "numCnt",
+    "callNum",
+    "success",
+    "fail",
+    "createdTime",
+)
+#: the fields of a task's detail (onbuka.com/voice-api19 response) the provider reads (the page
+#: lists more: billing, transfer and feedback counters). The detail lists no ``callNum``: the
+#: numbers called so far are ``success + fail`` there.
+VOICE_TASK_DETAIL_FIELDS = (
+    "jobId",
     "taskName",
     "appId",
+    "displayNum",
     "status",
-    "numberTotal",
-    "calledCount",
-    "successCount",
-    "failedCount",
+    "rate",
+    "numCnt",
+    "success",
+    "fail",
     "sendTime",
-    "createTime",
+    "createdTime",
+    "source",
+    "voiceFileId",
+    "uploadName",
+    "baseFile",
+    "text",
+    "lan",
+    "maxCalls",
+    "loopCount",
 )
-#: task ``status`` -> (meaning, what it means for a wait: "running", "success" or "failure")
+#: what a resend (onbuka.com/voice-api21) needs from the task: ``keyId`` (= jobId), ``appId``,
+#: ``taskName``, ``source`` with that source's fields, and ``maxCalls`` are required there
+VOICE_TASK_RESEND_REQUIRED = ("appId", "taskName", "source", "maxCalls")
+#: task ``status`` -> (meaning, what it means for a wait: "running", "success" or "failure");
+#: the values of onbuka.com/voice-api18 ``statusList`` / ``status`` (6 "submitting" is listed there)
 VOICE_TASK_STATUSES: dict[int, tuple[str, str]] = {
     0: ("waiting to be submitted", "running"),
     1: ("calling", "running"),
@@ -164,9 +215,12 @@ AI_DATE_FORMAT = "%Y-%m-%d"
 #: its report times are written in; the docs name no zone
 AI_UTC_OFFSET_HOURS = 8
 #: taskList ``status`` -> what it means for a wait: "running" (keep waiting), "success" or
-#: "failure" (the task ended). ASSUMPTION: the reference says the status strings were not
-#: captured; these are the likely enum names. Any other status is read as still running,
-#: and ``taskCompleted >= taskTotal > 0`` counts as done whatever the status says.
+#: "failure" (the task ended). ASSUMPTION: the vendor documents ``status`` as a String without
+#: its values (itniotech.com/api/ai-voice/taskList; the SDK itniotech/buka-java-sdk has no enum);
+#: these are the likely enum names. Fail-safe: a status not in this table is read as still
+#: running, so a wait never ends on a guess: it waits to its deadline and fails there as
+#: undecided. Counts never decide: ``taskCompleted`` counts *successful* calls only (same page),
+#: so ``taskCompleted < taskTotal`` is normal for a finished task and ``>=`` proves nothing.
 AI_TASK_STATUSES: dict[str, str] = {
     #: created; waits for taskStart (MANUAL) or its startDateTime (AUTO)
     "NOT_STARTED": "running",
@@ -268,3 +322,189 @@ ENDPOINTS: dict[str, Endpoint] = endpoint_table(
         _ep("ai_record_query", "ai_voice", "POST", "/AiVoice/recordQuery", R),
     ]
 )
+
+
+# ----- request bodies (pure: the hook sends them, the tests hold them against the contracts) -----
+
+VENDOR_ZONE = dt.timezone(dt.timedelta(hours=VOICE_TASK_UTC_OFFSET_HOURS))
+
+
+def sms_message(
+    numbers: Sequence[str], content: str, order_ids: Sequence[str] | None = None, sender_id: str | None = None
+) -> dict[str, Any]:
+    """One sendSms unit (onbuka.com/sms-api3): ``numbers`` and ``orderId`` comma-separated, one id per number.
+
+    A sendSms body without its ``appId``, or one element of sendSms/batch's ``array``
+    (onbuka.com/sms-api7).
+    """
+    message: dict[str, Any] = {"numbers": ",".join(numbers), "content": content}
+    if order_ids:
+        if len(order_ids) != len(numbers):
+            raise ValueError("sendSms takes one orderId per number")
+        message["orderId"] = ",".join(order_ids)
+    if sender_id:
+        message["senderId"] = sender_id
+    return message
+
+
+def sms_send_body(app_id: str, message: Mapping[str, Any]) -> dict[str, Any]:
+    return {"appId": app_id, **message}
+
+
+def sms_batch_body(app_id: str, messages: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    return {"appId": app_id, "array": [dict(m) for m in messages]}
+
+
+def report_query(app_id: str, msg_ids: Sequence[str]) -> dict[str, str]:
+    """getReport's query (onbuka.com/sms-api4): at most :data:`REPORT_MAX_IDS` msgIds, comma-separated."""
+    if not 0 < len(msg_ids) <= REPORT_MAX_IDS:
+        raise ValueError(f"getReport takes 1 to {REPORT_MAX_IDS} msgIds, not {len(msg_ids)}")
+    return {"appId": app_id, "msgIds": ",".join(msg_ids)}
+
+
+def vendor_time(moment: dt.datetime) -> str:
+    """``yyyy-MM-dd HH:mm:ss`` in the zone Buka reads task times in (ASSUMPTION: UTC+8)."""
+    return moment.astimezone(VENDOR_ZONE).strftime(VOICE_TASK_TIME_FORMAT)
+
+
+def voice_task_query(
+    now: dt.datetime, *, search: str | None = None, current: int = 1, size: int = VOICE_TASK_LIST_MAX_SIZE
+) -> dict[str, Any]:
+    """voice/group/call/query's body (onbuka.com/voice-api18) over the tasks created in the last
+    :data:`VOICE_TASK_QUERY_WINDOW_DAYS` days: ``params.strTime`` and ``params.endTime`` are required."""
+    start = (
+        now
+        - dt.timedelta(days=VOICE_TASK_QUERY_WINDOW_DAYS)
+        + dt.timedelta(hours=VOICE_TASK_QUERY_LEAD_HOURS)
+    )
+    end = now + dt.timedelta(hours=VOICE_TASK_QUERY_LEAD_HOURS)
+    params: dict[str, Any] = {"strTime": vendor_time(start), "endTime": vendor_time(end), "statusList": []}
+    if search:
+        params["searchCondition"] = search
+    return {"current": current, "size": size, "params": params}
+
+
+def task_key(task_id: str | int) -> int:
+    """A group-call task id as the task endpoints take it: an Integer (``keyId``, ``taskIdList``)."""
+    text = str(task_id).strip()
+    if isinstance(task_id, bool) or not text.isdigit():
+        raise ValueError(f"a Buka voice task id is a whole number, not {task_id!r}")
+    return int(text)
+
+
+def voice_task_cancel_body(task_ids: Sequence[str | int]) -> dict[str, Any]:
+    """voice/group/call/cancel's body: ``taskIdList`` of Integers (itniotech.com/api/ai/agentCancel)."""
+    return {"taskIdList": [task_key(task_id) for task_id in task_ids]}
+
+
+def voice_task_resend_body(
+    detail: Mapping[str, Any],
+    *,
+    resend_type: int,
+    max_calls: int | None = None,
+    loop_count: int | None = None,
+) -> dict[str, Any]:
+    """voice/group/call/resend's body (onbuka.com/voice-api21) from the task's detail record.
+
+    The page requires ``keyId`` (the jobId), ``appId``, ``taskName``, ``source`` with its
+    fields and ``maxCalls``; they are taken from the task as the detail shows it
+    (onbuka.com/voice-api19), ``max_calls`` / ``loop_count`` override its values. A field the
+    detail does not carry raises ValueError naming it: nothing is sent on a guess.
+    ASSUMPTION: the re-call takes the task's own ``taskName`` (the page calls it "Task name",
+    not a new one); if the vendor refused it as taken (-41) the resend fails, answered and
+    not sent, so nothing is called twice.
+    """
+    missing = [name for name in ("jobId", "appId", "taskName", "source") if detail.get(name) in (None, "")]
+    source = detail.get("source")
+    try:
+        source_number = int(source) if source not in (None, "") and not isinstance(source, bool) else None
+    except (TypeError, ValueError):
+        source_number = None
+    if source not in (None, "") and source_number not in VOICE_TASK_SOURCES:
+        raise ValueError(f"the task's source {source!r} is not one of {sorted(VOICE_TASK_SOURCES)}")
+    audio = VOICE_TASK_SOURCES.get(source_number or 0, ())
+    missing += [name for name in audio if detail.get(name) in (None, "")]
+    calls = max_calls if max_calls is not None else detail.get("maxCalls")
+    if calls in (None, ""):
+        missing.append("maxCalls")
+    if missing:
+        raise ValueError(f"the task's detail does not show {', '.join(missing)}, which a resend must send")
+    body: dict[str, Any] = {
+        "keyId": task_key(detail["jobId"]),
+        "appId": str(detail["appId"]),
+        "taskName": str(detail["taskName"]),
+        "source": source_number,
+        **{name: str(detail[name]) for name in audio},
+        "maxCalls": int(str(calls)),
+        "resendType": resend_type,
+    }
+    loops = loop_count if loop_count is not None else detail.get("loopCount")
+    if loops not in (None, ""):
+        body["loopCount"] = int(str(loops))
+    if detail.get("displayNum") not in (None, ""):
+        body["displayNum"] = str(detail["displayNum"])
+    return body
+
+
+def ai_task_ref(app_id: str, job_id: int | str) -> dict[str, Any]:
+    """taskStart / taskStop / taskDel's body (SDK TaskBaseDTO: ``appId`` String, ``jobId`` Long)."""
+    return {"appId": app_id, "jobId": job_id}
+
+
+def ai_task_list_query(app_id: str, *, current: int, name: str | None = None) -> dict[str, Any]:
+    """taskList's body (itniotech.com/api/ai-voice/taskList): ``current``, ``size`` 1-100, ``params.appId``."""
+    params = {"appId": app_id, **({"name": name} if name else {})}
+    return {"current": current, "size": AI_TASK_LIST_MAX_SIZE, "params": params}
+
+
+def call_record_query(start: dt.datetime, end: dt.datetime, *, current: int = 1) -> dict[str, Any]:
+    """cc/record/query's body (onbuka.com/call-api20): ``params.startTime`` / ``endTime`` ISO 8601
+    with an offset (written in China time, as the page's samples), ``current``, ``size`` 1-100."""
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("the call-record window needs aware datetimes")
+    params = {
+        "startTime": start.astimezone(VENDOR_ZONE).isoformat(timespec="seconds"),
+        "endTime": end.astimezone(VENDOR_ZONE).isoformat(timespec="seconds"),
+    }
+    return {"current": current, "size": CALL_RECORD_PAGE_SIZE, "params": params}
+
+
+def iso_in_vendor_zone(moment: dt.datetime) -> str:
+    """ISO 8601 with the vendor zone's offset, as Buka's record queries are written (``...+08:00``)."""
+    if moment.tzinfo is None:
+        raise ValueError("a record query's time needs a timezone")
+    return moment.astimezone(VENDOR_ZONE).isoformat(timespec="seconds")
+
+
+def sent_records_query(
+    app_id: str, start: dt.datetime, end: dt.datetime, start_index: int = 0
+) -> dict[str, str]:
+    """getSentRcd's query (onbuka.com/sms-api5): at most 31 days, ISO 8601 times, ``startIndex`` offset."""
+    return {
+        "appId": app_id,
+        "startTime": iso_in_vendor_zone(start),
+        "endTime": iso_in_vendor_zone(end),
+        "startIndex": str(start_index),
+    }
+
+
+def voice_records_query(start: dt.datetime, end: dt.datetime, *, current: int = 1) -> dict[str, Any]:
+    """voice/recordGroupQuery's body (onbuka.com/voice-api12): ``params.strTime`` / ``endTime``
+    ISO 8601, at most 31 days apart, ``size`` 1-100."""
+    params = {"strTime": iso_in_vendor_zone(start), "endTime": iso_in_vendor_zone(end)}
+    return {"current": current, "size": 100, "params": params}
+
+
+def ai_record_query(app_id: str, start: dt.datetime, end: dt.datetime, *, current: int = 1) -> dict[str, Any]:
+    """AiVoice/recordQuery's body: ``params{appId, startTime, endTime}`` as ``yyyy-MM-dd HH:mm:ss``."""
+    params = {"appId": app_id, "startTime": vendor_time(start), "endTime": vendor_time(end)}
+    return {"current": current, "size": AI_TASK_LIST_MAX_SIZE, "params": params}
+
+
+def voice_file_upload_body(file_name: str, content: bytes) -> dict[str, str]:
+    """voice/fileUpload's body (SDK FileUploadDTO): ``fileName`` (5-32 characters, with its suffix)
+    and ``file``, the content in base64."""
+    low, high = VOICE_TASK_UPLOAD_NAME_LENGTH
+    if not low <= len(file_name) <= high:
+        raise ValueError(f"fileName must be {low}-{high} characters, not {len(file_name)}")
+    return {"fileName": file_name, "file": base64.b64encode(content).decode("ascii")}

@@ -34,7 +34,9 @@ SMS_ROWS: tuple[Row, ...] = (
     (-9, "Numbers are abnormal (invalid numbers)", Reason.INVALID_INPUT),
     (-10, "Insufficient balance to support the task", Reason.BALANCE),
     (-11, "Incorrect timing format", Reason.INVALID_INPUT),
-    (-12, "Due to a platform issue, bulk submission failed; contact the admin", Reason.PLATFORM_FAULT),
+    # why: the vendor's text asks the caller to contact its admin (seed 001): a person on the
+    # vendor's side has to act, so neither a hook retry (seconds) nor a task retry can clear it
+    (-12, "Due to a platform issue, bulk submission failed; contact the admin", Reason.CONFIGURATION),
     (-13, "User has been locked", Reason.ACCOUNT),
     (-14, "Field is empty or inquiry ID is abnormal", Reason.INVALID_INPUT),
     (-15, "Query too frequently", Reason.RATE_LIMITED),
@@ -88,10 +90,15 @@ VOICE_ROWS: tuple[Row, ...] = (
         Reason.STATE,
     ),
     (-35, "No number called: there are no numbers to call", Reason.INVALID_INPUT),
+    # why: clears only when one of the account's running group-call tasks ends ("please complete
+    # the task before submitting again", seed 001), which takes as long as its calls: hours, not
+    # the seconds of a hook retry. Failing names the cause at once; a DAG that should wait it out
+    # overrides it ({"voice:-37": "retry"}), which Airflow's task retries (and retry_delay) honour
+    # and the hook never repeats in place.
     (
         -37,
         "The group call task exceeds the maximum concurrent task limit; finish a task before submitting more",
-        Reason.CONCURRENCY,
+        Reason.STATE,
     ),
     (-38, "Conversion text and language type are required", Reason.INVALID_INPUT),
     # why: the language of the given text could not be determined; the same text fails again

@@ -13,12 +13,14 @@ from airflow_provider_nxcloud.sensors.task import VendorTaskSensor
 class BukaAiVoiceTaskSensor(VendorTaskSensor):
     """Wait until a Buka AI voice task has called every customer, reading ``AiVoice/taskList``.
 
-    Done when the task's status is COMPLETED or ``taskCompleted`` reaches ``taskTotal``
-    (> 0). Fails when the status is a failed one of
+    Done when the task's status is COMPLETED; the counts never decide (``taskCompleted``
+    counts successful calls only). Fails when the status is a failed one of
     :data:`~airflow_provider_nxcloud.platforms.buka.AI_TASK_STATUSES` (TERMINATED), or when
-    the task is missing from the list two polls in a row (deleted). NOT_STARTED, RUNNING and
-    PAUSED keep waiting (each poll logs "40 of 100 customers called"). Buka has no detail
-    call for AI tasks: without ``name`` the app's tasks are paged through 100 at a time.
+    the task is missing from the list two polls in a row (deleted). NOT_STARTED, RUNNING,
+    PAUSED and any status the provider does not know keep waiting (each poll logs "40 of
+    100 calls successful"), up to the timeout. ASSUMPTION: Buka documents the status as a
+    String without its values; the names are the provider's. Buka has no detail call for
+    AI tasks: without ``name`` the app's tasks are paged through 100 at a time.
 
     :param job_id: the task's jobId, e.g. ``"{{ ti.xcom_pull('create')['job_id'] }}"``. Templated.
     :param name: the task's exact name (the create operator's ``name`` in its XCom), to

@@ -148,8 +148,98 @@ def authenticate(call: Call) -> Endpoint:
     return endpoint
 
 
+#: each service's code for a request whose parameters are wrong (seed 001's tables): SMS, voice
+#: and call center "-22 parameter exception", email "-5 field is empty", AI voice "-27 abnormal
+#: parameter verification"
+PARAMETER_CODE = {"sms": "-22", "voice": "-22", "call_center": "-22", "email": "-5", "ai_voice": "-27"}
+#: (endpoint, field) -> {"missing": code, "invalid": code}: the fields whose violation has a code
+#: of its own in the service's table (seed 001). Any other violation answers PARAMETER_CODE.
+FIELD_CODES: dict[tuple[str, str], dict[str, str]] = {
+    # SMS: -4 content empty, -5 content over 1,024, -8 no number
+    ("sms_send", "content"): {"missing": "-4", "over": "-5"},
+    ("sms_send", "numbers"): {"missing": "-8"},
+    ("sms_send_batch", "content"): {"missing": "-4", "over": "-5"},
+    ("sms_send_batch", "numbers"): {"missing": "-8"},
+    ("sms_report", "msgIds"): {"missing": "-14"},
+    # voice: -35 no number, -38 no text / language, -50 no audio file id
+    ("voice_send_code", "callee"): {"missing": "-35"},
+    ("voice_send_code", "text"): {"missing": "-38"},
+    ("voice_send_code", "language"): {"missing": "-38"},
+    ("voice_send_group", "callee"): {"missing": "-35"},
+    ("voice_send_group", "fileId"): {"missing": "-50"},
+    # group-call tasks: -35 no number (-21 a malformed one), -49 wrong file source, -50 / -51 / -38
+    # the chosen source's fields missing
+    ("voice_task_create", "numberList"): {"missing": "-35", "empty": "-35", "item": "-21"},
+    ("voice_task_create", "source"): {"missing": "-49", "invalid": "-49"},
+    ("voice_task_create", "voiceFileId"): {"missing": "-50"},
+    ("voice_task_create", "uploadName"): {"missing": "-51"},
+    ("voice_task_create", "baseFile"): {"missing": "-51"},
+    ("voice_task_create", "text"): {"missing": "-38"},
+    ("voice_task_create", "lan"): {"missing": "-38"},
+    ("voice_task_resend", "source"): {"missing": "-49", "invalid": "-49"},
+    ("voice_task_resend", "voiceFileId"): {"missing": "-50"},
+    ("voice_task_resend", "uploadName"): {"missing": "-51"},
+    ("voice_task_resend", "baseFile"): {"missing": "-51"},
+    ("voice_task_resend", "text"): {"missing": "-38"},
+    ("voice_task_resend", "lan"): {"missing": "-38"},
+    # email: -9 no sender, -13 no recipient, -17 subject empty or over 100, -25 templateID not an
+    # integer, -27 adFlag not recognised, -28 more than 200 emailIds
+    ("email_send", "fromEmailAddress"): {"missing": "-9"},
+    ("email_send", "toAddress"): {"missing": "-13"},
+    ("email_send", "subject"): {"missing": "-17", "empty": "-17", "over": "-17", "invalid": "-17"},
+    ("email_send", "templateID"): {"invalid": "-25"},
+    ("email_send", "adFlag"): {"invalid": "-27"},
+    ("email_records", "emailId"): {"invalid": "-28"},
+    # AI voice: -28 AUTO mode without a start time, -56 more than 100 customers in one import
+    ("ai_task_add", "startDateTime"): {"missing": "-28"},
+    ("ai_import_customer", "customerPersons"): {"over": "-56"},
+}
+
+
+def _problems(call: Call) -> list[str]:
+    """The documented contract's violations of this request (``path: what`` each)."""
+    contract = router.contracts.get(call.endpoint.name)
+    try:
+        return contract.violations(call.payload()) if contract is not None else []
+    except BadBody:
+        return []
+
+
+def parameter_code(call: Call) -> str:
+    """The service's own code for the first documented field this request breaks."""
+    service = call.endpoint.service
+    for problem in _problems(call):
+        path, _, what = problem.partition(": ")
+        if "]." in path:  # a field of an array's item (sendSms/batch's elements): its own rules
+            path = path.rsplit(".", 1)[1]
+        field = path.split("[")[0]
+        codes = FIELD_CODES.get((call.endpoint.name, field))
+        if codes is None:
+            break  # the first problem decides: a field without a code of its own
+        if what == "required and missing":
+            kind = "missing"
+        elif path != field:
+            kind = "item"
+        elif "documented minimum" in what:
+            kind = "empty"
+        elif "documented maximum" in what:
+            kind = "over"
+        else:
+            kind = "invalid"
+        if kind in codes:
+            return codes[kind]
+        break
+    return PARAMETER_CODE.get(service, "-22")
+
+
 def bad_body(call: Call, exc: BadBody) -> Response:
-    return error_reply(call.endpoint.service, "-22")
+    """The vendor's parameter error, in the endpoint's envelope (the task endpoints answer code/msg)."""
+    service = call.endpoint.service
+    code = parameter_code(call)
+    if call.endpoint.name.startswith("voice_task_"):
+        info = lookup_code(PLATFORM, service, code)
+        return json_reply({"code": int(code), "msg": info.meaning if info else "error", "data": None})
+    return error_reply(service, code)
 
 
 router = VendorRouter(
@@ -624,9 +714,14 @@ def email_records(call: Call) -> Reply:
 @router.handler("cc_record_query")
 def cc_record_query(call: Call) -> Reply:
     # ASSUMPTION: the record fields are not captured (reference A.10), so the simulator keeps
-    # no call-center calls and answers every query with an empty list
-    call.json_object()
-    return {"status": "0", "reason": "success", "data": []}
+    # no call-center calls and answers every query with an empty page (onbuka.com/call-api20)
+    body = call.json_object()
+    size = body.get("size", 10)
+    return {
+        "status": "0",
+        "reason": "success",
+        "data": {"total": 0, "size": size, "current": body.get("current", 1), "pages": 0, "records": []},
+    }
 
 
 # ----- faults ---------------------------------------------------------------------------------

@@ -30,8 +30,9 @@ RUNNING. ``taskDel``: "-32" unknown, "-44" while it is RUNNING (ASSUMPTION: the 
 "the current task cannot be deleted"; pause it first).
 
 Progress, over the progress clock: a running task calls ``robotCount`` customers every
-delivery delay (at once when the delay is 0), so ``taskCompleted`` rises to ``taskTotal``
-and the status turns COMPLETED; an AUTO task starts at its ``startDateTime``; a task still
+delivery delay (at once when the delay is 0) until every customer was called and the
+status turns COMPLETED; ``taskCompleted`` counts the successful calls among them (a number
+the delivery model marks undeliverable is called without success); an AUTO task starts at its ``startDateTime``; a task still
 calling at its ``endDateTime`` is TERMINATED. Daily windows and blackout periods are
 accepted but do not pause the simulated dialler. Date-times are read as China time (UTC+8,
 :data:`~airflow_provider_nxcloud.platforms.buka.AI_UTC_OFFSET_HOURS`).
@@ -152,7 +153,11 @@ def _record(call: Call, task: dict[str, Any]) -> dict[str, Any]:
         "mode": task["mode"],
         "hangupSms": False,
         "taskTotal": len(task["customers"]),
-        "taskCompleted": called,
+        # "Number of successful calls" (itniotech.com/api/ai-voice/taskList): the called customers
+        # whose calls connected, not every customer called
+        "taskCompleted": sum(
+            1 for number in task["customers"][:called] if not call.state.delivery.is_undeliverable(number)
+        ),
         "status": status,
         "isDialogFlowUnbind": "false",
         "createTime": vendor_time(task["createdAt"]),

@@ -14,9 +14,12 @@ text over 1,000, an ``uploadName`` that is not 5-32 characters ending in .mp3/.w
 "-25" in the past), ``allowSendTime`` ("-22" not ``[{strTime, endTime}]`` of
 ``HH:mm`` with start before end), ``loopCount`` 1-9, ``maxCalls`` 1-999,
 ``maxRingingTime`` 20-120, ``displayNum`` 0-20 digits, ``hangUpSms`` (1 needs
-``smsAppId``, the account's SMS app, and ``smsContent``), ``toSeat`` (1 needs
-``sipGroupId``; ``toSeatType`` 1 or 2): all "-22" when wrong. It answers
-``data`` = the task id, a string of digits. Each task is one ledger entry of kind
+``smsAppId``, the account's SMS app, and ``smsContent``; "-53" when none of its four
+triggers is 1), ``toSeat`` (1 needs ``sipGroupId``; ``toSeatType`` 1 or 2): all "-22"
+when wrong. Before all that, a request that breaks the endpoint's documented contract
+(:mod:`~airflow_provider_nxcloud.platforms.buka_contracts`: e.g. no ``loopCount`` /
+``maxCalls`` on create, no ``params.strTime`` on query, a resend without ``taskName``)
+answers "-22". It answers ``data`` = the task's ``jobId``, an Integer. Each task is one ledger entry of kind
 ``voice_task`` (recipient and client reference: the task name; content: the file
 id, upload name or TTS text; details ``{"numbers": n}``).
 
@@ -27,18 +30,21 @@ completed. With ``allowSendTime`` only the time inside the windows counts, and
 outside every window the task shows 5 suspended. A number ending in 0000 is
 not answered (failed); every other one is answered.
 
-``detail/{id}`` answers the record of :data:`VOICE_TASK_RECORD_FIELDS` ("-24"
-unknown id). ``query`` takes ``{current >= 1, size 1-100, params{strTime,
-endTime, statusList, idxAppId, searchCondition}}`` (all params optional;
-``searchCondition`` matches part of the task name, ``strTime``/``endTime`` bound
-the create time) and answers ``{records, total, size, current, pages}``, newest
-first. ``resend {keyId, resendType}`` calls the numbers again (0 all, 1 only the
-failed ones): "-24" unknown task, "-42" a task that is not completed or
-cancelled, "-34" nothing to call; it is one ledger entry of kind
-``voice_task_resend`` and the task goes through 6, 1 and 2 again (ASSUMPTION: create
-fields sent along with it are accepted and not applied). ``cancel
-{taskIdList}`` moves every task that has not ended to 4 ("-54" when a listed id
-is not one of the account's tasks).
+``detail/{id}`` answers the documented detail record (onbuka.com/voice-api19, the fields
+of :data:`~airflow_provider_nxcloud.platforms.buka.VOICE_TASK_DETAIL_FIELDS`; "-24"
+unknown id). ``query`` takes ``{current >= 1, size 1-100, params{strTime, endTime,
+statusList, idxAppId, searchCondition}}`` (``strTime``/``endTime`` required,
+``yyyy-MM-dd HH:mm:ss`` in the vendor's zone, bounding the create time as the vendor's
+clock wrote it; ``searchCondition`` matches part of the task name) and answers
+``{records, total, size, current, pages}`` of the documented list records
+(:data:`~airflow_provider_nxcloud.platforms.buka.VOICE_TASK_LIST_RECORD_FIELDS`), newest
+first. ``resend`` (the documented body: keyId, appId, taskName, source and its fields,
+maxCalls, resendType) calls the numbers again (0 all, 1 only the failed ones): "-24"
+unknown task, "-42" a task that is not completed or cancelled, "-34" nothing to call; it
+is one ledger entry of kind ``voice_task_resend`` and the task goes through 6, 1 and 2
+again (ASSUMPTION: the create fields sent along with it are accepted and not applied).
+``cancel {taskIdList: [Integer]}`` moves every task that has not ended to 4 ("-54" when
+a listed id is not one of the account's tasks).
 """
 
 from __future__ import annotations
@@ -58,7 +64,8 @@ from airflow_provider_nxcloud.testing.routing import Call, Reject, Reply, json_r
 
 TABLE = "voice_task"
 VENDOR_ZONE = dt.timezone(dt.timedelta(hours=vendor.VOICE_TASK_UTC_OFFSET_HOURS))
-VOICE_TASK_RECORD_FIELDS = vendor.VOICE_TASK_RECORD_FIELDS
+LIST_RECORD_FIELDS = vendor.VOICE_TASK_LIST_RECORD_FIELDS
+DETAIL_FIELDS = vendor.VOICE_TASK_DETAIL_FIELDS
 
 WAITING, CALLING, COMPLETED, CANCELLED, SUSPENDED, SUBMITTING = 0, 1, 2, 4, 5, 6
 ENDED = frozenset(code for code, (_, outcome) in vendor.VOICE_TASK_STATUSES.items() if outcome != "running")
@@ -204,10 +211,12 @@ def _options(call: Call, body: dict[str, Any]) -> None:
         raise task_reject(call, "-22")
     if _whole(call, body, "hangUpSms", 0, 1) == 1:
         sms_app, content = body.get("smsAppId"), _text(body.get("smsContent"))
-        if not _text(sms_app) or content is None or len(content) > vendor.SMS_MAX_CONTENT:
+        if not _text(sms_app) or content is None or len(content) > vendor.VOICE_TASK_MAX_SMS_CONTENT:
             raise task_reject(call, "-22")
         if sms_app not in call.state.accounts.buka.app_ids("sms"):
             raise task_reject(call, "-32")
+        if not any(body.get(name) == 1 for name in ("feedbackPush", "successPush", "failedPush", "ringPush")):
+            raise task_reject(call, "-53")
     if _whole(call, body, "toSeat", 0, 1) == 1:
         if not _text(str(body.get("sipGroupId") or "")):
             raise task_reject(call, "-22")
@@ -291,23 +300,45 @@ def progress(call: Call, task: dict[str, Any]) -> tuple[int, dict[str, str]]:
     return status, outcomes
 
 
-def record(call: Call, task: dict[str, Any]) -> dict[str, Any]:
-    """The task as detail and query show it: exactly :data:`VOICE_TASK_RECORD_FIELDS`."""
+def _values(call: Call, task: dict[str, Any]) -> dict[str, Any]:
     status, outcomes = progress(call, task)
     answered = sum(1 for outcome in outcomes.values() if outcome == ANSWERED)
-    values = {
-        "id": task["id"],
+    total = len(task["numbers"])
+    settings = task["settings"]
+    return {
+        "jobId": task["id"],
         "taskName": task["taskName"],
         "appId": task["appId"],
+        "displayNum": settings.get("displayNum") or "",
         "status": status,
-        "numberTotal": len(task["numbers"]),
-        "calledCount": len(outcomes),
-        "successCount": answered,
-        "failedCount": len(outcomes) - answered,
-        "sendTime": task["sendTime"],
-        "createTime": _local(task["createdAt"]).strftime(vendor.VOICE_TASK_TIME_FORMAT),
+        "rate": f"{round(100 * len(outcomes) / total) if total else 0}%",
+        "numCnt": total,
+        "callNum": len(outcomes),
+        "success": answered,
+        "fail": len(outcomes) - answered,
+        "sendTime": task["sendTime"] or None,
+        "createdTime": _local(task["createdWall"]).strftime(vendor.VOICE_TASK_TIME_FORMAT),
+        "source": task["source"],
+        "voiceFileId": settings.get("voiceFileId") or "",
+        "uploadName": settings.get("uploadName") or "",
+        "baseFile": task.get("baseFile") or "",
+        "text": settings.get("text") or "",
+        "lan": settings.get("lan") or "",
+        "maxCalls": settings.get("maxCalls"),
+        "loopCount": settings.get("loopCount"),
     }
-    return {name: values[name] for name in VOICE_TASK_RECORD_FIELDS}
+
+
+def record(call: Call, task: dict[str, Any]) -> dict[str, Any]:
+    """The task as the query lists it (onbuka.com/voice-api18): :data:`LIST_RECORD_FIELDS`."""
+    values = _values(call, task)
+    return {name: values[name] for name in LIST_RECORD_FIELDS}
+
+
+def detail_record(call: Call, task: dict[str, Any]) -> dict[str, Any]:
+    """The task as its detail shows it (onbuka.com/voice-api19): :data:`DETAIL_FIELDS` (no callNum)."""
+    values = _values(call, task)
+    return {name: values[name] for name in DETAIL_FIELDS}
 
 
 def _tasks(call: Call) -> dict[str, Any]:
@@ -338,9 +369,9 @@ def voice_task_create(call: Call) -> Reply:
         start, send_time = _send_at(call, body.get("sendTime"))
         windows = _windows(call, body.get("allowSendTime"))
         _options(call, body)
-        task_id = call.state.ids.digits(18)
+        task_id = int(call.state.ids.digits(12))
         now = call.now
-        _tasks(call)[task_id] = {
+        _tasks(call)[str(task_id)] = {
             "id": task_id,
             "account": call.account,
             "appId": app_id,
@@ -349,7 +380,10 @@ def voice_task_create(call: Call) -> Reply:
             "source": source,
             "sendTime": send_time,
             "createdAt": now,
+            # the vendor writes createdTime with its own clock (which the query's window is held to)
+            "createdWall": float(call.state.clock.vendor_now_s()),
             "windows": windows,
+            "baseFile": body.get("baseFile") if source == 2 else None,
             "settings": {k: v for k, v in body.items() if k not in ("numberList", "baseFile")},
             "runs": [{"start": start, "numbers": numbers, "cancelled_at": None}],
         }
@@ -361,7 +395,7 @@ def voice_task_create(call: Call) -> Reply:
             app=app_id,
             recipient=name,
             content=content,
-            vendor_id=task_id,
+            vendor_id=str(task_id),
             client_reference=name,
             endpoint=call.endpoint.name,
             time=now,
@@ -379,7 +413,7 @@ def voice_task_detail(call: Call) -> Reply:
         task = _task(call, call.path_params.get("task_id", ""))
         if task is None:
             raise task_reject(call, "-24")
-        return ok(record(call, task))
+        return ok(detail_record(call, task))
 
 
 def _create_time_bound(call: Call, value: Any) -> float | None:
@@ -420,8 +454,8 @@ def voice_task_list(call: Call) -> Reply:
             if task["account"] == call.account
             and str(search) in task["taskName"]
             and (app_id is None or task["appId"] == app_id)
-            and (earliest is None or task["createdAt"] >= earliest)
-            and (latest is None or task["createdAt"] <= latest)
+            and (earliest is None or task["createdWall"] >= earliest)
+            and (latest is None or task["createdWall"] <= latest)
         ]
     if statuses:
         records = [r for r in records if r["status"] in statuses]
@@ -437,7 +471,8 @@ def voice_task_resend(call: Call) -> Reply:
     if kind not in (vendor.VOICE_TASK_RESEND_ALL, vendor.VOICE_TASK_RESEND_FAILED) or isinstance(kind, bool):
         raise task_reject(call, "-22")
     with call.state.store.lock:
-        task = _task(call, body.get("keyId"))
+        key = body.get("keyId")
+        task = _task(call, key) if isinstance(key, int) and not isinstance(key, bool) else None
         if task is None:
             raise task_reject(call, "-24")
         status, outcomes = progress(call, task)
@@ -458,7 +493,7 @@ def voice_task_resend(call: Call) -> Reply:
             kind="voice_task_resend",
             account=str(call.account),
             app=task["appId"],
-            recipient=task["id"],
+            recipient=str(task["id"]),
             content=str(kind),
             vendor_id=f"{task['id']}-resend-{rounds - 1}",
             client_reference=None,
@@ -475,7 +510,11 @@ def voice_task_resend(call: Call) -> Reply:
 def voice_task_cancel(call: Call) -> Reply:
     body = call.json_object()
     ids = body.get("taskIdList")
-    if not isinstance(ids, list) or not ids:
+    if (
+        not isinstance(ids, list)
+        or not ids
+        or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids)
+    ):
         raise task_reject(call, "-22")
     with call.state.store.lock:
         tasks = [_task(call, task_id) for task_id in ids]

@@ -110,6 +110,8 @@ def test_create_makes_one_task_named_after_the_task_instance(sim, run):
     assert run.ti.xcoms["task_id"] == result["task_id"]
     [entry] = sim.ledger.entries(platform="buka", kind="voice_task")
     assert (entry.vendor_id, entry.recipient, entry.client_reference) == (result["task_id"], name, name)
+    # looked up by name first, through the documented query (strTime/endTime are required)
+    assert sim.requests.count("buka", "voice_task_list") == 1
     task = stored(sim)
     assert task["numbers"] == [*numbers(2), UNANSWERED]
     assert task["settings"] == {
@@ -119,6 +121,9 @@ def test_create_makes_one_task_named_after_the_task_instance(sim, run):
         "text": "Hello from the campaign",
         "lan": "EN",
         "displayNum": "6561234567",
+        # required by voice-api17; the operator's documented defaults
+        "loopCount": 1,
+        "maxCalls": 120,
     }
     assert len(name) <= 64 and name.startswith("spring-")
 
@@ -226,13 +231,18 @@ def test_options_reach_the_vendor_as_its_fields(sim, run):
         loop_count="3",
         max_call_seconds=60,
         max_ringing_seconds=30,
-        hang_up_sms={"content": "Thanks for listening", "sender_id": "Shop"},
+        hang_up_sms={
+            "content": "Thanks for listening",
+            "sender_id": "Shop",
+            "triggers": ["success", "feedback"],
+            "feedback_value": 1,
+        },
         transfer_to_agent={
             "sip_group_id": 42,
             "type": "on_key",
             "key": 1,
             "outbound_control": 1,
-            "callout_rate": 1.5,
+            "callout_rate": 2,
         },
     )
     settings = stored(sim)["settings"]
@@ -251,12 +261,17 @@ def test_options_reach_the_vendor_as_its_fields(sim, run):
         "smsAppId": accounts.BUKA_SMS_APP_ID,
         "smsContent": "Thanks for listening",
         "senderId": "Shop",
+        "feedbackPush": 1,
+        "feedbackValue": "1",
+        "successPush": 1,
+        "failedPush": 0,
+        "ringPush": 0,
         "toSeat": 1,
-        "sipGroupId": "42",
+        "sipGroupId": 42,
         "toSeatType": 2,
         "toSeatKey": "1",
         "outboundControl": 1,
-        "calloutRate": 1.5,
+        "calloutRate": 2,
     }
     assert detail(stored(sim)["id"])["status"] == 0  # waits for its send time
 
@@ -390,6 +405,20 @@ def test_a_vendor_refusal_fails_without_retries(sim, run):
     with pytest.raises(AirflowFailException, match="-32"):
         creator(app_id="someone-elses-app").execute(run.context())
     assert sim.ledger.count() == 0
+
+
+def test_the_concurrent_task_limit_is_not_retried_in_the_hook(sim, run):
+    """-37: a running task has to end first (hours): the create fails at once, sent once."""
+    sim.faults.next_code("-37", endpoint="voice_task_create", platform="buka")
+    with pytest.raises(AirflowFailException, match="-37"):
+        creator().execute(run.context())
+    assert sim.requests.count("buka", "voice_task_create") == 1
+    # a DAG that should wait it out opts in: Airflow's task retry, never the hook's
+    sim.faults.next_code("-37", endpoint="voice_task_create", platform="buka")
+    with pytest.raises(RetryableAPIError) as retried:
+        creator(disposition_overrides={"voice:-37": "retry"}).execute(run.retry())
+    assert retried.value.retry_in_hook is False
+    assert sim.requests.count("buka", "voice_task_create") == 2
 
 
 # ----- waiting --------------------------------------------------------------------------------
@@ -541,7 +570,7 @@ def test_sensor_reads_a_suspended_task_as_running(sim, run):
     assert sensor(voice_task_id=task_id).poke(run.context()) is False
 
 
-@pytest.mark.parametrize("voice_task_id", ["", None, True, ["1"]])
+@pytest.mark.parametrize("voice_task_id", ["", None, True, ["1"], "task-17"])
 def test_sensor_bad_input_fails_before_any_request(sim, run, voice_task_id):
     with pytest.raises(AirflowFailException, match=r"^voice_task_id:"):
         sensor(voice_task_id=voice_task_id).poke(run.context())
@@ -573,8 +602,9 @@ def test_every_documented_status_is_mapped():
 @pytest.mark.parametrize("status", sorted(EXPECTED_STATUS))
 @pytest.mark.parametrize("as_text", [False, True])
 def test_status_mapping(status, as_text):
-    record = {"id": "17", "taskName": "t", "status": str(status) if as_text else status, "numberTotal": 100}
-    record.update(calledCount=40, successCount=38, failedCount=2)
+    # the detail's documented names (onbuka.com/voice-api19): no callNum there
+    record = {"jobId": 17, "taskName": "t", "status": str(status) if as_text else status, "numCnt": 100}
+    record.update(success=38, fail=2)
     watch = VoiceTaskWatch("17")
     calls = []
 
@@ -587,7 +617,7 @@ def test_status_mapping(status, as_text):
     assert state.outcome == outcome
     assert state.message == f"Buka voice task 17 {words}: 40 of 100 numbers called (38 answered, 2 failed)"
     assert state.details["status_code"] == status
-    assert calls == [("voice_task_detail", {"path_params": {"task_id": "17"}})]
+    assert calls == [("voice_task_detail", {"path_params": {"task_id": 17}})]
 
 
 def test_an_undocumented_status_keeps_the_wait_going():
@@ -663,16 +693,23 @@ def test_a_resend_whose_reply_is_lost_is_resolved_by_reading_the_task(sim, run):
     assert sim.requests.count("buka", "voice_task_resend") == 1
 
 
-def test_a_resend_whose_reply_is_lost_is_not_repeated_on_retry(sim, run):
+def test_a_resend_whose_reply_is_lost_is_not_repeated_on_retry(sim, run, monkeypatch):
     task_id = finished_task(sim, run)
     resend_run = TaskRun(task_id="r")
-    # the resend is accepted but its reply lost, and the task cannot be read in this try
+    # the resend is accepted but its reply lost, and the task cannot be read again in this try
     sim.faults.next("reset_after", endpoint="voice_task_resend", platform="buka")
-    sim.faults.next("http_503", 4, endpoint="voice_task_detail", platform="buka")
+    send = VoiceTasks.resend
+
+    def resend_then_unreadable(self: VoiceTasks, *args: Any, **kwargs: Any) -> None:
+        sim.faults.next("http_503", 4, endpoint="voice_task_detail", platform="buka")
+        send(self, *args, **kwargs)
+
+    monkeypatch.setattr(VoiceTasks, "resend", resend_then_unreadable)
     with pytest.raises(RetryableAPIError):
         resender(voice_task_id=task_id).execute(resend_run.context())
     assert resend_run.store.values[STORE_KEY]["in_flight"] == [0]
 
+    monkeypatch.setattr(VoiceTasks, "resend", send)
     result = resender(voice_task_id=task_id).execute(resend_run.retry())
     assert (result["resent"], result["resolution"]) == (True, "the resend of an earlier try took effect")
     assert sim.ledger.count(kind="voice_task_resend") == 1

@@ -245,3 +245,12 @@ def test_neither_text_nor_personal_texts_fails_naming_text(nxcloud_simulator, ta
         operator(recipients=numbers(2), text=None).execute(task_run.context())
     assert str(failed.value).startswith("text")
     assert nxcloud_simulator.requests.total() == 0
+
+
+def test_contact_the_admin_is_not_retried(nxcloud_simulator, task_run):
+    """SMS -12 asks the caller to contact Buka's admin: no retry (hook or task) can clear it."""
+    nxcloud_simulator.faults.next_code("-12", endpoint="sms_send", platform="buka")
+    with pytest.raises(AirflowFailException, match="-12"):
+        operator(recipients=numbers(2)).execute(task_run.context())
+    assert nxcloud_simulator.requests.count("buka", "sms_send") == 1
+    assert nxcloud_simulator.ledger.count() == 0

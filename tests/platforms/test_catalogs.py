@@ -328,7 +328,7 @@ def test_every_row_is_well_formed(key: tuple[str, str]) -> None:
     ("platform", "service", "code", "disposition", "refused"),
     [
         ("buka", "sms", -15, Disposition.RETRY, True),
-        ("buka", "sms", -12, Disposition.RETRY, False),
+        ("buka", "sms", -12, Disposition.FAIL, False),
         ("buka", "sms", -18, Disposition.RETRY, False),
         ("buka", "sms", -16, Disposition.RESIGN, False),
         ("buka", "sms", -10, Disposition.FAIL, False),
@@ -336,7 +336,7 @@ def test_every_row_is_well_formed(key: tuple[str, str]) -> None:
         ("buka", "sms", -27, Disposition.FAIL, False),
         ("buka", "voice", -16, Disposition.RESIGN, False),
         ("buka", "voice", -18, Disposition.RETRY, False),
-        ("buka", "voice", -37, Disposition.RETRY, True),
+        ("buka", "voice", -37, Disposition.FAIL, False),
         ("buka", "voice", -47, Disposition.RETRY, False),
         ("buka", "voice", -46, Disposition.FAIL, False),
         ("buka", "email", -6, Disposition.RESIGN, False),

@@ -111,7 +111,7 @@ def test_task_add_answers_the_job_id_and_records_the_task(sim):
     "change,code",
     [
         ({"appId": accounts.BUKA_SMS_APP_ID}, "-37"),
-        ({"appId": None}, "-37"),
+        ({"appId": None}, "-27"),  # a required field missing: parameter verification
         ({"name": ""}, "-27"),
         ({"dialogFlowId": "7"}, "-27"),
         ({"robotCount": 0}, "-27"),
@@ -202,9 +202,11 @@ def test_import_into_an_unknown_task_is_minus_32(sim):
     assert_code(import_(sim, 123456789, numbers(1)), "-32")
 
 
-def test_import_takes_the_job_id_as_digits(sim):
+def test_import_takes_the_job_id_as_a_number(sim):
+    # jobId is a Long (the SDK's ImportCustomerDTO / TaskBaseDTO): text is refused as a parameter error
     job_id = add(sim)
-    assert import_(sim, str(job_id), numbers(1))["status"] == "0"
+    assert import_(sim, str(job_id), numbers(1))["status"] == "-27"
+    assert import_(sim, job_id, numbers(1))["status"] == "0"
 
 
 # ----- start, progress, pause ------------------------------------------------------------------
@@ -231,6 +233,16 @@ def test_a_started_task_calls_robot_count_customers_per_step_until_completed(sim
     assert_code(act(sim, "ai_task_start", job_id), "-39")
     assert_code(act(sim, "ai_task_stop", job_id), "-38")
     assert_code(import_(sim, job_id, numbers(1, start=6592000001)), "-54")
+
+
+def test_task_completed_counts_only_the_successful_calls(sim):
+    """taskCompleted is the "number of successful calls" (itniotech taskList), not the customers called."""
+    job_id = add(sim, robotCount=5)
+    import_(sim, job_id, [*numbers(2), "6591230000"])  # ends in 0000: its call fails
+    act(sim, "ai_task_start", job_id)
+    sim.clock.advance(2)
+    found = record(sim, job_id)
+    assert (found["status"], found["taskCompleted"], found["taskTotal"]) == ("COMPLETED", 2, 3)
 
 
 def test_pause_freezes_progress_and_start_resumes(sim):

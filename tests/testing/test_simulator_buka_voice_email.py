@@ -227,7 +227,7 @@ def test_send_email_limits(nxcloud_simulator, change, code):
 
 
 def test_send_email_at_the_limits_is_accepted(nxcloud_simulator):
-    reply = send_email(nxcloud_simulator.url, toAddress=emails(50), subject="x" * 100, templateID=7)
+    reply = send_email(nxcloud_simulator.url, toAddress=emails(50), subject="x" * 100, templateID="7")
     assert (reply["status"], reply["success"]) == ("0", 50)
 
 

@@ -35,6 +35,8 @@ def create(sim, **change) -> dict:
         "source": 3,
         "text": "Hello from the simulator",
         "lan": "EN",
+        "loopCount": 1,
+        "maxCalls": 60,
         **change,
     }
     body = {k: v for k, v in body.items() if v is not None}
@@ -45,13 +47,30 @@ def detail(sim, task_id) -> dict:
     return buka_call(sim.url, "voice_task_detail", path_params={"task_id": task_id}).json()
 
 
+def window(sim, hours: float = 24) -> dict:
+    """The query's required strTime/endTime around the vendor's clock now."""
+    now = sim.clock.vendor_now_s()
+    return {"strTime": vendor_time(now - hours * 3600), "endTime": vendor_time(now + hours * 3600)}
+
+
 def query(sim, **params) -> dict:
-    body = {"current": 1, "size": 10, "params": params}
+    body = {"current": 1, "size": 10, "params": {**window(sim), **params}}
     return buka_call(sim.url, "voice_task_list", body).json()
 
 
-def resend(sim, task_id, resend_type=1) -> dict:
-    return buka_call(sim.url, "voice_task_resend", {"keyId": task_id, "resendType": resend_type}).json()
+def resend(sim, task_id, resend_type=1, **change) -> dict:
+    body = {
+        "keyId": task_id,
+        "appId": accounts.BUKA_VOICE_APP_ID,
+        "taskName": "spring-campaign",
+        "source": 3,
+        "text": "Hello from the simulator",
+        "lan": "EN",
+        "maxCalls": 60,
+        "resendType": resend_type,
+        **change,
+    }
+    return buka_call(sim.url, "voice_task_resend", {k: v for k, v in body.items() if v is not None}).json()
 
 
 def cancel(sim, *task_ids) -> dict:
@@ -79,22 +98,40 @@ def test_create_answers_the_task_id_and_records_one_entry(sim):
     reply = create(sim, numberList=[ANSWERING, UNANSWERED], displayNum="6561234567")
     assert (reply["code"], reply["msg"]) == (0, "success")
     task_id = reply["data"]
-    assert isinstance(task_id, str) and task_id.isdigit()
+    assert isinstance(task_id, int) and not isinstance(task_id, bool)  # jobId: Integer (voice-api18)
 
     [entry] = sim.ledger.entries(platform="buka", kind="voice_task")
-    assert (entry.recipient, entry.client_reference, entry.vendor_id) == ("spring-campaign",) * 2 + (task_id,)
+    assert (entry.recipient, entry.client_reference, entry.vendor_id) == ("spring-campaign",) * 2 + (
+        str(task_id),
+    )
     assert (entry.content, entry.details, entry.app) == (
         "Hello from the simulator",
         {"numbers": 2},
         accounts.BUKA_VOICE_APP_ID,
     )
     record = detail(sim, task_id)["data"]
-    assert tuple(record) == buka.VOICE_TASK_RECORD_FIELDS
-    assert (record["id"], record["taskName"], record["numberTotal"], record["sendTime"]) == (
+    assert tuple(record) == buka.VOICE_TASK_DETAIL_FIELDS
+    assert (record["jobId"], record["taskName"], record["numCnt"], record["sendTime"]) == (
         task_id,
         "spring-campaign",
         2,
-        "",
+        None,
+    )
+    assert (record["source"], record["text"], record["lan"], record["maxCalls"], record["loopCount"]) == (
+        3,
+        "Hello from the simulator",
+        "EN",
+        60,
+        1,
+    )
+    [listed] = query(sim)["data"]["records"]
+    assert tuple(listed) == buka.VOICE_TASK_LIST_RECORD_FIELDS
+    assert (listed["jobId"], listed["numCnt"], listed["callNum"], listed["success"], listed["fail"]) == (
+        task_id,
+        2,
+        0,
+        0,
+        0,
     )
 
 
@@ -113,7 +150,6 @@ def test_create_answers_the_task_id_and_records_one_entry(sim):
             "welcome.mp3",
         ),
         ({"lan": "TH"}, "Hello from the simulator"),
-        ({"numberList": ",".join(numbers(4))}, "Hello from the simulator"),
     ],
 )
 def test_each_audio_source_and_number_form_is_accepted(sim, change, content):
@@ -133,16 +169,28 @@ def test_every_documented_option_at_its_limits_is_accepted(sim):
         displayNum="1" * 20,
         hangUpSms=1,
         smsAppId=accounts.BUKA_SMS_APP_ID,
-        smsContent="Thanks for listening",
+        smsContent="x" * 1000,
         senderId="Shop",
+        feedbackPush=1,
+        feedbackValue="9",
+        successPush=1,
+        successPushTime=9999,
+        failedPush=0,
+        ringPush=0,
         toSeat=1,
-        sipGroupId="42",
+        sipGroupId=42,
         toSeatType=2,
         toSeatKey="1",
         outboundControl=1,
-        calloutRate=1.5,
+        calloutRate=2,
     )
     assert reply["code"] == 0
+
+
+#: the four hang-up SMS triggers, each required with hangUpSms=1 (voice-api17)
+PUSH = {"feedbackPush": 0, "successPush": 1, "failedPush": 0, "ringPush": 0}
+#: what toSeat=1 requires (voice-api17)
+SEAT = {"sipGroupId": 42, "outboundControl": 1, "calloutRate": 1, "toSeatType": 1}
 
 
 @pytest.mark.parametrize(
@@ -153,6 +201,7 @@ def test_every_documented_option_at_its_limits_is_accepted(sim):
         ({"taskName": "x"}, "-22"),
         ({"taskName": "x" * 65}, "-22"),
         ({"numberList": []}, "-35"),
+        ({"numberList": ",".join(numbers(2))}, "-22"),  # List<String>, not a comma string
         ({"numberList": None}, "-35"),
         ({"numberList": ["6591000001", "12345"]}, "-21"),
         ({"numberList": [str(6500000000 + i) for i in range(200_001)]}, "-22"),
@@ -170,13 +219,28 @@ def test_every_documented_option_at_its_limits_is_accepted(sim):
         ({"allowSendTime": [{"strTime": "12:00", "endTime": "09:00"}]}, "-22"),
         ({"allowSendTime": [{"strTime": "9am", "endTime": "12:00"}]}, "-22"),
         ({"loopCount": 10}, "-22"),
+        ({"loopCount": None}, "-22"),  # required (voice-api17)
         ({"maxCalls": 1000}, "-22"),
+        ({"maxCalls": None}, "-22"),  # required (voice-api17)
         ({"maxRingingTime": 19}, "-22"),
         ({"displayNum": "1" * 21}, "-22"),
-        ({"hangUpSms": 1, "smsContent": "hi"}, "-22"),
-        ({"hangUpSms": 1, "smsAppId": "not-mine", "smsContent": "hi"}, "-32"),
+        ({"hangUpSms": 1, "smsContent": "hi", **PUSH}, "-22"),
+        ({"hangUpSms": 1, "smsAppId": accounts.BUKA_SMS_APP_ID, "smsContent": "hi"}, "-22"),  # no triggers
+        ({"hangUpSms": 1, "smsAppId": "not-mine", "smsContent": "hi", **PUSH}, "-32"),
+        (
+            {
+                "hangUpSms": 1,
+                "smsAppId": accounts.BUKA_SMS_APP_ID,
+                "smsContent": "hi",
+                **PUSH,
+                "successPush": 0,
+            },
+            "-53",
+        ),
         ({"toSeat": 1}, "-22"),
-        ({"toSeat": 1, "sipGroupId": "42", "toSeatType": 3}, "-22"),
+        ({"toSeat": 1, **SEAT, "sipGroupId": "42"}, "-22"),  # sipGroupId is an Integer
+        ({"toSeat": 1, **SEAT, "toSeatType": 3}, "-22"),
+        ({"toSeat": 1, **SEAT, "calloutRate": None}, "-22"),
     ],
 )
 def test_create_limits(sim, change, code):
@@ -197,15 +261,16 @@ def test_a_task_name_is_unique_per_account(sim):
 def test_a_task_submits_calls_and_completes_over_the_delivery_delay(sim):
     task_id = create(sim, numberList=[*numbers(3), UNANSWERED])["data"]
     first = detail(sim, task_id)["data"]
-    assert (first["status"], first["calledCount"]) == (6, 0)
+    assert (first["status"], first["success"] + first["fail"]) == (6, 0)
 
     sim.clock.advance(1.5)  # three quarters of the 2 s delay: half the numbers called
     calling = detail(sim, task_id)["data"]
-    assert (calling["status"], calling["calledCount"], calling["successCount"]) == (1, 2, 2)
+    assert (calling["status"], calling["success"], calling["fail"]) == (1, 2, 0)
+    assert query(sim)["data"]["records"][0]["callNum"] == 2
 
     sim.clock.advance(1)
     done = detail(sim, task_id)["data"]
-    assert (done["status"], done["calledCount"], done["successCount"], done["failedCount"]) == (2, 4, 3, 1)
+    assert (done["status"], done["numCnt"], done["success"], done["fail"]) == (2, 4, 3, 1)
 
 
 def test_a_scheduled_task_waits_for_its_send_time(sim):
@@ -254,19 +319,24 @@ def test_query_filters_by_name_status_app_and_create_time(sim):
     create(sim, taskName="autumn")
 
     page = query(sim, searchCondition="spring")["data"]
-    assert [r["id"] for r in page["records"]] == [second, first]  # newest first
+    assert [r["jobId"] for r in page["records"]] == [second, first]  # newest first
     assert (page["total"], page["current"], page["size"], page["pages"]) == (2, 1, 10, 1)
 
     sim.clock.advance(1.0)  # the later two are calling, the first completed
-    assert [r["id"] for r in query(sim, statusList=[2])["data"]["records"]] == [first]
-    assert query(sim, idxAppId="other-app")["data"]["total"] == 0
-    since = vendor_time(sim.clock.now() - 5)
-    assert {r["taskName"] for r in query(sim, strTime=since)["data"]["records"]} == {"spring-b", "autumn"}
+    assert [r["jobId"] for r in query(sim, statusList=[2])["data"]["records"]] == [first]
+    assert query(sim, idxAppId=999)["data"]["total"] == 0
+    # strTime/endTime bound the creation time the vendor's clock wrote
+    later = sim.clock.vendor_now_s() + 3600
+    assert query(sim, strTime=vendor_time(later))["data"]["total"] == 0
+    assert query(sim, endTime=vendor_time(later))["data"]["total"] == 3
 
-    body = {"current": 2, "size": 2, "params": {}}
+    body = {"current": 2, "size": 2, "params": window(sim)}
     second_page = buka_call(sim.url, "voice_task_list", body).json()["data"]
     assert [r["taskName"] for r in second_page["records"]] == ["spring-a"]
     assert_code(buka_call(sim.url, "voice_task_list", {"current": 1, "size": 101}).json(), "-22")
+    # strTime and endTime are required (voice-api18)
+    no_window = {"current": 1, "size": 10, "params": {"searchCondition": "spring"}}
+    assert_code(buka_call(sim.url, "voice_task_list", no_window).json(), "-22")
 
 
 # ----- resend and cancel ----------------------------------------------------------------------
@@ -279,13 +349,13 @@ def test_resend_calls_the_failed_numbers_again(sim):
     sim.clock.advance(3)
     assert resend(sim, task_id) == {"code": 0, "msg": "success", "data": None}
     [entry] = sim.ledger.entries(kind="voice_task_resend")
-    assert (entry.recipient, entry.content, entry.details) == (task_id, "1", {"numbers": 1})
+    assert (entry.recipient, entry.content, entry.details) == (str(task_id), "1", {"numbers": 1})
     again = detail(sim, task_id)["data"]
-    assert (again["status"], again["calledCount"], again["successCount"]) == (6, 1, 1)
+    assert (again["status"], again["success"], again["fail"]) == (6, 1, 0)
 
     sim.clock.advance(3)
     done = detail(sim, task_id)["data"]
-    assert (done["status"], done["calledCount"], done["failedCount"]) == (2, 2, 1)
+    assert (done["status"], done["success"] + done["fail"], done["fail"]) == (2, 2, 1)
     assert resend(sim, task_id, resend_type=0)["code"] == 0
     assert sim.ledger.entries(kind="voice_task_resend")[-1].details == {"numbers": 2}
 
@@ -294,8 +364,12 @@ def test_resend_with_nothing_failed_or_of_an_unknown_task(sim):
     task_id = create(sim, numberList=[ANSWERING])["data"]
     sim.clock.advance(3)
     assert_code(resend(sim, task_id), "-34")
-    assert_code(resend(sim, "1"), "-24")
+    assert_code(resend(sim, 1), "-24")
     assert_code(resend(sim, task_id, resend_type=2), "-22")
+    # the documented body: keyId an Integer; taskName and maxCalls required (voice-api21)
+    assert_code(resend(sim, str(task_id)), "-22")
+    assert_code(resend(sim, task_id, taskName=None), "-22")
+    assert_code(resend(sim, task_id, maxCalls=None), "-22")
     assert sim.ledger.count(kind="voice_task_resend") == 0
 
 
@@ -308,11 +382,12 @@ def test_cancel_stops_running_tasks_and_leaves_ended_ones(sim):
     assert (status(sim, ended), status(sim, running)) == (2, 4)
     sim.clock.advance(5)
     cancelled = detail(sim, running)["data"]
-    assert (cancelled["status"], cancelled["calledCount"]) == (4, 0)
+    assert (cancelled["status"], cancelled["success"] + cancelled["fail"]) == (4, 0)
 
     assert cancel(sim, running)["code"] == 0  # cancelling again changes nothing
-    assert_code(cancel(sim, running, "1"), "-54")
+    assert_code(cancel(sim, running, 1), "-54")
+    assert_code(cancel(sim, str(running)), "-22")  # taskIdList: List<Integer>
     assert_code(buka_call(sim.url, "voice_task_cancel", {"taskIdList": []}).json(), "-22")
     # a cancelled task may be called again
-    assert resend(sim, running, resend_type=0)["code"] == 0
+    assert resend(sim, running, resend_type=0, taskName="running")["code"] == 0
     assert status(sim, running) == 6
