@@ -35,9 +35,12 @@ How each platform is asked (each poller plans its requests as :data:`Exchange` g
   (``yyyyMMdd``). An id shared by several numbers (a request with several
   numbers gets one ``messageid``; its numbers' reports carry
   ``<messageid>-<10 digits>``) is found instead in the day's records
-  (``/api/sms/getSmsCdr``, paged) by that prefix and the number. The day comes
-  from the results line or XCom (``date``, ``send_date`` or ``sent_at``); when
-  it is unknown, today (UTC) is asked, then yesterday (UTC), and the day that
+  (``/api/sms/getSmsCdr``, paged) by that prefix and the number. The pages do not
+  say which zone the day is in (ASSUMPTION: UTC or the platform's UTC+8), so both
+  readings are asked when they differ (:func:`~airflow_provider_nxcloud.platforms.nxcloud.record_days`)
+  and their rows merged, each message counted once: from the send time (``sent_at``)
+  when known; from a UTC ``date`` (or ``send_date``) that day and the next; when
+  nothing is known, today in both readings and yesterday (UTC). The day that
   answered is remembered for later polls. ``dr`` ``DELIVRD`` is delivered, an
   empty ``dr`` pending, the operator's other final receipts (``UNDELIV``,
   ``REJECTD``, ``EXPIRED``, ...) failed;
@@ -93,6 +96,9 @@ NXCLOUD_CALLS_PAGE_SIZE = nxcloud.VOICE_MAX_NUMBERS
 NXCLOUD_CALLS_MAX_PAGES = 100
 #: a call-record window opens this long before the recorded send time (worker and vendor clocks differ)
 NXCLOUD_CALLS_SLACK_S = 600
+
+#: an SMS record's vendor time may follow the send time a results line carries by this much
+NXCLOUD_SEND_SLACK_S = 300
 
 #: NXCloud operator receipts (reference §5.4) that end a message without delivering it
 NXCLOUD_FAILED_RECEIPTS = {
@@ -504,11 +510,25 @@ class NXCloudPoller:
             seen.add(ref.message_id)
 
     def days_to_try(self, ref: MessageRef) -> tuple[str, ...]:
-        known = ref.date or self._found_on.get(ref.message_id)
-        if known:
-            return (known,)
-        today = dt.datetime.fromtimestamp(self.clock(), dt.UTC).date()
-        return tuple(day.strftime("%Y%m%d") for day in (today, today - dt.timedelta(days=1)))
+        """The record days (yyyyMMdd) that may hold ``ref``, in both readings of the vendor's day."""
+        found = self._found_on.get(ref.message_id)
+        if found:
+            return (found,)
+        now = self.clock()
+        if ref.sent_at is not None:
+            # the send time is taken before the request: the vendor stamps it a little later
+            days = (
+                *nxcloud.record_days(ref.sent_at),
+                *nxcloud.record_days(ref.sent_at + NXCLOUD_SEND_SLACK_S),
+            )
+        elif ref.date:
+            # a UTC day: the UTC+8 reading of any moment of it is that day or the next
+            utc_day = dt.datetime.strptime(ref.date, nxcloud.SMS_RECORD_DATE_FORMAT)
+            days = (ref.date, (utc_day + dt.timedelta(days=1)).strftime(nxcloud.SMS_RECORD_DATE_FORMAT))
+        else:
+            days = (*nxcloud.record_days(now), *nxcloud.record_days(now - 86400))
+        latest = max(nxcloud.record_days(now))  # no reading has reached a later day yet
+        return tuple(sorted({day for day in days if day <= latest}, reverse=True))
 
     def exchanges(self, refs: Sequence[MessageRef]) -> list[Planned]:
         planned: list[Planned] = []
@@ -521,13 +541,17 @@ class NXCloudPoller:
         return planned + [(group, self._list(days, group)) for days, group in by_days.items()]
 
     def _get(self, ref: MessageRef) -> Exchange:
-        for day in self.days_to_try(ref):
+        days = self.days_to_try(ref)
+        out_of_range: list[PermanentAPIError] = []
+        for day in days:
+            form = {**self._form, **nxcloud.sms_record_form(ref.message_id, day)}
             try:
-                reply = yield Call(
-                    self.record, {"form": {**self._form, "date": day, "messageid": ref.message_id}}
-                )
+                reply = yield Call(self.record, {"form": form})
             except PermanentAPIError as exc:
                 if exc.code == "1":  # also the answer for an id unknown on that day
+                    continue
+                if exc.code == "3":  # that day is outside the 31 days in one reading of it
+                    out_of_range.append(exc)
                     continue
                 raise
             self._found_on[ref.message_id] = day
@@ -535,16 +559,25 @@ class NXCloudPoller:
             if isinstance(row, list):  # one row is documented; accept a list of one
                 row = row[0] if row else {}
             return [self._status(ref, row)]
+        if out_of_range and len(out_of_range) == len(days):
+            raise out_of_range[-1]
         return [_not_found(ref)]
 
     def _list(self, days: Sequence[str], refs: Sequence[MessageRef]) -> Exchange:
         missing = {(ref.message_id, _digits(ref.number)): ref for ref in refs}
         found: dict[tuple[str, str], MessageStatus] = {}
+        out_of_range: list[PermanentAPIError] = []
         for day in days:
             page = 1
             while missing and page <= NXCLOUD_RECORDS_MAX_PAGES:
-                form = {**self._form, "date": day, "page": page, "page_size": NXCLOUD_RECORDS_PAGE_SIZE}
-                reply = yield Call(self.records, {"form": form})
+                form = {**self._form, **nxcloud.sms_records_form(day, page, NXCLOUD_RECORDS_PAGE_SIZE)}
+                try:
+                    reply = yield Call(self.records, {"form": form})
+                except PermanentAPIError as exc:
+                    if exc.code != "3":
+                        raise
+                    out_of_range.append(exc)  # that day is outside the 31 days in one reading of it
+                    break
                 info = (reply or {}).get("info") or {}
                 rows = [row for row in info.get("rows") or [] if isinstance(row, dict)]
                 for row in rows:
@@ -560,6 +593,8 @@ class NXCloudPoller:
                 if not rows or (isinstance(total, int) and page * NXCLOUD_RECORDS_PAGE_SIZE >= total):
                     break
                 page += 1
+        if out_of_range and len(out_of_range) == len(days):
+            raise out_of_range[-1]
         return [found.get((r.message_id, _digits(r.number))) or _not_found(r) for r in refs]
 
     @staticmethod
@@ -595,7 +630,8 @@ class NXCloudVoicePoller:
             raise InvalidInputError(
                 "voice_type", f"must be 0 (group call) or 1 (notification), not {voice_type!r}"
             )
-        self._form = {"appkey": app_key, "secretkey": app_secret, "voiceType": voice_type}
+        self._form = {"appkey": app_key, "secretkey": app_secret}
+        self.voice_type = voice_type
         self.clock = clock
         self.endpoint = nxcloud.ENDPOINTS["voice_records"]
 
@@ -635,11 +671,9 @@ class NXCloudVoicePoller:
         while missing and page <= NXCLOUD_CALLS_MAX_PAGES:
             form = {
                 **self._form,
-                "messageid": message_id,
-                "start_time": start,
-                "end_time": end,
-                "page": page,
-                "page_size": NXCLOUD_CALLS_PAGE_SIZE,
+                **nxcloud.voice_records_form(
+                    self.voice_type, start, end, page, NXCLOUD_CALLS_PAGE_SIZE, message_id
+                ),
             }
             reply = yield Call(self.endpoint, {"form": form}, nxcloud.VOICE_CDR_MIN_INTERVAL_S)
             info = (reply or {}).get("info") or {}
@@ -690,7 +724,8 @@ def _whole(value: Any, default: int) -> int:
 
 
 class FoneDynamicsPoller(_OneByOnePoller):
-    """``GET /v2/Messages/{sid}``, one per message."""
+    """``GET /v2/Messages/{sid}``, one per message (the hook's ``get_message``, as a poll
+    conversation: the request goes through :data:`Call` so sensor and trigger share it)."""
 
     platform = "fonedynamics"
     kind = "sms"
@@ -699,20 +734,21 @@ class FoneDynamicsPoller(_OneByOnePoller):
     not_found = frozenset({"MESSAGE_NOT_FOUND", "404"})
 
     def status(self, ref: MessageRef, reply: Mapping[str, Any]) -> MessageStatus:
-        message = reply.get("Message") or {}
+        # Status values: fonedynamics-csharp MessageStatus.cs, the get-SMS page
+        message = fonedynamics.message_of(reply)
         number = ref.number or _text(message.get("To"))
         status = str(message.get("Status") or "").strip()
         word = status.lower()
-        if word == "delivered":
+        if word == fonedynamics.STATUS_DELIVERED.lower():
             return MessageStatus(ref.message_id, DELIVERED, number, status)
-        if word == "failed":
+        if word == fonedynamics.STATUS_FAILED.lower():
             code = _text(message.get("ErrorCode"))
             reason = f"Failed ({code})" if code else "Failed: could not be submitted"
             return MessageStatus(ref.message_id, FAILED, number, status, reason)
-        if word == "submitted" and message.get("DeliveryReceipt") is False:
+        if word == fonedynamics.STATUS_SUBMITTED.lower() and message.get("DeliveryReceipt") is False:
             # without a receipt requested, Submitted is as far as a message's status goes
             return MessageStatus(ref.message_id, DELIVERED, number, status, "no delivery receipt requested")
-        if word == "received":
+        if word == fonedynamics.STATUS_RECEIVED.lower():
             return MessageStatus(ref.message_id, FAILED, number, status, "an inbound message, not a send")
         return MessageStatus(ref.message_id, PENDING, number, status or None)
 

@@ -17,11 +17,14 @@ so every number of the batch is recorded with the request's ``messageid``
 
 Voice (the voice app's appkey/secretkey, added by the hook): ``notsend`` (TTS
 notification) and ``gpsend`` (an uploaded audio file) call a comma list of
-numbers, ``versend`` (TTS verification code) one number. These APIs take the
-national number and the country code apart, so a batch holds numbers of one
+numbers, ``versend`` (TTS verification code) one number. ``phone`` carries the
+international numbers (as every vendor example and the Java SDK do) and
+``country_code`` their country code beside them, so a batch holds numbers of one
 country code only: a batch also ends where the country changes (sort a mixed
-list by country for fewer requests). One ``messageid`` per request, as for SMS;
-each result line carries ``sent_at``, which the call-record query needs.
+list by country for fewer requests). ``show_phone`` is required by all three and
+has no documented default, so ``display_number`` is required. One ``messageid``
+per request, as for SMS; each result line carries ``sent_at``, which the
+call-record query needs.
 """
 
 from __future__ import annotations
@@ -50,11 +53,7 @@ SYS_MESSAGE_ID_LENGTH = range(10, 51)
 _NOT_IN_SYS_MESSAGE_ID = re.compile(r"[^0-9A-Za-z-]")
 
 #: api value -> (endpoint name, whether the body is the legacy snake_case form)
-APIS: dict[str, tuple[str, bool]] = {
-    "v2": ("sms_send_v2", False),
-    "v1": ("sms_send_v1", False),
-    "legacy": ("sms_send_legacy", True),
-}
+APIS = vendor.SMS_APIS
 
 
 def check_api(api: Any) -> str:
@@ -84,10 +83,13 @@ def sys_message_id(reference: str) -> str:
 
 
 class NXCloudSmsSender:
-    """Sends one text to every number of a batch in one request (comma-separated ``phone``)."""
+    """Sends one text to every number of a batch in one request (comma-separated ``phone``).
+
+    ``verification_app``: the SMS app is a verification-code channel app, which takes at
+    most 5 numbers a request (code 104), so batches hold 5.
+    """
 
     platform = "nxcloud"
-    max_batch = MAX_NUMBERS
     number_format = NumberFormat.DIGITS
 
     def __init__(
@@ -98,34 +100,29 @@ class NXCloudSmsSender:
         app_key: str,
         sender_id: str | None = None,
         api: str = "v2",
+        verification_app: bool = False,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.hook = hook
+        self.clock = clock
         self.text = text
         self.app_key = app_key
         self.sender_id = sender_id
-        self.endpoint, self.legacy = APIS[check_api(api)]
+        self.api = check_api(api)
+        self.endpoint, self.legacy = APIS[self.api]
+        self.max_batch = vendor.SMS_VERIFICATION_APP_MAX_NUMBERS if verification_app else MAX_NUMBERS
 
     def body(self, batch: Batch) -> dict[str, Any]:
-        reference = self.reference(batch)
-        if self.legacy:
-            # appkey/secretkey of the connection's SMS app are added by the hook; an
-            # explicit appkey here wins (its secret must still be the connection's)
-            fields = {
-                "appkey": self.app_key,
-                "phone": ",".join(batch.numbers),
-                "content": self.text,
-                "source_address": self.sender_id,
-                "sys_messageid": reference,
-            }
-        else:
-            fields = {
-                "appKey": self.app_key,
-                "phone": ",".join(batch.numbers),
-                "content": self.text,
-                "sourceAddress": self.sender_id,
-                "sysMessageId": reference,
-            }
-        return {name: value for name, value in fields.items() if value}
+        """The request body of a batch (for the legacy form the hook adds the SMS app's keys;
+        an explicit appkey here wins, its secret must still be the connection's)."""
+        return vendor.sms_send_body(
+            legacy=self.legacy,
+            app_key=self.app_key,
+            numbers=list(batch.numbers),
+            content=self.text,
+            sender_id=self.sender_id,
+            sys_message_id=self.reference(batch),
+        )
 
     @staticmethod
     def reference(batch: Batch) -> str | None:
@@ -133,10 +130,26 @@ class NXCloudSmsSender:
         return sys_message_id(batch.recipient_reference(0)) if len(batch.recipients) == 1 else None
 
     def send(self, batch: Batch) -> list[RecipientResult]:
+        if len(batch.numbers) > self.max_batch:
+            raise InvalidInputError(
+                "recipients", f"a batch of {len(batch.numbers)}; at most {self.max_batch}"
+            )
         reference = self.reference(batch)
-        reply = self.hook.call(self.endpoint, self.body(batch), client_reference=reference or batch.reference)
-        message_id = _message_id(reply)
-        return [RecipientResult(number, "accepted", message_id, reference) for number in batch.numbers]
+        # the record queries ask by day: the send time tells which day(s) to ask for
+        sent_at = dt.datetime.fromtimestamp(self.clock(), dt.UTC).isoformat(timespec="seconds")
+        message_id = self.hook.send_sms(
+            list(batch.numbers),
+            self.text,
+            app_key=self.app_key,
+            sender_id=self.sender_id,
+            sys_message_id=reference,
+            api=self.api,
+            client_reference=reference or batch.reference,
+        )
+        return [
+            RecipientResult(number, "accepted", message_id, reference, sent_at=sent_at)
+            for number in batch.numbers
+        ]
 
     def lookup(self, batch: Batch) -> list[RecipientResult] | None:
         # NXCloud has no query by client reference: the record queries take the
@@ -187,8 +200,7 @@ def voice_fields(
             raise InvalidInputError("text", "is empty; give the text to speak")
         fields["content"] = text
         fields["lang"] = _voice_language(language)
-    if display_number is not None:
-        fields["show_phone"] = _show_phone(display_number)
+    fields["show_phone"] = _show_phone(display_number)
     return fields
 
 
@@ -219,14 +231,20 @@ def _audio_url(url: Any) -> str:
 
 def _voice_language(language: Any) -> str:
     code = language.strip().lower() if isinstance(language, str) else ""
-    if not vendor.VOICE_LANGUAGE.fullmatch(code):
+    if code not in vendor.VOICE_LANGUAGES:
         raise InvalidInputError(
-            "language", f"must be a language code such as 'en' or 'zh-yue', not {language!r}"
+            "language",
+            f"must be one of NXCloud's voice language codes such as 'en' or 'zh-yue', not {language!r}",
         )
     return code
 
 
 def _show_phone(number: Any) -> str:
+    if number is None or number == "":
+        # notsend, versend and gpsend all require show_phone and document no default
+        raise InvalidInputError(
+            "display_number", "is required: NXCloud's voice APIs need the caller number to show (show_phone)"
+        )
     text = str(number).strip() if isinstance(number, str | int) and not isinstance(number, bool) else ""
     if not vendor.VOICE_SHOW_PHONE.fullmatch(text):
         raise InvalidInputError("display_number", "must be 1 to 50 digits (no +)")
@@ -234,7 +252,7 @@ def _show_phone(number: Any) -> str:
 
 
 class NXCloudVoiceSender:
-    """Calls every number of a batch in one legacy voice request (``phone`` national, ``country_code`` apart)."""
+    """Calls every number of a batch in one legacy voice request (international ``phone``, ``country_code`` beside)."""
 
     platform = "nxcloud"
     number_format = NumberFormat.DIGITS
@@ -262,16 +280,46 @@ class NXCloudVoiceSender:
         return country_and_national(number)[0]
 
     def send(self, batch: Batch) -> list[RecipientResult]:
-        parts = [country_and_national(number) for number in batch.numbers]
-        body = {
-            "phone": ",".join(national for _, national in parts),
-            "country_code": parts[0][0],
-            **self.fields,
-        }
+        numbers = list(batch.numbers)
+        if len(numbers) > self.max_batch:
+            raise InvalidInputError(
+                "recipients", f"a batch of {len(numbers)}; {self.endpoint} takes {self.max_batch}"
+            )
+        countries = {country_and_national(number)[0] for number in numbers}
+        if len(countries) != 1:
+            raise InvalidInputError("recipients", f"a batch mixes country codes {sorted(countries)}")
+        country_code = countries.pop()
+        fields = self.fields
         # taken before the request: no call of it can be placed earlier
         sent_at = max(self.clock(), self.starts_at or 0.0)
-        reply = self.hook.call(self.endpoint, body, client_reference=batch.reference)
-        message_id = _message_id(reply)
+        if self.mode == "verification":
+            message_id = self.hook.send_voice_verification_code(
+                numbers[0],
+                country_code=country_code,
+                text=fields["content"],
+                language=fields["lang"],
+                display_number=fields["show_phone"],
+                client_reference=batch.reference,
+            )
+        elif self.mode == "notification":
+            message_id = self.hook.send_voice_notification(
+                numbers,
+                country_code=country_code,
+                text=fields["content"],
+                language=fields["lang"],
+                display_number=fields["show_phone"],
+                client_reference=batch.reference,
+            )
+        else:
+            message_id = self.hook.send_voice_broadcast(
+                numbers,
+                country_code=country_code,
+                audio_url=fields["url"],
+                display_number=fields["show_phone"],
+                task_time=fields.get("task_time"),
+                time_zone=fields.get("time_zone"),
+                client_reference=batch.reference,
+            )
         when = dt.datetime.fromtimestamp(sent_at, dt.UTC).isoformat(timespec="seconds")
         return [RecipientResult(number, "accepted", message_id, sent_at=when) for number in batch.numbers]
 
@@ -279,15 +327,3 @@ class NXCloudVoiceSender:
         # The legacy voice API takes no client reference, and getVoiceCdr lists calls by
         # messageid and time: it cannot prove which try placed a call. So it cannot tell.
         return None
-
-
-def _message_id(reply: Any) -> str | None:
-    """The request's ``messageid`` (v2/legacy: top level; a ``data`` object is read too, for v1)."""
-    if not isinstance(reply, dict):
-        return None
-    data = reply.get("data")
-    for source in (reply, data if isinstance(data, dict) else {}):
-        for key in ("messageid", "messageId"):
-            if source.get(key):
-                return str(source[key])
-    return None

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import urlsplit
 
 from airflow_provider_nxcloud.campaign.engine import Batch
@@ -391,29 +391,19 @@ class _ChatSender:
     platform = vendor.PLATFORM
     max_batch = 1
     number_format = NumberFormat.DIGITS
-    #: the endpoint's name in the NXCloud table
-    endpoint: ClassVar[str]
 
-    def __init__(self, hook: NXCloudHook, *, app_key: str, fields: Mapping[str, Any]) -> None:
+    def __init__(self, hook: NXCloudHook, *, app_key: str) -> None:
         self.hook = hook
         self.app_key = app_key
-        self.fields = dict(fields)
 
-    def body(self, number: str) -> dict[str, Any]:
+    def send_one(self, number: str, reference: str) -> str | None:
+        """Send to one number through the hook's method; the vendor's id of the message, if any."""
         raise NotImplementedError
-
-    @staticmethod
-    def vendor_id(reply: Any) -> str | None:
-        data = reply.get("data") if isinstance(reply, dict) else None
-        value = data.get("requestId") if isinstance(data, dict) else None
-        return str(value) if value else None
 
     def send(self, batch: Batch) -> list[RecipientResult]:
         [number] = batch.numbers  # max_batch = 1: the APIs take one recipient
-        reply = self.hook.call(
-            self.endpoint, self.body(number), client_reference=batch.recipient_reference(0)
-        )
-        return [RecipientResult(number, "accepted", self.vendor_id(reply))]
+        vendor_id = self.send_one(number, batch.recipient_reference(0))
+        return [RecipientResult(number, "accepted", vendor_id)]
 
     def lookup(self, batch: Batch) -> list[RecipientResult] | None:
         # No status query and no client reference to find a message by: it cannot tell.
@@ -421,57 +411,54 @@ class _ChatSender:
 
 
 class NXCloudWhatsAppSender(_ChatSender):
-    """``/api/wa/mt``: Meta's Cloud-API message shape plus ``appkey`` and ``business_phone``."""
-
-    endpoint = "whatsapp_send"
+    """``/api/wa/mt`` through :meth:`NXCloudHook.send_whatsapp`; each result's id is the wamid."""
 
     def __init__(
         self, hook: NXCloudHook, *, app_key: str, business_phone: str, message: Mapping[str, Any]
     ) -> None:
-        super().__init__(hook, app_key=app_key, fields=message)
+        super().__init__(hook, app_key=app_key)
         self.business_phone = business_phone
+        self.message = dict(message)
 
-    def body(self, number: str) -> dict[str, Any]:
-        return {
-            "appkey": self.app_key,
-            "business_phone": self.business_phone,
-            "messaging_product": vendor.WHATSAPP_MESSAGING_PRODUCT,
-            "recipient_type": vendor.WHATSAPP_RECIPIENT_TYPE,
-            "to": number,
-            **self.fields,
-        }
-
-    @staticmethod
-    def vendor_id(reply: Any) -> str | None:
-        """The wamid: ``data.messages[0].id``."""
-        data = reply.get("data") if isinstance(reply, dict) else None
-        messages = data.get("messages") if isinstance(data, dict) else None
-        first = messages[0] if isinstance(messages, list) and messages else None
-        value = first.get("id") if isinstance(first, dict) else None
-        return str(value) if value else None
+    def send_one(self, number: str, reference: str) -> str | None:
+        return self.hook.send_whatsapp(
+            app_key=self.app_key,
+            business_phone=self.business_phone,
+            to=number,
+            message=self.message,
+            client_reference=reference,
+        )
 
 
 class NXCloudViberSender(_ChatSender):
-    """``/api/viber/mt``: ``phone``, ``functionType`` and ``messageData``; the reply's ``data.requestId``."""
-
-    endpoint = "viber_send"
+    """``/api/viber/mt`` through :meth:`NXCloudHook.send_viber`; each result's id is ``data.requestId``."""
 
     def __init__(
         self, hook: NXCloudHook, *, app_key: str, function_type: str, message_data: Mapping[str, Any]
     ) -> None:
-        super().__init__(
-            hook, app_key=app_key, fields={"functionType": function_type, "messageData": dict(message_data)}
-        )
+        super().__init__(hook, app_key=app_key)
+        self.function_type = function_type
+        self.message_data = dict(message_data)
 
-    def body(self, number: str) -> dict[str, Any]:
-        return {"appkey": self.app_key, "phone": number, **self.fields}
+    def send_one(self, number: str, reference: str) -> str | None:
+        return self.hook.send_viber(
+            app_key=self.app_key,
+            phone=number,
+            function_type=self.function_type,
+            message_data=self.message_data,
+            client_reference=reference,
+        )
 
 
 class NXCloudZaloSender(_ChatSender):
-    """``/v1/zalo/mt``: a ZNS template; the reply's ``data.requestId`` (ASSUMPTION: ``zalomid.<hex>``,
-    the receipts' id: the send reply's shape was not read)."""
+    """``/v1/zalo/mt`` through :meth:`NXCloudHook.send_zalo`; each result's id is ``data.requestId``
+    (ASSUMPTION: ``zalomid.<hex>``, the receipts' id: the send reply's shape was not readable)."""
 
-    endpoint = "zalo_send"
+    def __init__(self, hook: NXCloudHook, *, app_key: str, fields: Mapping[str, Any]) -> None:
+        super().__init__(hook, app_key=app_key)
+        self.fields = dict(fields)
 
-    def body(self, number: str) -> dict[str, Any]:
-        return {"appkey": self.app_key, "phone": number, **self.fields}
+    def send_one(self, number: str, reference: str) -> str | None:
+        return self.hook.send_zalo(
+            app_key=self.app_key, phone=number, fields=self.fields, client_reference=reference
+        )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import pendulum
 
@@ -23,6 +23,16 @@ _LEGACY_APP_EXTRAS: dict[str, tuple[str, str]] = {
 
 #: the batch number the connection test queries; it never exists, so the answer is an empty page
 PROBE_BATCH_NO = "airflow-connection-test"
+
+T = TypeVar("T")
+
+
+def _checked(build: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """A platform body builder's result; its ValueError (a documented limit broken) as InvalidInputError."""
+    try:
+        return build(*args, **kwargs)
+    except ValueError as exc:
+        raise InvalidInputError("request", str(exc)) from None
 
 
 class _NXCloudAuthenticator:
@@ -115,33 +125,259 @@ class NXCloudHook(CPaaSHook):
             }
             return self.request(endpoint, form=form, **extra)
         if files is not None:
-            return self.request(endpoint, files={**(body or {}), **files}, **extra)
+            # requests turns every ``files`` entry into a file part (with a filename) unless it
+            # is ``(None, value)``: the body's fields must travel as plain form-data fields
+            fields = {name: (None, str(value)) for name, value in (body or {}).items()}
+            return self.request(endpoint, files={**fields, **files}, **extra)
         return self.request(endpoint, json_body=dict(body or {}), **extra)
+
+    # ----- SMS (bizType 3 signed JSON, or the SMS app's legacy form) -----
+
+    def send_sms(
+        self,
+        numbers: list[str],
+        text: str,
+        *,
+        app_key: str,
+        sender_id: str | None = None,
+        sys_message_id: str | None = None,
+        api: str = "v2",
+        client_reference: str | None = None,
+    ) -> str | None:
+        """Send one text to 1-100 numbers (country code + number); returns the request's ``messageid``.
+
+        ``api``: ``"v2"`` (``/api/sms/mtsend_v2``), ``"v1"`` (``/v1/sms/mt``) or ``"legacy"``
+        (``/api/sms/mtsend``, the connection's SMS app secret added). Pages:
+        Demon-2012/NXcloud-API-document:SMS Downstream Sending_v2..md and SMS Downstream Sending.md.
+        """
+        endpoint, legacy = nxcloud.SMS_APIS[api]
+        body = _checked(
+            nxcloud.sms_send_body,
+            legacy=legacy,
+            app_key=app_key,
+            numbers=numbers,
+            content=text,
+            sender_id=sender_id,
+            sys_message_id=sys_message_id,
+        )
+        return nxcloud.reply_message_id(self.call(endpoint, body, client_reference=client_reference))
+
+    def get_sms_record(self, message_id: str, day: str) -> dict[str, Any]:
+        """The record row of one message on one day (yyyyMMdd); code 1 when that day has none.
+
+        Page: Demon-2012/NXcloud-API-document:SMS Single Record Query.md (reply ``row``).
+        """
+        reply = self.call("sms_record", nxcloud.sms_record_form(message_id, day))
+        row = reply.get("row") if isinstance(reply, Mapping) else None
+        if isinstance(row, list):  # one row is documented; accept a list of one
+            row = row[0] if row else None
+        return dict(row) if isinstance(row, Mapping) else {}
+
+    def list_sms_records(
+        self, day: str, *, page: int = 1, page_size: int = 500, sort_type: int = 0
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """``(total, rows)`` of one page of a day's SMS records (yyyyMMdd; ``page_size`` below 1000).
+
+        Page: Demon-2012/NXcloud-API-document:SMS Record Query.md (reply ``info.total``, ``info.rows``).
+        """
+        reply = self.call("sms_records", nxcloud.sms_records_form(day, page, page_size, sort_type))
+        return nxcloud.record_page(reply)
+
+    def get_balance(self) -> dict[str, str]:
+        """The account's ``balance`` and ``credit_balance`` (text), asked with the SMS app's keys.
+
+        Page: Demon-2012/NXcloud-API-document:Balance Inquiry.md.
+        """
+        reply = self.call("balance")
+        body = reply if isinstance(reply, Mapping) else {}
+        return {key: str(body.get(key, "")) for key in ("balance", "credit_balance")}
+
+    # ----- voice (the voice app's legacy form API; uploads are signed v1 multipart) -----
+
+    def send_voice_notification(
+        self,
+        numbers: list[str],
+        *,
+        country_code: str,
+        text: str,
+        language: str,
+        display_number: str,
+        client_reference: str | None = None,
+    ) -> str | None:
+        """Speak ``text`` to 1-100 international numbers of one country; returns the ``messageid``.
+
+        Page: Demon-2012/NXcloud-API-document:Send Voice Notification.md (``notsend``).
+        """
+        form = _checked(
+            nxcloud.voice_send_form,
+            "voice_notify",
+            numbers=numbers,
+            country_code=country_code,
+            show_phone=display_number,
+            content=text,
+            lang=language,
+        )
+        return self._voice("voice_notify", form, client_reference)
+
+    def send_voice_verification_code(
+        self,
+        number: str,
+        *,
+        country_code: str,
+        text: str,
+        language: str,
+        display_number: str,
+        client_reference: str | None = None,
+    ) -> str | None:
+        """Speak a code to one international number (``versend`` takes one); returns the ``messageid``.
+
+        Page: Demon-2012/NXcloud-API-document:Send Voice Verification Code.md.
+        """
+        form = _checked(
+            nxcloud.voice_send_form,
+            "voice_verify",
+            numbers=[number],
+            country_code=country_code,
+            show_phone=display_number,
+            content=text,
+            lang=language,
+        )
+        return self._voice("voice_verify", form, client_reference)
+
+    def send_voice_broadcast(
+        self,
+        numbers: list[str],
+        *,
+        country_code: str,
+        audio_url: str,
+        display_number: str,
+        task_time: str | None = None,
+        time_zone: str | None = None,
+        client_reference: str | None = None,
+    ) -> str | None:
+        """Play an uploaded audio file to 1-100 international numbers of one country (``gpsend``).
+
+        ``task_time`` (yyyy-MM-dd HH:mm:ss) with ``time_zone`` (whole hours) schedules the calls.
+        Page: Demon-2012/NXcloud-API-document:Send Voice Broadcast.md.
+        """
+        form = _checked(
+            nxcloud.voice_send_form,
+            "voice_broadcast",
+            numbers=numbers,
+            country_code=country_code,
+            show_phone=display_number,
+            url=audio_url,
+            task_time=task_time or "",
+            time_zone=time_zone or "",
+        )
+        return self._voice("voice_broadcast", form, client_reference)
+
+    def _voice(self, endpoint: str, form: Mapping[str, str], client_reference: str | None) -> str | None:
+        return nxcloud.reply_message_id(self.call(endpoint, form, client_reference=client_reference))
+
+    def list_voice_records(
+        self,
+        voice_type: int,
+        *,
+        start_time: str,
+        end_time: str,
+        page: int = 1,
+        page_size: int = nxcloud.VOICE_MAX_NUMBERS,
+        message_id: str | None = None,
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """``(total, rows)`` of one page of call records (``voiceType`` 0 group call, 1 the others).
+
+        Page: Demon-2012/NXcloud-API-document:Voice Record Query.md (success is code "1").
+        """
+        form = nxcloud.voice_records_form(voice_type, start_time, end_time, page, page_size, message_id)
+        return nxcloud.record_page(self.call("voice_records", form))
+
+    def upload_voice_file(self, filename: str, content: bytes, *, app_key: str | None = None) -> str:
+        """Upload an audio file (at most 2 MB) for broadcasts; returns its URL (the reply's ``data``).
+
+        ``app_key``: the voice app's, else the connection's ``voice_app_key``. Page:
+        https://github.com/nxtele/http-api-document/wiki/上传语音文件_v1 (multipart: plain field
+        ``appkey``, file part ``file``).
+        """
+        if not content or len(content) > nxcloud.VOICE_UPLOAD_MAX_BYTES:
+            raise InvalidInputError(
+                "content", f"must be 1 to {nxcloud.VOICE_UPLOAD_MAX_BYTES:,} bytes, not {len(content):,}"
+            )
+        fields = nxcloud.voice_upload_fields(self.app_key("voice_app_key", app_key))
+        reply = self.call("voice_upload", fields, files={"file": (filename, content)})
+        url = reply.get("data") if isinstance(reply, Mapping) else None
+        return str(url or "")
+
+    # ----- number check (bizType 1) -----
+
+    def submit_number_check(
+        self, numbers: list[str], *, app_key: str, batch_no: str | None = None, check_level: int | None = None
+    ) -> dict[str, Any]:
+        """Submit up to 5,000 international numbers; returns the reply's ``data``.
+
+        ``data``: ``requestId`` (2023 page: ``messageId``), ``batchNo`` and the numbers refused up
+        front (``failNumber``). Page: https://github.com/nxtele/http-api-document/wiki/Number-Check-API-submit
+        """
+        body = _checked(
+            nxcloud.number_check_submit_body,
+            numbers,
+            app_key=app_key,
+            batch_no=batch_no,
+            check_level=check_level,
+        )
+        reply = self.call("number_check_submit", body, client_reference=batch_no)
+        data = reply.get("data") if isinstance(reply, Mapping) else None
+        return dict(data) if isinstance(data, Mapping) else {}
+
+    def query_number_check(
+        self,
+        batch_no: str,
+        date: str,
+        *,
+        page: int = 1,
+        page_size: int = nxcloud.NUMBER_CHECK_MAX_PAGE_SIZE,
+        app_key: str | None = None,
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """``(totalSize, rows)`` of one page of a batch's results filed under ``date`` (yyyy-MM-dd).
+
+        The page names no zone for ``date``: see :func:`~airflow_provider_nxcloud.platforms.nxcloud.record_days`.
+        At most one query every 3 seconds. Page:
+        https://github.com/nxtele/http-api-document/wiki/Number-Check-API-query
+        """
+        body = nxcloud.number_check_query_body(
+            batch_no, date, page=page, page_size=page_size, app_key=app_key
+        )
+        return nxcloud.number_check_page(self.call("number_check_query", body))
 
     def pns_pages(
         self, name: str, page_size: int = nxcloud.PNS_LIST_MAX_LIMIT
-    ) -> Iterator[tuple[list[dict[str, Any]], int]]:
-        """``(rows, total)`` per page of a privacy-number list (``pns_getAXBList``, ``pns_listGroup``).
+    ) -> Iterator[list[dict[str, Any]]]:
+        """The rows of each page of a privacy-number list (``pns_getAXBList``, ``pns_listGroup``).
 
-        Pages by offset until a short page or ``total``. The vendor has no cursor: a list
-        that changes while it is paged may show a row twice or skip one.
+        Pages by offset until a short page: the reply's ``total`` counts the rows of that
+        page only (PNS-API-list: "number of binding relationships returned"), so it says
+        nothing about what is left. The vendor has no cursor: a list that changes while it
+        is paged may show a row twice or skip one.
         """
         if not 1 <= page_size <= nxcloud.PNS_LIST_MAX_LIMIT:
             raise InvalidInputError("page_size", f"must be 1-{nxcloud.PNS_LIST_MAX_LIMIT}, not {page_size!r}")
-        key = nxcloud.PNS_LIST_KEYS[name]
         offset = 0
+        previous: list[dict[str, Any]] | None = None
         while True:
-            data = (self.call(name, {"limit": page_size, "offset": offset}) or {}).get("data") or {}
-            rows = list(data.get(key) or [])
-            total = int(data.get("total") or 0)
-            yield rows, total
+            reply = self.call(name, nxcloud.pns_page_body(page_size, offset))
+            rows = nxcloud.pns_list_rows(name, reply)
+            if rows and rows == previous:
+                # a server that ignored offset would otherwise be paged for ever
+                raise RuntimeError(f"NXCloud {name} answered offset {offset} with the previous page again")
+            yield rows
             offset += len(rows)
-            if len(rows) < page_size or offset >= total:
+            if len(rows) < page_size:
                 return
+            previous = rows
 
     def find_pns_binding(self, customer_bind_id: str, phone_a: str | None = None) -> dict[str, Any] | None:
         """The active binding with this customerBindId (and A number), by paging getAXBList; None if none."""
-        for rows, _ in self.pns_pages("pns_getAXBList"):
+        for rows in self.pns_pages("pns_getAXBList"):
             for row in rows:
                 if row.get("customerBindId") == customer_bind_id and phone_a in (None, row.get("phoneA")):
                     return dict(row)
@@ -152,17 +388,116 @@ class NXCloudHook(CPaaSHook):
         # does not exist answers an empty page, sends nothing and costs nothing.
         # It proves accessKey, accessSecret and the clock; a 1005 means the key is
         # wrong or the account lacks the number-check product.
-        body: dict[str, Any] = {
-            "page": 1,
-            "pageSize": 1,
-            "date": pendulum.now("UTC").format("YYYY-MM-DD"),
-            "batchNo": PROBE_BATCH_NO,
-        }
-        if self.settings.extras.get("number_check_app_key"):
-            body["appkey"] = self.settings.extras["number_check_app_key"]
-        self.call("number_check_query", body)
+        app_key = self.settings.extras.get("number_check_app_key")
+        date = pendulum.now("UTC").format("YYYY-MM-DD")
+        self.query_number_check(PROBE_BATCH_NO, date, page_size=1, app_key=str(app_key) if app_key else None)
         message = f"NXCloud accepted the signed request from accessKey {self.settings.login}"
         if self.settings.extras.get("sms_app_key") and self.settings.extras.get("sms_app_secret"):
-            balance = self.call("balance")
-            message += f"; SMS app balance {balance.get('balance')}"
+            message += f"; SMS app balance {self.get_balance()['balance']}"
         return message
+
+    # ----- privacy numbers (PNS, generation A: one URL, the ``action`` header names the operation) -----
+
+    def bind_pns(self, mode: str, body: Mapping[str, Any]) -> nxcloud.PnsBinding:
+        """Bind numbers in one of :data:`~airflow_provider_nxcloud.platforms.nxcloud.PNS_MODES`.
+
+        ``body`` from :func:`~airflow_provider_nxcloud.platforms.nxcloud.pns_bind_body`. Pages:
+        https://github-wiki-see.page/m/nxtele/nxcloud-doc-en/wiki/PNS-API-bind (AXB),
+        ``PNS-API-bind-extension``, ``PNS-API-bind-AXG``; the reply's ``data.bindId`` and ``data.did``.
+        Its ``customerBindId`` is the client reference a lost reply is looked up by.
+        """
+        endpoint = nxcloud.PNS_MODES[mode].endpoint
+        reply = self.call(endpoint, body, client_reference=body.get("customerBindId"))
+        return nxcloud.pns_binding(reply)
+
+    def unbind_pns(self, *, bind_id: str | None = None, customer_bind_id: str | None = None) -> None:
+        """End a binding by ``bindId`` or ``customerBindId`` (exactly one); no binding answers 10013.
+
+        Page: https://github-wiki-see.page/m/nxtele/nxcloud-doc-en/wiki/PNS-API-unbind
+        """
+        self.call(
+            "pns_unbindAXB", nxcloud.pns_unbind_body(bind_id=bind_id, customer_bind_id=customer_bind_id)
+        )
+
+    def query_pns(self, caller: str, did: str, extension: str | None = None) -> dict[str, Any]:
+        """Whom ``caller`` reaches by dialling ``did`` (and ``extension``): the reply's ``data``.
+
+        Pages: https://github-wiki-see.page/m/nxtele/nxcloud-doc-en/wiki/PNS-API-query and
+        ``PNS-API-query-extension`` (``callee``, ``callId``, ``flag``, ``bindType``, ``audioWhen*``).
+        """
+        reply = self.call("pns_queryAXB", nxcloud.pns_query_body(caller, did, extension))
+        data = reply.get("data") if isinstance(reply, Mapping) else None
+        return dict(data) if isinstance(data, Mapping) else {}
+
+    def create_pns_group(self, phones: str, group_name: str | None = None, remark: str | None = None) -> str:
+        """Create a number group G for AXG bindings; returns its ``groupId`` (top level of the reply).
+
+        Page: https://github-wiki-see.page/m/nxtele/nxcloud-doc-en/wiki/PNS-API-create-G
+        """
+        reply = self.call("pns_createGroup", nxcloud.pns_create_group_body(phones, group_name, remark))
+        return nxcloud.pns_group_id(reply)
+
+    def update_pns_group(self, group_id: str, operation: str, phones: str) -> None:
+        """Add (``"add"``), delete (``"delete"``) or replace (``"replace"``) a group's numbers.
+
+        Page: https://github-wiki-see.page/m/nxtele/nxcloud-doc-en/wiki/PNS-API-update-G
+        """
+        self.call("pns_updateGroup", nxcloud.pns_update_group_body(group_id, operation, phones))
+
+    def delete_pns_group(self, group_id: str) -> None:
+        """Delete a number group. Page: https://github-wiki-see.page/m/nxtele/nxcloud-doc-en/wiki/PNS-API-delete-G"""
+        self.call("pns_deleteGroup", {"groupId": group_id})
+
+    # ----- chat channels (one recipient per request; status only by webhook) -----
+
+    def send_whatsapp(
+        self,
+        *,
+        app_key: str,
+        business_phone: str,
+        to: str,
+        message: Mapping[str, Any],
+        client_reference: str | None = None,
+    ) -> str | None:
+        """Send one WhatsApp message; returns its wamid (``data.messages[0].id``).
+
+        ``message`` is ``{"type": kind, kind: {...}}`` (Meta's Cloud-API shape). Page:
+        https://github-wiki-see.page/m/nxtele/nxcloud-doc-en/wiki/WhatsApp-API-mt
+        """
+        body = nxcloud.whatsapp_send_body(app_key, business_phone, to, message)
+        return nxcloud.whatsapp_message_id(
+            self.call("whatsapp_send", body, client_reference=client_reference)
+        )
+
+    def send_viber(
+        self,
+        *,
+        app_key: str,
+        phone: str,
+        function_type: str,
+        message_data: Mapping[str, Any],
+        client_reference: str | None = None,
+    ) -> str | None:
+        """Send one Viber business message; returns the reply's ``data.requestId``.
+
+        Page: https://github-wiki-see.page/m/nxtele/nxcloud-doc-en/wiki/Viber-API-mt
+        """
+        body = nxcloud.viber_send_body(app_key, phone, function_type, message_data)
+        return nxcloud.chat_request_id(self.call("viber_send", body, client_reference=client_reference))
+
+    def send_zalo(
+        self,
+        *,
+        app_key: str,
+        phone: str,
+        fields: Mapping[str, Any],
+        client_reference: str | None = None,
+    ) -> str | None:
+        """Send one Zalo ZNS template; returns the reply's ``data.requestId`` (ASSUMPTION, see
+        :func:`~airflow_provider_nxcloud.platforms.nxcloud.chat_request_id`).
+
+        ``fields``: ``functionType``, ``messageData`` and the optional ``drWebhook``, ``ext``. Page:
+        https://github-wiki-see.page/m/nxtele/nxcloud-doc-en/wiki/Zalo-API-mt
+        """
+        body = nxcloud.zalo_send_body(app_key, phone, fields)
+        return nxcloud.chat_request_id(self.call("zalo_send", body, client_reference=client_reference))

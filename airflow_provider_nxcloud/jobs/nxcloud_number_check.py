@@ -61,12 +61,17 @@ def submit_interval(numbers: int) -> float:
 
 
 def query_date(moment: float) -> str:
-    """The query's ``date`` of a submit at ``moment`` (epoch seconds).
-
-    ASSUMPTION: the vendor's day boundary is not documented; UTC days are used (the
-    simulator allows a day's slack either way, as for the SMS record query).
-    """
+    """The UTC day of a submit at ``moment`` (epoch seconds), yyyy-MM-dd."""
     return dt.datetime.fromtimestamp(moment, dt.UTC).strftime(vendor.NUMBER_CHECK_DATE_FORMAT)
+
+
+def query_dates(moment: float) -> tuple[str, ...]:
+    """Every ``date`` the results of a submit at ``moment`` may be filed under.
+
+    ASSUMPTION: the query page names no zone for ``date``; UTC and the platform's UTC+8
+    readings are both asked when they differ (:data:`~airflow_provider_nxcloud.platforms.nxcloud.RECORD_DAY_OFFSETS_HOURS`).
+    """
+    return vendor.record_days(moment, vendor.NUMBER_CHECK_DATE_FORMAT)
 
 
 def check_date(value: Any, *, today: dt.date, parameter: str = "date") -> str:
@@ -90,10 +95,7 @@ def check_date(value: Any, *, today: dt.date, parameter: str = "date") -> str:
 def query_body(
     batch_no: str, date: str, *, page: int = 1, page_size: int = READ_PAGE_SIZE, app_key: str | None = None
 ) -> dict[str, Any]:
-    body: dict[str, Any] = {"page": page, "pageSize": page_size, "date": date, "batchNo": batch_no}
-    if app_key:
-        body["appkey"] = app_key  # the 2023 page asks for it; the 2025 page does not
-    return body
+    return vendor.number_check_query_body(batch_no, date, page=page, page_size=page_size, app_key=app_key)
 
 
 def query_call(
@@ -110,15 +112,7 @@ def query_call(
 
 def page_of(reply: Any) -> tuple[int, list[dict[str, Any]]]:
     """``(totalSize, rows)`` of a query reply."""
-    data = reply.get("data") if isinstance(reply, Mapping) else None
-    if not isinstance(data, Mapping):
-        return 0, []
-    rows = [row for row in data.get("result") or [] if isinstance(row, Mapping)]
-    try:
-        total = int(data.get("totalSize") or 0)
-    except (TypeError, ValueError):
-        total = len(rows)
-    return total, [dict(row) for row in rows]
+    return vendor.number_check_page(reply)
 
 
 # ----- the batches of one check --------------------------------------------------------------------
@@ -133,14 +127,22 @@ class CheckedBatch:
     date: str
     #: result rows to expect (numbers submitted minus failNumber); None = unknown
     expected: int | None = None
+    #: the other readings of the submit's day (see :func:`query_dates`), asked too
+    also_dates: tuple[str, ...] = ()
+
+    @property
+    def dates(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys((self.date, *self.also_dates)))
 
     def to_json(self) -> list[Any]:
-        return [self.batch_no, self.date, self.expected]
+        row: list[Any] = [self.batch_no, self.date, self.expected]
+        return [*row, list(self.also_dates)] if self.also_dates else row
 
     @classmethod
     def from_json(cls, value: Any) -> CheckedBatch:
-        batch_no, date, expected = value
-        return cls(str(batch_no), str(date), None if expected is None else int(expected))
+        batch_no, date, expected, *rest = value
+        also = tuple(str(day) for day in (rest[0] if rest else ()) or ())
+        return cls(str(batch_no), str(date), None if expected is None else int(expected), also)
 
 
 def batches_from(
@@ -183,7 +185,14 @@ def _batch(
             f"entry {position}: batch_no must be 1 to {vendor.NUMBER_CHECK_MAX_BATCH_NO} characters",
         )
     day = check_date(date or item.get("date") or fallback, today=today, parameter="date")
-    return CheckedBatch(batch_no, day, _expected(item, position, parameter))
+    # an explicit date is asked alone; a batch's own readings of its day (``dates``) are all asked
+    others = () if date else item.get("dates") or ()
+    if isinstance(others, str) or not isinstance(others, Iterable):
+        raise InvalidInputError(parameter, f"entry {position}: dates must be a list of yyyy-MM-dd")
+    also = tuple(
+        d for d in dict.fromkeys(check_date(o, today=today, parameter="dates") for o in others) if d != day
+    )
+    return CheckedBatch(batch_no, day, _expected(item, position, parameter), also)
 
 
 def _expected(item: Mapping[str, Any], position: int, parameter: str) -> int | None:
@@ -241,10 +250,14 @@ class NumberCheckWatch:
             if batch.expected == 0:  # every number was refused up front: nothing will come
                 self.complete.add(batch.batch_no)
                 continue
-            reply = yield query_call(
-                batch.batch_no, batch.date, page_size=COUNT_PAGE_SIZE, app_key=self.app_key
-            )
-            total, _ = page_of(reply)
+            total = 0
+            for date in batch.dates:
+                reply = yield query_call(
+                    batch.batch_no, date, page_size=COUNT_PAGE_SIZE, app_key=self.app_key
+                )
+                # the most any one date holds: a count never adds the same rows up twice, so a
+                # batch is never taken for complete early (rows split over two dates wait longer)
+                total = max(total, page_of(reply)[0])
             if self._is_complete(batch, total):
                 self.complete.add(batch.batch_no)
             self.seen[batch.batch_no] = total
@@ -269,9 +282,11 @@ class NumberCheckWatch:
             return JobState(SUCCESS, "complete", f"{self.subject}: {progress}", details)
         return JobState(RUNNING, "checking", f"{self.subject}: {progress}", details)
 
-    def read(self, batch: CheckedBatch, page: int) -> Conversation[tuple[int, list[dict[str, Any]]]]:
-        """One page of a batch's result rows: ``(totalSize, rows)``."""
-        reply = yield query_call(batch.batch_no, batch.date, page=page, app_key=self.app_key)
+    def read(
+        self, batch: CheckedBatch, page: int, date: str | None = None
+    ) -> Conversation[tuple[int, list[dict[str, Any]]]]:
+        """One page of a batch's result rows on ``date`` (default: its first): ``(totalSize, rows)``."""
+        reply = yield query_call(batch.batch_no, date or batch.date, page=page, app_key=self.app_key)
         return page_of(reply)
 
 
@@ -339,6 +354,7 @@ __all__ = [
     "is_valid",
     "query_call",
     "query_date",
+    "query_dates",
     "result_line",
     "submit_interval",
 ]

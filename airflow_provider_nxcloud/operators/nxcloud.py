@@ -39,6 +39,8 @@ class NXCloudSendSmsOperator(CampaignSendOperator):
         With ``api="legacy"`` the connection's ``sms_app_secret`` is sent with it, so
         it must be that app's key. Templated.
     :param sender_id: optional sender ID (``sourceAddress``: 1-20 letters or digits). Templated.
+    :param verification_app: the SMS app is a verification-code channel app: NXCloud takes at
+        most 5 numbers a request from those (code 104), so batches hold 5.
 
     Recipients, validation, results and retry behaviour: see
     :class:`~airflow_provider_nxcloud.operators.campaign.CampaignSendOperator`.
@@ -54,6 +56,7 @@ class NXCloudSendSmsOperator(CampaignSendOperator):
         api: str = "v2",
         app_key: str | None = None,
         sender_id: str | None = None,
+        verification_app: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -62,6 +65,7 @@ class NXCloudSendSmsOperator(CampaignSendOperator):
         self.api = api
         self.app_key = app_key
         self.sender_id = sender_id
+        self.verification_app = verification_app
 
     def check_content(self) -> None:
         check_api(self.api)
@@ -82,7 +86,14 @@ class NXCloudSendSmsOperator(CampaignSendOperator):
             # now, before the first batch is recorded as in flight
             hook.app_key("sms_app_key")
             hook.app_key("sms_app_secret")
-        return NXCloudSmsSender(hook, text=self.text, app_key=app_key, sender_id=self.sender_id, api=self.api)
+        return NXCloudSmsSender(
+            hook,
+            text=self.text,
+            app_key=app_key,
+            sender_id=self.sender_id,
+            api=self.api,
+            verification_app=bool(self.verification_app),
+        )
 
 
 class NXCloudSendVoiceOperator(CampaignSendOperator):
@@ -91,9 +102,9 @@ class NXCloudSendVoiceOperator(CampaignSendOperator):
     ``mode="notification"`` speaks ``text`` (``/api/voiceSms/notsend``) and
     ``mode="broadcast"`` plays an uploaded audio file (``gpsend``), 100 numbers per
     request (an assumption: NXCloud documents no limit); ``mode="verification"``
-    speaks a code (``versend``) to one number per request. The API takes the national
-    number and the country code apart, so each request holds one country: a batch also
-    ends where the country changes (sort a mixed list by country, or keep it to one with
+    speaks a code (``versend``) to one number per request (its page: one number only). Each
+    request carries the international numbers and their ``country_code``, so it holds one
+    country: a batch also ends where the country changes (sort a mixed list by country, or keep it to one with
     ``allowed_regions``). The voice app's ``voice_app_key``/``voice_app_secret`` come from
     the connection. Nothing identifies a request's calls but the ``messageid`` in its
     reply, so a batch whose answer was lost fails the task naming it (see ``in_doubt``);
@@ -110,7 +121,8 @@ class NXCloudSendVoiceOperator(CampaignSendOperator):
         or any text pendulum parses). Must be in the future, checked on every try; empty
         calls at once. Templated.
     :param display_number: caller number shown (``show_phone``), 1 to 50 digits; the
-        vendor may replace it. Templated.
+        vendor may replace it. Required: every NXCloud voice API requires ``show_phone`` and
+        documents no default, so the task fails before sending without one. Templated.
     :param nxcloud_conn_id: connection of type ``nxcloud``.
 
     Recipients, validation, results and retry behaviour: see

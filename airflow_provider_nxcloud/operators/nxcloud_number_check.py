@@ -40,6 +40,7 @@ from airflow_provider_nxcloud.jobs.nxcloud_number_check import (
     page_of,
     query_call,
     query_date,
+    query_dates,
     submit_interval,
 )
 from airflow_provider_nxcloud.jobs.watch import stable_name
@@ -95,6 +96,8 @@ class BatchRecords:
                 # None: not known (the batch was settled by a lookup or in_doubt="skip")
                 "fail_numbers": None if record.get("refused") is None else len(record["refused"]),
                 "date": record["date"],
+                # every reading of the submit's day (UTC, UTC+8): the wait asks each
+                "dates": record.get("dates") or [record["date"]],
             }
             for index, record in sorted(self.by_index.items())
             if index < batches
@@ -136,23 +139,19 @@ class NumberCheckSubmitter:
         batch_no = self.batch_no(batch.index)
         self._pace(Call(vendor.ENDPOINTS[SUBMIT], {}, submit_interval(len(batch.numbers))))
         sent_at = self.clock()
-        body = {
-            "phone": ",".join(batch.numbers),
-            "batchNo": batch_no,
-            "checkLevel": self.check_level,
-            "appkey": self.app_key,
-        }
-        reply = self.hook.call(SUBMIT, body, client_reference=batch_no)
-        data = reply.get("data") if isinstance(reply, Mapping) else None
-        data = data if isinstance(data, Mapping) else {}
+        data = self.hook.submit_number_check(
+            list(batch.numbers), app_key=self.app_key, batch_no=batch_no, check_level=self.check_level
+        )
         refused = sorted(_digits(number) for number in data.get("failNumber") or [])
         record = {
             "index": batch.index,
             "batch_no": batch_no,
-            "request_id": _text(data.get("requestId")),
+            # 2024 page: requestId; 2023 page: messageId (Number-Check-API-submit)
+            "request_id": _text(data.get("requestId") or data.get("messageId")),
             "numbers": len(batch.numbers),
             "refused": refused,
             "date": query_date(sent_at),
+            "dates": list(query_dates(sent_at)),
         }
         # kept at once: a try that dies before the batch is recorded done finds the reply here
         self.records.put(record)
@@ -164,14 +163,15 @@ class NumberCheckSubmitter:
         Rows prove the batch was accepted. No rows cannot prove it was not: results appear
         10 s to 5 min after a submit, so the batch stays in doubt (``None``) and the
         operator's ``in_doubt`` policy decides. ASSUMPTION: the batch was submitted today
-        or yesterday (UTC), the dates queried; a retry comes within a day.
+        or yesterday, in either reading of the vendor's day (UTC, UTC+8), the dates queried;
+        a retry comes within a day.
         """
         batch_no = self.batch_no(batch.index)
         record = self.records.get(batch.index)
         if record is not None and record["batch_no"] == batch_no:
             return self._results(batch, record)
         now = self.clock()
-        for date in dict.fromkeys((query_date(now), query_date(now - _DAY))):
+        for date in dict.fromkeys((*query_dates(now), *query_dates(now - _DAY))):
             call = query_call(batch_no, date, page_size=1, app_key=self.app_key)
             total, rows = drive(_one(call), self.hook.request, self.pacer, self.sleep)
             if total:
@@ -182,6 +182,7 @@ class NumberCheckSubmitter:
                     "numbers": len(batch.numbers),
                     "refused": None,  # the lost reply's failNumber is not in any row
                     "date": date,
+                    "dates": [date],
                 }
                 self.records.put(found)
                 return self._results(batch, found)
@@ -197,6 +198,7 @@ class NumberCheckSubmitter:
                 "numbers": numbers,
                 "refused": None,
                 "date": query_date(self.clock()),
+                "dates": list(query_dates(self.clock())),
             }
         )
 

@@ -8,7 +8,11 @@ X without seeing each other's numbers. NXCloud's generation-A API (one URL, the
 Binding is made exactly once per task instance across Airflow retries: NXCloud does
 not say it deduplicates ``customerBindId``, so the operator keeps its own record
 (in flight, then done with the ``bindId``) and resolves an unknown outcome by looking
-the ``customerBindId`` up in the binding list before binding again.
+the ``customerBindId`` up in the binding list before binding again. The lookup reads
+every page of ``getAXBList`` (a list ends at its short page: the reply's ``total`` counts
+only the rows of that page), so a binding past the first page is found too. The pages
+ask the customer to keep ``customerBindId`` unique: if NXCloud enforces it, a key bound
+before and expired is refused when bound again, which fails the task rather than binding twice.
 """
 
 from __future__ import annotations
@@ -219,13 +223,11 @@ class NXCloudBindNumberOperator(_PnsOperator):
             record.save({"state": IN_FLIGHT, "customer_bind_id": key})
             may_exist = True
             try:
-                data = (
-                    hook.call(vendor.PNS_MODES[mode].endpoint, body, client_reference=key).get("data") or {}
-                )
+                binding = hook.bind_pns(mode, body)
             except PermanentAPIError:
                 record.clear()  # refused: nothing was bound, a later run need not look
                 raise
-            return {"bind_id": str(data["bindId"]), "did": str(data["did"])}
+            return {"bind_id": binding.bind_id, "did": binding.did}
 
         return find_or_create(find, create, what=f"NXCloud {mode} binding {key}")
 
@@ -250,12 +252,12 @@ class NXCloudBindNumberOperator(_PnsOperator):
         for field in given:
             if field not in spec.required + spec.optional:
                 raise InvalidInputError(_PARAMETERS[field], f"is not used with mode {mode}")
-        body: dict[str, Any] = {}
+        numbers: dict[str, str] = {}
         countries: dict[str, str] = {}
         for field in ("phoneA", "phoneB", "phoneX"):
             if field in given:
                 check = virtual_number if field == "phoneX" else full_number
-                body[field], countries[field] = check(_PARAMETERS[field], given[field])
+                numbers[field], countries[field] = check(_PARAMETERS[field], given[field])
         for field, country in countries.items():
             if country != countries["phoneA"]:
                 raise InvalidInputError(
@@ -263,19 +265,25 @@ class NXCloudBindNumberOperator(_PnsOperator):
                     f"has country code {country}, phone_a has {countries['phoneA']}: "
                     "NXCloud binds numbers of one country",
                 )
-        if body.get("phoneB") == body["phoneA"]:
+        if numbers.get("phoneB") == numbers["phoneA"]:
             raise InvalidInputError("phone_b", "must differ from phone_a")
+        extension = None
         if "extension" in given:
             extension = str(given["extension"]).strip()
             if not vendor.PNS_EXTENSION.fullmatch(extension):
                 raise InvalidInputError("extension", "must be exactly 3 digits")
-            body["extension"] = extension
-        if "groupId" in given:
-            body["groupId"] = str(given["groupId"]).strip()
+        group_id = _group_id(given["groupId"]) if "groupId" in given else None
         if not isinstance(self.record, bool):
             raise InvalidInputError("record", f"must be True or False, not {self.record!r}")
-        body["flag"] = vendor.PNS_FLAG_RECORD if self.record else 0
-        body["expireSecond"] = expire_second(self.expire_seconds)
+        body = vendor.pns_bind_body(
+            phone_a=numbers["phoneA"],
+            phone_b=numbers.get("phoneB"),
+            phone_x=numbers.get("phoneX"),
+            extension=extension,
+            group_id=group_id,
+            flag=vendor.PNS_FLAG_RECORD if self.record else 0,
+            expire_second=expire_second(self.expire_seconds),
+        )
         return mode, body
 
     def _customer_bind_id(self, context: Mapping[str, Any]) -> str:
@@ -432,7 +440,7 @@ class NXCloudUnbindNumberOperator(_PnsOperator):
         lost = False
         while True:
             try:
-                hook.call("pns_unbindAXB", body)
+                hook.unbind_pns(bind_id=body.get("bindId"), customer_bind_id=body.get("customerBindId"))
                 self.log.info("NXCloud binding %s unbound", what)
                 return True
             except AmbiguousSendError as exc:
@@ -503,21 +511,20 @@ class NXCloudQueryBindingOperator(_PnsOperator):
                 raise InvalidInputError(
                     "caller", "must be a phone number (4-15 digits, country code optional)"
                 )
-            body = {"caller": caller, "did": virtual_number("did", self.did)[0]}
+            did = virtual_number("did", self.did)[0]
+            extension = None
             if self.extension not in (None, ""):
                 extension = str(self.extension).strip()
                 if not vendor.PNS_EXTENSION.fullmatch(extension):
                     raise InvalidInputError("extension", "must be exactly 3 digits")
-                body["extension"] = extension
-            data = self.hook().call("pns_queryAXB", body).get("data") or {}
-        return dict(data)
+            return self.hook().query_pns(caller, did, extension)
 
 
 class NXCloudListBindingsOperator(_PnsOperator):
     """List the account's active bindings, paging ``getAXBList``.
 
-    The XCom keeps a summary: ``total`` (as NXCloud counts them), ``listed``, the first
-    10 bindings, and ``results_path``; every listed binding is one JSON line in
+    The XCom keeps a summary: ``total`` (the bindings NXCloud returned over the pages
+    read), ``listed``, the first 10 bindings, and ``results_path``; every listed binding is one JSON line in
     ``results_path`` (rows as NXCloud gives them: ``bindId``, ``customerBindId``,
     ``phoneA``, ``phoneB``, ``did``, ``flag``, ``expireAt``, ``extension`` ...).
 
@@ -550,8 +557,8 @@ class NXCloudListBindingsOperator(_PnsOperator):
             sample: list[dict[str, Any]] = []
             listed = total = 0
             try:
-                for rows, page_total in self.hook().pns_pages("pns_getAXBList", self.limit):
-                    total = page_total
+                for rows in self.hook().pns_pages("pns_getAXBList", self.limit):
+                    total += len(rows)
                     for row in rows[: _room(self.max_items, listed)]:
                         if out is not None:
                             out.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -636,15 +643,12 @@ class NXCloudCreateNumberGroupOperator(_PnsOperator):
     def execute(self, context: Any) -> dict[str, Any]:
         with airflow_outcome():
             phones = group_phones(self.phones)
-            body = {
-                "phones": phones,
-                "groupName": str(self.group_name or ""),
-                "remark": str(self.remark or ""),
-            }
-            reply = self.hook().call("pns_createGroup", body)
-        group_id = str(reply["groupId"])
+            group_name = None if self.group_name in (None, "") else str(self.group_name)
+            remark = None if self.remark in (None, "") else str(self.remark)
+            group_id = self.hook().create_pns_group(phones, group_name, remark)
         self.log.info("NXCloud number group %s created with %d numbers", group_id, phones.count(",") + 1)
-        return {"group_id": group_id, "group_name": body["groupName"], "phones": phones.count(",") + 1}
+        # without a name NXCloud names the group after its groupId (PNS-API-create-G)
+        return {"group_id": group_id, "group_name": group_name or group_id, "phones": phones.count(",") + 1}
 
 
 class NXCloudUpdateNumberGroupOperator(_PnsOperator):
@@ -672,12 +676,7 @@ class NXCloudUpdateNumberGroupOperator(_PnsOperator):
             group_id = _group_id(self.group_id)
             operation = check_one_of("operation", self.operation, vendor.PNS_GROUP_OPERATIONS)
             phones = group_phones(self.phones)
-            body = {
-                "groupId": group_id,
-                "operateType": vendor.PNS_GROUP_OPERATIONS[operation],
-                "phones": phones,
-            }
-            self.hook().call("pns_updateGroup", body)
+            self.hook().update_pns_group(group_id, operation, phones)
         return {"group_id": group_id, "operation": operation, "phones": phones.count(",") + 1}
 
 
@@ -698,14 +697,15 @@ class NXCloudDeleteNumberGroupOperator(_PnsOperator):
     def execute(self, context: Any) -> dict[str, Any]:
         with airflow_outcome():
             group_id = _group_id(self.group_id)
-            self.hook().call("pns_deleteGroup", {"groupId": group_id})
+            self.hook().delete_pns_group(group_id)
         return {"group_id": group_id, "deleted": True}
 
 
 class NXCloudListNumberGroupsOperator(_PnsOperator):
     """List the account's number groups, paging ``listGroup``.
 
-    Returns ``{"total", "groups"}``, each group as NXCloud gives it (``groupId``,
+    Returns ``{"total", "groups"}`` (``total``: the groups NXCloud returned over the pages
+    read), each group as NXCloud gives it (``groupId``,
     ``groupName``, ``phones`` as a comma list, ``remark``).
 
     :param limit: groups per page, 1-1000.
@@ -726,8 +726,8 @@ class NXCloudListNumberGroupsOperator(_PnsOperator):
         total = 0
         with airflow_outcome():
             _check_page_size(self.limit, self.max_items)
-            for rows, page_total in self.hook().pns_pages("pns_listGroup", self.limit):
-                total = page_total
+            for rows in self.hook().pns_pages("pns_listGroup", self.limit):
+                total += len(rows)
                 groups.extend(rows[: _room(self.max_items, len(groups))])
                 if self.max_items is not None and len(groups) >= self.max_items:
                     break

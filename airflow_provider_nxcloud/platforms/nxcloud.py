@@ -6,6 +6,7 @@ help-centre signing page; published test vectors are in the tests.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
@@ -28,6 +29,11 @@ PLATFORM = "nxcloud"
 
 API2_ORIGIN = "https://api2.nxcloud.com"
 API_ORIGIN = "https://api.nxcloud.com"
+#: PNS generation A: every English page (nxtele/nxcloud-doc-en PNS-API-*) posts to
+#: https://number.nxcloud.com/api/pns/; the Chinese master pages (nxtele/http-api-document wiki
+#: PNS-API-unbind, PNS-API-list, edited May 2024, under "隐私号(旧)") give https://api.nxcloud.com/v1/api/pns/.
+#: ASSUMPTION: the English address still answers. Fail-safe: a connection whose host is
+#: ``https://api.nxcloud.com/v1`` reaches the other one (the host replaces this origin, the path stays).
 PNS_ORIGIN = "https://number.nxcloud.com"
 
 #: the server accepts at most this difference between ``ts`` and its clock
@@ -79,17 +85,45 @@ NUMBER_CHECK_YES = "YES"
 #: the legacy SMS record queries reach back this many days (code 3 beyond)
 SMS_RECORD_DAYS = 31
 
+#: numbers per SMS request of a verification-code channel app (code 104 above it). Source: the
+#: ``phone`` row and code 104 of Demon-2012/NXcloud-API-document:SMS Downstream Sending.md and
+#: SMS Downstream Sending_v2..md
+SMS_VERIFICATION_APP_MAX_NUMBERS = 5
+
 #: numbers per notsend / gpsend request. ASSUMPTION: the voice pages document no limit
 #: (phone is "a comma list"); 100, the SMS send's documented limit, is used until one is found
 VOICE_MAX_NUMBERS = 100
-#: versend calls one number per request (its page: "one number only")
+#: versend calls one number per request. Source: Demon-2012/NXcloud-API-document:Send Voice
+#: Verification Code.md (``phone``: "only single submission is allowed, cannot be submitted in
+#: batches"). The 5-number limit of "verification code channel" apps belongs to the SMS send (code 104).
 VOICE_VERIFY_MAX_NUMBERS = 1
-#: show_phone, the caller id shown: at most 50 digits (code 21 otherwise)
+#: show_phone, the caller id shown: digits, at most 50 (code 21 otherwise). Required on notsend,
+#: versend and gpsend (their pages; nxtele/nxcloud-java-sdk:VoiceTypeCode.java lists it among the
+#: non-empty fields); the pages give no default ("enter any number of digits, the actual displayed
+#: number may be modified"), so the caller must choose one
 VOICE_SHOW_PHONE = re.compile(r"[0-9]{1,50}")
 #: country_code: digits, no plus (code 23 otherwise)
 VOICE_COUNTRY_CODE = re.compile(r"[0-9]{1,4}")
-#: lang: lower-case language codes such as en, zh, id or zh-yue (about 60 are accepted)
-VOICE_LANGUAGE = re.compile(r"[a-z]{2,3}(?:-[a-z]{2,4})?")
+#: voice ``phone``: every page's example sends the full international number with ``country_code``
+#: beside it (``phone=6212345678``, ``country_code=62``), as the Java SDK's test does
+#: (``versend("84998996123", "84", "84934442648", ...)``): country code + number, digits only
+VOICE_PHONE = re.compile(r"[0-9]{7,15}")
+#: endpoint -> numbers per request
+VOICE_LIMITS = {
+    "voice_notify": VOICE_MAX_NUMBERS,
+    "voice_verify": VOICE_VERIFY_MAX_NUMBERS,
+    "voice_broadcast": VOICE_MAX_NUMBERS,
+}
+#: v1 uploadFile: at most 2 MB (code 15001). ASSUMPTION: the page does not say whether a MB is
+#: 10^6 or 2^20 bytes; the smaller, 2,000,000 bytes, is enforced before sending
+VOICE_UPLOAD_MAX_BYTES = 2_000_000
+#: lang: the language table of notsend / versend (Demon-2012/NXcloud-API-document:Send Voice
+#: Notification.md, Send Voice Verification Code.md)
+_VOICE_LANGUAGE_TABLE = """
+af ar bn bs ca cs cy da de el en eo es et fi fr gu hi hr hu hy id is it ja jw km kn ko la lv
+mk ml mr my ne nl no pl pt ro ru si sk sq sr su sv sw ta te th tl tr uk ur vi zh zh-yue
+"""
+VOICE_LANGUAGES = frozenset(_VOICE_LANGUAGE_TABLE.split())
 #: task_time (with time_zone, whole hours from UTC) and the getVoiceCdr start_time/end_time
 VOICE_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 #: getVoiceCdr voiceType of each send endpoint: 0 group call, 1 verification or notification
@@ -102,9 +136,21 @@ VOICE_CDR_DAYS = 7
 VOICE_CDR_ANSWERED = "Successful connection"
 VOICE_CDR_UNANSWERED = "Unsuccessful connection"
 
+#: the SMS record queries (``date`` yyyyMMdd) and the number-check result query (``date``
+#: yyyy-MM-dd) name a day without a zone. ASSUMPTION: the pages do not say which; the platform
+#: is UTC+8 based (its ``time_zone`` examples start at 8, its consoles show Beijing time) and
+#: the simulator and older code used UTC. A client asks for both readings of a moment's day
+#: (one request when they agree) and merges what they return
+RECORD_DAY_OFFSETS_HOURS = (0, 8)
+SMS_RECORD_DATE_FORMAT = "%Y%m%d"
+
 # ----- chat channels: WhatsApp (/api/wa/mt), Viber (/api/viber/mt), Zalo ZNS (/v1/zalo/mt) -----
 # Each send takes one recipient per request. None offers a status query: status arrives only
 # by webhook (WhatsApp statuses, Viber dr_webhook, Zalo drWebhook).
+# Sources: WhatsApp-API-mt and Viber-API-mt of NXCloud's English wiki (nxtele/nxcloud-doc-en; file copy
+# Demon-2012/NXcloud-API-document@4088e1b:WhatsApp-API-mt.md, Viber-API-mt.md); Viber's rateType
+# OtpTemplate from the Chinese master page (nxtele/http-api-document wiki Viber-API-mt, Oct 2024);
+# Zalo: https://github-wiki-see.page/m/nxtele/nxcloud-doc-en/wiki/Zalo-API-mt and Zalo-webhook.
 
 #: WhatsApp mt: fixed body values (Meta's Cloud API shape)
 WHATSAPP_MESSAGING_PRODUCT = "whatsapp"
@@ -188,7 +234,8 @@ ZALO_FUNCTION_TYPE = "template"
 ZALO_DR_WEBHOOK_MAX = 256
 #: ext (echoed in the receipts): at most 65,535 bytes
 ZALO_EXT_MAX_BYTES = 65_535
-#: ASSUMPTION: ZNS reaches Vietnamese numbers only (the page's phone is "84..."; ZNS is Vietnam's service)
+#: ASSUMPTION: ZNS reaches Vietnamese numbers only (ZNS is Vietnam's service; the page only says "with the
+#: country code", its journey-token example is "848..."). Fail-safe: other numbers are refused before sending
 ZALO_REGIONS = ("VN",)
 ZALO_COUNTRY_CODE = "84"
 
@@ -237,6 +284,185 @@ PNS_MODES: dict[str, PnsMode] = {
     # A and a group G of numbers (createGroup); phoneB, if given, must be in G
     "AXG": PnsMode("pns_bindAXG", ("phoneA", "groupId"), ("phoneB", "phoneX"), 2),
 }
+
+# ----- PNS and chat-channel request bodies and replies (pure: the hook sends them) -----
+
+#: where the PNS facts come from: NXCloud's English wiki (nxtele/nxcloud-doc-en), read from its file
+#: copy Demon-2012/NXcloud-API-document@4088e1b (<page>.md); the Chinese master wiki
+#: (nxtele/http-api-document/wiki/<page>) gives the same actions and bodies
+PNS_PAGE = "https://github-wiki-see.page/m/nxtele/nxcloud-doc-en/wiki/{page}"
+
+
+@dataclass(frozen=True)
+class PnsBinding:
+    """A bind's answer: ``data.bindId`` (what billing and unbindAXB use) and ``data.did``, the X number."""
+
+    bind_id: str
+    did: str
+
+
+def pns_bind_body(
+    *,
+    phone_a: str,
+    expire_second: int,
+    phone_b: str | None = None,
+    phone_x: str | None = None,
+    extension: str | None = None,
+    group_id: str | None = None,
+    customer_bind_id: str | None = None,
+    flag: int = 0,
+) -> dict[str, Any]:
+    """The body of bindAXB / bindAXBExtension / bindAXG (PNS-API-bind, -bind-extension, -bind-AXG).
+
+    Numbers are text with the country code; ``flag`` and ``expireSecond`` are integers
+    (0 = never expires). Fields not given are left out. ``extension``: the pages' table
+    writes ``Extension``, their example and queryAXB ``extension``; ASSUMPTION: ``extension``
+    (a wrong name is refused with 1002, so nothing is bound).
+    """
+    body: dict[str, Any] = {"phoneA": phone_a}
+    optional = {
+        "phoneB": phone_b,
+        "phoneX": phone_x,
+        "extension": extension,
+        "groupId": group_id,
+        "customerBindId": customer_bind_id,
+    }
+    body.update({field: value for field, value in optional.items() if value not in (None, "")})
+    body["flag"] = int(flag)
+    body["expireSecond"] = int(expire_second)
+    return body
+
+
+def pns_unbind_body(*, bind_id: str | None = None, customer_bind_id: str | None = None) -> dict[str, str]:
+    """unbindAXB (PNS-API-unbind): ``bindId`` or ``customerBindId``, exactly one."""
+    given = {"bindId": bind_id, "customerBindId": customer_bind_id}
+    body = {field: str(value) for field, value in given.items() if value not in (None, "")}
+    if len(body) != 1:
+        raise ValueError("unbindAXB takes exactly one of bindId and customerBindId")
+    return body
+
+
+def pns_query_body(caller: str, did: str, extension: str | None = None) -> dict[str, str]:
+    """queryAXB (PNS-API-query, PNS-API-query-extension): ``caller``, ``did`` and, for extensions, ``extension``."""
+    body = {"caller": caller, "did": did}
+    if extension not in (None, ""):
+        body["extension"] = str(extension)
+    return body
+
+
+def pns_page_body(limit: int, offset: int) -> dict[str, int]:
+    """getAXBList / listGroup (PNS-API-list, PNS-API-list-G): both required, unsigned integers."""
+    return {"limit": int(limit), "offset": int(offset)}
+
+
+def pns_create_group_body(
+    phones: str, group_name: str | None = None, remark: str | None = None
+) -> dict[str, str]:
+    """createGroup (PNS-API-create-G): ``phones`` a comma list; ``groupName`` (else the groupId) and ``remark``."""
+    body = {"phones": phones}
+    if group_name not in (None, ""):
+        body["groupName"] = str(group_name)
+    if remark not in (None, ""):
+        body["remark"] = str(remark)
+    return body
+
+
+def pns_update_group_body(group_id: str, operation: str, phones: str) -> dict[str, Any]:
+    """updateGroup (PNS-API-update-G): ``operateType`` 0 add, 1 delete, 2 replace, as an integer."""
+    return {"groupId": group_id, "operateType": PNS_GROUP_OPERATIONS[operation], "phones": phones}
+
+
+def pns_binding(reply: Any) -> PnsBinding:
+    """``data.bindId`` and ``data.did`` of a bind's reply; ValueError when either is missing."""
+    data = reply.get("data") if isinstance(reply, Mapping) else None
+    bind_id = data.get("bindId") if isinstance(data, Mapping) else None
+    did = data.get("did") if isinstance(data, Mapping) else None
+    if not bind_id or not did:
+        raise ValueError(f"NXCloud's bind reply has no data.bindId and data.did: {reply!r}")
+    return PnsBinding(str(bind_id), str(did))
+
+
+def pns_group_id(reply: Any) -> str:
+    """createGroup answers ``groupId`` at the top level, beside ``code`` (not inside ``data``)."""
+    value = reply.get("groupId") if isinstance(reply, Mapping) else None
+    if value in (None, "") and isinstance(reply, Mapping) and isinstance(reply.get("data"), Mapping):
+        value = reply["data"].get("groupId")
+    if value in (None, ""):
+        raise ValueError(f"NXCloud's createGroup reply has no groupId: {reply!r}")
+    return str(value)
+
+
+def pns_list_rows(endpoint: str, reply: Any) -> list[dict[str, Any]]:
+    """The rows of a getAXBList / listGroup page: ``data.bindList`` / ``data.groups``.
+
+    The page's ``total`` is the count of rows *returned* (PNS-API-list: "number of binding
+    relationships returned"), not of all rows, so it is not read: a short page ends a list.
+    An older revision of the Chinese page (nxtele/http-api-document wiki PNS-API-list, revision
+    d53e7d82c4dbb75dd06197327d5cbde8940bf5c1, Dec 2022) put ``bindList`` at the top level; it
+    is read there when ``data`` has none.
+    """
+    key = PNS_LIST_KEYS[endpoint]
+    body = reply if isinstance(reply, Mapping) else {}
+    data = body.get("data")
+    rows = data.get(key) if isinstance(data, Mapping) else None
+    if rows is None:
+        rows = body.get(key)
+    return [dict(row) for row in rows or () if isinstance(row, Mapping)]
+
+
+def whatsapp_send_body(
+    app_key: str, business_phone: str, to: str, message: Mapping[str, Any]
+) -> dict[str, Any]:
+    """/api/wa/mt (WhatsApp-API-mt): the app, the sender, the fixed values, ``to`` and the typed message.
+
+    ``message`` is ``{"type": kind, kind: {...}}`` as :func:`campaign.nxcloud_chat.whatsapp_message` builds it.
+    """
+    return {
+        "appkey": app_key,
+        "business_phone": business_phone,
+        "messaging_product": WHATSAPP_MESSAGING_PRODUCT,
+        "recipient_type": WHATSAPP_RECIPIENT_TYPE,
+        "to": to,
+        **message,
+    }
+
+
+def viber_send_body(
+    app_key: str, phone: str, function_type: str, message_data: Mapping[str, Any]
+) -> dict[str, Any]:
+    """/api/viber/mt (Viber-API-mt): ``appkey``, ``phone``, ``functionType`` and ``messageData``."""
+    return {
+        "appkey": app_key,
+        "phone": phone,
+        "functionType": function_type,
+        "messageData": dict(message_data),
+    }
+
+
+def zalo_send_body(app_key: str, phone: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """/v1/zalo/mt (Zalo-API-mt): ``appkey``, ``phone`` and ``functionType``, ``messageData``, ``drWebhook``, ``ext``."""
+    return {"appkey": app_key, "phone": phone, **fields}
+
+
+def whatsapp_message_id(reply: Any) -> str | None:
+    """The wamid: ``data.messages[0].id`` (WhatsApp-API-mt success example)."""
+    data = reply.get("data") if isinstance(reply, Mapping) else None
+    messages = data.get("messages") if isinstance(data, Mapping) else None
+    first = messages[0] if isinstance(messages, list) and messages else None
+    value = first.get("id") if isinstance(first, Mapping) else None
+    return str(value) if value else None
+
+
+def chat_request_id(reply: Any) -> str | None:
+    """Viber's ``data.requestId`` (Viber-API-mt success example), which its receipts carry.
+
+    Zalo: ASSUMPTION, the same field (the send page's reply was not readable; the receipts'
+    ``requestId`` is ``zalomid.<hex>``): if it is absent the message is still accepted, only
+    without an id to match receipts on.
+    """
+    data = reply.get("data") if isinstance(reply, Mapping) else None
+    value = data.get("requestId") if isinstance(data, Mapping) else None
+    return str(value) if value else None
 
 
 def serialize_body(body: Any) -> str:
@@ -424,3 +650,201 @@ ENDPOINTS: dict[str, Endpoint] = endpoint_table(
         _signed("zalo_send", "zalo", "/v1/zalo/mt", S, BIZ_ZALO, "mt", origin=API_ORIGIN),
     ]
 )
+
+
+# ----- messaging request bodies (pure; the hook sends them, the simulator reads the same names) -----
+
+
+def record_days(moment: float, date_format: str = SMS_RECORD_DATE_FORMAT) -> tuple[str, ...]:
+    """The days a record query must ask for to find a message sent at ``moment`` (epoch seconds).
+
+    One per reading of :data:`RECORD_DAY_OFFSETS_HOURS`, without repeats, earliest first.
+    """
+    days = (
+        dt.datetime.fromtimestamp(moment, dt.timezone(dt.timedelta(hours=hours))).strftime(date_format)
+        for hours in RECORD_DAY_OFFSETS_HOURS
+    )
+    return tuple(sorted(dict.fromkeys(days)))
+
+
+def sms_send_body(
+    *,
+    legacy: bool,
+    app_key: str,
+    numbers: list[str],
+    content: str,
+    sender_id: str | None = None,
+    sys_message_id: str | None = None,
+) -> dict[str, Any]:
+    """The body of an SMS send: snake_case form fields (legacy ``mtsend``) or the v2/v1 JSON.
+
+    Source: Demon-2012/NXcloud-API-document:SMS Downstream Sending.md (form) and
+    SMS Downstream Sending_v2..md (JSON; v1 ``/v1/sms/mt`` takes the same body). ``phone`` is
+    country code + number, comma-separated; ``sysMessageId`` is ignored on requests with
+    several numbers, so it is sent only for one.
+    """
+    if not numbers or len(numbers) > SMS_MAX_NUMBERS:
+        raise ValueError(f"an SMS request takes 1 to {SMS_MAX_NUMBERS} numbers, not {len(numbers)}")
+    reference = sys_message_id if len(numbers) == 1 else None
+    names = (
+        ("appkey", "source_address", "sys_messageid")
+        if legacy
+        else ("appKey", "sourceAddress", "sysMessageId")
+    )
+    fields = {
+        names[0]: app_key,
+        "phone": ",".join(numbers),
+        "content": content,
+        names[1]: sender_id,
+        names[2]: reference,
+    }
+    return {name: value for name, value in fields.items() if value}
+
+
+def voice_send_form(
+    endpoint: str, *, numbers: list[str], country_code: str, show_phone: str, **fields: str
+) -> dict[str, str]:
+    """The form of a legacy voice send (``notsend``, ``versend``, ``gpsend``) without the app keys.
+
+    Sources: Demon-2012/NXcloud-API-document:Send Voice Notification.md, Send Voice
+    Verification Code.md, Send Voice Broadcast.md; nxtele/nxcloud-java-sdk:NxVoiceClient.java.
+    ``numbers`` are international (country code + number, digits), all of ``country_code``;
+    ``show_phone`` is required. ``fields``: ``content`` and ``lang`` (notsend, versend) or
+    ``url`` and optionally ``task_time`` with ``time_zone`` (gpsend).
+    """
+    limit = VOICE_LIMITS[endpoint]
+    if not 1 <= len(numbers) <= limit:
+        raise ValueError(f"{endpoint} takes 1 to {limit} numbers a request, not {len(numbers)}")
+    if not VOICE_COUNTRY_CODE.fullmatch(country_code):
+        raise ValueError(f"country_code must be 1-4 digits, not {country_code!r}")
+    strays = [n for n in numbers if not (VOICE_PHONE.fullmatch(n) and n.startswith(country_code))]
+    if strays:
+        raise ValueError(f"not international numbers of country code {country_code}: {strays[:3]}")
+    if not VOICE_SHOW_PHONE.fullmatch(show_phone):
+        raise ValueError("show_phone (the caller number shown) is required: 1 to 50 digits")
+    form = {"phone": ",".join(numbers), "country_code": country_code, "show_phone": show_phone}
+    return {**form, **{name: value for name, value in fields.items() if value}}
+
+
+def voice_upload_fields(app_key: str) -> dict[str, str]:
+    """The plain multipart fields of the v1 ``uploadFile`` (the audio goes as the ``file`` part).
+
+    Source: https://github.com/nxtele/http-api-document/wiki/上传语音文件_v1 (form-data
+    ``appkey`` String, ``file`` File). Plain fields must not travel as file parts.
+    """
+    return {"appkey": app_key}
+
+
+def sms_record_form(message_id: str, day: str) -> dict[str, str]:
+    """``/api/sms/get``: one message by the ``messageid`` its send returned and its day (yyyyMMdd).
+
+    Source: Demon-2012/NXcloud-API-document:SMS Single Record Query.md.
+    """
+    return {"date": day, "messageid": message_id}
+
+
+def sms_records_form(day: str, page: int, page_size: int, sort_type: int = 0) -> dict[str, str]:
+    """``/api/sms/getSmsCdr``: one day's records, paged (``page_size`` below 1000).
+
+    Source: Demon-2012/NXcloud-API-document:SMS Record Query.md.
+    """
+    return {"date": day, "page": str(page), "page_size": str(page_size), "sort_type": str(sort_type)}
+
+
+def voice_records_form(
+    voice_type: int, start_time: str, end_time: str, page: int, page_size: int, message_id: str | None = None
+) -> dict[str, str]:
+    """``/api/voiceSms/getVoiceCdr``: one voiceType's calls in a window (all but messageid required).
+
+    Source: Demon-2012/NXcloud-API-document:Voice Record Query.md.
+    """
+    form = {
+        "voiceType": str(voice_type),
+        "start_time": start_time,
+        "end_time": end_time,
+        "page_size": str(page_size),
+        "page": str(page),
+    }
+    return {**form, "messageid": message_id} if message_id else form
+
+
+def number_check_submit_body(
+    numbers: list[str], *, app_key: str, batch_no: str | None = None, check_level: int | None = None
+) -> dict[str, Any]:
+    """``/api/number/check``: up to 5,000 international numbers of one batch.
+
+    Source: Demon-2012/NXcloud-API-document:Number-Check-API-submit.md and
+    https://github.com/nxtele/http-api-document/wiki/Number-Check-API-submit (Jun 2024).
+    """
+    if not 1 <= len(numbers) <= NUMBER_CHECK_MAX_NUMBERS:
+        raise ValueError(f"a number check takes 1 to {NUMBER_CHECK_MAX_NUMBERS} numbers, not {len(numbers)}")
+    body: dict[str, Any] = {"phone": ",".join(numbers), "appkey": app_key}
+    if batch_no:
+        body["batchNo"] = batch_no
+    if check_level is not None:
+        body["checkLevel"] = check_level
+    return body
+
+
+def number_check_query_body(
+    batch_no: str,
+    date: str,
+    *,
+    page: int = 1,
+    page_size: int = NUMBER_CHECK_MAX_PAGE_SIZE,
+    app_key: str | None = None,
+) -> dict[str, Any]:
+    """``/api/number/query``: one page of a batch's results on one ``date`` (yyyy-MM-dd).
+
+    Source: Demon-2012/NXcloud-API-document:Number-Check-API-query.md and
+    https://github.com/nxtele/http-api-document/wiki/Number-Check-API-query (Mar 2025).
+    """
+    body: dict[str, Any] = {"page": page, "pageSize": page_size, "date": date, "batchNo": batch_no}
+    if app_key:
+        body["appkey"] = app_key  # the 2023 page asks for it; the 2025 page does not
+    return body
+
+
+#: SMS send api -> (endpoint name, whether the body is the legacy snake_case form)
+SMS_APIS: dict[str, tuple[str, bool]] = {
+    "v2": ("sms_send_v2", False),
+    "v1": ("sms_send_v1", False),
+    "legacy": ("sms_send_legacy", True),
+}
+
+
+def reply_message_id(reply: Any) -> str | None:
+    """A send reply's ``messageid`` (SMS and voice: top level; a ``data`` object is read too, for v1)."""
+    if not isinstance(reply, dict):
+        return None
+    data = reply.get("data")
+    for source in (reply, data if isinstance(data, dict) else {}):
+        for key in ("messageid", "messageId"):
+            if source.get(key):
+                return str(source[key])
+    return None
+
+
+def record_page(reply: Any) -> tuple[int, list[dict[str, Any]]]:
+    """``(total, rows)`` of a legacy record page (``getSmsCdr``, ``getVoiceCdr``: ``info.total``, ``info.rows``)."""
+    info = reply.get("info") if isinstance(reply, dict) else None
+    info = info if isinstance(info, dict) else {}
+    rows = [dict(row) for row in info.get("rows") or [] if isinstance(row, dict)]
+    try:
+        total = int(info.get("total", len(rows)))
+    except (TypeError, ValueError):
+        total = len(rows)
+    return total, rows
+
+
+def number_check_page(reply: Any) -> tuple[int, list[dict[str, Any]]]:
+    """``(totalSize, rows)`` of a number-check query reply (``data.totalSize``, ``data.result``)."""
+    data = reply.get("data") if isinstance(reply, dict) else None
+    if not isinstance(data, dict):
+        return 0, []
+    rows = [dict(row) for row in data.get("result") or [] if isinstance(row, dict)]
+    try:
+        total = int(data.get("totalSize") or 0)
+    except (TypeError, ValueError):
+        total = len(rows)
+    return total, rows

@@ -154,10 +154,11 @@ def write_results(watch: NumberCheckWatch, hook: Any, results_path: Any) -> dict
     by_type: Counter[str] = Counter()
     valid = 0
     with target.open("w") as out:
-        for batch in watch.batches:
+        # every reading of a batch's day is read; a row found under two is written once
+        for batch, date in ((b, d) for b in watch.batches for d in b.dates):
             page = 1
             while True:
-                total, rows = drive(watch.read(batch, page), hook.request, pacer)
+                total, rows = drive(watch.read(batch, page, date), hook.request, pacer)
                 for row in rows:
                     line = result_line(row, batch.batch_no)
                     if line["number"] in seen:

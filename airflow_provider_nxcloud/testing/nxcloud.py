@@ -19,11 +19,13 @@ record query answers every failure "0", its success being "1").
 Voice (legacy form API, the voice app's keys; reference §6.1): ``notsend`` (TTS
 notification, at most :data:`MAX_VOICE_NUMBERS` numbers), ``versend`` (TTS
 verification code, one number) and ``gpsend`` (audio file URL, at most
-:data:`MAX_VOICE_NUMBERS`) take national numbers in ``phone`` and the
-``country_code`` apart. Codes: "23" country code not 1-4 digits or unknown, "24" no
-phone, "2" more numbers than allowed or a bad ``lang``, ``url``, ``task_time`` or
-``time_zone``, "6" a number that is not 4-15 digits, "21" ``show_phone`` not 1-50
-digits, "4" no content, "20" an audio URL that is not http(s), "31" ``task_time``
+:data:`MAX_VOICE_NUMBERS`) take international numbers (country code + number) in
+``phone`` and their ``country_code`` beside them, and require ``show_phone`` (every
+page's example; a request without one breaks the contract: code "2"). Codes: "23"
+country code not 1-4 digits or unknown, "24" no phone, "2" more numbers than allowed
+or a bad ``lang``, ``url``, ``task_time`` or ``time_zone``, "6" a number that is not
+7-15 digits or not of ``country_code`` (the simulator is stricter here than the
+pages, which never show a mismatch), "21" ``show_phone`` not 1-50 digits, "4" no content, "20" an audio URL that is not http(s), "31" ``task_time``
 without ``time_zone``, "29" a ``task_time`` not later than now. Each number called is
 a ledger entry of kind "voice" whose vendor id is the request's ``messageid`` (shared
 by the request's numbers) and whose recipient is country code and number. A call
@@ -34,6 +36,16 @@ verification), optionally one ``messageid``, whose start lies in
 ``start_time``..``end_time`` (UTC, at most 24 hours apart, within the last 7 days;
 both missing: the last 24 hours), paged; the rate limit of one request a second is
 not enforced.
+
+The v1 ``uploadFile`` (signed multipart: plain field ``appkey`` of the voice app, file
+part ``file``) answers the file's URL in ``data``; 9003 for another appkey, 15001 for
+a file above 2,000,000 bytes, 9000 for a request that breaks the contract (a file part
+where the plain ``appkey`` field is documented included).
+
+Record days: ``/api/sms/get``, ``getSmsCdr`` and the number-check query name a day
+without a zone; the simulator files a record under its day at
+:data:`RECORD_DAY_UTC_OFFSET_HOURS` only (default 0, UTC; set 8 for the platform's UTC+8
+reading), so a client that asks for one reading alone misses records under the other.
 
 Replies use the endpoint's envelope: ``{"code": int, "msg", "requestId"}`` for
 signed endpoints, the legacy ``{"code": "<text>", "result"}`` for the legacy
@@ -59,7 +71,7 @@ from airflow_provider_nxcloud.platforms import nxcloud_contracts
 from airflow_provider_nxcloud.platforms.catalogs import lookup_code
 from airflow_provider_nxcloud.platforms.endpoints import Auth, BodyFormat, Endpoint
 from airflow_provider_nxcloud.testing.faults import HTTP_STATUS_OF, FaultKind
-from airflow_provider_nxcloud.testing.formats import sms_segments, utc_date, utc_text
+from airflow_provider_nxcloud.testing.formats import sms_segments, utc_text
 from airflow_provider_nxcloud.testing.ledger import LedgerEntry
 from airflow_provider_nxcloud.testing.progress import DELIVERED, UNDELIVERED
 from airflow_provider_nxcloud.testing.routing import (
@@ -102,6 +114,8 @@ FAULT_CODES: dict[FaultKind, dict[str, str]] = {
     },
 }
 TIMESTAMP_EXPIRED_CODE = "1004"
+#: services whose replies use the chat envelope {code, message, data} (WhatsApp-API-mt, Viber-API-mt)
+CHAT_SERVICES = frozenset({"whatsapp", "viber", "zalo"})
 
 MAX_CONTENT = vendor.SMS_MAX_CONTENT
 MAX_NUMBERS = vendor.SMS_MAX_NUMBERS
@@ -111,6 +125,16 @@ _PHONE = re.compile(r"[0-9]{7,15}")
 _SENDER = vendor.SMS_SENDER_ID
 _SYS_MESSAGE_ID = vendor.SYS_MESSAGE_ID
 _DATE_COMPACT = re.compile(r"\d{8}")
+#: ASSUMPTION (vendor.RECORD_DAY_OFFSETS_HOURS): the zone of the record queries' ``date``;
+#: UTC by default (dates a test writes by hand stay right at any hour), 8 models the UTC+8 reading
+RECORD_DAY_UTC_OFFSET_HOURS = 0
+
+
+def record_day(epoch: float) -> dt.date:
+    """The day a record at ``epoch`` is filed under (see :data:`RECORD_DAY_UTC_OFFSET_HOURS`)."""
+    return dt.datetime.fromtimestamp(
+        epoch, dt.timezone(dt.timedelta(hours=RECORD_DAY_UTC_OFFSET_HOURS))
+    ).date()
 
 
 # ----- envelopes ------------------------------------------------------------------------------
@@ -201,9 +225,61 @@ def _check_appkey(call: Call) -> Endpoint:
     return endpoint
 
 
+#: the code a messaging endpoint answers for a request that breaks its contract, by the first field
+#: at fault: ``{endpoint: ({field: (code if missing, code if malformed)}, code otherwise)}``, from
+#: each page's code table (voice 24 "no callee" is nxtele/nxcloud-java-sdk's)
+_VOICE_FIELD_CODES = {
+    "phone": ("24", "6"),
+    "country_code": ("23", "23"),
+    "show_phone": ("2", "21"),
+    "content": ("4", "4"),
+    "url": ("2", "20"),
+}
+_SMS_FIELD_CODES = {
+    "content": ("4", "5"),
+    "phone": ("2", "6"),
+    "sourceAddress": ("2", "8"),
+    "source_address": ("2", "8"),
+}
+_CONTRACT_CODES: dict[str, tuple[dict[str, tuple[str, str]], str]] = {
+    **{name: (_VOICE_FIELD_CODES, "2") for name in ("voice_notify", "voice_verify", "voice_broadcast")},
+    **{name: (_SMS_FIELD_CODES, "2") for name in ("sms_send_v2", "sms_send_v1", "sms_send_legacy")},
+    "sms_record": ({"date": ("1", "3")}, "1"),
+    "sms_records": ({"date": ("1", "3"), "page": ("3", "3"), "page_size": ("4", "4")}, "1"),
+    "voice_records": ({}, VOICE_REPORT_FAILURE),
+    "voice_upload": ({}, "9000"),
+    "number_check_submit": ({"checkLevel": ("201", "207")}, "201"),
+    "number_check_query": ({}, "88"),
+}
+
+
+def _messaging_contract_code(call: Call, endpoint: Endpoint) -> str:
+    """The documented code of the first field at fault of a messaging request that breaks its contract."""
+    by_field, otherwise = _CONTRACT_CODES[endpoint.name]
+    contract = next((c for c in nxcloud_contracts.CONTRACTS if c.endpoint == endpoint.name), None)
+    text_values = endpoint.body is not BodyFormat.JSON
+    problems = contract.violations(call.payload(), text_values=text_values) if contract else []
+    first = problems[0] if problems else ""
+    field = first.split(":", 1)[0].split("[", 1)[0]
+    missing, malformed = by_field.get(field, (otherwise, otherwise))
+    if field == "batchNo" and "documented maximum" in first:
+        return "212"  # batch number longer than 64 characters
+    return missing if first.endswith("required and missing") else malformed
+
+
 def bad_body(call: Call, exc: BadBody) -> Response:
     endpoint = call.endpoint
+    if endpoint.service in CHAT_SERVICES:
+        # the chat channels' parameter error: 9000 in their {code, message, data} envelope
+        text = f"{meaning(endpoint.service, 9000)}: {exc}"
+        return json_reply({"code": 9000, "message": text, "data": None})
     code = "2" if endpoint.auth is Auth.NXCLOUD_APPKEY or endpoint.name in LEGACY_SHAPED else 1002
+    if endpoint.service == "pns":
+        from airflow_provider_nxcloud.testing.nxcloud_pns import parameter_error_code
+
+        code = parameter_error_code(call)
+    if endpoint.name in _CONTRACT_CODES:
+        code = _messaging_contract_code(call, endpoint)
     return error_reply(endpoint, code, call.request_id, str(exc))
 
 
@@ -327,16 +403,16 @@ def sms_record(call: Call) -> Reply:
     if not message_id:
         raise reject(call, "1", "messageid is required")
     query_date = _compact_date(form.get("date", ""))
-    today = utc_date(call.now)
+    today = record_day(call.now)
     if query_date is None or not (today - dt.timedelta(days=RECORD_DAYS) <= query_date <= today):
         raise reject(call, "3")
     entry = call.state.ledger.get(PLATFORM, message_id)
-    # dates are matched with a day's slack: the vendor's day boundary is not documented
+    # filed under one reading of its day only: a client must ask for the right one
     if (
         entry is None
         or entry.kind != "sms"
         or entry.app != call.account
-        or abs((utc_date(entry.time) - query_date).days) > 1
+        or record_day(entry.time) != query_date
     ):
         raise reject(call, "1", "no such message")
     return {"code": "0", "row": sms_row(entry, call.now)}
@@ -348,14 +424,14 @@ RECORD_PAGE_SIZE_LIMIT = 1000
 
 @router.handler("sms_records")
 def sms_records(call: Call) -> Reply:
-    """getSmsCdr (reference §5.5): one UTC day of the app's SMS records, paged, oldest first.
+    """getSmsCdr (reference §5.5): one day of the app's SMS records (see :func:`record_day`), paged, oldest first.
 
     The only report that carries the per-number ids (``<messageid>-<10 digits>``)
     of a request with several numbers.
     """
     form = call.form
     query_date = _compact_date(form.get("date", ""))
-    today = utc_date(call.now)
+    today = record_day(call.now)
     if query_date is None or not (today - dt.timedelta(days=RECORD_DAYS) <= query_date <= today):
         raise reject(call, "3")
     page, page_size = form.get("page", "").strip(), form.get("page_size", "").strip()
@@ -367,7 +443,7 @@ def sms_records(call: Call) -> Reply:
     rows = [
         entry
         for entry in call.state.ledger.entries(PLATFORM, "sms")
-        if entry.app == call.account and utc_date(entry.time) == query_date
+        if entry.app == call.account and record_day(entry.time) == query_date
     ]
     if form.get("sort_type", "0").strip() == "1":
         rows.reverse()
@@ -415,7 +491,6 @@ def _compact_date(text: str) -> dt.date | None:
 # ----- voice ----------------------------------------------------------------------------------
 
 MAX_VOICE_NUMBERS = vendor.VOICE_MAX_NUMBERS
-_NATIONAL = re.compile(r"[0-9]{4,15}")
 _URL = re.compile(r"https?://[^\s/]+\S*")
 #: the mode a send endpoint records, and the CDR row's voice_type (1 verification, 2 notification, 0 group)
 VOICE_SENDS = {
@@ -454,8 +529,8 @@ def _spoken(call: Call) -> tuple[str, dict[str, Any]]:
     content, lang = form.get("content", ""), form.get("lang", "").strip()
     if not content.strip():
         raise reject(call, "4")
-    if not vendor.VOICE_LANGUAGE.fullmatch(lang):
-        raise reject(call, "2", "lang must be a language code such as en")
+    if lang not in vendor.VOICE_LANGUAGES:
+        raise reject(call, "2", "lang must be a language code of the page's table, such as en")
     return content, {"lang": lang}
 
 
@@ -489,17 +564,18 @@ def _place_calls(call: Call, what: tuple[str, dict[str, Any]], max_numbers: int,
         raise reject(call, "24")
     if len(phones) > max_numbers:
         raise reject(call, "2", f"at most {max_numbers} numbers per request")
-    if not all(_NATIONAL.fullmatch(phone) and len(country + phone) <= 15 for phone in phones):
-        raise reject(call, "6")
+    if not all(vendor.VOICE_PHONE.fullmatch(phone) and phone.startswith(country) for phone in phones):
+        raise reject(call, "6", f"phone must be international numbers of country code {country}")
     show_phone = form.get("show_phone", "").strip()
-    if show_phone and not vendor.VOICE_SHOW_PHONE.fullmatch(show_phone):
+    if not vendor.VOICE_SHOW_PHONE.fullmatch(show_phone):
         raise reject(call, "21")
     content, extra = what
     message_id = call.state.ids.hex(32)
     mode, _ = VOICE_SENDS[call.endpoint.name]
     voice_type = vendor.VOICE_CDR_TYPES[call.endpoint.name]
-    for phone in phones:
-        recipient = country + phone
+    for recipient in phones:
+        # the call records show the national number with countryCode apart (Voice Record Query.md)
+        phone = recipient[len(country) :]
         call.state.ledger.add(
             LedgerEntry(
                 platform=PLATFORM,
@@ -527,6 +603,23 @@ def _place_calls(call: Call, what: tuple[str, dict[str, Any]], max_numbers: int,
             )
         )
     return {"result": "success", "code": "0", "messageid": message_id}
+
+
+@router.handler("voice_upload")
+def voice_upload(call: Call) -> Reply:
+    """v1 uploadFile: the voice app's ``appkey`` (a plain field; the contract refuses a file part)
+    and the ``file`` part; answers the file's URL in ``data``."""
+    parts = call.multipart or {}
+    if parts.get("appkey") != call.state.accounts.nxcloud.voice_app_key:
+        raise reject(call, 9003)
+    upload = parts["file"]
+    size = getattr(upload, "size", None)
+    if size is None or size > vendor.VOICE_UPLOAD_MAX_BYTES:
+        raise reject(call, 15001)
+    name = call.state.ids.digits(13)
+    suffix = str(getattr(upload, "filename", "") or "").rpartition(".")[2] or "mp3"
+    url = f"https://nxcloudhk.oss-cn-hongkong.aliyuncs.com/voice_group/{name}.{suffix}"
+    return {"code": 0, "message": "Success", "data": url, "traceId": call.request_id}
 
 
 def _known_country(code: str) -> bool:

@@ -1,8 +1,12 @@
 """NXCloud chat channels as the simulator serves them: WhatsApp, Viber and Zalo ZNS sends.
 
-Auth (the five signed headers) is the router's; each handler then checks its
-body and answers in the channels' envelope ``{"code": int, "message": str,
-"data": ...}`` (reference §9-§11). Each send takes one recipient and, once
+Auth (the five signed headers) is the router's; a body that breaks the endpoint's
+documented contract (:mod:`~airflow_provider_nxcloud.platforms.nxcloud_contracts`: a
+required field missing, a value outside the page's list such as an unknown ``type`` or a
+``policy`` other than ``deterministic``) is refused with 9000, "parameter exception"
+(``testing.nxcloud.bad_body``). Each handler then checks the rest of its body and
+answers in the channels' envelope ``{"code": int, "message": str, "data": ...}``
+(reference §9-§11). Each send takes one recipient and, once
 accepted, is one ledger entry of kind ``"whatsapp"``, ``"viber"`` or ``"zalo"``
 whose recipient is the number, whose app is the appkey and whose vendor id is
 the reply's id; statuses follow the delivery model (there is no status query to

@@ -27,11 +27,13 @@ and ``active: NO`` at the HLR level; a number libphonenumber calls invalid is
 
 Query (``/api/number/query``, reference §8.3): ``page`` and ``pageSize`` positive
 integers, ``pageSize`` at most 100, ``date`` yyyy-MM-dd within the last 14 days
-(UTC, a day of slack ahead), one of ``requestId``, ``messageId`` (the 2023 name of
+(a day of slack ahead), one of ``requestId``, ``messageId`` (the 2023 name of
 the same id) or ``batchNo``, optionally ``phone``; any violation -> 88 with the
 reason. An ``appkey`` (2023 page) other than the account's -> 202. Rows match a
-batch submitted on the query's ``date`` with a day's slack either way (ASSUMPTION:
-the vendor's day boundary is not documented), in submit order. The one request per
+batch submitted on the query's ``date`` read in the zone of
+:data:`~airflow_provider_nxcloud.testing.nxcloud.RECORD_DAY_UTC_OFFSET_HOURS` (ASSUMPTION:
+the vendor's day boundary is not documented; the simulator files a batch under one
+reading only, so a client must ask for both), in submit order. The one request per
 3 seconds is not enforced. The reply keeps the query page's ``{"code", "msg",
 "data": {"page", "pageSize", "totalPage", "totalSize", "result"}}``.
 """
@@ -46,9 +48,8 @@ import phonenumbers
 from phonenumbers import PhoneNumberType, carrier
 
 from airflow_provider_nxcloud.platforms import nxcloud as vendor
-from airflow_provider_nxcloud.testing.formats import utc_date
 from airflow_provider_nxcloud.testing.ledger import LedgerEntry
-from airflow_provider_nxcloud.testing.nxcloud import PLATFORM, reject, router
+from airflow_provider_nxcloud.testing.nxcloud import PLATFORM, record_day, reject, router
 from airflow_provider_nxcloud.testing.progress import FINAL_STATUSES, UNDELIVERED
 from airflow_provider_nxcloud.testing.routing import Call, Reply
 
@@ -171,7 +172,7 @@ def number_check_query(call: Call) -> Reply:
     day = _dashed_date(date) if isinstance(date, str) and _DATE.fullmatch(date) else None
     if day is None:
         raise reject(call, 88, "date must be yyyy-MM-dd")
-    today = utc_date(call.now)
+    today = record_day(call.now)
     if not today - dt.timedelta(days=vendor.NUMBER_CHECK_RESULT_DAYS) <= day <= today + dt.timedelta(days=1):
         raise reject(call, 88, f"date must be within the last {vendor.NUMBER_CHECK_RESULT_DAYS} days")
     if not any(body.get(key) for key in ("requestId", "messageId", "batchNo")):
@@ -206,7 +207,7 @@ def _results(call: Call, body: dict[str, Any], day: dt.date, app_key: str) -> li
         and (not request_id or entry.vendor_id == request_id)
         and (not batch_no or entry.client_reference == batch_no)
         and (not phone or entry.recipient == phone)
-        and abs((utc_date(entry.time) - day).days) <= 1
+        and record_day(entry.time) == day
         and entry.status in FINAL_STATUSES
     ]
 

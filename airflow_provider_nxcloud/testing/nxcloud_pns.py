@@ -1,7 +1,10 @@
 """NXCloud privacy numbers (PNS, bizType 5) as the simulator serves them: generation A (reference §7.1).
 
 Every action is a signed JSON POST to ``/api/pns/``; the ``action`` header picks the
-endpoint (auth in :mod:`~airflow_provider_nxcloud.testing.nxcloud`). Replies are
+endpoint (auth in :mod:`~airflow_provider_nxcloud.testing.nxcloud`). A body that breaks the
+endpoint's documented contract (:mod:`~airflow_provider_nxcloud.platforms.nxcloud_contracts`:
+a required field missing, a number sent as text, ...) is refused with 1002, "parameter error",
+before the checks below. Replies are
 ``{"code": 0, "msg": "success", "requestId", "data": {...}}``; createGroup puts
 ``groupId`` at the top level. Numbers are digits with the country code.
 
@@ -38,10 +41,12 @@ Other actions:
   other party (AXG: A for a member; for A, phoneB or else the group's first member;
   ASSUMPTION). None: 10013.
 * ``getAXBList`` {limit 0-1000 (0 = all, capped at 1000; else 10011), offset >= 0 (else
-  10012)}: the active bindings, oldest first, as ``{"bindList", "total"}``.
+  10012)}: the active bindings, oldest first, as ``{"bindList", "total"}``; ``total`` is the
+  number of bindings returned, this page's (PNS-API-list), not of all of them.
 * ``createGroup`` {phones (comma list), groupName, remark}, ``updateGroup`` {groupId,
   operateType 0 add / 1 delete / 2 replace, phones}, ``deleteGroup`` {groupId},
-  ``listGroup`` {limit, offset as getAXBList, both optional}. An unknown group: 1002
+  ``listGroup`` {limit, offset as getAXBList, both required; ``total`` this page's count,
+  ASSUMPTION: the page says "number of number groups"}. An unknown group: 1002
   (ASSUMPTION: no code is documented for it).
 """
 
@@ -57,7 +62,7 @@ import phonenumbers
 from airflow_provider_nxcloud.platforms import nxcloud as vendor
 from airflow_provider_nxcloud.testing.ledger import LedgerEntry
 from airflow_provider_nxcloud.testing.nxcloud import PLATFORM, reject, router
-from airflow_provider_nxcloud.testing.routing import Call, Reply
+from airflow_provider_nxcloud.testing.routing import BadBody, Call, Reply
 
 BINDINGS = "pns_binding"
 GROUPS = "pns_group"
@@ -141,6 +146,27 @@ def bind_axg(call: Call) -> Reply:
         else:
             did = _free_number(call, pool, country, involved)
         return _bind(call, terms, phone_a=phone_a, phone_b=phone_b, did=did, group_id=str(group["groupId"]))
+
+
+def parameter_error_code(call: Call) -> int:
+    """The code of a body that breaks its contract: 10001 when a bind's A (or AXB's B) is empty, else 1002.
+
+    PNS-API-Error-Code: 10001 "A or B number is empty"; 1002 "check the parameters in the Body".
+    """
+    if call.endpoint.name not in MODE_OF:
+        return _PARAMETER_ERROR
+    try:
+        body = call.json_object()
+    except BadBody:  # not a JSON object: the generic parameter error
+        return _PARAMETER_ERROR
+    parties = ("phoneA", "phoneB") if call.endpoint.name == "pns_bindAXB" else ("phoneA",)
+    if any(not _filled(body.get(field)) for field in parties):
+        return 10001
+    return _PARAMETER_ERROR
+
+
+def _filled(value: Any) -> bool:
+    return value is not None and not (isinstance(value, str) and not value.strip())
 
 
 def _party(call: Call, body: dict[str, Any], field: str) -> str:
@@ -358,10 +384,12 @@ def _callee(call: Call, binding: dict[str, Any], caller: str, country: str) -> s
 @router.handler("pns_getAXBList")
 def get_axb_list(call: Call) -> Reply:
     body = call.json_object()
-    limit, offset = _page(call, body, required=True)
+    limit, offset = _page(call, body)
     with call.state.store.lock:
         rows = [_row(b) for b in _active(call)]
-    return _ok(call, {"bindList": rows[offset : offset + limit], "total": len(rows)})
+    page = rows[offset : offset + limit]
+    # total: "number of binding relationships returned" (PNS-API-list), i.e. of this page
+    return _ok(call, {"bindList": page, "total": len(page)})
 
 
 def _row(binding: dict[str, Any]) -> dict[str, Any]:
@@ -380,12 +408,12 @@ def _row(binding: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _page(call: Call, body: dict[str, Any], *, required: bool) -> tuple[int, int]:
-    """limit (0 = all, capped) and offset of a list request: 10011 / 10012 out of range."""
-    limit = _whole_in(body.get("limit", None if required else 0), 0, vendor.PNS_LIST_MAX_LIMIT)
+def _page(call: Call, body: dict[str, Any]) -> tuple[int, int]:
+    """limit (0 = all, capped) and offset of a list request (both required): 10011 / 10012 out of range."""
+    limit = _whole_in(body.get("limit"), 0, vendor.PNS_LIST_MAX_LIMIT)
     if limit is None:
         raise reject(call, 10011, f"limit must be 0-{vendor.PNS_LIST_MAX_LIMIT}")
-    offset = _whole_in(body.get("offset", None if required else 0), 0, None)
+    offset = _whole_in(body.get("offset"), 0, None)
     if offset is None:
         raise reject(call, 10012, "offset must be a whole number >= 0")
     return limit or vendor.PNS_LIST_MAX_LIMIT, offset
@@ -422,7 +450,7 @@ def create_group(call: Call) -> Reply:
     with call.state.store.lock:
         call.state.store.table(PLATFORM, GROUPS)[group_id] = {
             "groupId": group_id,
-            "groupName": name,
+            "groupName": name or group_id,  # PNS-API-create-G: empty -> named after the groupId
             "phones": phones,
             "remark": remark,
         }
@@ -460,7 +488,7 @@ def delete_group(call: Call) -> Reply:
 @router.handler("pns_listGroup")
 def list_group(call: Call) -> Reply:
     body = call.json_object()
-    limit, offset = _page(call, body, required=False)
+    limit, offset = _page(call, body)
     with call.state.store.lock:
         groups = [
             {
@@ -472,7 +500,8 @@ def list_group(call: Call) -> Reply:
             }
             for g in call.state.store.table(PLATFORM, GROUPS).values()
         ]
-    return _ok(call, {"groups": groups[offset : offset + limit], "total": len(groups)})
+    page = groups[offset : offset + limit]
+    return _ok(call, {"groups": page, "total": len(page)})  # as getAXBList: this page's count
 
 
 def _phones(call: Call, body: dict[str, Any]) -> list[str]:

@@ -436,3 +436,17 @@ def test_batches_from_the_operators_xcom_keep_their_counts_and_dates():
 def test_a_row_with_an_error_code_is_not_valid():
     line = result_line({"phone": "+6591000001", "numberType": "mobile", "code": 114}, "b-1")
     assert (line["valid"], line["error"], line["batch_no"]) == (False, "114 Invalid number format", "b-1")
+
+
+def test_every_reading_of_the_submit_day_travels_with_a_batch():
+    # the query page names no zone for ``date``: a batch keeps its UTC day and its UTC+8 day
+    today = dt.date(2026, 11, 24)
+    xcom = {"batches": [{"batch_no": "b-1", "date": "2026-11-23", "dates": ["2026-11-23", "2026-11-24"]}]}
+    [batch] = batches_from(xcom, today=today)
+    assert batch.dates == ("2026-11-23", "2026-11-24")
+    assert CheckedBatch.from_json(json.loads(json.dumps(batch.to_json()))) == batch
+    # an explicit date is asked alone
+    [only] = batches_from(xcom, date="2026-11-24", today=today)
+    assert only.dates == ("2026-11-24",)
+    # a trigger serialised before the change (three items) still reads
+    assert CheckedBatch.from_json(["b-1", "2026-11-23", 2]).dates == ("2026-11-23",)

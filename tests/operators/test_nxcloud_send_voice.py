@@ -25,17 +25,20 @@ from tests.operators.conftest import (
 
 TEXT = "Your appointment is tomorrow at ten"
 AUDIO = "https://files.example.com/voice/reminder.mp3"
+SHOWN = "6561234567"
 MALAYSIA = ["60123456789", "60123456788"]
 
 
 def notify(**kwargs) -> NXCloudSendVoiceOperator:
     kwargs.setdefault("text", TEXT)
     kwargs.setdefault("language", "en")
+    kwargs.setdefault("display_number", SHOWN)
     return NXCloudSendVoiceOperator(task_id="call", **kwargs)
 
 
 def broadcast(**kwargs) -> NXCloudSendVoiceOperator:
     kwargs.setdefault("audio_url", AUDIO)
+    kwargs.setdefault("display_number", SHOWN)
     return NXCloudSendVoiceOperator(task_id="call", mode="broadcast", **kwargs)
 
 
@@ -59,9 +62,9 @@ def test_notification_is_chunked_to_100_numbers_per_request(nxcloud_simulator, t
     assert {(e.content, e.app, e.sender, e.client_reference) for e in entries} == {
         (TEXT, accounts.NXCLOUD_VOICE_APP_KEY, "6561234567", None)
     }
-    # the legacy API got national numbers and the country code apart
+    # phone carried the international numbers, country_code their country code beside them
     assert {(e.details["country_code"], e.details["lang"]) for e in entries} == {("65", "en")}
-    assert [e.details["phone"] for e in entries] == [n[2:] for n in recipients]
+    assert [e.recipient for e in entries] == recipients
     lines = list(read_results(results))
     assert [line["number"] for line in lines] == recipients
     assert [line["batch"] for line in lines] == [0] * 100 + [1] * 100 + [2] * 50
@@ -89,7 +92,12 @@ def test_a_batch_holds_one_country(nxcloud_simulator, task_run, tmp_path):
 def test_verification_calls_one_number_per_request(nxcloud_simulator, task_run):
     recipients = numbers(3)
     summary = NXCloudSendVoiceOperator(
-        task_id="call", mode="verification", recipients=recipients, text="1-2-3-4", language="zh-yue"
+        task_id="call",
+        mode="verification",
+        recipients=recipients,
+        text="1-2-3-4",
+        language="zh-yue",
+        display_number=SHOWN,
     ).execute(task_run.context())
 
     assert nxcloud_simulator.requests.count("nxcloud", "voice_verify") == 3
@@ -171,6 +179,12 @@ def test_invalid_number_fails_before_anything_is_sent(nxcloud_simulator, task_ru
         (notify, {"schedule_time": "2099-01-01T00:00:00+00:00"}, "schedule_time"),
         (notify, {"display_number": "+6561234567"}, "display_number"),
         (notify, {"display_number": "1" * 51}, "display_number"),
+        # show_phone is required by notsend, versend and gpsend and has no documented default
+        (notify, {"display_number": None}, "display_number"),
+        (notify, {"display_number": ""}, "display_number"),
+        (broadcast, {"display_number": None}, "display_number"),
+        (notify, {"mode": "verification", "display_number": None}, "display_number"),
+        (notify, {"language": "xx"}, "language"),
         (notify, {"recipients": []}, "recipients"),
         (notify, {"in_doubt": "maybe"}, "in_doubt"),
         (broadcast, {"audio_url": ""}, "audio_url"),
@@ -232,9 +246,11 @@ def test_mapped_instances_resume_independently(nxcloud_simulator):
 
 
 def test_sender_batches_and_lookup():
-    sender = NXCloudVoiceSender(None, text="t", language="en")  # type: ignore[arg-type]
+    sender = NXCloudVoiceSender(None, text="t", language="en", display_number=SHOWN)  # type: ignore[arg-type]
     assert (sender.max_batch, sender.endpoint) == (100, "voice_notify")
-    assert NXCloudVoiceSender(None, mode="verification", text="1", language="en").max_batch == 1  # type: ignore[arg-type]
+    verify = NXCloudVoiceSender(None, mode="verification", text="1", language="en", display_number=SHOWN)  # type: ignore[arg-type]
+    # versend's page: "only single submission is allowed, cannot be submitted in batches"
+    assert verify.max_batch == 1
     batch = Batch(0, [Recipient("6591000001", "6591000001", 1)], "c" * 16, 1)
     assert sender.lookup(batch) is None
     assert country_and_national("+6591000001") == country_and_national("6591000001") == ("65", "91000001")

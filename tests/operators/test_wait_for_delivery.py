@@ -142,6 +142,7 @@ async def test_nxcloud_voice_defers_on_the_call_records_and_resumes(nxcloud_simu
         recipients=[*numbers(3), UNDELIVERABLE],
         text="Your parcel is here",
         language="en",
+        display_number="6561234567",
         results_path=str(tmp_path / "calls.jsonl"),
         wait_for_delivery=True,
         deferrable=True,
@@ -163,7 +164,12 @@ async def test_nxcloud_voice_defers_on_the_call_records_and_resumes(nxcloud_simu
 
 def test_nxcloud_voice_needs_a_results_file_to_wait(nxcloud_simulator, task_run):
     op = NXCloudSendVoiceOperator(
-        task_id="call", recipients=numbers(2), text="hi", language="en", wait_for_delivery=True
+        task_id="call",
+        recipients=numbers(2),
+        text="hi",
+        language="en",
+        display_number="6561234567",
+        wait_for_delivery=True,
     )
     with pytest.raises(AirflowFailException) as failed:
         op.execute(task_run.context())

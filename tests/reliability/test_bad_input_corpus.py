@@ -126,12 +126,24 @@ def buka_tts(**kwargs: Any) -> BukaSendVoiceOperator:
 
 
 def nxcloud_voice(**kwargs: Any) -> NXCloudSendVoiceOperator:
-    kwargs = {"task_id": "nx_call", "text": "Your appointment is at ten", "language": "en", **kwargs}
+    kwargs = {
+        "task_id": "nx_call",
+        "text": "Your appointment is at ten",
+        "language": "en",
+        "display_number": "6561234567",
+        **kwargs,
+    }
     return NXCloudSendVoiceOperator(**{"recipients": SG, **kwargs})
 
 
 def nxcloud_broadcast(**kwargs: Any) -> NXCloudSendVoiceOperator:
-    kwargs = {"task_id": "nx_broadcast", "mode": "broadcast", "audio_url": AUDIO, **kwargs}
+    kwargs = {
+        "task_id": "nx_broadcast",
+        "mode": "broadcast",
+        "audio_url": AUDIO,
+        "display_number": "6561234567",
+        **kwargs,
+    }
     return NXCloudSendVoiceOperator(**{"recipients": SG, **kwargs})
 
 
@@ -300,6 +312,8 @@ CORPUS: list[Bad] = [
         "display_number",
         lambda e: nxcloud_voice(display_number="1" * 51),
     ),
+    # show_phone is required by notsend, versend and gpsend, with no documented default
+    Bad("nxcloud-voice/no-display-number", "display_number", lambda e: nxcloud_voice(display_number=None)),
     # --- more than a request that cannot be split takes
     Bad(
         "voice-task/over-200000-numbers",

@@ -22,6 +22,7 @@ Backoff waits are recorded, not slept (the hook's ``sleep``), so HTTP 429/503's
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from airflow.providers.common.compat.sdk import AirflowFailException
 
 from airflow_provider_nxcloud.exceptions import (
     AmbiguousSendError,
+    BatchInDoubtError,
     CreateInDoubtError,
     PermanentAPIError,
     RetryableAPIError,
@@ -94,6 +96,9 @@ class Task:
     #: a send whose answer was lost (5xx) is settled by a lookup in the same try (True), or the
     #: try ends retryably and the next one looks before sending again (False)
     settled_in_try: bool = False
+    #: a lost answer no lookup can settle fails the task naming the batch, and a person's
+    #: ``in_doubt="resend"`` run (this builder) sends it once; None: not such a task
+    person_resends: Callable[[Any, Path], Try] | None = None
 
 
 def _execute(make: Callable[[], Any]) -> Callable[[Any, Path], Try]:
@@ -111,9 +116,9 @@ def _call_center_records(sim: Any, tmp_path: Path) -> Try:
 
     def records(context: dict[str, Any]) -> dict[str, Any]:
         with airflow_outcome():
-            hook = BukaHook()
-            reply = hook.call("cc_record_query", {"appId": hook.app_id("call_center")})
-        return {"records": len(reply.get("data") or [])}
+            now = dt.datetime.now(dt.UTC)
+            records = BukaHook().get_call_records(now - dt.timedelta(days=1), now)
+        return {"records": len(records)}
 
     return records
 
@@ -137,6 +142,7 @@ def _nxcloud_call_records(sim: Any, tmp_path: Path) -> Try:
         task_id="call",
         text="Your code is 4711",
         language="en",
+        display_number="6561234567",
         recipients=[NUMBER],
         results_path=str(results),
     ).execute(TaskRun(task_id="call").context())
@@ -222,7 +228,13 @@ TASKS: dict[tuple[str, str], Task] = {
             )
         ),
         "sms",
-        settled_in_try=True,  # messages carry ExternalId: the lookup proves a lost batch absent
+        # the message list can prove a batch present, never absent (it may lag): a batch the
+        # vendor did not take is in doubt until a person says resend
+        person_resends=_execute(
+            lambda: FoneDynamicsSendSmsOperator(
+                task_id="send", text="Your code is 4711", recipients=[f"+{NUMBER}"], in_doubt="resend"
+            )
+        ),
     ),
     # 1001-1005 come before any product code on every signed endpoint
     ("nxcloud", "common"): NXCLOUD_SMS,
@@ -239,7 +251,11 @@ TASKS: dict[tuple[str, str], Task] = {
         "voice_notify",
         _execute(
             lambda: NXCloudSendVoiceOperator(
-                task_id="call", text="Your code is 4711", language="en", recipients=[NUMBER]
+                task_id="call",
+                text="Your code is 4711",
+                language="en",
+                display_number="6561234567",
+                recipients=[NUMBER],
             )
         ),
         "voice",
@@ -368,16 +384,19 @@ class Run:
         self.sim = sim
         self.case = case
         self.info = case.info
+        self.tmp_path = tmp_path
         self.try_once = case.task.build(sim, tmp_path)
         self.task_run = TaskRun(dag_id="no_wasted_retries", task_id=case.task.endpoint)
         self.ledger_before = sim.ledger.count()
         self.tries = 0
         sim.faults.next_code(self.info.code, endpoint=case.task.endpoint, platform=self.info.platform)
 
-    def attempt(self) -> Any:
+    def attempt(self, build: Callable[[Any, Path], Try] | None = None) -> Any:
+        """One try; ``build``: a person's re-run with other arguments instead of the task's own."""
         self.tries += 1
         context = self.task_run.context() if self.tries == 1 else self.task_run.retry()
-        return self.try_once(context)
+        try_once = build(self.sim, self.tmp_path) if build is not None else self.try_once
+        return try_once(context)
 
     def fails(self, expected: type[BaseException]) -> BaseException:
         with pytest.raises(expected) as raised:
@@ -473,6 +492,14 @@ def test_a_retry_code_is_retried_and_the_work_is_accepted_once(run, sleeps, case
         assert len(sleeps) == 1 and sleeps[0] > 0
         if info.code in ("429", "503"):
             assert sleeps[0] >= 1  # the vendor's Retry-After
+    elif path == LOST_ANSWER and case.task.person_resends is not None:
+        # nothing proves the batch absent: the task fails naming it, nothing is sent again,
+        # no retry is burned; the person's in_doubt="resend" run sends it once
+        failed = attempt.fails(AirflowFailException)
+        assert isinstance(failed.__cause__, BatchInDoubtError), failed
+        assert (attempt.requests, attempt.accepted(), sleeps) == (1, 0, [])
+        result = attempt.attempt(case.task.person_resends)
+        assert attempt.requests == 2
     elif path == LOST_ANSWER and case.task.settled_in_try:
         # the send may have taken effect: the lookup proves it did not, then it is sent once
         result = attempt.attempt()

@@ -78,12 +78,8 @@ def send_fonedynamics(numbers: list[str], *, receipt: bool = True) -> list[str]:
     hook = FoneDynamicsHook()
     sids = []
     for number in numbers:
-        reply = hook.call(
-            "send_message",
-            {"To": f"+{number}", "Text": "Your parcel is on its way", "DeliveryReceipt": receipt},
-            path_params={"property_sid": accounts.FONEDYNAMICS_PROPERTY_SID},
-        )
-        sids.append(str(reply["Message"]["MessageSid"]))
+        message = hook.send_message(f"+{number}", "Your parcel is on its way", delivery_receipt=receipt)
+        sids.append(str(message["MessageSid"]))
     return sids
 
 
@@ -160,6 +156,7 @@ def send_nxcloud_calls(numbers: list[str], results_path: Any, **kwargs: Any) -> 
 
     kwargs.setdefault("text", "Your parcel is here")
     kwargs.setdefault("language", "en")
+    kwargs.setdefault("display_number", "6561234567")  # show_phone: required by every voice API
     op = NXCloudSendVoiceOperator(
         task_id="send", recipients=numbers, results_path=str(results_path), **kwargs
     )

@@ -263,7 +263,7 @@ def test_nxcloud_rows_are_matched_on_the_number(row, outcome):
     ]
 
     def request(endpoint, form):
-        assert (form["messageid"], form["voiceType"]) == ("m1", 0)
+        assert (form["messageid"], form["voiceType"]) == ("m1", "0")  # form values are text
         return {"code": "1", "info": {"total": 2, "rows": rows}}
 
     refs = [MessageRef("m1", "6591000001"), MessageRef("m1", "6591000003")]

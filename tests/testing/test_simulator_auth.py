@@ -317,7 +317,8 @@ def test_fonedynamics_correct_basic_auth(nxcloud_simulator):
     assert reply.status_code == 200
     assert reply.json()["Projects"][0]["PropertySid"] == accounts.FONEDYNAMICS_PROPERTY_SID
     reply = fd_call(nxcloud_simulator.url, "GET", PROPERTY_PATH)
-    assert reply.json()["Property"]["PropertySid"] == accounts.FONEDYNAMICS_PROPERTY_SID
+    # one project: the bare Project object (get-projects page, "a single object")
+    assert reply.json()["PropertySid"] == accounts.FONEDYNAMICS_PROPERTY_SID
 
 
 def test_fonedynamics_unknown_property_is_404(nxcloud_simulator):

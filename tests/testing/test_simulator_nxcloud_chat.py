@@ -100,6 +100,11 @@ def test_whatsapp_approved_template_is_recorded_by_name(nxcloud_simulator):
         ({"recipient_type": "group"}, 9000),
         ({"to": None}, 9000),
         ({"type": None}, 9000),
+        # what the mt page requires or lists is NXCloud's own check: 9000, "missing parameters"
+        ({"type": "carousel"}, 9000),
+        ({"type": "image"}, 9000),  # no image object
+        ({"type": "template", "template": {"name": "order_update"}}, 9000),
+        ({"type": "template", "template": template(policy="fallback")}, 9000),
     ],
 )
 def test_whatsapp_nxcloud_codes(nxcloud_simulator, change, code):
@@ -111,12 +116,8 @@ def test_whatsapp_nxcloud_codes(nxcloud_simulator, change, code):
     ("change", "meta_code"),
     [
         ({"to": "+65 9100"}, 100),
-        ({"type": "carousel"}, 100),
-        ({"type": "image"}, 100),  # no image object
         ({"type": "image", "image": {"caption": "no link"}}, 100),
         ({"text": {"body": "  "}}, 100),
-        ({"type": "template", "template": {"name": "order_update"}}, 100),
-        ({"type": "template", "template": template(policy="fallback")}, 100),
         ({"type": "template", "template": template("no_such_template")}, 132001),
     ],
 )

@@ -192,7 +192,7 @@ def test_groups_create_list_update_delete(nxcloud_simulator):
     created = pns(url, "createGroup", {"phones": f"{B},{C}", "groupName": "agents", "remark": "day shift"})
     assert created["code"] == 0 and "data" not in created
     group_id = created["groupId"]  # top level, not in data
-    [group] = pns(url, "listGroup", {})["data"]["groups"]
+    [group] = pns(url, "listGroup", {"limit": 0, "offset": 0})["data"]["groups"]
     assert group == {
         "customerId": group["customerId"],
         "groupName": "agents",
@@ -213,7 +213,7 @@ def test_groups_create_list_update_delete(nxcloud_simulator):
     assert_code(pns(url, "updateGroup", {"groupId": group_id, "operateType": 3, "phones": B}), 1002)
     assert_code(pns(url, "updateGroup", {"groupId": "404", "operateType": 0, "phones": B}), 1002)
     assert pns(url, "deleteGroup", {"groupId": group_id})["code"] == 0
-    assert pns(url, "listGroup", {})["data"] == {"groups": [], "total": 0}
+    assert pns(url, "listGroup", {"limit": 0, "offset": 0})["data"] == {"groups": [], "total": 0}
     assert_code(pns(url, "deleteGroup", {"groupId": group_id}), 1002)
     assert_code(pns(url, "createGroup", {"phones": ""}), 1002)
     assert_code(pns(url, "createGroup", {"phones": "65-9100"}), 1002)
@@ -246,7 +246,8 @@ def test_list_pages_and_range_codes(nxcloud_simulator):
         for i in range(3)
     ]
     page = listed(url, limit=2, offset=1)
-    assert page["total"] == 3 and [row["bindId"] for row in page["bindList"]] == ids[1:]
+    # total: the bindings returned, this page's count (PNS-API-list), not all of them
+    assert page["total"] == 2 and [row["bindId"] for row in page["bindList"]] == ids[1:]
     assert set(page["bindList"][0]) == {
         "customerId",
         "businessId",
@@ -263,10 +264,12 @@ def test_list_pages_and_range_codes(nxcloud_simulator):
     assert listed(url, offset=5)["bindList"] == []
     assert_code(pns(url, "getAXBList", {"limit": 1001, "offset": 0}), 10011)
     assert_code(pns(url, "getAXBList", {"limit": -1, "offset": 0}), 10011)
-    assert_code(pns(url, "getAXBList", {"offset": 0}), 10011)
     assert_code(pns(url, "getAXBList", {"limit": 10, "offset": -1}), 10012)
-    assert_code(pns(url, "listGroup", {"limit": 1001}), 10011)
-    assert_code(pns(url, "listGroup", {"offset": "1"}), 10012)
+    assert_code(pns(url, "listGroup", {"limit": 1001, "offset": 0}), 10011)
+    # both are required unsigned integers (PNS-API-list, -list-G): missing or text is a parameter error
+    assert_code(pns(url, "getAXBList", {"offset": 0}), 1002)
+    assert_code(pns(url, "listGroup", {"limit": 10}), 1002)
+    assert_code(pns(url, "listGroup", {"limit": 10, "offset": "1"}), 1002)
 
 
 def test_vendor_busy_fault_answers_10009_and_binds_nothing(nxcloud_simulator):

@@ -16,8 +16,11 @@ FORMAT = nxcloud.VOICE_TIME_FORMAT
 
 
 def voice(base: str, endpoint: str, **change) -> dict:
-    """One voice send to 6591000001 and 6591230000 (which never answers), changed by ``change``."""
-    form = {"phone": "91000001,91230000", "country_code": "65"}
+    """One voice send to 6591000001 and 6591230000 (which never answers), changed by ``change``.
+
+    ``phone`` carries international numbers, as every page's example does (6212345678, country_code 62).
+    """
+    form = {"phone": "6591000001,6591230000", "country_code": "65", "show_phone": "6561234567"}
     if endpoint == "voice_broadcast":
         form["url"] = "https://f.example.com/a.mp3"
     else:
@@ -64,9 +67,17 @@ def test_notification_calls_each_number_under_one_messageid(nxcloud_simulator):
         ("voice_notify", {"country_code": "+65"}, "23"),
         ("voice_notify", {"country_code": "999"}, "23"),
         ("voice_notify", {"phone": ""}, "24"),
-        ("voice_notify", {"phone": ",".join(str(91000000 + i) for i in range(101))}, "2"),
-        ("voice_notify", {"phone": "9100-0001"}, "6"),
+        ("voice_notify", {"phone": ",".join(str(6591000000 + i) for i in range(101))}, "2"),
+        ("voice_notify", {"phone": "6591-00001"}, "6"),
+        # a national number (the country code apart only) is not what the pages send
+        ("voice_notify", {"phone": "91000001"}, "6"),
+        ("voice_notify", {"phone": "6091000001"}, "6"),
         ("voice_notify", {"show_phone": "1" * 51}, "21"),
+        # show_phone is required ("Parameter error or empty")
+        ("voice_notify", {"show_phone": None}, "2"),
+        ("voice_verify", {"phone": "6591000001", "show_phone": None}, "2"),
+        ("voice_broadcast", {"show_phone": None}, "2"),
+        ("voice_notify", {"lang": "xx"}, "2"),
         ("voice_notify", {"content": ""}, "4"),
         ("voice_notify", {"lang": ""}, "2"),
         ("voice_verify", {}, "2"),  # versend: one number only
@@ -83,9 +94,9 @@ def test_send_codes(nxcloud_simulator, endpoint, change, code):
 
 
 def test_limits_are_accepted_at_their_bounds(nxcloud_simulator):
-    phones = ",".join(str(91000000 + i) for i in range(100))
+    phones = ",".join(str(6591000000 + i) for i in range(100))
     assert voice(nxcloud_simulator.url, "voice_notify", phone=phones, show_phone="1" * 50)["code"] == "0"
-    assert voice(nxcloud_simulator.url, "voice_verify", phone="91000001", lang="zh-yue")["code"] == "0"
+    assert voice(nxcloud_simulator.url, "voice_verify", phone="6591000001", lang="zh-yue")["code"] == "0"
     assert nxcloud_simulator.ledger.count(kind="voice") == 101
 
 
@@ -112,7 +123,7 @@ def test_a_scheduled_broadcast_calls_at_its_task_time(nxcloud_simulator):
 def test_records_list_ended_calls_by_messageid_and_voice_type(nxcloud_simulator):
     nxcloud_simulator.clock.set_time_scale(0)
     first = voice(nxcloud_simulator.url, "voice_notify")["messageid"]
-    second = voice(nxcloud_simulator.url, "voice_notify", phone="91000002")["messageid"]
+    second = voice(nxcloud_simulator.url, "voice_notify", phone="6591000002")["messageid"]
     voice(nxcloud_simulator.url, "voice_broadcast")
     assert records(nxcloud_simulator.url)["info"]["rows"] == []  # nothing has ended yet
 

@@ -357,7 +357,9 @@ def test_fonedynamics_batch_partial_failure_under_http_200(nxcloud_simulator):
     results = reply.json()
     assert isinstance(results, list) and len(results) == 4
     assert [("MessageSid" in r) for r in results] == [True, False, False, True]
-    assert results[1]["ErrorCode"] == "INVALID_PHONENUMBER_FORMAT" and results[1]["ErrorMessage"]
+    # the error text is the element's "Message" (fonedynamics-csharp BatchMessageResource.cs)
+    assert results[1]["ErrorCode"] == "INVALID_PHONENUMBER_FORMAT" and results[1]["Message"]
+    assert "ErrorMessage" not in results[1]
     assert results[2]["ErrorCode"] == "INVALID_SMS_TEXT"
     assert [e.client_reference for e in nxcloud_simulator.ledger.entries()] == ["a", "d"]
 
@@ -401,8 +403,21 @@ def test_fonedynamics_unknown_message_is_404(nxcloud_simulator):
 def test_fonedynamics_list_messages(nxcloud_simulator):
     fd_send(nxcloud_simulator.url)
     fd_send(nxcloud_simulator.url)
-    reply = fd_call(nxcloud_simulator.url, "GET", PROPERTY_PATH + "/Messages", params={"Results_Count": "1"})
-    assert reply.json()["TotalCount"] == 2 and len(reply.json()["Messages"]) == 1
+    window = {"Date_From": "0", "Date_To": str(int(time.time()) + 3600)}
+    reply = fd_call(
+        nxcloud_simulator.url, "GET", PROPERTY_PATH + "/Messages", params={**window, "Results_Count": "1"}
+    )
+    assert len(reply.json()["Messages"]) == 1
+    reply = fd_call(nxcloud_simulator.url, "GET", PROPERTY_PATH + "/Messages", params=window)
+    assert len(reply.json()["Messages"]) == 2  # default page: 200
+
+
+def test_fonedynamics_list_messages_needs_its_date_range(nxcloud_simulator):
+    # find-SMS: Date_From and Date_To are the required parameters
+    reply = fd_call(nxcloud_simulator.url, "GET", PROPERTY_PATH + "/Messages", params={"Date_From": "0"})
+    assert reply.status_code == 400
+    status = reply.json()["ResponseStatus"]
+    assert (status["ErrorCode"], status["Errors"]) == ("PARAMETER_REQUIRED", [{"FieldName": "Date_To"}])
 
 
 # ----- ledger, time, control routes -----------------------------------------------------------

@@ -263,7 +263,9 @@ async def test_nxcloud_campaign_batches_through_the_trigger(sim, tmp_path):
     with pytest.raises(TaskDeferred) as deferred:
         wait.execute(ctx)
     _, kwargs = deferred.value.trigger.serialize()
-    assert len(kwargs["messages"]) == 151 and all(number for _, number, _ in kwargs["messages"])
+    assert len(kwargs["messages"]) == 151 and all(number for _, number, *_ in kwargs["messages"])
+    # the send time travels too: the record days to ask for come from it
+    assert all(len(message) == 4 for message in kwargs["messages"])
 
     [event] = await all_events(sleeping_on(sim, SmsDeliveryTrigger(**kwargs)))
     result = wait.execute_complete(ctx, event.payload)
