@@ -22,8 +22,8 @@ from typing import Any
 from fastapi import FastAPI, HTTPException, Request
 from starlette.datastructures import Headers
 
-from airflow_provider_nxcloud.testing import buka, fonedynamics, nxcloud
 from airflow_provider_nxcloud.testing.faults import FaultKind, FaultPlan
+from airflow_provider_nxcloud.testing.platform_index import PLATFORMS
 from airflow_provider_nxcloud.testing.routing import PlatformSim
 from airflow_provider_nxcloud.testing.state import SimulatorState
 
@@ -35,7 +35,6 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-PLATFORMS: tuple[PlatformSim, ...] = (nxcloud.SIM, buka.SIM, fonedynamics.SIM)
 CONTROL_PREFIX = "/_simulator"
 #: kinds the gate handles itself; the others become a platform's reply
 CONNECTION_KINDS = frozenset({FaultKind.LATENCY, FaultKind.RESET_BEFORE, FaultKind.RESET_AFTER})

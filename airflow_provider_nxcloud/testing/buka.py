@@ -45,6 +45,11 @@ ledger entry of kind "email" (content: the subject). ``email/getSendEmailRcd``
 delivery delay has passed, then 0 sent, or 1 failed for an address whose domain
 ends in ``.invalid``. Neither voice nor email takes a client reference, so their
 ledger entries have none.
+
+The auth and envelopes here are shared with the task-style modules
+(:mod:`~airflow_provider_nxcloud.testing.buka_voice_tasks`, ``buka_ai_voice``), which
+import them; this module imports neither. Each exports its ``HANDLERS`` table and
+:mod:`~airflow_provider_nxcloud.testing.platform_index` merges them into the platform's router.
 """
 
 from __future__ import annotations
@@ -66,10 +71,9 @@ from airflow_provider_nxcloud.testing.progress import DELIVERED, PENDING, UNDELI
 from airflow_provider_nxcloud.testing.routing import (
     BadBody,
     Call,
-    PlatformSim,
+    Handler,
     Reject,
     Reply,
-    VendorRouter,
     gateway_reply,
     gateway_status_reply,
     json_reply,
@@ -196,9 +200,13 @@ FIELD_CODES: dict[tuple[str, str], dict[str, str]] = {
 }
 
 
+#: the documented contract of each endpoint that has one (the router enforces the same)
+CONTRACTS = {contract.endpoint: contract for contract in buka_contracts.CONTRACTS}
+
+
 def _problems(call: Call) -> list[str]:
     """The documented contract's violations of this request (``path: what`` each)."""
-    contract = router.contracts.get(call.endpoint.name)
+    contract = CONTRACTS.get(call.endpoint.name)
     try:
         return contract.violations(call.payload()) if contract is not None else []
     except BadBody:
@@ -242,16 +250,6 @@ def bad_body(call: Call, exc: BadBody) -> Response:
     return error_reply(service, code)
 
 
-router = VendorRouter(
-    PLATFORM,
-    vendor.ENDPOINTS,
-    prefix=vendor.BASE_PATH,
-    authenticate=authenticate,
-    bad_body=bad_body,
-    contracts=buka_contracts.CONTRACTS,
-)
-
-
 def _app_id(call: Call, value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise reject(call, "-22")
@@ -263,7 +261,6 @@ def _app_id(call: Call, value: Any) -> str:
 # ----- account --------------------------------------------------------------------------------
 
 
-@router.handler("balance")
 def balance(call: Call) -> Reply:
     account = call.state.accounts.buka
     return {"status": "0", "reason": "success", "balance": account.balance, "gift": "0", "credit": "0"}
@@ -357,14 +354,12 @@ def _accept(call: Call, app_id: str, sends: list[_Send]) -> Reply:
     return {"status": "0", "reason": "success", "success": len(accepted), "fail": failed, "array": accepted}
 
 
-@router.handler("sms_send")
 def sms_send(call: Call) -> Reply:
     body = call.json_object()
     app_id = _app_id(call, body.get("appId"))
     return _accept(call, app_id, [_Send(call, body)])
 
 
-@router.handler("sms_send_batch")
 def sms_send_batch(call: Call) -> Reply:
     body = call.json_object()
     app_id = _app_id(call, body.get("appId"))
@@ -376,7 +371,6 @@ def sms_send_batch(call: Call) -> Reply:
     return _accept(call, app_id, sends)
 
 
-@router.handler("sms_report")
 def sms_report(call: Call) -> Reply:
     app_id = _app_id(call, call.query.get("appId"))
     ids = [i.strip() for i in call.query.get("msgIds", "").split(",") if i.strip()]
@@ -482,7 +476,6 @@ def _call(
     return {"voiceId": voice_id, "callee": callee, "terminationCode": "0", "terminationReason": "success"}
 
 
-@router.handler("voice_send_code")
 def voice_send_code(call: Call) -> Reply:
     body = call.json_object()
     app_id, display = _voice_common(call, body)
@@ -507,7 +500,6 @@ def voice_send_code(call: Call) -> Reply:
     return {"status": "0", "reason": "success", "data": [item]}
 
 
-@router.handler("voice_send_group")
 def voice_send_group(call: Call) -> Reply:
     body = call.json_object()
     app_id, display = _voice_common(call, body)
@@ -539,7 +531,6 @@ CALL_ANSWERED = ("200", "Normal call clearing")
 CALL_UNANSWERED = ("480", "No answer")
 
 
-@router.handler("voice_record")
 def voice_record(call: Call) -> Reply:
     """A group/OTP call's record (onbuka voice-api11), written when the call ends."""
     entry = call.state.ledger.get(PLATFORM, call.path_params.get("voice_id", ""))
@@ -656,7 +647,6 @@ def _email_timeline(call: Call, address: str, accepted_at: float) -> Timeline:
     return ((accepted_at, PENDING), (accepted_at + call.state.delivery.delay, final))
 
 
-@router.handler("email_send")
 def email_send(call: Call) -> Reply:
     body = call.json_object()
     app_id = _email_app_id(call, body.get("appId"))
@@ -695,7 +685,6 @@ def email_send(call: Call) -> Reply:
     return {"status": "0", "reason": "success", "success": len(accepted), "fail": 0, "array": accepted}
 
 
-@router.handler("email_records")
 def email_records(call: Call) -> Reply:
     body = call.json_object()
     app_id = _email_app_id(call, body.get("appId"))
@@ -711,7 +700,6 @@ def email_records(call: Call) -> Reply:
 # ----- call center ----------------------------------------------------------------------------
 
 
-@router.handler("cc_record_query")
 def cc_record_query(call: Call) -> Reply:
     # ASSUMPTION: the record fields are not captured (reference A.10), so the simulator keeps
     # no call-center calls and answers every query with an empty page (onbuka.com/call-api20)
@@ -744,8 +732,16 @@ def code_reply(endpoint: Endpoint, code: str) -> Response:
     return error_reply(endpoint.service, code)
 
 
-SIM = PlatformSim(PLATFORM, PREFIXES, router, fault_reply, code_reply)
-
-
-# The task-style endpoints live in their own modules and register on this router.
-from airflow_provider_nxcloud.testing import buka_ai_voice, buka_voice_tasks  # noqa: E402, F401
+#: the endpoints this module simulates: endpoint name -> handler
+HANDLERS: dict[str, Handler] = {
+    "balance": balance,
+    "sms_send": sms_send,
+    "sms_send_batch": sms_send_batch,
+    "sms_report": sms_report,
+    "voice_send_code": voice_send_code,
+    "voice_send_group": voice_send_group,
+    "voice_record": voice_record,
+    "email_send": email_send,
+    "email_records": email_records,
+    "cc_record_query": cc_record_query,
+}

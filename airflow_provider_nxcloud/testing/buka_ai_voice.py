@@ -49,9 +49,9 @@ import re
 from typing import Any
 
 from airflow_provider_nxcloud.platforms import buka as vendor
-from airflow_provider_nxcloud.testing.buka import PLATFORM, reject, router
+from airflow_provider_nxcloud.testing.buka import PLATFORM, reject
 from airflow_provider_nxcloud.testing.ledger import LedgerEntry
-from airflow_provider_nxcloud.testing.routing import Call, Reply
+from airflow_provider_nxcloud.testing.routing import Call, Handler, Reply
 
 #: the store table of AI voice tasks, ``{str(jobId): task}``
 TASKS = "ai_task"
@@ -246,7 +246,6 @@ def _checked_task_fields(call: Call, body: dict[str, Any]) -> tuple[float | None
     return start_at, end_at
 
 
-@router.handler("ai_task_add")
 def ai_task_add(call: Call) -> Reply:
     body = call.json_object()
     app_id = _app(call, body.get("appId"))
@@ -313,7 +312,6 @@ def _person(call: Call, person: Any) -> dict[str, Any]:
     return person
 
 
-@router.handler("ai_import_customer")
 def ai_import_customer(call: Call) -> Reply:
     body = call.json_object()
     app_id = _app(call, body.get("appId"))
@@ -361,7 +359,6 @@ def _job(call: Call) -> tuple[str, int]:
     return _app(call, body.get("appId")), _job_id(call, body.get("jobId"))
 
 
-@router.handler("ai_task_start")
 def ai_task_start(call: Call) -> Reply:
     app_id, job_id = _job(call)
     now = call.now
@@ -377,7 +374,6 @@ def ai_task_start(call: Call) -> Reply:
     return _ok()
 
 
-@router.handler("ai_task_stop")
 def ai_task_stop(call: Call) -> Reply:
     app_id, job_id = _job(call)
     now = call.now
@@ -389,7 +385,6 @@ def ai_task_stop(call: Call) -> Reply:
     return _ok()
 
 
-@router.handler("ai_task_delete")
 def ai_task_delete(call: Call) -> Reply:
     app_id, job_id = _job(call)
     with call.state.store.lock:
@@ -403,7 +398,6 @@ def ai_task_delete(call: Call) -> Reply:
 # ----- taskList -----------------------------------------------------------------------------
 
 
-@router.handler("ai_task_list")
 def ai_task_list(call: Call) -> Reply:
     """``{current, size 1-100, params{appId, name}}`` -> a page of the app's tasks, newest first."""
     body = call.json_object()
@@ -429,3 +423,14 @@ def ai_task_list(call: Call) -> Reply:
     page = tasks[(current - 1) * size : current * size]
     data = {"total": len(tasks), "size": size, "current": current, "pages": -(-len(tasks) // size)}
     return _ok(data={**data, "records": page})
+
+
+#: the endpoints this module simulates: endpoint name -> handler
+HANDLERS: dict[str, Handler] = {
+    "ai_task_add": ai_task_add,
+    "ai_import_customer": ai_import_customer,
+    "ai_task_start": ai_task_start,
+    "ai_task_stop": ai_task_stop,
+    "ai_task_delete": ai_task_delete,
+    "ai_task_list": ai_task_list,
+}

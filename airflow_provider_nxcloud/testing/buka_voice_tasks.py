@@ -58,9 +58,9 @@ from typing import Any
 
 from airflow_provider_nxcloud.platforms import buka as vendor
 from airflow_provider_nxcloud.platforms.catalogs import lookup_code
-from airflow_provider_nxcloud.testing.buka import PLATFORM, router
+from airflow_provider_nxcloud.testing.buka import PLATFORM
 from airflow_provider_nxcloud.testing.ledger import LedgerEntry
-from airflow_provider_nxcloud.testing.routing import Call, Reject, Reply, json_reply
+from airflow_provider_nxcloud.testing.routing import Call, Handler, Reject, Reply, json_reply
 
 TABLE = "voice_task"
 VENDOR_ZONE = dt.timezone(dt.timedelta(hours=vendor.VOICE_TASK_UTC_OFFSET_HOURS))
@@ -353,7 +353,6 @@ def _task(call: Call, task_id: Any) -> dict[str, Any] | None:
 # ----- handlers ---------------------------------------------------------------------------------
 
 
-@router.handler("voice_task_create")
 def voice_task_create(call: Call) -> Reply:
     body = call.json_object()
     app_id = _app_id(call, body.get("appId"))
@@ -407,7 +406,6 @@ def voice_task_create(call: Call) -> Reply:
     return ok(task_id)
 
 
-@router.handler("voice_task_detail")
 def voice_task_detail(call: Call) -> Reply:
     with call.state.store.lock:
         task = _task(call, call.path_params.get("task_id", ""))
@@ -426,7 +424,6 @@ def _create_time_bound(call: Call, value: Any) -> float | None:
     return local.replace(tzinfo=VENDOR_ZONE).timestamp()
 
 
-@router.handler("voice_task_list")
 def voice_task_list(call: Call) -> Reply:
     body = call.json_object()
     current, size, params = body.get("current", 1), body.get("size", 10), body.get("params") or {}
@@ -464,7 +461,6 @@ def voice_task_list(call: Call) -> Reply:
     return ok({"records": page, "total": len(records), "size": size, "current": current, "pages": pages})
 
 
-@router.handler("voice_task_resend")
 def voice_task_resend(call: Call) -> Reply:
     body = call.json_object()
     kind = body.get("resendType")
@@ -506,7 +502,6 @@ def voice_task_resend(call: Call) -> Reply:
     return ok(None)
 
 
-@router.handler("voice_task_cancel")
 def voice_task_cancel(call: Call) -> Reply:
     body = call.json_object()
     ids = body.get("taskIdList")
@@ -529,3 +524,13 @@ def voice_task_cancel(call: Call) -> Reply:
             if status not in ENDED:
                 task["runs"][-1]["cancelled_at"] = now
     return ok(None)
+
+
+#: the endpoints this module simulates: endpoint name -> handler
+HANDLERS: dict[str, Handler] = {
+    "voice_task_create": voice_task_create,
+    "voice_task_detail": voice_task_detail,
+    "voice_task_list": voice_task_list,
+    "voice_task_resend": voice_task_resend,
+    "voice_task_cancel": voice_task_cancel,
+}

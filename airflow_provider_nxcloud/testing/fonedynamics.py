@@ -34,10 +34,9 @@ from airflow_provider_nxcloud.testing.routing import (
     RETRY_AFTER_STATUSES,
     BadBody,
     Call,
-    PlatformSim,
+    Handler,
     Reject,
     Reply,
-    VendorRouter,
     gateway_reply,
     json_reply,
     same_secret,
@@ -149,15 +148,6 @@ def _payload_or_none(call: Call) -> Any:
         return None
 
 
-router = VendorRouter(
-    PLATFORM,
-    vendor.ENDPOINTS,
-    authenticate=authenticate,
-    bad_body=bad_body,
-    contracts=fonedynamics_contracts.CONTRACTS,
-)
-
-
 def _property(call: Call) -> str:
     sid = call.path_params.get("property_sid", "")
     if sid != call.state.accounts.fonedynamics.property_sid:
@@ -178,7 +168,6 @@ def _property_resource(call: Call) -> dict[str, Any]:
     }
 
 
-@router.handler("list_properties")
 def list_properties(call: Call) -> Reply:
     count, skip = _paging(call, vendor.PROJECTS_PAGE_DEFAULT)
     properties = [_property_resource(call)]
@@ -186,7 +175,6 @@ def list_properties(call: Call) -> Reply:
     return {"Projects": properties[skip : skip + count], "TotalCount": len(properties), "NextPageToken": None}
 
 
-@router.handler("get_property")
 def get_property(call: Call) -> Reply:
     # "a single object" (get-projects page); the bare Project object is an assumption
     _property(call)
@@ -290,7 +278,6 @@ def message_resource(entry: LedgerEntry, now: float) -> dict[str, Any]:
     }
 
 
-@router.handler("send_message")
 def send_message(call: Call) -> Reply:
     property_sid = _property(call)
     message = call.json_object()
@@ -301,7 +288,6 @@ def send_message(call: Call) -> Reply:
     return {"Message": message_resource(entry, call.now)}
 
 
-@router.handler("send_batch")
 def send_batch(call: Call) -> Reply:
     property_sid = _property(call)
     body = call.json_object()
@@ -326,7 +312,6 @@ def send_batch(call: Call) -> Reply:
     return json_reply(results)
 
 
-@router.handler("get_message")
 def get_message(call: Call) -> Reply:
     entry = call.state.ledger.get(PLATFORM, call.path_params.get("message_sid", ""))
     if entry is None or entry.account != call.account:
@@ -334,7 +319,6 @@ def get_message(call: Call) -> Reply:
     return {"Message": message_resource(entry, call.now)}
 
 
-@router.handler("list_messages")
 def list_messages(call: Call) -> Reply:
     """Find SMS: ``Date_From`` inclusive, ``Date_To`` exclusive (both required by the contract),
     ``Status`` and ``Direction`` filters, ``Results_Count`` (default 200) and ``Results_Skip``.
@@ -358,13 +342,11 @@ def list_messages(call: Call) -> Reply:
     return {"Messages": matching[skip : skip + count]}
 
 
-@router.handler("get_call")
 def get_call(call: Call) -> Reply:
     # the simulator has no calls: every CallSid is unknown
     raise reject(404, "CALL_NOT_FOUND", "CallSid")
 
 
-@router.handler("list_calls")
 def list_calls(call: Call) -> Reply:
     _property(call)
     _paging(call, vendor.PROJECTS_PAGE_DEFAULT)
@@ -401,4 +383,14 @@ def code_reply(endpoint: Endpoint, code: str) -> Response:
     return error_reply(ERROR_CODE_STATUS.get(info.reason, 400) if info else 400, code)
 
 
-SIM = PlatformSim(PLATFORM, PREFIXES, router, fault_reply, code_reply)
+#: the endpoints this module simulates: endpoint name -> handler
+HANDLERS: dict[str, Handler] = {
+    "list_properties": list_properties,
+    "get_property": get_property,
+    "send_message": send_message,
+    "send_batch": send_batch,
+    "get_message": get_message,
+    "list_messages": list_messages,
+    "get_call": get_call,
+    "list_calls": list_calls,
+}

@@ -52,6 +52,12 @@ signed endpoints, the legacy ``{"code": "<text>", "result"}`` for the legacy
 API and for ``mtsend_v2`` (signed, but it answers in the legacy shape). The v1
 send (``/v1/sms/mt``) takes v2's body; its reply format was not read (reference
 §5.1), so the simulator answers it exactly as v2. Report times are UTC.
+
+The auth, envelopes and record days here are shared with the other NXCloud modules
+(:mod:`~airflow_provider_nxcloud.testing.nxcloud_chat`, ``nxcloud_number_check``,
+``nxcloud_pns``), which import them; this module imports none of those. Each exports its
+``HANDLERS`` table and :mod:`~airflow_provider_nxcloud.testing.platform_index` merges them
+into the platform's router.
 """
 
 from __future__ import annotations
@@ -77,10 +83,9 @@ from airflow_provider_nxcloud.testing.progress import DELIVERED, UNDELIVERED
 from airflow_provider_nxcloud.testing.routing import (
     BadBody,
     Call,
-    PlatformSim,
+    Handler,
     Reject,
     Reply,
-    VendorRouter,
     gateway_reply,
     gateway_status_reply,
     json_reply,
@@ -206,7 +211,7 @@ def _by_headers(headers: Headers, candidates: Sequence[Endpoint]) -> Endpoint | 
     return None
 
 
-def _select(headers: Headers, candidates: Sequence[Endpoint]) -> Endpoint | None:
+def select_endpoint(headers: Headers, candidates: Sequence[Endpoint]) -> Endpoint | None:
     """Which endpoint a request is for, before auth (for the request log and faults)."""
     if len(candidates) == 1:
         return candidates[0]
@@ -274,29 +279,14 @@ def bad_body(call: Call, exc: BadBody) -> Response:
         text = f"{meaning(endpoint.service, 9000)}: {exc}"
         return json_reply({"code": 9000, "message": text, "data": None})
     code = "2" if endpoint.auth is Auth.NXCLOUD_APPKEY or endpoint.name in LEGACY_SHAPED else 1002
-    if endpoint.service == "pns":
-        from airflow_provider_nxcloud.testing.nxcloud_pns import parameter_error_code
-
-        code = parameter_error_code(call)
     if endpoint.name in _CONTRACT_CODES:
         code = _messaging_contract_code(call, endpoint)
     return error_reply(endpoint, code, call.request_id, str(exc))
 
 
-router = VendorRouter(
-    PLATFORM,
-    vendor.ENDPOINTS,
-    authenticate=authenticate,
-    bad_body=bad_body,
-    select=_select,
-    contracts=nxcloud_contracts.CONTRACTS,
-)
-
-
 # ----- account --------------------------------------------------------------------------------
 
 
-@router.handler("balance")
 def balance(call: Call) -> Reply:
     return {"code": "0", "balance": call.state.accounts.nxcloud.balance, "credit_balance": "0"}
 
@@ -304,8 +294,6 @@ def balance(call: Call) -> Reply:
 # ----- SMS ------------------------------------------------------------------------------------
 
 
-@router.handler("sms_send_v1")
-@router.handler("sms_send_v2")
 def sms_send_json(call: Call) -> Reply:
     """v2 and v1: the same JSON body, the same checks and effects."""
     body = call.json_object()
@@ -321,7 +309,6 @@ def sms_send_json(call: Call) -> Reply:
     )
 
 
-@router.handler("sms_send_legacy")
 def sms_send_legacy(call: Call) -> Reply:
     form = call.form  # appkey/secretkey were checked by the legacy auth
     return _send_sms(
@@ -396,7 +383,6 @@ def _record_sms(
     )
 
 
-@router.handler("sms_record")
 def sms_record(call: Call) -> Reply:
     form = call.form
     message_id = form.get("messageid", "").strip()
@@ -422,7 +408,6 @@ def sms_record(call: Call) -> Reply:
 RECORD_PAGE_SIZE_LIMIT = 1000
 
 
-@router.handler("sms_records")
 def sms_records(call: Call) -> Reply:
     """getSmsCdr (reference §5.5): one day of the app's SMS records (see :func:`record_day`), paged, oldest first.
 
@@ -501,17 +486,14 @@ VOICE_SENDS = {
 CDR_DEFAULT_PAGE_SIZE = 20
 
 
-@router.handler("voice_notify")
 def voice_notify(call: Call) -> Reply:
     return _place_calls(call, _spoken(call), MAX_VOICE_NUMBERS, start=call.now)
 
 
-@router.handler("voice_verify")
 def voice_verify(call: Call) -> Reply:
     return _place_calls(call, _spoken(call), vendor.VOICE_VERIFY_MAX_NUMBERS, start=call.now)
 
 
-@router.handler("voice_broadcast")
 def voice_broadcast(call: Call) -> Reply:
     form = call.form
     url = form.get("url", "").strip()
@@ -605,7 +587,6 @@ def _place_calls(call: Call, what: tuple[str, dict[str, Any]], max_numbers: int,
     return {"result": "success", "code": "0", "messageid": message_id}
 
 
-@router.handler("voice_upload")
 def voice_upload(call: Call) -> Reply:
     """v1 uploadFile: the voice app's ``appkey`` (a plain field; the contract refuses a file part)
     and the ``file`` part; answers the file's URL in ``data``."""
@@ -626,7 +607,6 @@ def _known_country(code: str) -> bool:
     return phonenumbers.region_code_for_country_code(int(code)) != "ZZ"
 
 
-@router.handler("voice_records")
 def voice_records(call: Call) -> Reply:
     """getVoiceCdr (reference §6.2): the app's ended calls of one voiceType in a window of at most 24 hours."""
     form = call.form
@@ -733,8 +713,17 @@ def code_reply(endpoint: Endpoint, code: str) -> Response:
     return error_reply(endpoint, code, uuid.uuid4().hex)
 
 
-SIM = PlatformSim(PLATFORM, PREFIXES, router, fault_reply, code_reply)
-
-
-# Privacy numbers, number check and the chat channels live in their own modules and register on this router.
-from airflow_provider_nxcloud.testing import nxcloud_chat, nxcloud_number_check, nxcloud_pns  # noqa: E402, F401
+#: the endpoints this module simulates: endpoint name -> handler
+HANDLERS: dict[str, Handler] = {
+    "balance": balance,
+    "sms_send_v1": sms_send_json,
+    "sms_send_v2": sms_send_json,
+    "sms_send_legacy": sms_send_legacy,
+    "sms_record": sms_record,
+    "sms_records": sms_records,
+    "voice_notify": voice_notify,
+    "voice_verify": voice_verify,
+    "voice_broadcast": voice_broadcast,
+    "voice_upload": voice_upload,
+    "voice_records": voice_records,
+}

@@ -59,8 +59,8 @@ import phonenumbers
 
 from airflow_provider_nxcloud.platforms import nxcloud as vendor
 from airflow_provider_nxcloud.testing.ledger import LedgerEntry
-from airflow_provider_nxcloud.testing.nxcloud import PLATFORM, meaning, router
-from airflow_provider_nxcloud.testing.routing import Call, Reject, Reply, json_reply
+from airflow_provider_nxcloud.testing.nxcloud import PLATFORM, meaning
+from airflow_provider_nxcloud.testing.routing import Call, Handler, Reject, Reply, json_reply
 
 _PHONE = re.compile(r"[0-9]{7,15}")
 _VIETNAMESE = re.compile(vendor.ZALO_COUNTRY_CODE + r"[0-9]{9,10}")
@@ -122,7 +122,6 @@ def _filled(value: Any) -> bool:
 # ----- WhatsApp ---------------------------------------------------------------------------------
 
 
-@router.handler("whatsapp_send")
 def whatsapp_send(call: Call) -> Reply:
     body = call.json_object()
     account = call.state.accounts.nxcloud
@@ -196,7 +195,6 @@ def _whatsapp_content(call: Call, kind: Any, message: Any) -> str:
 # ----- Viber ------------------------------------------------------------------------------------
 
 
-@router.handler("viber_send")
 def viber_send(call: Call) -> Reply:
     body = call.json_object()
     if body.get("appkey") != call.state.accounts.nxcloud.viber_app_key:
@@ -257,7 +255,6 @@ def _known_country(number: str) -> bool:
 # ----- Zalo ZNS ---------------------------------------------------------------------------------
 
 
-@router.handler("zalo_send")
 def zalo_send(call: Call) -> Reply:
     body = call.json_object()
     if body.get("appkey") != call.state.accounts.nxcloud.zalo_app_key:
@@ -292,3 +289,11 @@ def zalo_send(call: Call) -> Reply:
         details={"messageData": data, "drWebhook": webhook},
     )
     return {"code": 0, "message": "Success", "data": {"requestId": request_id}}
+
+
+#: the endpoints this module simulates: endpoint name -> handler
+HANDLERS: dict[str, Handler] = {
+    "whatsapp_send": whatsapp_send,
+    "viber_send": viber_send,
+    "zalo_send": zalo_send,
+}

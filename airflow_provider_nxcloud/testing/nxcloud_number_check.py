@@ -49,9 +49,9 @@ from phonenumbers import PhoneNumberType, carrier
 
 from airflow_provider_nxcloud.platforms import nxcloud as vendor
 from airflow_provider_nxcloud.testing.ledger import LedgerEntry
-from airflow_provider_nxcloud.testing.nxcloud import PLATFORM, record_day, reject, router
+from airflow_provider_nxcloud.testing.nxcloud import PLATFORM, record_day, reject
 from airflow_provider_nxcloud.testing.progress import FINAL_STATUSES, UNDELIVERED
-from airflow_provider_nxcloud.testing.routing import Call, Reply
+from airflow_provider_nxcloud.testing.routing import Call, Handler, Reply
 
 KIND = "number_check"
 MAX_NUMBERS = vendor.NUMBER_CHECK_MAX_NUMBERS
@@ -87,7 +87,6 @@ _MOBILE = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBIL
 # ----- submit -------------------------------------------------------------------------------------
 
 
-@router.handler("number_check_submit")
 def number_check_submit(call: Call) -> Reply:
     body = call.json_object()
     phone = body.get("phone")
@@ -160,7 +159,6 @@ def _checkable(number: str) -> str | None:
 # ----- query ----------------------------------------------------------------------------------------
 
 
-@router.handler("number_check_query")
 def number_check_query(call: Call) -> Reply:
     body = call.json_object()
     page, page_size = _positive_int(body.get("page")), _positive_int(body.get("pageSize"))
@@ -258,3 +256,10 @@ def _dashed_date(text: str) -> dt.date | None:
         return dt.datetime.strptime(text, vendor.NUMBER_CHECK_DATE_FORMAT).date()
     except ValueError:
         return None
+
+
+#: the endpoints this module simulates: endpoint name -> handler
+HANDLERS: dict[str, Handler] = {
+    "number_check_submit": number_check_submit,
+    "number_check_query": number_check_query,
+}

@@ -58,11 +58,12 @@ from collections.abc import Iterable
 from typing import Any
 
 import phonenumbers
+from starlette.responses import Response
 
 from airflow_provider_nxcloud.platforms import nxcloud as vendor
 from airflow_provider_nxcloud.testing.ledger import LedgerEntry
-from airflow_provider_nxcloud.testing.nxcloud import PLATFORM, reject, router
-from airflow_provider_nxcloud.testing.routing import BadBody, Call, Reply
+from airflow_provider_nxcloud.testing.nxcloud import PLATFORM, error_reply, reject
+from airflow_provider_nxcloud.testing.routing import BadBody, BadBodyReply, Call, Handler, Reply
 
 BINDINGS = "pns_binding"
 GROUPS = "pns_group"
@@ -80,7 +81,6 @@ _PARAMETER_ERROR = 1002
 # ----- binds ----------------------------------------------------------------------------------
 
 
-@router.handler("pns_bindAXB")
 def bind_axb(call: Call) -> Reply:
     body = call.json_object()
     phone_a, phone_b = _party(call, body, "phoneA"), _party(call, body, "phoneB")
@@ -94,7 +94,6 @@ def bind_axb(call: Call) -> Reply:
         return _bind(call, terms, phone_a=phone_a, phone_b=phone_b, did=did)
 
 
-@router.handler("pns_bindAXBExtension")
 def bind_axb_extension(call: Call) -> Reply:
     body = call.json_object()
     phone_a = _party(call, body, "phoneA")
@@ -118,7 +117,6 @@ def bind_axb_extension(call: Call) -> Reply:
         return _bind(call, terms, phone_a=phone_a, phone_b=phone_b, did=did, extension=extension)
 
 
-@router.handler("pns_bindAXG")
 def bind_axg(call: Call) -> Reply:
     body = call.json_object()
     phone_a = _party(call, body, "phoneA")
@@ -163,6 +161,11 @@ def parameter_error_code(call: Call) -> int:
     if any(not _filled(body.get(field)) for field in parties):
         return 10001
     return _PARAMETER_ERROR
+
+
+def bad_body(call: Call, exc: BadBody) -> Response:
+    """PNS's reply to a body that breaks its contract: :func:`parameter_error_code` in the signed envelope."""
+    return error_reply(call.endpoint, parameter_error_code(call), call.request_id, str(exc))
 
 
 def _filled(value: Any) -> bool:
@@ -311,7 +314,6 @@ def _bind(
 # ----- unbind, query, list --------------------------------------------------------------------
 
 
-@router.handler("pns_unbindAXB")
 def unbind_axb(call: Call) -> Reply:
     body = call.json_object()
     bind_id, reference = body.get("bindId"), body.get("customerBindId")
@@ -329,7 +331,6 @@ def unbind_axb(call: Call) -> Reply:
     return _ok(call)
 
 
-@router.handler("pns_queryAXB")
 def query_axb(call: Call) -> Reply:
     body = call.json_object()
     caller = body.get("caller")
@@ -381,7 +382,6 @@ def _callee(call: Call, binding: dict[str, Any], caller: str, country: str) -> s
     return None
 
 
-@router.handler("pns_getAXBList")
 def get_axb_list(call: Call) -> Reply:
     body = call.json_object()
     limit, offset = _page(call, body)
@@ -439,7 +439,6 @@ def _active(call: Call) -> list[dict[str, Any]]:
 # ----- groups ---------------------------------------------------------------------------------
 
 
-@router.handler("pns_createGroup")
 def create_group(call: Call) -> Reply:
     body = call.json_object()
     phones = _phones(call, body)
@@ -457,7 +456,6 @@ def create_group(call: Call) -> Reply:
     return {"code": 0, "msg": "success", "requestId": call.request_id, "groupId": group_id}
 
 
-@router.handler("pns_updateGroup")
 def update_group(call: Call) -> Reply:
     body = call.json_object()
     operation = body.get("operateType")
@@ -476,7 +474,6 @@ def update_group(call: Call) -> Reply:
     return _ok(call)
 
 
-@router.handler("pns_deleteGroup")
 def delete_group(call: Call) -> Reply:
     body = call.json_object()
     with call.state.store.lock:
@@ -485,7 +482,6 @@ def delete_group(call: Call) -> Reply:
     return _ok(call)
 
 
-@router.handler("pns_listGroup")
 def list_group(call: Call) -> Reply:
     body = call.json_object()
     limit, offset = _page(call, body)
@@ -530,3 +526,21 @@ def _ok(call: Call, data: dict[str, Any] | None = None) -> dict[str, Any]:
     if data is not None:
         reply["data"] = data
     return reply
+
+
+#: the endpoints this module simulates: endpoint name -> handler
+HANDLERS: dict[str, Handler] = {
+    "pns_bindAXB": bind_axb,
+    "pns_bindAXBExtension": bind_axb_extension,
+    "pns_bindAXG": bind_axg,
+    "pns_unbindAXB": unbind_axb,
+    "pns_queryAXB": query_axb,
+    "pns_getAXBList": get_axb_list,
+    "pns_createGroup": create_group,
+    "pns_updateGroup": update_group,
+    "pns_deleteGroup": delete_group,
+    "pns_listGroup": list_group,
+}
+
+#: PNS's own reply to a bad body, by service (the platform's ``bad_body`` answers the others)
+BAD_BODY: dict[str, BadBodyReply] = {"pns": bad_body}

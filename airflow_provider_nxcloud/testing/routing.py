@@ -1,13 +1,18 @@
 """Shared plumbing of the per-platform routers: one small function per simulated endpoint.
 
-A platform module builds one :class:`VendorRouter` from its endpoint table in
-``platforms/`` and registers a handler per endpoint name::
+A simulator module writes one plain function per endpoint and exports them in a
+table keyed by endpoint name; it imports nothing that imports it back::
 
-    router = VendorRouter("buka", buka.ENDPOINTS, prefix="/v3", authenticate=..., bad_body=...)
-
-    @router.handler("balance")
     def balance(call: Call) -> Reply:
         return {"status": "0", "reason": "success", "balance": "1000.00"}
+
+    HANDLERS: dict[str, Handler] = {"balance": balance, ...}
+
+:mod:`~airflow_provider_nxcloud.testing.platform_index` builds each platform's
+:class:`VendorRouter` from its endpoint table in ``platforms/`` and the handler
+tables of its modules::
+
+    VendorRouter("buka", buka.ENDPOINTS, handlers=(buka.HANDLERS, ...), prefix="/v3", ...)
 
 Method and path come from the table, never from the simulator, so the
 simulator serves exactly what the hooks call. Endpoints that share a path
@@ -161,8 +166,10 @@ class VendorRouter:
         platform: str,
         table: Mapping[str, Endpoint],
         *,
+        handlers: Sequence[Mapping[str, Handler]],
         authenticate: Authenticate,
         bad_body: BadBodyReply,
+        service_bad_body: Mapping[str, BadBodyReply] | None = None,
         prefix: str = "",
         select: Callable[[Headers, Sequence[Endpoint]], Endpoint | None] | None = None,
         contracts: Sequence[Contract] = (),
@@ -172,8 +179,18 @@ class VendorRouter:
         self.prefix = prefix.rstrip("/")
         self.authenticate = authenticate
         self.bad_body = bad_body
+        #: a service's own reply to a bad body, where it is not the platform's ``bad_body``
+        self.service_bad_body = dict(service_bad_body or {})
         self._select = select or (lambda headers, endpoints: endpoints[0] if len(endpoints) == 1 else None)
+        #: the function that simulates each endpoint, merged from the modules' tables
         self.handlers: dict[str, Handler] = {}
+        for handler_table in handlers:
+            for name, func in handler_table.items():
+                if name not in table:
+                    raise KeyError(f"{platform} has no endpoint {name!r} in its table")
+                if name in self.handlers:
+                    raise ValueError(f"{platform}/{name} is simulated twice")
+                self.handlers[name] = func
         #: the documented contract of each endpoint that has one: a request breaking it is refused
         self.contracts = {contract.endpoint: contract for contract in contracts}
         unknown = set(self.contracts) - set(table)
@@ -186,19 +203,6 @@ class VendorRouter:
             _Route(method, path, _compile(path), tuple(endpoints))
             for (method, path), endpoints in grouped.items()
         ]
-
-    def handler(self, name: str) -> Callable[[Handler], Handler]:
-        """Register the function that simulates the endpoint ``name`` of the table."""
-        if name not in self.table:
-            raise KeyError(f"{self.platform} has no endpoint {name!r} in its table")
-
-        def register(func: Handler) -> Handler:
-            if name in self.handlers:
-                raise ValueError(f"{self.platform}/{name} is simulated twice")
-            self.handlers[name] = func
-            return func
-
-        return register
 
     # ----- serving ----------------------------------------------------------------------
 
@@ -242,7 +246,7 @@ class VendorRouter:
         except Reject as reject:
             return reject.response
         except BadBody as exc:
-            return self.bad_body(call, exc)
+            return self.service_bad_body.get(call.endpoint.service, self.bad_body)(call, exc)
 
     def check_contract(self, call: Call) -> None:
         """Refuse (as the vendor's parameter error) a request that breaks its documented contract."""
@@ -277,7 +281,7 @@ CodeReply = Callable[[Endpoint, str], Response]
 
 @dataclass(frozen=True)
 class PlatformSim:
-    """What the app needs from each platform module."""
+    """What the app needs from each simulated platform (assembled in ``platform_index``)."""
 
     name: str
     #: path prefixes this platform answers (``/api/``, ``/v1/`` for NXCloud, ...)

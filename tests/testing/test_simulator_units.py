@@ -9,12 +9,12 @@ from airflow_provider_nxcloud.platforms.catalogs import lookup_code
 from airflow_provider_nxcloud.platforms.codes import Reason
 from airflow_provider_nxcloud.testing import FaultKind, FaultPlan, FaultRule, LedgerEntry
 from airflow_provider_nxcloud.testing import buka as sim_buka
-from airflow_provider_nxcloud.testing import fonedynamics as sim_fd
 from airflow_provider_nxcloud.testing import nxcloud as sim_nx
 from airflow_provider_nxcloud.testing.clock import SimClock
 from airflow_provider_nxcloud.testing.faults import ALL_KINDS, Faults, parse_weights
 from airflow_provider_nxcloud.testing.formats import sms_segments
 from airflow_provider_nxcloud.testing.ledger import Ledger, RequestLog
+from airflow_provider_nxcloud.testing.platform_index import NXCLOUD, PLATFORMS
 from airflow_provider_nxcloud.testing.progress import Delivery, status_at
 
 
@@ -191,9 +191,9 @@ def test_auth_codes_are_auth_codes_in_the_catalogs():
     assert lookup_code("nxcloud", "common", sim_nx.TIMESTAMP_EXPIRED_CODE).reason is Reason.CLOCK
 
 
-@pytest.mark.parametrize("module", [sim_nx, sim_buka, sim_fd])
-def test_every_simulated_endpoint_is_routed_from_its_table(module):
-    router = module.router
+@pytest.mark.parametrize("sim", PLATFORMS, ids=lambda sim: sim.name)
+def test_every_simulated_endpoint_is_routed_from_its_table(sim):
+    router = sim.router
     assert router.handlers
     for name in router.handlers:
         endpoint = router.table[name]
@@ -210,6 +210,7 @@ def _params(path: str) -> list[str]:
 
 
 def test_pns_requests_resolve_by_action_header():
-    path = sim_nx.router.table["pns_bindAXB"].path
-    assert sim_nx.router.resolve("POST", path, Headers({"action": "unbindAXB"})).name == "pns_unbindAXB"
-    assert sim_nx.router.resolve("POST", path, Headers({"action": "nope"})) is None
+    router = NXCLOUD.router
+    path = router.table["pns_bindAXB"].path
+    assert router.resolve("POST", path, Headers({"action": "unbindAXB"})).name == "pns_unbindAXB"
+    assert router.resolve("POST", path, Headers({"action": "nope"})) is None
