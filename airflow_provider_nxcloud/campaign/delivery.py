@@ -69,8 +69,10 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from airflow_provider_nxcloud.exceptions import InvalidInputError, PermanentAPIError, check_one_of
+from airflow_provider_nxcloud.hooks.buka import BukaHook
+from airflow_provider_nxcloud.hooks.fonedynamics import FoneDynamicsHook
+from airflow_provider_nxcloud.hooks.nxcloud import NXCloudHook
 from airflow_provider_nxcloud.platforms import buka, fonedynamics, nxcloud
-from airflow_provider_nxcloud.platforms.endpoints import Endpoint
 from airflow_provider_nxcloud.polling import AsyncRequest, Call, Pacer, Request, adrive, drive
 
 PLATFORMS = ("buka", "nxcloud", "fonedynamics")
@@ -345,10 +347,8 @@ class BukaReport:
     """One of Buka's status queries: ids in, ``0`` / ``1`` / ``-1`` per known id out."""
 
     kind: str
-    endpoint: str
-    #: the request field listing the ids, and whether it goes in the query string (else the JSON body)
-    ids_field: str
-    in_query: bool
+    #: the hook's read of up to ``max_ids`` ids: ``call(app_id, ids)``
+    call: Callable[[str, Sequence[str]], Call]
     #: the row fields naming the id and the recipient
     id_field: str
     to_field: str
@@ -360,9 +360,7 @@ class BukaReport:
 BUKA_REPORTS = {
     "sms": BukaReport(
         "sms",
-        "sms_report",
-        "msgIds",
-        True,
+        BukaHook.report_call,
         "msgId",
         "number",
         BUKA_REPORT_MAX_IDS,
@@ -370,9 +368,7 @@ BUKA_REPORTS = {
     ),
     "email": BukaReport(
         "email",
-        "email_records",
-        "emailId",
-        False,
+        BukaHook.email_records_call,
         "emailId",
         "toAddress",
         buka.EMAIL_QUERY_MAX_IDS,
@@ -390,7 +386,6 @@ class BukaPoller:
         self.app_id = app_id
         self.report = report
         self.kind = report.kind
-        self.endpoint = buka.ENDPOINTS[report.endpoint]
 
     def expect(self, refs: Sequence[MessageRef]) -> None:
         pass
@@ -402,8 +397,7 @@ class BukaPoller:
 
     def _report(self, refs: Sequence[MessageRef]) -> Exchange:
         spec = self.report
-        fields = {"appId": self.app_id, spec.ids_field: ",".join(r.message_id for r in refs)}
-        reply = yield Call(self.endpoint, {"params": fields} if spec.in_query else {"json_body": fields})
+        reply = yield spec.call(self.app_id, [r.message_id for r in refs])
         rows = {
             str(row.get(spec.id_field)): row
             for row in (reply or {}).get("array") or []
@@ -428,8 +422,6 @@ class _OneByOnePoller:
 
     platform: str
     kind: str
-    endpoint: Endpoint
-    path_param: str
     #: the codes that mean "no such id"
     not_found: frozenset[str]
 
@@ -441,12 +433,16 @@ class _OneByOnePoller:
 
     def _get(self, ref: MessageRef) -> Exchange:
         try:
-            reply = yield Call(self.endpoint, {"path_params": {self.path_param: ref.message_id}})
+            reply = yield self.call(ref.message_id)
         except PermanentAPIError as exc:
             if exc.code in self.not_found:
                 return [_not_found(ref)]
             raise
         return [self.status(ref, reply or {})]
+
+    def call(self, message_id: str) -> Call:
+        """The hook's read of one message."""
+        raise NotImplementedError
 
     def status(self, ref: MessageRef, reply: Mapping[str, Any]) -> MessageStatus:
         raise NotImplementedError
@@ -457,9 +453,10 @@ class BukaCallPoller(_OneByOnePoller):
 
     platform = "buka"
     kind = "voice"
-    endpoint = buka.ENDPOINTS["voice_record"]
-    path_param = "voice_id"
     not_found = frozenset({"-24"})
+
+    def call(self, message_id: str) -> Call:
+        return BukaHook.voice_call_record_call(message_id)
 
     def status(self, ref: MessageRef, reply: Mapping[str, Any]) -> MessageStatus:
         record = reply.get("data")
@@ -493,10 +490,8 @@ class NXCloudPoller:
     kind = "sms"
 
     def __init__(self, app_key: str, app_secret: str, clock: Callable[[], float] = time.time) -> None:
-        self._form = {"appkey": app_key, "secretkey": app_secret}
+        self._keys = (app_key, app_secret)
         self.clock = clock
-        self.record = nxcloud.ENDPOINTS["sms_record"]
-        self.records = nxcloud.ENDPOINTS["sms_records"]
         #: ids shared by several numbers (a request's messageid)
         self._shared: set[str] = set()
         #: the day that answered for a message whose send day was unknown
@@ -544,9 +539,8 @@ class NXCloudPoller:
         days = self.days_to_try(ref)
         out_of_range: list[PermanentAPIError] = []
         for day in days:
-            form = {**self._form, **nxcloud.sms_record_form(ref.message_id, day)}
             try:
-                reply = yield Call(self.record, {"form": form})
+                reply = yield NXCloudHook.sms_record_call(*self._keys, ref.message_id, day)
             except PermanentAPIError as exc:
                 if exc.code == "1":  # also the answer for an id unknown on that day
                     continue
@@ -570,9 +564,9 @@ class NXCloudPoller:
         for day in days:
             page = 1
             while missing and page <= NXCLOUD_RECORDS_MAX_PAGES:
-                form = {**self._form, **nxcloud.sms_records_form(day, page, NXCLOUD_RECORDS_PAGE_SIZE)}
+                call = NXCloudHook.sms_records_call(*self._keys, day, page, NXCLOUD_RECORDS_PAGE_SIZE)
                 try:
-                    reply = yield Call(self.records, {"form": form})
+                    reply = yield call
                 except PermanentAPIError as exc:
                     if exc.code != "3":
                         raise
@@ -630,10 +624,9 @@ class NXCloudVoicePoller:
             raise InvalidInputError(
                 "voice_type", f"must be 0 (group call) or 1 (notification), not {voice_type!r}"
             )
-        self._form = {"appkey": app_key, "secretkey": app_secret}
+        self._keys = (app_key, app_secret)
         self.voice_type = voice_type
         self.clock = clock
-        self.endpoint = nxcloud.ENDPOINTS["voice_records"]
 
     def expect(self, refs: Sequence[MessageRef]) -> None:
         # getVoiceCdr reaches back 7 days; older calls would only ever answer "query failed"
@@ -669,13 +662,15 @@ class NXCloudVoicePoller:
         found: dict[str, MessageStatus] = {}
         page = 1
         while missing and page <= NXCLOUD_CALLS_MAX_PAGES:
-            form = {
-                **self._form,
-                **nxcloud.voice_records_form(
-                    self.voice_type, start, end, page, NXCLOUD_CALLS_PAGE_SIZE, message_id
-                ),
-            }
-            reply = yield Call(self.endpoint, {"form": form}, nxcloud.VOICE_CDR_MIN_INTERVAL_S)
+            reply = yield NXCloudHook.voice_records_call(
+                *self._keys,
+                self.voice_type,
+                start_time=start,
+                end_time=end,
+                page=page,
+                page_size=NXCLOUD_CALLS_PAGE_SIZE,
+                message_id=message_id,
+            )
             info = (reply or {}).get("info") or {}
             rows = [row for row in info.get("rows") or [] if isinstance(row, dict)]
             for row in rows:
@@ -729,9 +724,10 @@ class FoneDynamicsPoller(_OneByOnePoller):
 
     platform = "fonedynamics"
     kind = "sms"
-    endpoint = fonedynamics.ENDPOINTS["get_message"]
-    path_param = "message_sid"
     not_found = frozenset({"MESSAGE_NOT_FOUND", "404"})
+
+    def call(self, message_id: str) -> Call:
+        return FoneDynamicsHook.get_message_call(message_id)
 
     def status(self, ref: MessageRef, reply: Mapping[str, Any]) -> MessageStatus:
         # Status values: fonedynamics-csharp MessageStatus.cs, the get-SMS page
@@ -751,15 +747,6 @@ class FoneDynamicsPoller(_OneByOnePoller):
         if word == fonedynamics.STATUS_RECEIVED.lower():
             return MessageStatus(ref.message_id, FAILED, number, status, "an inbound message, not a send")
         return MessageStatus(ref.message_id, PENDING, number, status or None)
-
-
-def hook_class(platform: str) -> type[Any]:
-    from airflow_provider_nxcloud.hooks.buka import BukaHook
-    from airflow_provider_nxcloud.hooks.fonedynamics import FoneDynamicsHook
-    from airflow_provider_nxcloud.hooks.nxcloud import NXCloudHook
-
-    hooks: dict[str, type[Any]] = {"buka": BukaHook, "nxcloud": NXCloudHook, "fonedynamics": FoneDynamicsHook}
-    return hooks[check_one_of("platform", platform, PLATFORMS)]
 
 
 #: builds a poller from (hook with its connection loaded, appId override, clock, options)

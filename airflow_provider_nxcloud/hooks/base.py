@@ -15,7 +15,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -33,6 +33,7 @@ from airflow_provider_nxcloud.hooks.transport import (
     TransportSettings,
 )
 from airflow_provider_nxcloud.platforms.endpoints import Endpoint
+from airflow_provider_nxcloud.polling import Call
 
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 
@@ -266,14 +267,32 @@ class CPaaSHook(BaseHook):
                     self._transport = Transport(**self._transport_kwargs(self.settings, mask_secret), **extra)
         return self._transport
 
-    async def get_async_transport(self, *, sleep: Callable[[float], Any] | None = None) -> AsyncTransport:
-        """A read-only async transport for triggers, with the connection looked up without blocking."""
-        from airflow.providers.common.compat.connection import get_async_connection
+    async def aget_settings(self) -> ConnectionSettings:
+        """:attr:`settings`, the connection looked up without blocking the event loop (in triggers).
 
-        conn = await get_async_connection(self.conn_id)
-        settings = self.settings_from_connection(conn, mask=_mask_locally)
-        # Signatures are masked in this process only: a synchronous round-trip
-        # to the supervisor from the triggerer's event loop can deadlock.
+        They are kept as :attr:`settings`, so what the hook reads from the connection
+        later (app ids, app keys) comes from this lookup, never a synchronous one.
+        """
+        if "settings" not in self.__dict__:
+            from airflow.providers.common.compat.connection import get_async_connection
+
+            conn = await get_async_connection(self.conn_id)
+            # Masked in this process only: a synchronous round-trip to the
+            # supervisor from the triggerer's event loop can deadlock.
+            self.__dict__["settings"] = self.settings_from_connection(conn, mask=_mask_locally)
+        return self.settings
+
+    async def get_async_transport(
+        self, *, sleep: Callable[[float], Any] | None = None, max_attempts: int | None = None
+    ) -> AsyncTransport:
+        """A read-only async transport for triggers, with the connection looked up without blocking.
+
+        ``max_attempts``: requests per read (a trigger polling on an interval makes one).
+        """
+        settings = await self.aget_settings()
+        if max_attempts is not None:
+            settings = replace(settings, transport=replace(settings.transport, max_attempts=max_attempts))
+        # Signatures are masked in this process only (see aget_settings).
         return AsyncTransport(sleep=sleep or asyncio.sleep, **self._transport_kwargs(settings, _mask_locally))
 
     def close(self) -> None:
@@ -283,6 +302,10 @@ class CPaaSHook(BaseHook):
 
     def request(self, endpoint: Endpoint, **kwargs: Any) -> Any:
         return self.get_conn().request(endpoint, **kwargs)
+
+    def make(self, call: Call) -> Any:
+        """Make one read a ``*_call`` method built (the sync way; triggers run the same ``Call`` async)."""
+        return self.request(call.endpoint, **call.kwargs)
 
     @property
     def max_concurrency(self) -> int:

@@ -11,6 +11,7 @@ from airflow_provider_nxcloud.hooks.base import ConnectionSettings, CPaaSHook
 from airflow_provider_nxcloud.hooks.transport import ReplyParser
 from airflow_provider_nxcloud.platforms import buka
 from airflow_provider_nxcloud.platforms.endpoints import Endpoint
+from airflow_provider_nxcloud.polling import Call
 
 #: which extra holds the appId of each service; each falls back to ``app_id``
 APP_ID_EXTRAS = {
@@ -110,10 +111,15 @@ class BukaHook(CPaaSHook):
         body = buka.sms_batch_body(app_id, messages)
         return dict(self.call("sms_send_batch", body, client_reference=client_reference))
 
+    @staticmethod
+    def report_call(app_id: str, msg_ids: Sequence[str]) -> Call:
+        """``getReport`` (onbuka.com/sms-api4) as a read for a poll conversation: at most 200 msgIds."""
+        return Call(buka.ENDPOINTS["sms_report"], {"params": buka.report_query(app_id, msg_ids)})
+
     def get_reports(self, app_id: str, msg_ids: Sequence[str]) -> list[dict[str, Any]]:
         """``getReport`` (onbuka.com/sms-api4): ``{msgId, number, receiveTime, status}`` per known id
         (status 0 delivered, 1 failed, -1 sending); unknown ids are only counted (``nofound``)."""
-        reply = self.call("sms_report", params=buka.report_query(app_id, msg_ids))
+        reply = self.make(self.report_call(app_id, msg_ids))
         return [dict(row) for row in reply.get("array") or [] if isinstance(row, Mapping)]
 
     def get_sent_records(
@@ -145,9 +151,14 @@ class BukaHook(CPaaSHook):
         reply = self.call("voice_file_upload", buka.voice_file_upload_body(file_name, content))
         return str(reply.get("data") or "")
 
+    @staticmethod
+    def voice_call_record_call(voice_id: str) -> Call:
+        """``voice/recordGroup/{voiceId}`` (onbuka.com/voice-api11) as a read for a poll conversation."""
+        return Call(buka.ENDPOINTS["voice_record"], {"path_params": {"voice_id": voice_id}})
+
     def get_voice_call(self, voice_id: str) -> dict[str, Any]:
         """``voice/recordGroup/{voiceId}`` (onbuka.com/voice-api11): a group/TTS call's record."""
-        reply = self.call("voice_record", path_params={"voice_id": voice_id})
+        reply = self.make(self.voice_call_record_call(voice_id))
         data = reply.get("data")
         return dict(data) if isinstance(data, Mapping) else {}
 
@@ -167,10 +178,17 @@ class BukaHook(CPaaSHook):
         the reply's ``array`` holds ``{emailId, toAddress, emailState, remark}`` per address."""
         return dict(self.call("email_send", {"appId": app_id, "toAddress": ",".join(addresses), **fields}))
 
+    @staticmethod
+    def email_records_call(app_id: str, email_ids: Sequence[str]) -> Call:
+        """``email/getSendEmailRcd`` (SDK SendEmailRcdDTO) as a read for a poll conversation:
+        at most 200 emailIds, comma-separated."""
+        body = {"appId": app_id, "emailId": ",".join(email_ids)}
+        return Call(buka.ENDPOINTS["email_records"], {"json_body": body})
+
     def get_email_records(self, app_id: str, email_ids: Sequence[str]) -> list[dict[str, Any]]:
         """``email/getSendEmailRcd`` (SDK SendEmailRcdDTO): at most 200 emailIds; status 0 sent,
         -1 sending, 1 failed."""
-        reply = self.call("email_records", {"appId": app_id, "emailId": ",".join(email_ids)})
+        reply = self.make(self.email_records_call(app_id, email_ids))
         return [dict(row) for row in reply.get("array") or [] if isinstance(row, Mapping)]
 
     # ----- voice group-call tasks (onbuka.com/voice-api17..21) ---------------------------------
@@ -201,9 +219,14 @@ class BukaHook(CPaaSHook):
         records = page.get("records") if isinstance(page, Mapping) else None
         return [dict(record) for record in records or () if isinstance(record, Mapping)]
 
+    @staticmethod
+    def voice_task_detail_call(task_id: str | int) -> Call:
+        """``voice/group/call/detail/{id}`` (onbuka.com/voice-api19) as a read for a poll conversation."""
+        return Call(buka.ENDPOINTS["voice_task_detail"], {"path_params": {"task_id": buka.task_key(task_id)}})
+
     def get_voice_task(self, task_id: str | int) -> dict[str, Any]:
         """``voice/group/call/detail/{id}`` (onbuka.com/voice-api19): the task's record (``data``)."""
-        reply = self.call("voice_task_detail", path_params={"task_id": buka.task_key(task_id)})
+        reply = self.make(self.voice_task_detail_call(task_id))
         data = reply.get("data") if isinstance(reply, Mapping) else None
         if not isinstance(data, Mapping):
             raise ValueError(f"Buka voice task {task_id}: the detail reply carries no task record")
@@ -273,10 +296,16 @@ class BukaHook(CPaaSHook):
         """``AiVoice/taskDel``: delete a task; -44 when its status does not allow it."""
         self.call("ai_task_delete", buka.ai_task_ref(app_id, job_id))
 
+    @staticmethod
+    def ai_task_list_call(app_id: str, *, page: int = 1, name: str | None = None) -> Call:
+        """``AiVoice/taskList`` (itniotech.com/api/ai-voice/taskList) as a read for a poll conversation."""
+        body = buka.ai_task_list_query(app_id, current=page, name=name)
+        return Call(buka.ENDPOINTS["ai_task_list"], {"json_body": body})
+
     def list_ai_tasks(self, app_id: str, *, page: int = 1, name: str | None = None) -> dict[str, Any]:
         """``AiVoice/taskList`` (itniotech.com/api/ai-voice/taskList): one page (100) of the app's
         tasks (``{total, size, current, pages, records}``), by name when given."""
-        data = self.call("ai_task_list", buka.ai_task_list_query(app_id, current=page, name=name)).get("data")
+        data = self.make(self.ai_task_list_call(app_id, page=page, name=name)).get("data")
         return dict(data) if isinstance(data, Mapping) else {}
 
     def get_ai_call_records(

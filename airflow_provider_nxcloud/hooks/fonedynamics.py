@@ -10,6 +10,7 @@ from airflow_provider_nxcloud.hooks.base import ConnectionSettings, CPaaSHook
 from airflow_provider_nxcloud.hooks.transport import ReplyParser
 from airflow_provider_nxcloud.platforms import fonedynamics
 from airflow_provider_nxcloud.platforms.endpoints import Endpoint
+from airflow_provider_nxcloud.polling import Call
 
 
 class _NoHeaders:
@@ -121,13 +122,19 @@ class FoneDynamicsHook(CPaaSHook):
         )
         return fonedynamics.batch_items(reply)
 
+    @staticmethod
+    def get_message_call(message_sid: str) -> Call:
+        """``GET /v2/Messages/{MessageSid}`` (https://fonedynamics.com/docs/rest-api/get-sms) as a
+        read for a poll conversation."""
+        return Call(fonedynamics.ENDPOINTS["get_message"], {"path_params": {"message_sid": message_sid}})
+
     def get_message(self, message_sid: str) -> dict[str, Any]:
         """One sent or received SMS: its MessageResource.
 
         ``GET /v2/Messages/{MessageSid}``: https://fonedynamics.com/docs/rest-api/get-sms and
         ``MessageResource.cs`` (``Get``).
         """
-        reply = self.call("get_message", path_params={"message_sid": message_sid})
+        reply = self.make(self.get_message_call(message_sid))
         return fonedynamics.message_of(reply)
 
     def list_messages(

@@ -12,6 +12,7 @@ from airflow_provider_nxcloud.hooks.base import ConnectionSettings, CPaaSHook
 from airflow_provider_nxcloud.hooks.transport import ReplyParser
 from airflow_provider_nxcloud.platforms import nxcloud
 from airflow_provider_nxcloud.platforms.endpoints import Auth, Endpoint
+from airflow_provider_nxcloud.polling import Call
 
 #: which extras hold the appkey/secretkey of the application a legacy endpoint belongs to
 _LEGACY_APP_EXTRAS: dict[str, tuple[str, str]] = {
@@ -25,6 +26,11 @@ _LEGACY_APP_EXTRAS: dict[str, tuple[str, str]] = {
 PROBE_BATCH_NO = "airflow-connection-test"
 
 T = TypeVar("T")
+
+
+def _legacy_keys(app_key: str, app_secret: str) -> dict[str, str]:
+    """The ``appkey``/``secretkey`` pair every legacy form request starts with."""
+    return {"appkey": app_key, "secretkey": app_secret}
 
 
 def _checked(build: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -162,6 +168,24 @@ class NXCloudHook(CPaaSHook):
         )
         return nxcloud.reply_message_id(self.call(endpoint, body, client_reference=client_reference))
 
+    @staticmethod
+    def sms_record_call(app_key: str, app_secret: str, message_id: str, day: str) -> Call:
+        """``/api/sms/get`` with the SMS app's ``appkey``/``secretkey`` as a read for a poll conversation.
+
+        Page: Demon-2012/NXcloud-API-document:SMS Single Record Query.md.
+        """
+        form = {**_legacy_keys(app_key, app_secret), **nxcloud.sms_record_form(message_id, day)}
+        return Call(nxcloud.ENDPOINTS["sms_record"], {"form": form})
+
+    @staticmethod
+    def sms_records_call(app_key: str, app_secret: str, day: str, page: int, page_size: int) -> Call:
+        """``/api/sms/getSmsCdr`` (one page of a day's records) as a read for a poll conversation.
+
+        Page: Demon-2012/NXcloud-API-document:SMS Record Query.md.
+        """
+        form = {**_legacy_keys(app_key, app_secret), **nxcloud.sms_records_form(day, page, page_size)}
+        return Call(nxcloud.ENDPOINTS["sms_records"], {"form": form})
+
     def get_sms_record(self, message_id: str, day: str) -> dict[str, Any]:
         """The record row of one message on one day (yyyyMMdd); code 1 when that day has none.
 
@@ -292,6 +316,30 @@ class NXCloudHook(CPaaSHook):
         form = nxcloud.voice_records_form(voice_type, start_time, end_time, page, page_size, message_id)
         return nxcloud.record_page(self.call("voice_records", form))
 
+    @staticmethod
+    def voice_records_call(
+        app_key: str,
+        app_secret: str,
+        voice_type: int,
+        *,
+        start_time: str,
+        end_time: str,
+        page: int,
+        page_size: int,
+        message_id: str | None = None,
+    ) -> Call:
+        """``/api/voiceSms/getVoiceCdr`` (one page of call records) as a read for a poll conversation,
+        kept one second from the previous one as the page allows.
+
+        Page: Demon-2012/NXcloud-API-document:Voice Record Query.md.
+        """
+        fields = nxcloud.voice_records_form(voice_type, start_time, end_time, page, page_size, message_id)
+        return Call(
+            nxcloud.ENDPOINTS["voice_records"],
+            {"form": {**_legacy_keys(app_key, app_secret), **fields}},
+            nxcloud.VOICE_CDR_MIN_INTERVAL_S,
+        )
+
     def upload_voice_file(self, filename: str, content: bytes, *, app_key: str | None = None) -> str:
         """Upload an audio file (at most 2 MB) for broadcasts; returns its URL (the reply's ``data``).
 
@@ -328,6 +376,37 @@ class NXCloudHook(CPaaSHook):
         reply = self.call("number_check_submit", body, client_reference=batch_no)
         data = reply.get("data") if isinstance(reply, Mapping) else None
         return dict(data) if isinstance(data, Mapping) else {}
+
+    @staticmethod
+    def number_check_submit_pacing(min_interval: float) -> Call:
+        """The number-check submit as a pacer sees it: its endpoint and the interval to keep.
+
+        Never made through a poll conversation: a submit is a send (:meth:`submit_number_check`).
+        Page: https://github.com/nxtele/http-api-document/wiki/Number-Check-API-submit
+        """
+        return Call(nxcloud.ENDPOINTS["number_check_submit"], {}, min_interval)
+
+    @staticmethod
+    def number_check_query_call(
+        batch_no: str,
+        date: str,
+        *,
+        page: int = 1,
+        page_size: int = nxcloud.NUMBER_CHECK_MAX_PAGE_SIZE,
+        app_key: str | None = None,
+    ) -> Call:
+        """One result query as a read for a poll conversation, kept the documented 3 seconds after
+        the previous one. Page: https://github.com/nxtele/http-api-document/wiki/Number-Check-API-query
+        """
+        body = nxcloud.number_check_query_body(
+            batch_no, date, page=page, page_size=page_size, app_key=app_key
+        )
+        # the interval is read when called, so a test suite can shorten it
+        return Call(
+            nxcloud.ENDPOINTS["number_check_query"],
+            {"json_body": body},
+            min_interval=nxcloud.NUMBER_CHECK_QUERY_MIN_INTERVAL_S,
+        )
 
     def query_number_check(
         self,
@@ -374,6 +453,16 @@ class NXCloudHook(CPaaSHook):
             if len(rows) < page_size:
                 return
             previous = rows
+
+    def list_pns_bindings(
+        self, page_size: int = nxcloud.PNS_LIST_MAX_LIMIT
+    ) -> Iterator[list[dict[str, Any]]]:
+        """The active bindings, a page at a time (getAXBList, PNS-API-list; see :meth:`pns_pages`)."""
+        return self.pns_pages("pns_getAXBList", page_size)
+
+    def list_pns_groups(self, page_size: int = nxcloud.PNS_LIST_MAX_LIMIT) -> Iterator[list[dict[str, Any]]]:
+        """The number groups, a page at a time (listGroup, PNS-API-list-G; see :meth:`pns_pages`)."""
+        return self.pns_pages("pns_listGroup", page_size)
 
     def find_pns_binding(self, customer_bind_id: str, phone_a: str | None = None) -> dict[str, Any] | None:
         """The active binding with this customerBindId (and A number), by paging getAXBList; None if none."""

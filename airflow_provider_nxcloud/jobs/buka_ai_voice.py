@@ -3,7 +3,7 @@ import, finding a task, and watching it until every customer was called.
 
 Buka has no task-detail call for AI tasks: ``taskList`` (100 a page, filtered by name)
 is the only way to read a task, so finding one by jobId pages through the app's tasks
-unless its name is known. Pure: no Airflow imports, no I/O of its own.
+unless its name is known. No I/O of its own: the read is the hook's ``ai_task_list_call``.
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ from airflow_provider_nxcloud.campaign.engine import Batch
 from airflow_provider_nxcloud.campaign.recipients import Entry, NumberFormat, open_recipients
 from airflow_provider_nxcloud.campaign.results import RecipientResult
 from airflow_provider_nxcloud.exceptions import InvalidInputError, PermanentAPIError, check_one_of
+from airflow_provider_nxcloud.hooks.buka import BukaHook
 from airflow_provider_nxcloud.jobs.watch import FAILURE, RUNNING, SUCCESS, JobState
 from airflow_provider_nxcloud.platforms import buka as vendor
-from airflow_provider_nxcloud.polling import Call, Conversation, Pacer, drive
+from airflow_provider_nxcloud.polling import Conversation, Pacer, drive
 
 PLATFORM = vendor.PLATFORM
 SERVICE = "ai_voice"
@@ -398,12 +399,10 @@ def find_task(
     """
     if job_id is None and not name:
         raise InvalidInputError("job_id", "or a name is needed to find a task")
-    endpoint = vendor.ENDPOINTS["ai_task_list"]
     size = vendor.AI_TASK_LIST_MAX_SIZE
     for page in range(1, MAX_PAGES + 1):
-        # a poll conversation (the sync and async transports drive it), so it names the endpoint
-        body = vendor.ai_task_list_query(app_id, current=page, name=name)
-        reply = yield Call(endpoint, {"json_body": body})
+        # a poll conversation: the sync and async transports both make the hook's read
+        reply = yield BukaHook.ai_task_list_call(app_id, page=page, name=name)
         data = reply.get("data") if isinstance(reply, Mapping) else None
         data = data if isinstance(data, Mapping) else {}
         records = [r for r in data.get("records") or [] if isinstance(r, Mapping)]

@@ -23,9 +23,10 @@ from airflow_provider_nxcloud.campaign.recipients import (
     validate_recipients,
 )
 from airflow_provider_nxcloud.exceptions import CreateInDoubtError, InvalidInputError, check_one_of
+from airflow_provider_nxcloud.hooks.buka import BukaHook
 from airflow_provider_nxcloud.jobs.watch import RUNNING, SUCCESS, JobState, find_or_create
 from airflow_provider_nxcloud.platforms import buka
-from airflow_provider_nxcloud.polling import Call, Conversation, Pacer, drive
+from airflow_provider_nxcloud.polling import Conversation, Pacer, drive
 
 PLATFORM = buka.PLATFORM
 WATCH_NAME = "buka_voice_task"
@@ -134,9 +135,8 @@ class VoiceTaskWatch:
         self.subject = subject(self.task_id)
 
     def poll(self) -> Conversation[JobState]:
-        # a poll conversation (sync and async transports drive it), so it names the endpoint
-        path = {"task_id": buka.task_key(self.task_id)}
-        reply = yield Call(buka.ENDPOINTS["voice_task_detail"], {"path_params": path})
+        # a poll conversation: the sync and async transports both make the hook's read
+        reply = yield BukaHook.voice_task_detail_call(self.task_id)
         return task_state(self.task_id, _record(self.task_id, reply))
 
     def options(self) -> dict[str, Any]:

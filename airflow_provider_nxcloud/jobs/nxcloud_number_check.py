@@ -14,8 +14,8 @@ complete once it has rows and their number did not change between two polls of t
 same wait. ASSUMPTION: NXCloud documents no better signal; a wait in ``reschedule``
 mode starts each poke afresh and so needs the counts.
 
-Pure: no Airflow imports, no I/O of its own; the sensor and the trigger run the
-conversations through a hook.
+No I/O of its own: the reads are the hook's ``number_check_query_call``; the sensor and
+the trigger run the conversations through a hook.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from airflow_provider_nxcloud.exceptions import InvalidInputError
+from airflow_provider_nxcloud.hooks.nxcloud import NXCloudHook
 from airflow_provider_nxcloud.jobs.watch import RUNNING, SUCCESS, JobState
 from airflow_provider_nxcloud.platforms import nxcloud as vendor
 from airflow_provider_nxcloud.platforms.catalogs import lookup_code
@@ -33,8 +34,6 @@ from airflow_provider_nxcloud.platforms.codes import normalize_code
 from airflow_provider_nxcloud.polling import Call, Conversation
 
 PLATFORM = vendor.PLATFORM
-SUBMIT = "number_check_submit"
-QUERY = "number_check_query"
 #: while waiting only ``totalSize`` matters: the smallest page is the cheapest reply
 COUNT_PAGE_SIZE = 1
 #: reading the results: the largest page the vendor allows, for the fewest requests
@@ -92,21 +91,12 @@ def check_date(value: Any, *, today: dt.date, parameter: str = "date") -> str:
     return day.isoformat()
 
 
-def query_body(
-    batch_no: str, date: str, *, page: int = 1, page_size: int = READ_PAGE_SIZE, app_key: str | None = None
-) -> dict[str, Any]:
-    return vendor.number_check_query_body(batch_no, date, page=page, page_size=page_size, app_key=app_key)
-
-
 def query_call(
     batch_no: str, date: str, *, page: int = 1, page_size: int = READ_PAGE_SIZE, app_key: str | None = None
 ) -> Call:
-    """One result query, kept the documented 3 seconds after the previous one."""
-    return Call(
-        vendor.ENDPOINTS[QUERY],
-        {"json_body": query_body(batch_no, date, page=page, page_size=page_size, app_key=app_key)},
-        # read when called, so a test suite can shorten it
-        min_interval=vendor.NUMBER_CHECK_QUERY_MIN_INTERVAL_S,
+    """One result query, kept the documented 3 seconds after the previous one (the hook's read)."""
+    return NXCloudHook.number_check_query_call(
+        batch_no, date, page=page, page_size=page_size, app_key=app_key
     )
 
 

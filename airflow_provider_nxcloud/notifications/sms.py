@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from functools import cached_property
 from typing import Any
 
 from airflow.providers.common.compat.notifier import BaseNotifier
@@ -12,10 +13,12 @@ from airflow_provider_nxcloud.campaign.engine import Campaign, make_batches
 from airflow_provider_nxcloud.campaign.progress import MemoryProgressStore, campaign_key
 from airflow_provider_nxcloud.campaign.recipients import check_all, open_recipients, validate_recipients
 from airflow_provider_nxcloud.campaign.results import ResultsWriter
-from airflow_provider_nxcloud.campaign.senders import build_sms_sender
+from airflow_provider_nxcloud.campaign.senders import build_sms_sender, check_sms_conn_type
+from airflow_provider_nxcloud.hooks.base import CPaaSHook
+from airflow_provider_nxcloud.hooks.mixin import PlatformHookMixin, hook_class_for
 
 
-class SmsNotifier(BaseNotifier):
+class SmsNotifier(BaseNotifier, PlatformHookMixin[CPaaSHook]):
     """Send an SMS when a task or DAG run succeeds or fails.
 
     The platform follows the connection's type (``nxcloud``, ``buka`` or
@@ -36,6 +39,8 @@ class SmsNotifier(BaseNotifier):
     """
 
     template_fields: Sequence[str] = ("conn_id", "recipients", "text", "sender_id")
+    #: the notifier takes no overrides: every code keeps the catalog's disposition
+    disposition_overrides: Mapping[str | int, str] | None = None
 
     def __init__(
         self,
@@ -53,9 +58,26 @@ class SmsNotifier(BaseNotifier):
         self.sender_id = sender_id
         self.default_region = default_region
 
+    @cached_property
+    def conn_type(self) -> str:
+        """The connection's type, which names the platform (read in ``notify()``, never before)."""
+        return check_sms_conn_type(str(BaseHook.get_connection(self.conn_id).conn_type), self.conn_id)
+
+    @property
+    def hook_class(self) -> type[CPaaSHook]:
+        """The hook of the connection's platform."""
+        return hook_class_for(self.conn_type)
+
+    @property
+    def hook_conn_id(self) -> str:
+        return self.conn_id
+
     def notify(self, context: Any) -> None:
-        conn_type = str(BaseHook.get_connection(self.conn_id).conn_type)
-        sender = build_sms_sender(conn_type, self.conn_id, text=self.text, sender_id=self.sender_id)
+        # one notifier may serve several callbacks, each rendered afresh: so is its hook
+        for cached in ("conn_type", "hook"):
+            self.__dict__.pop(cached, None)
+        conn_type = self.conn_type
+        sender = build_sms_sender(self.hook, text=self.text, sender_id=self.sender_id)
         # every number is checked before the first one is messaged
         check_all(open_recipients(self.recipients), sender.number_format, default_region=self.default_region)
         recipients = validate_recipients(

@@ -24,7 +24,7 @@ from airflow_provider_nxcloud.hooks.buka import BukaHook
 from airflow_provider_nxcloud.operators.campaign import CampaignSendOperator
 
 
-class BukaSendSmsOperator(CampaignSendOperator):
+class BukaSendSmsOperator(CampaignSendOperator[BukaHook]):
     """Send one SMS text to many numbers through Buka's ``sendSms``, in batches of 1,000.
 
     With ``text=None`` each recipient has its own text (personalised): ``recipients``
@@ -46,6 +46,7 @@ class BukaSendSmsOperator(CampaignSendOperator):
     :class:`~airflow_provider_nxcloud.operators.campaign.CampaignSendOperator`.
     """
 
+    hook_class = BukaHook
     template_fields: Sequence[str] = (*CampaignSendOperator.template_fields, "text", "app_id", "sender_id")
 
     def __init__(
@@ -77,13 +78,13 @@ class BukaSendSmsOperator(CampaignSendOperator):
         return BukaSmsDeliverySensor(buka_conn_id=self.buka_conn_id, app_id=self.app_id, **kwargs)
 
     def build_sender(self) -> BukaSmsSender:
-        hook = BukaHook(self.buka_conn_id, disposition_overrides=self.disposition_overrides)
+        hook = self.hook
         return BukaSmsSender(
             hook, text=self.text, app_id=hook.app_id("sms", self.app_id), sender_id=self.sender_id
         )
 
 
-class BukaSendVoiceOperator(CampaignSendOperator):
+class BukaSendVoiceOperator(CampaignSendOperator[BukaHook]):
     """Call many numbers through Buka: a text-to-speech message or an uploaded audio file.
 
     ``mode="tts"`` calls each number through ``voice/sendCode`` (one callee per
@@ -117,6 +118,7 @@ class BukaSendVoiceOperator(CampaignSendOperator):
     :class:`~airflow_provider_nxcloud.operators.campaign.CampaignSendOperator`.
     """
 
+    hook_class = BukaHook
     campaign_kind = "voice"
     content_parameters = (
         "text",
@@ -186,13 +188,13 @@ class BukaSendVoiceOperator(CampaignSendOperator):
         return BukaVoiceCallSensor(buka_conn_id=self.buka_conn_id, **kwargs)
 
     def build_sender(self) -> BukaVoiceSender:
-        hook = BukaHook(self.buka_conn_id, disposition_overrides=self.disposition_overrides)
+        hook = self.hook
         return BukaVoiceSender(
             hook, app_id=hook.app_id("voice", self.app_id), mode=self.mode, **self.content()
         )
 
 
-class BukaSendEmailOperator(CampaignSendOperator):
+class BukaSendEmailOperator(CampaignSendOperator[BukaHook]):
     """Send one approved email template to many addresses through Buka's ``email/sendEmail``, 50 per request.
 
     Recipients are email addresses (a list, a comma-separated string or a file with
@@ -219,6 +221,7 @@ class BukaSendEmailOperator(CampaignSendOperator):
     :class:`~airflow_provider_nxcloud.operators.campaign.CampaignSendOperator`.
     """
 
+    hook_class = BukaHook
     campaign_kind = "email"
     template_fields: Sequence[str] = (
         *CampaignSendOperator.template_fields,
@@ -278,7 +281,7 @@ class BukaSendEmailOperator(CampaignSendOperator):
         return BukaEmailStatusSensor(buka_conn_id=self.buka_conn_id, app_id=self.app_id, **kwargs)
 
     def build_sender(self) -> BukaEmailSender:
-        hook = BukaHook(self.buka_conn_id, disposition_overrides=self.disposition_overrides)
+        hook = self.hook
         return BukaEmailSender(
             hook,
             app_id=hook.app_id("email", self.app_id),

@@ -26,6 +26,7 @@ from airflow_provider_nxcloud.exceptions import (
     PermanentAPIError,
 )
 from airflow_provider_nxcloud.hooks.buka import BukaHook
+from airflow_provider_nxcloud.hooks.mixin import PlatformHookMixin
 from airflow_provider_nxcloud.jobs.buka_ai_voice import (
     NAME_EXISTS_CODES,
     SERVICE,
@@ -96,7 +97,7 @@ def _import_progress(context: Any, job_id: Any) -> ProgressStore:
     return VariableProgressStore(f"{campaign_key_from_context(context)}_ai_voice_{job_id}")
 
 
-class BukaCreateAiVoiceTaskOperator(BaseOperator):
+class BukaCreateAiVoiceTaskOperator(BaseOperator, PlatformHookMixin[BukaHook]):
     """Create a Buka AI voice (intelligent outbound) task, import its customers, optionally start it.
 
     Exactly once per task instance: the task is named ``<name>-<key>``, the key derived
@@ -170,6 +171,7 @@ class BukaCreateAiVoiceTaskOperator(BaseOperator):
     )
     template_fields_renderers: ClassVar[dict[str, str]] = {"customers": "json"}
     ui_color = "#e3f4e1"
+    hook_class = BukaHook
 
     def __init__(
         self,
@@ -236,9 +238,6 @@ class BukaCreateAiVoiceTaskOperator(BaseOperator):
         self.wait_timeout = wait_timeout
         self.max_consecutive_errors = max_consecutive_errors
 
-    def get_hook(self) -> BukaHook:
-        return BukaHook(self.buka_conn_id, disposition_overrides=self.disposition_overrides)
-
     def _fields(self) -> dict[str, Any]:
         return task_fields(
             dialog_flow_id=self.dialog_flow_id,
@@ -295,7 +294,7 @@ class BukaCreateAiVoiceTaskOperator(BaseOperator):
             fields = self._fields()
             start, call_record_dup, wait = self._check(fields)
             report = self._customers_report()
-            hook = self.get_hook()
+            hook = self.hook
             app_id = hook.app_id(SERVICE, self.app_id)
             key = campaign_key_from_context(context)
             name = stable_name(key, self.name, max_length=vendor.AI_TASK_NAME_MAX)
@@ -387,11 +386,12 @@ class BukaCreateAiVoiceTaskOperator(BaseOperator):
         return {**result, "completion": state.to_json()}
 
 
-class _AiVoiceTaskActionOperator(BaseOperator):
+class _AiVoiceTaskActionOperator(BaseOperator, PlatformHookMixin[BukaHook]):
     """Base of the start, pause and delete operators."""
 
     template_fields: Sequence[str] = ("job_id", "app_id")
     ui_color = "#e3f4e1"
+    hook_class = BukaHook
     #: the endpoint, the statuses that mean it is already done, and the words for the result
     endpoint: ClassVar[str]
     done: ClassVar[tuple[str | None, ...]]
@@ -413,13 +413,10 @@ class _AiVoiceTaskActionOperator(BaseOperator):
         self.app_id = app_id
         self.disposition_overrides = disposition_overrides
 
-    def get_hook(self) -> BukaHook:
-        return BukaHook(self.buka_conn_id, disposition_overrides=self.disposition_overrides)
-
     def execute(self, context: Any) -> dict[str, Any]:
         with airflow_outcome():
             job_id = check_job_id(self.job_id)
-            hook = self.get_hook()
+            hook = self.hook
             app_id = hook.app_id(SERVICE, self.app_id)
             now = self.act(context, hook, app_id, job_id)
         result = self.past[0] if now else self.past[1]

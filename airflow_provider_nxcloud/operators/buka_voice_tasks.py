@@ -20,6 +20,7 @@ from airflow_provider_nxcloud.exceptions import (
     RetryableAPIError,
 )
 from airflow_provider_nxcloud.hooks.buka import BukaHook
+from airflow_provider_nxcloud.hooks.mixin import PlatformHookMixin
 from airflow_provider_nxcloud.jobs.buka_voice import (
     PLATFORM,
     WATCH_NAME,
@@ -51,7 +52,7 @@ CREATE_RESULT_KEY = "voice_task_created"
 _RESEND = 0
 
 
-class BukaCreateVoiceTaskOperator(BaseOperator):
+class BukaCreateVoiceTaskOperator(BaseOperator, PlatformHookMixin[BukaHook]):
     """Create a Buka voice group-call task (``voice/group/call/send``) exactly once, optionally wait for it.
 
     The vendor's task name is ``task_name`` followed by a key of the DAG run, task and
@@ -129,6 +130,7 @@ class BukaCreateVoiceTaskOperator(BaseOperator):
     )
     template_fields_renderers: ClassVar[dict[str, str]] = {"numbers": "json", "allowed_windows": "json"}
     ui_color = "#e8f4fd"
+    hook_class = BukaHook
 
     def __init__(
         self,
@@ -190,9 +192,6 @@ class BukaCreateVoiceTaskOperator(BaseOperator):
         self.disposition_overrides = disposition_overrides
         self._voice_task_id: str | None = None
 
-    def _hook(self) -> BukaHook:
-        return BukaHook(self.buka_conn_id, disposition_overrides=self.disposition_overrides)
-
     def _request(self, context: Any, hook: BukaHook) -> tuple[dict[str, Any], dict[str, int]]:
         """The create body, every parameter checked; reads files and the connection, sends nothing."""
         prefix = check_task_name(self.task_name)
@@ -246,7 +245,7 @@ class BukaCreateVoiceTaskOperator(BaseOperator):
     def execute(self, context: Any) -> dict[str, Any]:
         self._voice_task_id = None
         with airflow_outcome():
-            hook = self._hook()
+            hook = self.hook
             body, dropped = self._request(context, hook)
             task_id, created = VoiceTasks(hook).find_or_create(body)
         self._voice_task_id = task_id
@@ -298,7 +297,7 @@ class BukaCreateVoiceTaskOperator(BaseOperator):
         if self._voice_task_id is None:
             return
         try:
-            self.log.info("%s", VoiceTaskWatch(self._voice_task_id).cancel(self._hook()))
+            self.log.info("%s", VoiceTaskWatch(self._voice_task_id).cancel(self.hook))
         except Exception as exc:
             self.log.warning("Buka voice task %s could not be cancelled: %s", self._voice_task_id, exc)
 
@@ -329,7 +328,7 @@ def _audio_path(source: Any) -> Any:
     raise InvalidInputError("audio_file", "must be a file path, a URL or an ObjectStoragePath")
 
 
-class BukaResendVoiceTaskOperator(BaseOperator):
+class BukaResendVoiceTaskOperator(BaseOperator, PlatformHookMixin[BukaHook]):
     """Call a finished Buka voice task's numbers again (``voice/group/call/resend``), once per task instance.
 
     Buka allows it for a completed or cancelled task. Its page (onbuka.com/voice-api21)
@@ -354,6 +353,7 @@ class BukaResendVoiceTaskOperator(BaseOperator):
 
     template_fields: Sequence[str] = ("voice_task_id",)
     ui_color = "#e8f4fd"
+    hook_class = BukaHook
 
     def __init__(
         self,
@@ -375,7 +375,7 @@ class BukaResendVoiceTaskOperator(BaseOperator):
             task_id = check_task_id(self.voice_task_id, "voice_task_id")
             if not isinstance(self.failed_only, bool):
                 raise InvalidInputError("failed_only", f"must be True or False, not {self.failed_only!r}")
-            tasks = VoiceTasks(BukaHook(self.buka_conn_id, disposition_overrides=self.disposition_overrides))
+            tasks = VoiceTasks(self.hook)
             resolution = self._resend(context, tasks, task_id)
         self.log.info("Buka voice task %s: %s", task_id, resolution)
         return {
@@ -421,7 +421,7 @@ class BukaResendVoiceTaskOperator(BaseOperator):
         return "resent"
 
 
-class BukaCancelVoiceTaskOperator(BaseOperator):
+class BukaCancelVoiceTaskOperator(BaseOperator, PlatformHookMixin[BukaHook]):
     """Cancel Buka voice tasks (``voice/group/call/cancel``); tasks that already ended stay as they are.
 
     :param voice_task_ids: one task id or a list of them. Templated.
@@ -435,6 +435,7 @@ class BukaCancelVoiceTaskOperator(BaseOperator):
 
     template_fields: Sequence[str] = ("voice_task_ids",)
     ui_color = "#e8f4fd"
+    hook_class = BukaHook
 
     def __init__(
         self,
@@ -452,7 +453,7 @@ class BukaCancelVoiceTaskOperator(BaseOperator):
     def execute(self, context: Any) -> dict[str, Any]:
         with airflow_outcome():
             ids = _task_ids(self.voice_task_ids)
-            tasks = VoiceTasks(BukaHook(self.buka_conn_id, disposition_overrides=self.disposition_overrides))
+            tasks = VoiceTasks(self.hook)
             try:
                 tasks.cancel(ids)
             except AmbiguousSendError:

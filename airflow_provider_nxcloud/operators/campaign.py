@@ -1,13 +1,13 @@
 """What every send operator shares: recipients in, batches out, exactly once across retries.
 
-A platform operator only says how to build its hook and its batch sender;
+A platform operator only names its hook class and says how to build its batch sender;
 validation, progress, results and Airflow outcomes are done here once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from airflow.providers.common.compat.sdk import BaseOperator, conf
 
@@ -22,13 +22,17 @@ from airflow_provider_nxcloud.campaign.recipients import (
 )
 from airflow_provider_nxcloud.campaign.results import XCOM_ID_LIMIT, ResultsWriter
 from airflow_provider_nxcloud.exceptions import InvalidInputError
+from airflow_provider_nxcloud.hooks.base import CPaaSHook
+from airflow_provider_nxcloud.hooks.mixin import PlatformHookMixin
 from airflow_provider_nxcloud.outcome import airflow_outcome
 
 #: where the send summary waits while the operator is deferred for delivery
 SEND_SUMMARY_KEY = "send_summary"
 
+HookT = TypeVar("HookT", bound=CPaaSHook)
 
-class CampaignSendOperator(BaseOperator):
+
+class CampaignSendOperator(BaseOperator, PlatformHookMixin[HookT]):
     """Base of the send operators; see a platform's operator for its parameters.
 
     Batches go out one after another, or up to the connection extra ``max_concurrency``

@@ -16,7 +16,7 @@ from airflow_provider_nxcloud.hooks.fonedynamics import FoneDynamicsHook
 from airflow_provider_nxcloud.operators.campaign import CampaignSendOperator
 
 
-class FoneDynamicsSendSmsOperator(CampaignSendOperator):
+class FoneDynamicsSendSmsOperator(CampaignSendOperator[FoneDynamicsHook]):
     """Send one SMS text to many numbers through Fone Dynamics ``BatchMessages``, 100 per request.
 
     Each message carries a client reference (``ExternalId``) derived from the DAG
@@ -44,6 +44,7 @@ class FoneDynamicsSendSmsOperator(CampaignSendOperator):
     :class:`~airflow_provider_nxcloud.operators.campaign.CampaignSendOperator`.
     """
 
+    hook_class = FoneDynamicsHook
     template_fields: Sequence[str] = (
         *CampaignSendOperator.template_fields,
         "text",
@@ -81,7 +82,7 @@ class FoneDynamicsSendSmsOperator(CampaignSendOperator):
         return FoneDynamicsMessageStatusSensor(fonedynamics_conn_id=self.fonedynamics_conn_id, **kwargs)
 
     def build_sender(self) -> FoneDynamicsSmsSender:
-        hook = FoneDynamicsHook(self.fonedynamics_conn_id, disposition_overrides=self.disposition_overrides)
+        hook = self.hook
         return FoneDynamicsSmsSender(
             hook,
             text=self.text,

@@ -17,7 +17,7 @@ from airflow_provider_nxcloud.hooks.nxcloud import NXCloudHook
 from airflow_provider_nxcloud.operators.campaign import CampaignSendOperator
 
 
-class NXCloudSendSmsOperator(CampaignSendOperator):
+class NXCloudSendSmsOperator(CampaignSendOperator[NXCloudHook]):
     """Send one SMS text to many numbers through NXCloud, in batches of 100.
 
     A batch of one number carries a client reference (``sysMessageId``) derived
@@ -46,6 +46,7 @@ class NXCloudSendSmsOperator(CampaignSendOperator):
     :class:`~airflow_provider_nxcloud.operators.campaign.CampaignSendOperator`.
     """
 
+    hook_class = NXCloudHook
     template_fields: Sequence[str] = (*CampaignSendOperator.template_fields, "text", "app_key", "sender_id")
 
     def __init__(
@@ -79,7 +80,7 @@ class NXCloudSendSmsOperator(CampaignSendOperator):
         return NXCloudSmsDeliverySensor(nxcloud_conn_id=self.nxcloud_conn_id, **kwargs)
 
     def build_sender(self) -> NXCloudSmsSender:
-        hook = NXCloudHook(self.nxcloud_conn_id, disposition_overrides=self.disposition_overrides)
+        hook = self.hook
         app_key = hook.app_key("sms_app_key", self.app_key)
         if self.api == "legacy":
             # the hook adds these to every legacy request: a missing one must fail
@@ -96,7 +97,7 @@ class NXCloudSendSmsOperator(CampaignSendOperator):
         )
 
 
-class NXCloudSendVoiceOperator(CampaignSendOperator):
+class NXCloudSendVoiceOperator(CampaignSendOperator[NXCloudHook]):
     """Call many numbers through NXCloud's voice API: a spoken text, a spoken code or an audio file.
 
     ``mode="notification"`` speaks ``text`` (``/api/voiceSms/notsend``) and
@@ -129,6 +130,7 @@ class NXCloudSendVoiceOperator(CampaignSendOperator):
     :class:`~airflow_provider_nxcloud.operators.campaign.CampaignSendOperator`.
     """
 
+    hook_class = NXCloudHook
     campaign_kind = "voice"
     content_parameters = ("text", "language", "audio_url", "schedule_time", "display_number")
     template_fields: Sequence[str] = (*CampaignSendOperator.template_fields, *content_parameters)
@@ -165,7 +167,7 @@ class NXCloudSendVoiceOperator(CampaignSendOperator):
         return NXCloudVoiceCallSensor(nxcloud_conn_id=self.nxcloud_conn_id, mode=self.mode, **kwargs)
 
     def build_sender(self) -> NXCloudVoiceSender:
-        hook = NXCloudHook(self.nxcloud_conn_id, disposition_overrides=self.disposition_overrides)
+        hook = self.hook
         # the hook adds these to every voice request: a missing one must fail now,
         # before the first batch is recorded as in flight
         hook.app_key("voice_app_key")

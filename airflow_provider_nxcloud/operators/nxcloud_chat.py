@@ -27,10 +27,11 @@ from airflow_provider_nxcloud.operators.campaign import CampaignSendOperator
 from airflow_provider_nxcloud.platforms import nxcloud as vendor
 
 
-class _NXCloudChatOperator(CampaignSendOperator):
+class _NXCloudChatOperator(CampaignSendOperator[NXCloudHook]):
     """What the three chat operators share: the connection, the channel's app key, no delivery wait."""
 
     #: the connection extra that holds the channel's appkey
+    hook_class = NXCloudHook
     app_key_extra: ClassVar[str]
     # the channels report status only by webhook: there is nothing to poll
     reports_delivery = False
@@ -46,9 +47,9 @@ class _NXCloudChatOperator(CampaignSendOperator):
         self.nxcloud_conn_id = nxcloud_conn_id
         self.app_key = app_key
 
-    def hook_and_app_key(self) -> tuple[NXCloudHook, str]:
-        hook = NXCloudHook(self.nxcloud_conn_id, disposition_overrides=self.disposition_overrides)
-        return hook, hook.app_key(self.app_key_extra, self.app_key)
+    def resolved_app_key(self) -> str:
+        """The channel app's appkey: this operator's ``app_key``, else the connection's extra."""
+        return self.hook.app_key(self.app_key_extra, self.app_key)
 
 
 class NXCloudSendWhatsAppOperator(_NXCloudChatOperator):
@@ -124,7 +125,7 @@ class NXCloudSendWhatsAppOperator(_NXCloudChatOperator):
         whatsapp_message(**self.content())
 
     def build_sender(self) -> NXCloudWhatsAppSender:
-        hook, app_key = self.hook_and_app_key()
+        hook, app_key = self.hook, self.resolved_app_key()
         return NXCloudWhatsAppSender(
             hook,
             app_key=app_key,
@@ -208,7 +209,7 @@ class NXCloudSendViberOperator(_NXCloudChatOperator):
         viber_message(self.function_type, **self.content())
 
     def build_sender(self) -> NXCloudViberSender:
-        hook, app_key = self.hook_and_app_key()
+        hook, app_key = self.hook, self.resolved_app_key()
         return NXCloudViberSender(
             hook,
             app_key=app_key,
@@ -287,5 +288,5 @@ class NXCloudSendZaloOperator(_NXCloudChatOperator):
         zalo_fields(**self.content())
 
     def build_sender(self) -> NXCloudZaloSender:
-        hook, app_key = self.hook_and_app_key()
+        hook, app_key = self.hook, self.resolved_app_key()
         return NXCloudZaloSender(hook, app_key=app_key, fields=zalo_fields(**self.content()))

@@ -33,9 +33,9 @@ from airflow_provider_nxcloud.campaign.recipients import (
 )
 from airflow_provider_nxcloud.campaign.results import RecipientResult, ResultsWriter
 from airflow_provider_nxcloud.exceptions import check_one_of
+from airflow_provider_nxcloud.hooks.mixin import PlatformHookMixin
 from airflow_provider_nxcloud.hooks.nxcloud import NXCloudHook
 from airflow_provider_nxcloud.jobs.nxcloud_number_check import (
-    SUBMIT,
     check_level,
     page_of,
     query_call,
@@ -137,7 +137,7 @@ class NumberCheckSubmitter:
 
     def send(self, batch: Batch) -> list[RecipientResult]:
         batch_no = self.batch_no(batch.index)
-        self._pace(Call(vendor.ENDPOINTS[SUBMIT], {}, submit_interval(len(batch.numbers))))
+        self._pace(NXCloudHook.number_check_submit_pacing(submit_interval(len(batch.numbers))))
         sent_at = self.clock()
         data = self.hook.submit_number_check(
             list(batch.numbers), app_key=self.app_key, batch_no=batch_no, check_level=self.check_level
@@ -221,7 +221,7 @@ class NumberCheckSubmitter:
         self.pacer.starting(call)
 
 
-class NXCloudNumberCheckOperator(BaseOperator):
+class NXCloudNumberCheckOperator(BaseOperator, PlatformHookMixin[NXCloudHook]):
     """Submit numbers to NXCloud's number check (basic or HLR), in batches of at most 5,000.
 
     Every number is validated first (a parseable international number, e.g.
@@ -257,6 +257,7 @@ class NXCloudNumberCheckOperator(BaseOperator):
     the day the result query must name (each batch also carries its own).
     """
 
+    hook_class = NXCloudHook
     template_fields: Sequence[str] = ("numbers", "level", "app_key")
     template_fields_renderers: ClassVar[dict[str, str]] = {"numbers": "json"}
     ui_color = "#e8f4fd"
@@ -293,7 +294,7 @@ class NXCloudNumberCheckOperator(BaseOperator):
             report = check_all(
                 self._entries(), NumberFormat.DIGITS, on_invalid=self.on_invalid, parameter="numbers"
             )
-            hook = NXCloudHook(self.nxcloud_conn_id, disposition_overrides=self.disposition_overrides)
+            hook = self.hook
             app_key = hook.app_key("number_check_app_key", self.app_key)
             records = BatchRecords.for_context(context)
             key = campaign_key_from_context(context)

@@ -42,6 +42,7 @@ from airflow_provider_nxcloud.exceptions import (
     RetryableAPIError,
     check_one_of,
 )
+from airflow_provider_nxcloud.hooks.mixin import PlatformHookMixin
 from airflow_provider_nxcloud.hooks.nxcloud import NXCloudHook
 from airflow_provider_nxcloud.jobs.watch import find_or_create, stable_name
 from airflow_provider_nxcloud.outcome import airflow_outcome
@@ -68,10 +69,11 @@ _CALLER = re.compile(r"[0-9]{4,15}")
 _VIRTUAL = re.compile(r"[0-9]{6,15}")
 
 
-class _PnsOperator(BaseOperator):
+class _PnsOperator(BaseOperator, PlatformHookMixin[NXCloudHook]):
     """What the PNS operators share: the connection and disposition overrides."""
 
     ui_color = "#eef6e8"
+    hook_class = NXCloudHook
 
     def __init__(
         self,
@@ -83,9 +85,6 @@ class _PnsOperator(BaseOperator):
         super().__init__(**kwargs)
         self.nxcloud_conn_id = nxcloud_conn_id
         self.disposition_overrides = disposition_overrides
-
-    def hook(self) -> NXCloudHook:
-        return NXCloudHook(self.nxcloud_conn_id, disposition_overrides=self.disposition_overrides)
 
 
 # ----- binding -----------------------------------------------------------------------------------
@@ -207,7 +206,7 @@ class NXCloudBindNumberOperator(_PnsOperator):
     def _bind_once(
         self, mode: str, body: dict[str, Any], record: BindingRecord, *, in_flight: bool
     ) -> tuple[dict[str, str], bool]:
-        hook = self.hook()
+        hook = self.hook
         key = body["customerBindId"]
         # Look only where a bind may have been sent: in flight from an earlier try, or this try's lost reply.
         may_exist = in_flight
@@ -419,7 +418,7 @@ class NXCloudUnbindNumberOperator(_PnsOperator):
         with airflow_outcome():
             body = self._unbind_body()
             what = " ".join(f"{field} {value}" for field, value in body.items())
-            unbound = self._unbind(self.hook(), body, what)
+            unbound = self._unbind(self.hook, body, what)
         return {
             "bind_id": body.get("bindId"),
             "customer_bind_id": body.get("customerBindId"),
@@ -517,7 +516,7 @@ class NXCloudQueryBindingOperator(_PnsOperator):
                 extension = str(self.extension).strip()
                 if not vendor.PNS_EXTENSION.fullmatch(extension):
                     raise InvalidInputError("extension", "must be exactly 3 digits")
-            return self.hook().query_pns(caller, did, extension)
+            return self.hook.query_pns(caller, did, extension)
 
 
 class NXCloudListBindingsOperator(_PnsOperator):
@@ -557,7 +556,7 @@ class NXCloudListBindingsOperator(_PnsOperator):
             sample: list[dict[str, Any]] = []
             listed = total = 0
             try:
-                for rows in self.hook().pns_pages("pns_getAXBList", self.limit):
+                for rows in self.hook.list_pns_bindings(self.limit):
                     total += len(rows)
                     for row in rows[: _room(self.max_items, listed)]:
                         if out is not None:
@@ -645,7 +644,7 @@ class NXCloudCreateNumberGroupOperator(_PnsOperator):
             phones = group_phones(self.phones)
             group_name = None if self.group_name in (None, "") else str(self.group_name)
             remark = None if self.remark in (None, "") else str(self.remark)
-            group_id = self.hook().create_pns_group(phones, group_name, remark)
+            group_id = self.hook.create_pns_group(phones, group_name, remark)
         self.log.info("NXCloud number group %s created with %d numbers", group_id, phones.count(",") + 1)
         # without a name NXCloud names the group after its groupId (PNS-API-create-G)
         return {"group_id": group_id, "group_name": group_name or group_id, "phones": phones.count(",") + 1}
@@ -676,7 +675,7 @@ class NXCloudUpdateNumberGroupOperator(_PnsOperator):
             group_id = _group_id(self.group_id)
             operation = check_one_of("operation", self.operation, vendor.PNS_GROUP_OPERATIONS)
             phones = group_phones(self.phones)
-            self.hook().update_pns_group(group_id, operation, phones)
+            self.hook.update_pns_group(group_id, operation, phones)
         return {"group_id": group_id, "operation": operation, "phones": phones.count(",") + 1}
 
 
@@ -697,7 +696,7 @@ class NXCloudDeleteNumberGroupOperator(_PnsOperator):
     def execute(self, context: Any) -> dict[str, Any]:
         with airflow_outcome():
             group_id = _group_id(self.group_id)
-            self.hook().delete_pns_group(group_id)
+            self.hook.delete_pns_group(group_id)
         return {"group_id": group_id, "deleted": True}
 
 
@@ -726,7 +725,7 @@ class NXCloudListNumberGroupsOperator(_PnsOperator):
         total = 0
         with airflow_outcome():
             _check_page_size(self.limit, self.max_items)
-            for rows in self.hook().pns_pages("pns_listGroup", self.limit):
+            for rows in self.hook.list_pns_groups(self.limit):
                 total += len(rows)
                 groups.extend(rows[: _room(self.max_items, len(groups))])
                 if self.max_items is not None and len(groups) >= self.max_items:

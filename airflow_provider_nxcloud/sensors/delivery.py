@@ -33,7 +33,6 @@ from airflow_provider_nxcloud.campaign.delivery import (
     MessageStatus,
     check_ratio,
     describe,
-    hook_class,
     poller_for,
     refs_from_ids,
     refs_from_results,
@@ -41,6 +40,8 @@ from airflow_provider_nxcloud.campaign.delivery import (
     write_report,
 )
 from airflow_provider_nxcloud.exceptions import DeliveryWaitError, InvalidInputError, RetryableAPIError
+from airflow_provider_nxcloud.hooks.base import CPaaSHook
+from airflow_provider_nxcloud.hooks.mixin import PlatformHookMixin, hook_class_for
 from airflow_provider_nxcloud.outcome import airflow_outcome
 from airflow_provider_nxcloud.platforms import nxcloud
 from airflow_provider_nxcloud.triggers.delivery import ERROR, TIMEOUT, SmsDeliveryTrigger
@@ -48,7 +49,7 @@ from airflow_provider_nxcloud.triggers.delivery import ERROR, TIMEOUT, SmsDelive
 EVENT_STATUSES = (SUCCESS, FAILURE, TIMEOUT, ERROR)
 
 
-class DeliverySensor(BaseSensorOperator):
+class DeliverySensor(BaseSensorOperator, PlatformHookMixin[CPaaSHook]):
     """Base of the delivery sensors; use a platform's sensor.
 
     :param message_ids: the vendor message ids to wait for: a list of ids, or of
@@ -116,9 +117,14 @@ class DeliverySensor(BaseSensorOperator):
         """The poller's own settings (plain JSON: the trigger carries them)."""
         return {}
 
-    def get_hook(self) -> Any:
-        """The platform's hook for this sensor's connection (read calls only)."""
-        return hook_class(self.platform)(self.conn_id, disposition_overrides=self.disposition_overrides)
+    @property
+    def hook_class(self) -> type[CPaaSHook]:
+        """The hook of this sensor's :attr:`platform`."""
+        return hook_class_for(self.platform)
+
+    @property
+    def hook_conn_id(self) -> str:
+        return self.conn_id
 
     # ----- building blocks -------------------------------------------------------------------
 
@@ -162,7 +168,7 @@ class DeliverySensor(BaseSensorOperator):
         if self._tracker is None:
             ratio = check_ratio(self.min_delivered_ratio)
             refs = self.resolve_messages(context)
-            hook = self.get_hook()
+            hook = self.hook
             poller = poller_for(
                 self.platform,
                 hook,

@@ -130,7 +130,7 @@ class NXCloudNumberCheckSensor(VendorTaskSensor):
 
     def finish(self, context: Any, state: JobState, hook: Any | None) -> dict[str, Any]:
         """Read every result row and write ``results_path``; the XCom counts them."""
-        hook = hook or self.get_hook()
+        hook = hook or self.hook
         watch = NumberCheckWatch.from_options(hook, self.watch_options(context))
         counts = write_results(watch, hook, self.results_path)
         self.log.info("wrote %d number-check results to %s", counts["numbers"], self.results_path)

@@ -23,8 +23,9 @@ from airflow.providers.common.compat.sdk import (
     conf,
 )
 
-from airflow_provider_nxcloud.campaign.delivery import hook_class
 from airflow_provider_nxcloud.exceptions import DeliveryWaitError, RetryableAPIError
+from airflow_provider_nxcloud.hooks.base import CPaaSHook
+from airflow_provider_nxcloud.hooks.mixin import PlatformHookMixin, hook_class_for
 from airflow_provider_nxcloud.jobs.watch import FAILURE, SUCCESS, JobState, Watch, watch_for
 from airflow_provider_nxcloud.outcome import airflow_outcome
 from airflow_provider_nxcloud.polling import Pacer, drive
@@ -131,7 +132,7 @@ def event_result(event: Any, timeout: float) -> JobState:
     raise AirflowFailException(message)
 
 
-class VendorTaskSensor(BaseSensorOperator):
+class VendorTaskSensor(BaseSensorOperator, PlatformHookMixin[CPaaSHook]):
     """Base of the job sensors; use a platform's sensor.
 
     :param max_consecutive_errors: deferrable mode: transient failed polls in a row
@@ -178,14 +179,20 @@ class VendorTaskSensor(BaseSensorOperator):
 
     # ----- the wait ------------------------------------------------------------------------------
 
-    def get_hook(self) -> Any:
-        return hook_class(self.platform)(self.conn_id, disposition_overrides=self.disposition_overrides)
+    @property
+    def hook_class(self) -> type[CPaaSHook]:
+        """The hook of this sensor's :attr:`platform`."""
+        return hook_class_for(self.platform)
+
+    @property
+    def hook_conn_id(self) -> str:
+        return self.conn_id
 
     def waiter(self, context: Any) -> JobWaiter:
         if self._waiter is None:
             with airflow_outcome():
                 options = self.watch_options(context)
-                hook = self.get_hook()
+                hook = self.hook
                 watch = watch_for(self.watch_name, hook, options)
             self._waiter = JobWaiter(self, self.platform, self.watch_name, hook, watch)
         return self._waiter

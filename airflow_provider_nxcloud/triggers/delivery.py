@@ -8,7 +8,6 @@ triggerer may duplicate or restart it) only asks twice.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
@@ -26,7 +25,6 @@ from airflow_provider_nxcloud.campaign.delivery import (
     MessageRef,
     Pacer,
     describe,
-    hook_class,
     poller_for,
 )
 from airflow_provider_nxcloud.exceptions import (
@@ -35,6 +33,7 @@ from airflow_provider_nxcloud.exceptions import (
     RetryableAPIError,
     VendorAPIError,
 )
+from airflow_provider_nxcloud.hooks.mixin import hook_class_for
 
 #: errors worth asking again about: the vendor said "later", or the network failed
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (RetryableAPIError, httpx.TransportError, OSError)
@@ -101,7 +100,9 @@ class SmsDeliveryTrigger(BaseTrigger):
         self.end_time = float(end_time)
         self.max_consecutive_errors = int(max_consecutive_errors)
         self.app_id = app_id
-        self.disposition_overrides = dict(disposition_overrides) if disposition_overrides else None
+        self.disposition_overrides: dict[str | int, str] | None = (
+            {code: value for code, value in disposition_overrides.items()} if disposition_overrides else None
+        )
         self.include_details = bool(include_details)
         self.options = dict(options) if options else None
 
@@ -130,17 +131,11 @@ class SmsDeliveryTrigger(BaseTrigger):
 
     async def _open(self) -> tuple[DeliveryTracker, AsyncRequest]:
         """The tracker and a read-only request function; the connection is looked up without blocking."""
-        from airflow.providers.common.compat.connection import get_async_connection
-
-        from airflow_provider_nxcloud.hooks.base import _mask_locally
-
-        hook = hook_class(self.platform)(self.conn_id, disposition_overrides=self.disposition_overrides)
-        conn = await get_async_connection(self.conn_id)
-        # Seed the hook's cached settings so that app ids and app keys come from the
-        # connection just read, never from a synchronous lookup inside the event loop.
-        hook.__dict__["settings"] = hook.settings_from_connection(conn, mask=_mask_locally)
-        transport = await hook.get_async_transport(sleep=self._sleep)
-        transport.settings = dataclasses.replace(transport.settings, max_attempts=1)
+        hook = hook_class_for(self.platform)(self.conn_id, disposition_overrides=self.disposition_overrides)
+        # one request per poll: the poll interval is the back-off. The connection is looked up
+        # once and kept by the hook, so the poller's app ids and app keys come from it too,
+        # never from a synchronous lookup inside the event loop.
+        transport = await hook.get_async_transport(sleep=self._sleep, max_attempts=1)
         poller = poller_for(self.platform, hook, kind=self.kind, app_id=self.app_id, options=self.options)
         refs = [MessageRef.from_json(m) for m in self.messages]
         # the sensor may have asked a rate-limited endpoint just before it deferred

@@ -9,15 +9,15 @@ cancels the job at the vendor, through the synchronous hook in a thread.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import time
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_provider_nxcloud.campaign.delivery import hook_class
 from airflow_provider_nxcloud.exceptions import InvalidInputError, PermanentAPIError, VendorAPIError
+from airflow_provider_nxcloud.hooks.base import CPaaSHook
+from airflow_provider_nxcloud.hooks.mixin import hook_class_for
 from airflow_provider_nxcloud.jobs.watch import RUNNING, JobState, Watch, is_cancellable, watch_for
 from airflow_provider_nxcloud.polling import Pacer, adrive
 from airflow_provider_nxcloud.triggers.delivery import ERROR, TIMEOUT, TRANSIENT_ERRORS
@@ -64,7 +64,9 @@ class VendorTaskTrigger(BaseTrigger):
         self.poll_interval = float(poll_interval)
         self.end_time = float(end_time)
         self.max_consecutive_errors = int(max_consecutive_errors)
-        self.disposition_overrides = dict(disposition_overrides) if disposition_overrides else None
+        self.disposition_overrides: dict[str | int, str] | None = (
+            {code: value for code, value in disposition_overrides.items()} if disposition_overrides else None
+        )
         self.cancel_on_kill = bool(cancel_on_kill)
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
@@ -87,22 +89,16 @@ class VendorTaskTrigger(BaseTrigger):
         """The trigger's only way to wait (tests replace it)."""
         await asyncio.sleep(seconds)
 
-    async def _hook(self) -> Any:
+    async def _hook(self) -> CPaaSHook:
         """The platform's hook, its settings read from the connection without blocking the event loop."""
-        from airflow.providers.common.compat.connection import get_async_connection
-
-        from airflow_provider_nxcloud.hooks.base import _mask_locally
-
-        hook = hook_class(self.platform)(self.conn_id, disposition_overrides=self.disposition_overrides)
-        conn = await get_async_connection(self.conn_id)
-        hook.__dict__["settings"] = hook.settings_from_connection(conn, mask=_mask_locally)
+        hook = hook_class_for(self.platform)(self.conn_id, disposition_overrides=self.disposition_overrides)
+        await hook.aget_settings()
         return hook
 
     async def _open(self) -> tuple[Watch, Any]:
         hook = await self._hook()
-        transport = await hook.get_async_transport(sleep=self._sleep)
         # one request per poll: the poll interval is the back-off
-        transport.settings = dataclasses.replace(transport.settings, max_attempts=1)
+        transport = await hook.get_async_transport(sleep=self._sleep, max_attempts=1)
         return watch_for(self.watch, hook, self.options), transport.request
 
     def _event(self, status: str, **payload: Any) -> TriggerEvent:

@@ -229,7 +229,7 @@ def test_a_transient_error_is_not_done_yet(sim, monkeypatch):
     ids = send("buka", sg_numbers(2))
     sim.clock.advance(5)
     wait = sensor("buka", message_ids=ids)
-    monkeypatch.setattr(wait, "get_hook", lambda: BukaHook(sleep=lambda s: None))
+    monkeypatch.setattr(wait, "hook", BukaHook(sleep=lambda s: None))
     sim.faults.next("http_503", count=4, endpoint="sms_report", platform="buka")  # every in-hook attempt
 
     ctx = context()
