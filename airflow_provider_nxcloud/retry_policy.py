@@ -81,7 +81,7 @@ class Backoff:
         return float(min(self.cap, self.first * self.factor**exponent))
 
 
-# ASSUMPTION: no vendor publishes how long a throttle lasts (Buka -15 "query too frequently",
+# ASSUMPTION: no vendor publishes how long a throttle lasts (Buka -15 "query too frequently",
 # NXCloud SMS 28 per-app TPS, HTTP 429 without Retry-After) nor how long a platform fault
 # lasts. A task retry repeats the whole task, after the hook has already retried what it
 # safely could, so the waits start in seconds for faults and in a minute for throttles.

@@ -36,7 +36,7 @@ How each platform is asked (each poller plans its requests as :data:`Exchange` g
   numbers gets one ``messageid``; its numbers' reports carry
   ``<messageid>-<10 digits>``) is found instead in the day's records
   (``/api/sms/getSmsCdr``, paged) by that prefix and the number. The pages do not
-  say which zone the day is in (ASSUMPTION: UTC or the platform's UTC+8), so both
+  say which zone the day is in (ASSUMPTION [NX-2]: UTC or the platform's UTC+8), so both
   readings are asked when they differ (:func:`~airflow_provider_nxcloud.platforms.nxcloud.record_days`)
   and their rows merged, each message counted once: from the send time (``sent_at``)
   when known; from a UTC ``date`` (or ``send_date``) that day and the next; when
@@ -100,6 +100,7 @@ NXCLOUD_CALLS_MAX_PAGES = 100
 NXCLOUD_CALLS_SLACK_S = 600
 
 #: an SMS record's vendor time may follow the send time a results line carries by this much
+#: (ASSUMPTION [NX-3]: not documented)
 NXCLOUD_SEND_SLACK_S = 300
 
 #: NXCloud operator receipts (reference §5.4) that end a message without delivering it
@@ -703,7 +704,10 @@ def _cdr_time(epoch: float) -> str:
 
 
 def _call_key(row: Mapping[str, Any], missing: Mapping[str, MessageRef]) -> str | None:
-    """Which awaited number a call row is for: country code and phone, the phone alone, or any (no number known)."""
+    """Which awaited number a call row is for: country code and phone, the phone alone, or any (no number known).
+
+    ASSUMPTION [NX-19]: rows show the national number and ``countryCode``, as the record page's example.
+    """
     phone = _digits(row.get("phone"))
     for key in (_digits(row.get("countryCode")) + phone, phone, ""):
         if key in missing:

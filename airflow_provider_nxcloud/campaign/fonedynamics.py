@@ -105,7 +105,7 @@ class FoneDynamicsSmsSender:
 
     def message(self, number: str, reference: str) -> dict[str, Any]:
         # ExternalId: a label for a person reading the vendor's records, and the only
-        # way a lookup can prove a message is this batch's (an ASSUMPTION, see lookup)
+        # way a lookup can prove a message is this batch's (an ASSUMPTION [FD-1], see lookup)
         return vendor.message_body(
             number,
             self.text,
@@ -140,7 +140,7 @@ class FoneDynamicsSmsSender:
 
         A listed message proves one recipient only when its ``ExternalId`` is that
         recipient's reference (unique to this task instance, batch and position),
-        its ``To`` is the number and its ``Text`` the campaign's text. ASSUMPTION:
+        its ``To`` is the number and its ``Text`` the campaign's text. ASSUMPTION [FD-1]:
         the vendor keeps the ``ExternalId`` a send sets (the get-SMS page lists it
         in the MessageResource; the SDKs do not know it). If it does not, nothing
         is proven and the batch stays in doubt. Number, text and time alone prove

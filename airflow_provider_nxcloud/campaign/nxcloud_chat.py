@@ -452,7 +452,7 @@ class NXCloudViberSender(_ChatSender):
 
 class NXCloudZaloSender(_ChatSender):
     """``/v1/zalo/mt`` through :meth:`NXCloudHook.send_zalo`; each result's id is ``data.requestId``
-    (ASSUMPTION: ``zalomid.<hex>``, the receipts' id: the send reply's shape was not readable)."""
+    (ASSUMPTION [NX-12]: ``zalomid.<hex>``, the receipts' id: the send reply's shape was not readable)."""
 
     def __init__(self, hook: NXCloudHook, *, app_key: str, fields: Mapping[str, Any]) -> None:
         super().__init__(hook, app_key=app_key)

@@ -198,7 +198,7 @@ class BukaHook(CPaaSHook):
         reply names none (the caller finds the task by its unique ``taskName`` then)."""
         reply = self.call("voice_task_create", body, client_reference=str(body.get("taskName")))
         data = reply.get("data") if isinstance(reply, Mapping) else None
-        # ASSUMPTION: data is the new task's jobId (voice-api17's sample reply was not captured); a
+        # ASSUMPTION [BK-7]: data is the new task's jobId (voice-api17's sample reply was not captured); a
         # wrapped one is taken too, and without one the caller finds the task by its unique name
         if isinstance(data, Mapping):
             data = data.get("jobId", data.get("id"))

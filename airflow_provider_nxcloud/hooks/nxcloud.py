@@ -582,7 +582,7 @@ class NXCloudHook(CPaaSHook):
         fields: Mapping[str, Any],
         client_reference: str | None = None,
     ) -> str | None:
-        """Send one Zalo ZNS template; returns the reply's ``data.requestId`` (ASSUMPTION, see
+        """Send one Zalo ZNS template; returns the reply's ``data.requestId`` (ASSUMPTION [NX-12], see
         :func:`~airflow_provider_nxcloud.platforms.nxcloud.chat_request_id`).
 
         ``fields``: ``functionType``, ``messageData`` and the optional ``drWebhook``, ``ext``. Page:

@@ -128,7 +128,7 @@ class Overrides:
         return self.by_key.get(f"{info.service}:{info.code}", self.by_key.get(info.code, info.disposition))
 
 
-#: ASSUMPTION: a vendor counts requests when they arrive, and arrivals bunch: the network, the
+#: ASSUMPTION [X-1]: a vendor counts requests when they arrive, and arrivals bunch: the network, the
 #: vendor's own queueing and, in a busy worker, threads waiting for the GIL between the pacer and
 #: the socket move each by a few to tens of milliseconds. Allowing ``max_qps`` starts per
 #: (1 + this) seconds keeps every one-second window at the vendor within the cap while arrivals

@@ -320,7 +320,7 @@ def _customer_dicts(items: Sequence[Any]) -> Iterator[str]:
 
 
 def _properties(position: int, value: Any) -> dict[str, str]:
-    """The script's customer variables; ASSUMPTION: sent as text, as the SDK's example does."""
+    """The script's customer variables; ASSUMPTION [BK-17]: sent as text, as the SDK's example does."""
     if not isinstance(value, Mapping):
         raise InvalidInputError("customers", f"entry {position}: properties must be a dict")
     checked = {}
@@ -342,7 +342,7 @@ class CustomerImporter:
     """The campaign engine's sender for ``importCustomer``: 100 customers per request.
 
     ``importCustomer`` takes no client reference. A batch whose reply was lost is settled
-    from the task's ``taskTotal``. ASSUMPTION: taskTotal counts every customer imported into
+    from the task's ``taskTotal``. ASSUMPTION [BK-18]: taskTotal counts every customer imported into
     the task, at once. Batches are imported in order into a task only this task instance
     fills, so before batch *n* the task holds exactly the customers of batches 0..n-1:
     taskTotal equal to that means the batch is not there (import it), that plus the batch
@@ -465,7 +465,7 @@ class AiVoiceTaskWatch:
     Success: status COMPLETED. Failure: a failed status of the table (TERMINATED), or the
     task missing from the list in :data:`MISSES_BEFORE_GONE` polls in a row (deleted).
     Anything else (NOT_STARTED, RUNNING, PAUSED, or a status the provider does not know)
-    keeps waiting until the wait's timeout. ASSUMPTION: the status names (see
+    keeps waiting until the wait's timeout. ASSUMPTION [BK-13]: the status names (see
     :data:`~airflow_provider_nxcloud.platforms.buka.AI_TASK_STATUSES`).
     """
 

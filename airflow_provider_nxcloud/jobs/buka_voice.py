@@ -4,7 +4,7 @@ by its name, resend and cancel, and :class:`VoiceTaskWatch`, which reads a task'
 The user's parameters are checked here, each error naming the parameter, and
 turned into the vendor's fields; vendor limits and formats come from
 :mod:`airflow_provider_nxcloud.platforms.buka`. Times are converted to the
-vendor's zone (ASSUMPTION: China time, UTC+8, see ``VOICE_TASK_UTC_OFFSET_HOURS``).
+vendor's zone (ASSUMPTION [BK-1]: China time, UTC+8, see ``VOICE_TASK_UTC_OFFSET_HOURS``).
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def task_state(task_id: str, record: Mapping[str, Any]) -> JobState:
     raw = record.get("status")
     code = _status_code(raw)
     known = buka.VOICE_TASK_STATUSES.get(code) if code is not None else None
-    # ASSUMPTION: a status outside the documented table is read as still running; the wait's
+    # ASSUMPTION [BK-9]: a status outside the documented table is read as still running; the wait's
     # timeout bounds it, where guessing "ended" could pass or fail a task that is still calling
     meaning, outcome = known or ("not documented", RUNNING)
     total = _count(record, "numCnt")
@@ -272,7 +272,7 @@ def audio_source(*, voice_file_id: Any, audio_file: Any, text: Any, language: An
 def upload_name(file_name: str, key: str) -> str:
     """The ``uploadName`` of an audio file: its name, shortened, tagged with the task's key.
 
-    ASSUMPTION: upload names, like voice/fileUpload's file names, are 5-32 characters and
+    ASSUMPTION [BK-3]: upload names, like voice/fileUpload's file names, are 5-32 characters and
     unique in the account's audio library; the tag keeps two tasks that upload the same
     file apart and stays the same on every try of one task.
     """
@@ -576,8 +576,8 @@ def transfer_fields(value: Any) -> dict[str, Any]:
     if kind == "on_key":
         if str(key) not in tuple("0123456789") or isinstance(key, bool):
             raise InvalidInputError("transfer_to_agent", f"type on_key needs key, one digit 0-9, not {key!r}")
-        # toSeatKey is not on onbuka's page (a third-party copy lists it); the key press itself
-        # is what the page's toSeatType 2 transfers on
+        # ASSUMPTION [BK-21]: toSeatKey is not on onbuka's page (a third-party copy lists it); the
+        # key press itself is what the page's toSeatType 2 transfers on
         fields["toSeatKey"] = str(key)
     elif key is not None:
         raise InvalidInputError("transfer_to_agent", "key applies to type on_key only")

@@ -11,7 +11,7 @@ result rows cover every number it took, i.e. ``totalSize`` reaches the numbers
 submitted minus those in ``failNumber``. When that count is unknown (a batch named
 by its ``batchNo`` alone, or one whose submit reply was lost) the batch counts as
 complete once it has rows and their number did not change between two polls of the
-same wait. ASSUMPTION: NXCloud documents no better signal; a wait in ``reschedule``
+same wait. ASSUMPTION [NX-16]: NXCloud documents no better signal; a wait in ``reschedule``
 mode starts each poke afresh and so needs the counts.
 
 No I/O of its own: the reads are the hook's ``number_check_query_call``; the sensor and
@@ -67,7 +67,7 @@ def query_date(moment: float) -> str:
 def query_dates(moment: float) -> tuple[str, ...]:
     """Every ``date`` the results of a submit at ``moment`` may be filed under.
 
-    ASSUMPTION: the query page names no zone for ``date``; UTC and the platform's UTC+8
+    ASSUMPTION [NX-2]: the query page names no zone for ``date``; UTC and the platform's UTC+8
     readings are both asked when they differ (:data:`~airflow_provider_nxcloud.platforms.nxcloud.RECORD_DAY_OFFSETS_HOURS`).
     """
     return vendor.record_days(moment, vendor.NUMBER_CHECK_DATE_FORMAT)

@@ -135,7 +135,7 @@ class BukaCreateAiVoiceTaskOperator(BaseOperator, PlatformHookMixin[BukaHook]):
     :param on_invalid: ``"fail"`` (an invalid number fails the task before any request) or ``"skip"``.
     :param default_region: ISO region for numbers written without a country code.
     :param allowed_regions: refuse numbers of any other country (e.g. ``["SG"]``).
-    :param call_record_dup: passed as importCustomer's ``callRecordDup``. ASSUMPTION: a
+    :param call_record_dup: passed as importCustomer's ``callRecordDup``. ASSUMPTION [BK-19]: a
         vendor-side duplicate check against earlier call records; the docs do not explain it.
     :param start: MANUAL: start the task after the import (``taskStart``).
     :param buka_conn_id: connection of type ``buka``.
@@ -344,7 +344,7 @@ class BukaCreateAiVoiceTaskOperator(BaseOperator, PlatformHookMixin[BukaHook]):
 
     def _create(self, hook: BukaHook, body: dict[str, Any]) -> dict[str, Any]:
         data = hook.add_ai_task(body)
-        # ASSUMPTION: data is {"jobId": n}; a bare id is taken too, and without one the list has it
+        # ASSUMPTION [BK-16]: data is {"jobId": n}; a bare id is taken too, and without one the list has it
         job_id = data.get("jobId") if isinstance(data, Mapping) else data
         if job_id is not None and not isinstance(job_id, bool) and str(job_id).strip():
             return {"jobId": job_id, "name": body["name"]}
@@ -472,7 +472,7 @@ class BukaDeleteAiVoiceTaskOperator(_AiVoiceTaskActionOperator):
     """Delete a Buka AI voice task (``taskDel``); a running one must be paused first (-44).
 
     Before sending, the try records in ``task_state_store`` that it deletes this job.
-    ASSUMPTION: Buka answers -32 ("task does not exist") for a task already deleted, so a
+    ASSUMPTION [BK-20]: Buka answers -32 ("task does not exist") for a task already deleted, so a
     -32 after an earlier try (or this one) sent the delete, and lost the reply, counts as
     deleted; a -32 for a job never deleted here fails (a wrong jobId). Without a
     ``task_state_store`` (Airflow before 3.3) only a lost reply within the same try is

@@ -338,7 +338,7 @@ class BukaResendVoiceTaskOperator(BaseOperator, PlatformHookMixin[BukaHook]):
     flight in the task instance's ``task_state_store`` (a Variable before Airflow 3.3)
     before it is written. A retry that finds it in flight, or a reply that was lost,
     reads the task: calling or submitting again means the resend took effect and it is
-    not repeated; a task still ended means it did not (ASSUMPTION: the vendor shows the
+    not repeated; a task still ended means it did not (ASSUMPTION [BK-10]: the vendor shows the
     re-call at once), so it is sent on the retry. A task instance resends once: a later
     try after a successful one sends nothing.
 
@@ -428,7 +428,7 @@ class BukaCancelVoiceTaskOperator(BaseOperator, PlatformHookMixin[BukaHook]):
     :param buka_conn_id: connection of type ``buka``.
     :param disposition_overrides: ``{code or "service:code": "retry"|"resign"|"fail"}``.
 
-    Cancelling is idempotent (ASSUMPTION: the vendor accepts a cancel of an ended task),
+    Cancelling is idempotent (ASSUMPTION [BK-11]: the vendor accepts a cancel of an ended task),
     so a reply that was lost is resolved by reading the tasks and cancelling those still
     running again. Returns (XCom) ``{"cancelled": [ids]}``.
     """

@@ -146,7 +146,7 @@ class NumberCheckSubmitter:
         record = {
             "index": batch.index,
             "batch_no": batch_no,
-            # 2024 page: requestId; 2023 page: messageId (Number-Check-API-submit)
+            # 2024 page: requestId; 2023 page: messageId (Number-Check-API-submit); ASSUMPTION [NX-18]
             "request_id": _text(data.get("requestId") or data.get("messageId")),
             "numbers": len(batch.numbers),
             "refused": refused,
@@ -162,7 +162,7 @@ class NumberCheckSubmitter:
 
         Rows prove the batch was accepted. No rows cannot prove it was not: results appear
         10 s to 5 min after a submit, so the batch stays in doubt (``None``) and the
-        operator's ``in_doubt`` policy decides. ASSUMPTION: the batch was submitted today
+        operator's ``in_doubt`` policy decides. ASSUMPTION [NX-17]: the batch was submitted today
         or yesterday, in either reading of the vendor's day (UTC, UTC+8), the dates queried;
         a retry comes within a day.
         """

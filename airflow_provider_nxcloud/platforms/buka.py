@@ -68,7 +68,7 @@ VOICE_TASK_NAME_LENGTH = (2, 64)
 #: loopCount (plays of the audio) and maxCalls (forced hang-up after N seconds)
 VOICE_TASK_LOOP_COUNT = (1, 9)
 VOICE_TASK_MAX_CALL_SECONDS = (1, 999)
-#: ASSUMPTION: the task page gives maxRingingTime no range; voice/sendGroup's 20-120 s is used
+#: ASSUMPTION [BK-2]: the task page gives maxRingingTime no range; voice/sendGroup's 20-120 s is used
 VOICE_TASK_RINGING_SECONDS = (20, 120)
 #: displayNum: 0-20 digits
 VOICE_TASK_DISPLAY_NUMBER_DIGITS = 20
@@ -85,15 +85,15 @@ VOICE_TASK_SOURCES: dict[int, tuple[str, ...]] = {
 #: the code a source without its fields gets, per source; -49 for an unknown source
 VOICE_TASK_SOURCE_CODES = {1: "-50", 2: "-51", 3: "-38"}
 VOICE_TASK_BAD_SOURCE_CODE = "-49"
-#: audio formats voice/fileUpload takes; uploadName is taken to follow fileName's 5-32 characters (ASSUMPTION)
+#: audio formats voice/fileUpload takes; uploadName is taken to follow fileName's 5-32 characters (ASSUMPTION [BK-3])
 VOICE_TASK_AUDIO_SUFFIXES = (".mp3", ".wav")
 VOICE_TASK_UPLOAD_NAME_LENGTH = (5, 32)
 #: sendTime and allowSendTime formats
 VOICE_TASK_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 VOICE_TASK_WINDOW_FORMAT = "%H:%M"
-#: ASSUMPTION: "HH:mm" has no 24:00, so a window that runs to midnight ends at 23:59
+#: ASSUMPTION [BK-4]: "HH:mm" has no 24:00, so a window that runs to midnight ends at 23:59
 VOICE_TASK_END_OF_DAY = "23:59"
-#: ASSUMPTION: sendTime and allowSendTime are China time (UTC+8), the zone of Buka's report times
+#: ASSUMPTION [BK-1]: sendTime and allowSendTime are China time (UTC+8), the zone of Buka's report times
 VOICE_TASK_UTC_OFFSET_HOURS = 8
 #: toSeatType by the provider's names: transfer after the group call ends, or on a key press
 VOICE_TASK_TRANSFER_TYPES = {"after_task": 1, "on_key": 2}
@@ -108,12 +108,12 @@ VOICE_TASK_NOTHING_TO_RESEND_CODES = frozenset({"-34"})
 VOICE_TASK_LIST_MAX_SIZE = 100
 #: the query's ``params.strTime`` / ``params.endTime`` are required, written ``yyyy-MM-dd HH:mm:ss``
 #: (onbuka.com/voice-api18 request sample) and bound the tasks' creation time.
-#: ASSUMPTION: the page documents no longest window; 31 days is the longest window of Buka's other
+#: ASSUMPTION [BK-5]: the page documents no longest window; 31 days is the longest window of Buka's other
 #: voice record queries (onbuka.com/voice-api12), so every host takes it. A task older than this
 #: is not found by name (a create then meets -41 "name exists" and fails: never a second task).
 VOICE_TASK_QUERY_WINDOW_DAYS = 31
 #: the query's window ends this far after "now": covers the vendor's clock and zone being ahead
-#: (ASSUMPTION on the zone, see VOICE_TASK_UTC_OFFSET_HOURS) without ever missing a fresh task
+#: (ASSUMPTION [BK-1] on the zone, see VOICE_TASK_UTC_OFFSET_HOURS) without ever missing a fresh task
 VOICE_TASK_QUERY_LEAD_HOURS = 24
 #: create's required ``loopCount`` ("Default 1, maximum 9") and ``maxCalls`` (forced hang-up,
 #: "maximum 999 seconds"), onbuka.com/voice-api17: sent when the user gives none. The page gives
@@ -122,7 +122,7 @@ VOICE_TASK_QUERY_LEAD_HOURS = 24
 #: onbuka.com/voice-api6 and voice-api7): long enough for a spoken message, and it caps the
 #: billed time of a callee who stays on the line.
 VOICE_TASK_DEFAULT_LOOP_COUNT = 1
-VOICE_TASK_DEFAULT_MAX_CALL_SECONDS = 120
+VOICE_TASK_DEFAULT_MAX_CALL_SECONDS = 120  # ASSUMPTION [BK-6]: the page gives no default
 #: a task in the query's records (onbuka.com/voice-api18 response): ``jobId`` is the task id,
 #: ``numCnt`` its numbers, ``callNum`` those called, ``success`` / ``fail`` their outcomes
 VOICE_TASK_LIST_RECORD_FIELDS = (
@@ -188,12 +188,12 @@ AI_TASK_LIST_MAX_SIZE = 100
 AI_DAILY_WINDOW = ("09:00", "20:00")
 #: inactiveTimeList and inactiveDateList: at most this many periods each
 AI_MAX_INACTIVE_PERIODS = 3
-#: ASSUMPTION: the AI task name's length limit is not documented; 64 is the group-call
+#: ASSUMPTION [BK-14]: the AI task name's length limit is not documented; 64 is the group-call
 #: task's documented taskName limit (2-64), so a name of that size fits either
 AI_TASK_NAME_MAX = 64
 AI_MODES = ("MANUAL", "AUTO")
 AI_DAYS_OF_WEEK = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
-#: redialCondition values. ASSUMPTION: the captured list stops at "VACANT_N…"; VACANT_NUMBER
+#: redialCondition values. ASSUMPTION [BK-15]: the captured list stops at "VACANT_N…"; VACANT_NUMBER
 #: is the likely end of it, and further values may exist
 AI_REDIAL_CONDITIONS = (
     "CALL_LOSS",
@@ -211,11 +211,11 @@ AI_REDIAL_CONDITIONS = (
 AI_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 #: inactiveDateList dates
 AI_DATE_FORMAT = "%Y-%m-%d"
-#: ASSUMPTION: the vendor reads startDateTime/endDateTime as China time (UTC+8), the zone
+#: ASSUMPTION [BK-1]: the vendor reads startDateTime/endDateTime as China time (UTC+8), the zone
 #: its report times are written in; the docs name no zone
 AI_UTC_OFFSET_HOURS = 8
 #: taskList ``status`` -> what it means for a wait: "running" (keep waiting), "success" or
-#: "failure" (the task ended). ASSUMPTION: the vendor documents ``status`` as a String without
+#: "failure" (the task ended). ASSUMPTION [BK-13]: the vendor documents ``status`` as a String without
 #: its values (itniotech.com/api/ai-voice/taskList; the SDK itniotech/buka-java-sdk has no enum);
 #: these are the likely enum names. Fail-safe: a status not in this table is read as still
 #: running, so a wait never ends on a guess: it waits to its deadline and fails there as
@@ -232,7 +232,7 @@ AI_TASK_STATUSES: dict[str, str] = {
     "TERMINATED": "failure",
 }
 #: statuses in which taskStart is accepted (else -39) and taskStop (pause) is accepted (else -38).
-#: ASSUMPTION, like the status names: start resumes a paused task (the SDK has no resume call)
+#: ASSUMPTION [BK-13], like the status names: start resumes a paused task (the SDK has no resume call)
 AI_STARTABLE_STATUSES = ("NOT_STARTED", "PAUSED")
 AI_PAUSABLE_STATUSES = ("RUNNING",)
 #: the code each task action answers when the task's status does not allow it
@@ -310,7 +310,7 @@ ENDPOINTS: dict[str, Endpoint] = endpoint_table(
         _ep("email_send", "email", "POST", "/email/sendEmail", S),
         _ep("email_records", "email", "POST", "/email/getSendEmailRcd", R),
         # Call center (``cc/``): the call-record query only, so a DAG can reach the call-center
-        # service through the hook. ASSUMPTION: POST, as the other cc queries (the page names no method)
+        # service through the hook. ASSUMPTION [BK-12]: POST, as the other cc queries (the page names no method)
         _ep("cc_record_query", "call_center", "POST", "/cc/record/query", R),
         # AI voice
         _ep("ai_task_add", "ai_voice", "POST", "/AiVoice/taskAdd", S),
@@ -363,7 +363,7 @@ def report_query(app_id: str, msg_ids: Sequence[str]) -> dict[str, str]:
 
 
 def vendor_time(moment: dt.datetime) -> str:
-    """``yyyy-MM-dd HH:mm:ss`` in the zone Buka reads task times in (ASSUMPTION: UTC+8)."""
+    """``yyyy-MM-dd HH:mm:ss`` in the zone Buka reads task times in (ASSUMPTION [BK-1]: UTC+8)."""
     return moment.astimezone(VENDOR_ZONE).strftime(VOICE_TASK_TIME_FORMAT)
 
 
@@ -410,7 +410,7 @@ def voice_task_resend_body(
     fields and ``maxCalls``; they are taken from the task as the detail shows it
     (onbuka.com/voice-api19), ``max_calls`` / ``loop_count`` override its values. A field the
     detail does not carry raises ValueError naming it: nothing is sent on a guess.
-    ASSUMPTION: the re-call takes the task's own ``taskName`` (the page calls it "Task name",
+    ASSUMPTION [BK-8]: the re-call takes the task's own ``taskName`` (the page calls it "Task name",
     not a new one); if the vendor refused it as taken (-41) the resend fails, answered and
     not sent, so nothing is called twice.
     """

@@ -347,7 +347,7 @@ TASKS: tuple[Contract, ...] = (
         example_reply=_TASK_CREATED,
         example_source=(
             "the task pages' envelope (itniotech.com/api/ai/agentCancel sample); data = the new task's "
-            "jobId, as voice-api18's sample record (jobId 5000602). ASSUMPTION: the create sample itself "
+            "jobId, as voice-api18's sample record (jobId 5000602). ASSUMPTION [BK-7]: the create sample itself "
             "was not captured"
         ),
         notes="allowSendTime (daily HH:mm windows) is in reference A.6.2 from the same page.",
@@ -576,7 +576,7 @@ AI_VOICE: tuple[Contract, ...] = (
         ),
         example_reply={"status": "0", "reason": "success", "data": {"jobId": 71000}},
         example_source=(
-            f"{_SDK}/aivoicedto/OutboundTaskDTO.java (the fields); ASSUMPTION: the reply's data shape "
+            f"{_SDK}/aivoicedto/OutboundTaskDTO.java (the fields); ASSUMPTION [BK-16]: the reply's data shape "
             "was not captured (the provider also takes a bare id, and without one finds the task by name)"
         ),
         notes="taskEdit documents taskAdd's fields plus jobId; redialInterval/redialTimes are SDK-only.",
@@ -657,7 +657,7 @@ AI_VOICE: tuple[Contract, ...] = (
         },
         example_source=(
             "https://itniotech.com/api/ai-voice/taskList (response table; values illustrative). "
-            "ASSUMPTION: status values are undocumented (String); RUNNING is the provider's guess"
+            "ASSUMPTION [BK-13]: status values are undocumented (String); RUNNING is the provider's guess"
         ),
         notes="taskCompleted counts successful calls only, not the customers called.",
     ),

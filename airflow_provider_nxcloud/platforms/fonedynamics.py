@@ -51,7 +51,7 @@ SDK_STATUS = "fonedynamics/fonedynamics-csharp:src/FoneDynamics/Rest/V2/Messagin
 
 # ----- documented limits (the client checks them before sending; the simulator enforces them) -----
 
-#: ASSUMPTION: Fone Dynamics publishes no limit on BatchMessages. 100 keeps
+#: ASSUMPTION [FD-3]: Fone Dynamics publishes no limit on BatchMessages. 100 keeps
 #: clients chunking and leaves little in doubt when an answer is lost; if the
 #: real limit is lower, the vendor refuses the request (a 400: nothing sent).
 BATCH_MAX_MESSAGES = 100
@@ -64,7 +64,7 @@ SCHEDULE_BEHIND_S = 3600
 E164_NUMBER = re.compile(r"\+[1-9][0-9]{6,14}")
 #: ``From``: an E.164 number, or 1-11 of [A-Za-z0-9 ] with at least one letter (:data:`DOC_SEND_SMS`)
 ALPHANUMERIC_SENDER = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}")
-#: ASSUMPTION: neither the pages nor the SDKs give a limit for ``Text``. This is the
+#: ASSUMPTION [FD-4]: neither the pages nor the SDKs give a limit for ``Text``. This is the
 #: SMS protocol's own ceiling (3GPP TS 23.040: at most 255 concatenated segments of
 #: 153 GSM-7 characters), so no longer text can be one message anywhere; it keeps a
 #: runaway template (a 10 MB file) from being posted 100 times per request. A text
@@ -108,7 +108,7 @@ def message_body(
 
     ``DeliveryReceipt`` is always written, as both SDKs do (default ``true``).
     ``From`` left out sends from a leased number (:data:`DOC_SEND_SMS`).
-    ``ExternalId``: ASSUMPTION. The get-SMS page lists it in the MessageResource as
+    ``ExternalId``: ASSUMPTION [FD-1]. The get-SMS page lists it in the MessageResource as
     the "user-defined id provided when sending the message", but neither SDK
     (:data:`SDK_MESSAGE`, fonedynamics-java ``MessageResource.java``) has it, and no
     captured send page shows it. It is sent as a label only: nothing relies on it
@@ -241,7 +241,7 @@ def messages_of(reply: Any) -> list[dict[str, Any]] | None:
     """The MessageResources of a find-SMS reply; None when the reply holds no list.
 
     :data:`DOC_FIND_SMS` answers "a JSON formatted array of Messages Resource objects".
-    ASSUMPTION: whether that array comes bare or under ``Messages`` (as the project
+    ASSUMPTION [FD-2]: whether that array comes bare or under ``Messages`` (as the project
     list's come under ``Projects``) is not shown; both are read. A reply in neither
     shape reads as None, and a caller proving presence then proves nothing.
     """
@@ -255,7 +255,7 @@ def messages_of(reply: Any) -> list[dict[str, Any]] | None:
 def project_of(reply: Any) -> dict[str, Any]:
     """The project (property) of a single-project reply.
 
-    ASSUMPTION: :data:`DOC_PROJECTS` says a request answers "either a single object or
+    ASSUMPTION [FD-5]: :data:`DOC_PROJECTS` says a request answers "either a single object or
     a list of objects" without an example of the single one: read a bare Project
     object, or the first of ``Projects``.
     """

@@ -79,7 +79,7 @@ SEND_MESSAGE = Contract(
     notes=(
         "The page lists From among the resource parameters, but blank or omitted sends from a "
         "leased number, so it is optional. ExternalId is not in either SDK; the get-SMS page "
-        "lists it in the MessageResource (an ASSUMPTION that a send may set it)."
+        "lists it in the MessageResource (an ASSUMPTION [FD-1] that a send may set it)."
     ),
 )
 
@@ -147,7 +147,7 @@ LIST_MESSAGES = Contract(
     example_reply={"Messages": [{**_MESSAGE_RESOURCE, "Status": "Delivered"}]},
     example_source=f"{fd.DOC_FIND_SMS} ('a JSON formatted array of Messages Resource objects')",
     notes=(
-        "ASSUMPTION: whether the array comes bare or under 'Messages' is not shown; the provider "
+        "ASSUMPTION [FD-2]: whether the array comes bare or under 'Messages' is not shown; the provider "
         "reads both. No TotalCount and no freshness (how soon a sent message is listed) are documented."
     ),
 )
@@ -180,7 +180,7 @@ GET_PROPERTY = Contract(
     fields=(),
     example_reply=_PROJECT,
     example_source=f"{fd.DOC_PROJECTS} (Project object fields; 'a single object' for one project)",
-    notes="ASSUMPTION: the single-project reply is the bare Project object; the provider also reads Projects[0].",
+    notes="ASSUMPTION [FD-5]: the single-project reply is the bare Project object; the provider also reads Projects[0].",
 )
 
 GET_CALL = Contract(

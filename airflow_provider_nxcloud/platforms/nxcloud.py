@@ -32,7 +32,7 @@ API_ORIGIN = "https://api.nxcloud.com"
 #: PNS generation A: every English page (nxtele/nxcloud-doc-en PNS-API-*) posts to
 #: https://number.nxcloud.com/api/pns/; the Chinese master pages (nxtele/http-api-document wiki
 #: PNS-API-unbind, PNS-API-list, edited May 2024, under "隐私号(旧)") give https://api.nxcloud.com/v1/api/pns/.
-#: ASSUMPTION: the English address still answers. Fail-safe: a connection whose host is
+#: ASSUMPTION [NX-1]: the English address still answers. Fail-safe: a connection whose host is
 #: ``https://api.nxcloud.com/v1`` reaches the other one (the host replaces this origin, the path stays).
 PNS_ORIGIN = "https://number.nxcloud.com"
 
@@ -90,7 +90,7 @@ SMS_RECORD_DAYS = 31
 #: SMS Downstream Sending_v2..md
 SMS_VERIFICATION_APP_MAX_NUMBERS = 5
 
-#: numbers per notsend / gpsend request. ASSUMPTION: the voice pages document no limit
+#: numbers per notsend / gpsend request. ASSUMPTION [NX-4]: the voice pages document no limit
 #: (phone is "a comma list"); 100, the SMS send's documented limit, is used until one is found
 VOICE_MAX_NUMBERS = 100
 #: versend calls one number per request. Source: Demon-2012/NXcloud-API-document:Send Voice
@@ -114,7 +114,7 @@ VOICE_LIMITS = {
     "voice_verify": VOICE_VERIFY_MAX_NUMBERS,
     "voice_broadcast": VOICE_MAX_NUMBERS,
 }
-#: v1 uploadFile: at most 2 MB (code 15001). ASSUMPTION: the page does not say whether a MB is
+#: v1 uploadFile: at most 2 MB (code 15001). ASSUMPTION [NX-5]: the page does not say whether a MB is
 #: 10^6 or 2^20 bytes; the smaller, 2,000,000 bytes, is enforced before sending
 VOICE_UPLOAD_MAX_BYTES = 2_000_000
 #: lang: the language table of notsend / versend (Demon-2012/NXcloud-API-document:Send Voice
@@ -137,7 +137,7 @@ VOICE_CDR_ANSWERED = "Successful connection"
 VOICE_CDR_UNANSWERED = "Unsuccessful connection"
 
 #: the SMS record queries (``date`` yyyyMMdd) and the number-check result query (``date``
-#: yyyy-MM-dd) name a day without a zone. ASSUMPTION: the pages do not say which; the platform
+#: yyyy-MM-dd) name a day without a zone. ASSUMPTION [NX-2]: the pages do not say which; the platform
 #: is UTC+8 based (its ``time_zone`` examples start at 8, its consoles show Beijing time) and
 #: the simulator and older code used UTC. A client asks for both readings of a moment's day
 #: (one request when they agree) and merges what they return
@@ -216,7 +216,7 @@ VIBER_MESSAGE_FIELDS = frozenset(
 )
 #: messageData fields that hold an http(s) link
 VIBER_LINK_FIELDS = ("image", "buttonLink", "fileLink", "thumbnail", "videoLink")
-#: videoSize is in bytes, at most 200 MB. ASSUMPTION: MB = 1024 * 1024 bytes (the page does not say)
+#: videoSize is in bytes, at most 200 MB. ASSUMPTION [NX-6]: MB = 1024 * 1024 bytes (the page does not say)
 VIBER_VIDEO_MAX_BYTES = 200 * 1024 * 1024
 #: duration: seconds, at most 600
 VIBER_VIDEO_MAX_SECONDS = 600
@@ -234,7 +234,7 @@ ZALO_FUNCTION_TYPE = "template"
 ZALO_DR_WEBHOOK_MAX = 256
 #: ext (echoed in the receipts): at most 65,535 bytes
 ZALO_EXT_MAX_BYTES = 65_535
-#: ASSUMPTION: ZNS reaches Vietnamese numbers only (ZNS is Vietnam's service; the page only says "with the
+#: ASSUMPTION [NX-7]: ZNS reaches Vietnamese numbers only (ZNS is Vietnam's service; the page only says "with the
 #: country code", its journey-token example is "848..."). Fail-safe: other numbers are refused before sending
 ZALO_REGIONS = ("VN",)
 ZALO_COUNTRY_CODE = "84"
@@ -255,7 +255,7 @@ PNS_EXTENSION = re.compile(r"[0-9]{3}")
 PNS_FLAG_RECORD = 1
 #: ``expireSecond`` 0 binds for ever; getAXBList then shows ``expireAt`` 0
 PNS_NEVER_EXPIRES = 0
-#: customerBindId length. ASSUMPTION: the pages give none; 64 is the common bound of such keys
+#: customerBindId length. ASSUMPTION [NX-8]: the pages give none; 64 is the common bound of such keys
 PNS_CUSTOMER_BIND_ID_MAX = 64
 #: updateGroup ``operateType`` of each operation
 PNS_GROUP_OPERATIONS = {"add": 0, "delete": 1, "replace": 2}
@@ -271,7 +271,7 @@ class PnsMode:
     endpoint: str
     required: tuple[str, ...]
     optional: tuple[str, ...]
-    #: queryAXB ``bindType``. Only 4 (extension) is documented; ASSUMPTION: 1 for AXB, 2 for AXG
+    #: queryAXB ``bindType``. Only 4 (extension) is documented; ASSUMPTION [NX-9]: 1 for AXB, 2 for AXG
     bind_type: int
 
 
@@ -316,7 +316,7 @@ def pns_bind_body(
 
     Numbers are text with the country code; ``flag`` and ``expireSecond`` are integers
     (0 = never expires). Fields not given are left out. ``extension``: the pages' table
-    writes ``Extension``, their example and queryAXB ``extension``; ASSUMPTION: ``extension``
+    writes ``Extension``, their example and queryAXB ``extension``; ASSUMPTION [NX-10]: ``extension``
     (a wrong name is refused with 1002, so nothing is bound).
     """
     body: dict[str, Any] = {"phoneA": phone_a}
@@ -456,7 +456,7 @@ def whatsapp_message_id(reply: Any) -> str | None:
 def chat_request_id(reply: Any) -> str | None:
     """Viber's ``data.requestId`` (Viber-API-mt success example), which its receipts carry.
 
-    Zalo: ASSUMPTION, the same field (the send page's reply was not readable; the receipts'
+    Zalo: ASSUMPTION [NX-12], the same field (the send page's reply was not readable; the receipts'
     ``requestId`` is ``zalomid.<hex>``): if it is absent the message is still accepted, only
     without an id to match receipts on.
     """
@@ -814,7 +814,10 @@ SMS_APIS: dict[str, tuple[str, bool]] = {
 
 
 def reply_message_id(reply: Any) -> str | None:
-    """A send reply's ``messageid`` (SMS and voice: top level; a ``data`` object is read too, for v1)."""
+    """A send reply's ``messageid`` (SMS and voice: top level; a ``data`` object is read too, for v1).
+
+    ASSUMPTION [NX-14]: the v1 send answers like v2.
+    """
     if not isinstance(reply, dict):
         return None
     data = reply.get("data")

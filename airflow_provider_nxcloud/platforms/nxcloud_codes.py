@@ -17,7 +17,7 @@ Where the rows come from:
 * ``number_check``: the submit, callback and query pages of the asynchronous number check.
 * ``whatsapp`` and ``viber``: the send (``mt``) pages of those channels.
 * ``zalo``: the ZNS send page's error table was not read (reference §17); the rows are
-  ASSUMPTIONs: the codes its sibling open-platform channels (WhatsApp, Viber) share with one
+  ASSUMPTION [NX-15]: the codes its sibling open-platform channels (WhatsApp, Viber) share with one
   meaning, and the receipt's failure code 17004. The other receipt codes (0 success, 17003
   delivered, 17006 journey charged, 17007 journey expired) are statuses a send reply never carries.
 * ``http``: gateway statuses; NXCloud documents only HTTP 200 with a code in the body.
@@ -257,7 +257,7 @@ VIBER_ROWS: tuple[Row, ...] = (
     (9999, "Unknown error", Reason.PLATFORM_FAULT),
 )
 
-# ASSUMPTION (all rows): the Zalo ZNS send page's error table was not read; see the module docstring.
+# ASSUMPTION [NX-15] (all rows): the Zalo ZNS send page's error table was not read; see the module docstring.
 ZALO_ROWS: tuple[Row, ...] = (
     (-1, "NXCloud failure", Reason.PLATFORM_FAULT),
     (9000, "Parameter error", Reason.INVALID_INPUT),

@@ -68,7 +68,7 @@ _MESSAGING: tuple[Contract, ...] = (
         _SMS_JSON,
         example_reply={"result": "Request succeeded", "code": "0", "messageid": "333444555666"},
         example_source=f"{_DOCS}:SMS Downstream Sending_v2..md",
-        notes="ASSUMPTION: the v1 page takes v2's body; its reply was not read and is taken to be v2's.",
+        notes="ASSUMPTION [NX-14]: the v1 page takes v2's body; its reply was not read and is taken to be v2's.",
     ),
     Contract(
         PLATFORM,
@@ -341,7 +341,7 @@ _PNS_AND_CHAT: tuple[Contract, ...] = (
         ),
         example_reply=_PNS_BOUND,
         notes=(
-            "ASSUMPTION: the field is 'extension' (the page's example and queryAXB); the page's table "
+            "ASSUMPTION [NX-10]: the field is 'extension' (the page's example and queryAXB); the page's table "
             "writes 'Extension'."
         ),
     ),
@@ -482,7 +482,7 @@ _PNS_AND_CHAT: tuple[Contract, ...] = (
             },
         },
         notes=(
-            "ASSUMPTION: data.total ('number of number groups') counts this page, as getAXBList's does; "
+            "ASSUMPTION [NX-11]: data.total ('number of number groups') counts this page, as getAXBList's does; "
             "the provider reads until a short page, right under either reading."
         ),
     ),
@@ -630,7 +630,9 @@ _PNS_AND_CHAT: tuple[Contract, ...] = (
             FieldRule("functionType", choices=("template",)),
             FieldRule("messageData", "object"),
             FieldRule(
-                "messageData.templateId", "any", note="ASSUMPTION: its type was not readable; sent as text"
+                "messageData.templateId",
+                "any",
+                note="ASSUMPTION [NX-13]: its type was not readable; sent as text",
             ),
             FieldRule("messageData.templateData", "object"),
             FieldRule("messageData.journeyToken", required=False),
@@ -639,7 +641,7 @@ _PNS_AND_CHAT: tuple[Contract, ...] = (
         ),
         example_reply=None,
         notes=(
-            "ASSUMPTION: the page's reply was not readable; the provider reads data.requestId "
+            "ASSUMPTION [NX-12]: the page's reply was not readable; the provider reads data.requestId "
             f"(zalomid.<hex>, as the receipts carry it: {_EN_WIKI}/Zalo-webhook)."
         ),
     ),

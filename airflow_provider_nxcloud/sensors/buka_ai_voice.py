@@ -18,7 +18,7 @@ class BukaAiVoiceTaskSensor(VendorTaskSensor):
     :data:`~airflow_provider_nxcloud.platforms.buka.AI_TASK_STATUSES` (TERMINATED), or when
     the task is missing from the list two polls in a row (deleted). NOT_STARTED, RUNNING,
     PAUSED and any status the provider does not know keep waiting (each poll logs "40 of
-    100 calls successful"), up to the timeout. ASSUMPTION: Buka documents the status as a
+    100 calls successful"), up to the timeout. ASSUMPTION [BK-13]: Buka documents the status as a
     String without its values; the names are the provider's. Buka has no detail call for
     AI tasks: without ``name`` the app's tasks are paged through 100 at a time.
 

@@ -49,7 +49,7 @@ NXCLOUD_WHATSAPP_BUSINESS_PHONE = "6561234567"
 NXCLOUD_WHATSAPP_TEMPLATES = ("hello_world", "order_update", "otp_code")
 NXCLOUD_VIBER_APP_KEY = "sim-viber-app-key"
 NXCLOUD_ZALO_APP_KEY = "sim-zalo-app-key"
-#: the privacy-number pool (DIDs, with country code). ASSUMPTION: the vendor assigns each
+#: the privacy-number pool (DIDs, with country code). ASSUMPTION [SIM-1]: the vendor assigns each
 #: account its own numbers per country; a handful per country keeps exhaustion (10010) testable
 NXCLOUD_PNS_VIRTUAL_NUMBERS = (
     *(f"65315800{i:02d}" for i in range(1, 6)),

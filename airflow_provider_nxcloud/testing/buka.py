@@ -701,7 +701,7 @@ def email_records(call: Call) -> Reply:
 
 
 def cc_record_query(call: Call) -> Reply:
-    # ASSUMPTION: the record fields are not captured (reference A.10), so the simulator keeps
+    # ASSUMPTION [SIM-5]: the record fields are not captured (reference A.10), so the simulator keeps
     # no call-center calls and answers every query with an empty page (onbuka.com/call-api20)
     body = call.json_object()
     size = body.get("size", 10)

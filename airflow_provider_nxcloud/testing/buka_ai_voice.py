@@ -11,7 +11,7 @@ whole numbers >= 1, ``redial`` a bool, ``mode`` MANUAL or AUTO, ``dailyStartDate
 daily window that starts before 09:00, ends after 20:00 or is empty; "-29"/"-30"/"-31" redial
 times / interval / conditions out of range (and ``redial`` true without a condition: -29);
 "-52" ``robotCount`` above the account's maximum :data:`MAX_ROBOTS`; "-33" a name the app
-already has. It answers ``data: {"jobId": <number>}`` (ASSUMPTION: the reference says only
+already has. It answers ``data: {"jobId": <number>}`` (ASSUMPTION [BK-16]: the reference says only
 "returns jobId"). Each task is one ledger entry of kind ``ai_voice_task`` (recipient and
 client reference: the name; vendor id: the jobId).
 
@@ -22,11 +22,11 @@ a task that already ended. A number already in the task is imported again (the v
 -53 "customer already exists" is not simulated), so a client that imports twice shows up
 as ledger duplicates: each customer is one entry of kind ``ai_customer`` (recipient: the
 number; content and client reference: the jobId). It answers ``data: {"total": <imported>}``
-(ASSUMPTION).
+(ASSUMPTION [SIM-6]).
 
 ``taskStart`` (MANUAL start, and resume after a pause): "-39" unless the task is NOT_STARTED
 or PAUSED, then "-45" when it holds no customers. ``taskStop`` (pause): "-38" unless it is
-RUNNING. ``taskDel``: "-32" unknown, "-44" while it is RUNNING (ASSUMPTION: the catalog's
+RUNNING. ``taskDel``: "-32" unknown, "-44" while it is RUNNING (ASSUMPTION [SIM-6]: the catalog's
 "the current task cannot be deleted"; pause it first).
 
 Progress, over the progress clock: a running task calls ``robotCount`` customers every
@@ -38,7 +38,7 @@ accepted but do not pause the simulated dialler. Date-times are read as China ti
 :data:`~airflow_provider_nxcloud.platforms.buka.AI_UTC_OFFSET_HOURS`).
 
 ``taskList`` ``{current, size 1-100, params{appId, name}}``: "-27" bad paging, "-37" another
-app; a page of the app's tasks, newest first. ASSUMPTION: ``name`` filters like a console
+app; a page of the app's tasks, newest first. ASSUMPTION [SIM-6]: ``name`` filters like a console
 search box, by substring, so clients compare names exactly themselves.
 """
 
@@ -212,7 +212,7 @@ def _redial(call: Call, body: dict[str, Any]) -> None:
         raise reject(call, "-30")
     if times is not None and (not _is_int(times) or times < 1):
         raise reject(call, "-29")
-    # ASSUMPTION: redialling needs at least one condition to redial on
+    # ASSUMPTION [SIM-6]: redialling needs at least one condition to redial on
     if body["redial"] and not conditions:
         raise reject(call, "-29")
 

@@ -42,7 +42,7 @@ first. ``resend`` (the documented body: keyId, appId, taskName, source and its f
 maxCalls, resendType) calls the numbers again (0 all, 1 only the failed ones): "-24"
 unknown task, "-42" a task that is not completed or cancelled, "-34" nothing to call; it
 is one ledger entry of kind ``voice_task_resend`` and the task goes through 6, 1 and 2
-again (ASSUMPTION: the create fields sent along with it are accepted and not applied).
+again (ASSUMPTION [SIM-4]: the create fields sent along with it are accepted and not applied).
 ``cancel {taskIdList: [Integer]}`` moves every task that has not ended to 4 ("-54" when
 a listed id is not one of the account's tasks).
 """
@@ -71,7 +71,7 @@ WAITING, CALLING, COMPLETED, CANCELLED, SUSPENDED, SUBMITTING = 0, 1, 2, 4, 5, 6
 ENDED = frozenset(code for code, (_, outcome) in vendor.VOICE_TASK_STATUSES.items() if outcome != "running")
 ANSWERED, FAILED = "answered", "failed"
 
-#: ASSUMPTION: a sendTime up to a minute old is taken as "now" (clocks differ); older is -25
+#: ASSUMPTION [SIM-4]: a sendTime up to a minute old is taken as "now" (clocks differ); older is -25
 SEND_TIME_GRACE_S = 60
 
 _NUMBER = re.compile(r"[0-9]{7,15}")
@@ -513,14 +513,14 @@ def voice_task_cancel(call: Call) -> Reply:
         raise task_reject(call, "-22")
     with call.state.store.lock:
         tasks = [_task(call, task_id) for task_id in ids]
-        # ASSUMPTION: -54 ("the task you submitted is wrong") is what the cancel page shows for an id
+        # ASSUMPTION [BK-11]: -54 ("the task you submitted is wrong") is what the cancel page shows for an id
         # that is not one of the account's tasks; nothing is cancelled then
         if any(task is None for task in tasks):
             raise task_reject(call, "-54")
         now = call.now
         for task in filter(None, tasks):
             status, _ = progress(call, task)
-            # ASSUMPTION: cancelling a task that already ended changes nothing and is not an error
+            # ASSUMPTION [BK-11]: cancelling a task that already ended changes nothing and is not an error
             if status not in ENDED:
                 task["runs"][-1]["cancelled_at"] = now
     return ok(None)

@@ -66,7 +66,7 @@ FAULT_STATUS: dict[FaultKind, tuple[int, str, str]] = {
     FaultKind.VENDOR_BUSY: (503, "SERVICE_UNAVAILABLE", "The service is temporarily unavailable."),
 }
 #: the HTTP status an ErrorCode comes with, by its reason; any other reason gets 400.
-#: ASSUMPTION: the errors page pairs no ErrorCode with a status; these follow its status table
+#: ASSUMPTION [SIM-7]: the errors page pairs no ErrorCode with a status; these follow its status table
 #: (401 credentials, 403 permissions, 400 missing or invalid data) and 404 for "not found"
 ERROR_CODE_STATUS: dict[Reason, int] = {Reason.AUTH: 401, Reason.PERMISSION: 403, Reason.NOT_FOUND: 404}
 
@@ -350,7 +350,7 @@ def get_call(call: Call) -> Reply:
 def list_calls(call: Call) -> Reply:
     _property(call)
     _paging(call, vendor.PROJECTS_PAGE_DEFAULT)
-    # ASSUMPTION: the reply's shape is not shown on the calls page; the simulator has no calls
+    # ASSUMPTION [FD-6, SIM-7]: the reply's shape is not shown on the calls page; the simulator has no calls
     return {"Calls": [], "TotalCount": 0}
 
 

@@ -130,7 +130,7 @@ _PHONE = re.compile(r"[0-9]{7,15}")
 _SENDER = vendor.SMS_SENDER_ID
 _SYS_MESSAGE_ID = vendor.SYS_MESSAGE_ID
 _DATE_COMPACT = re.compile(r"\d{8}")
-#: ASSUMPTION (vendor.RECORD_DAY_OFFSETS_HOURS): the zone of the record queries' ``date``;
+#: ASSUMPTION [NX-2] (vendor.RECORD_DAY_OFFSETS_HOURS): the zone of the record queries' ``date``;
 #: UTC by default (dates a test writes by hand stay right at any hour), 8 models the UTC+8 reading
 RECORD_DAY_UTC_OFFSET_HOURS = 0
 

@@ -23,7 +23,7 @@ WhatsApp ``/api/wa/mt`` (checked in this order):
   7-15 digits, a ``type`` the page does not list or without its object, an empty
   text body, a template without name or language or whose language policy is not
   ``deterministic`` (Meta code 100, "Invalid parameter"), and a template name not
-  in :attr:`NXCloudAccount.whatsapp_templates` (ASSUMPTION: the account's approved
+  in :attr:`NXCloudAccount.whatsapp_templates` (ASSUMPTION [SIM-3]: the account's approved
   templates; Meta code 132001, "Template name does not exist in the translation").
 
 Success: ``{"code": 0, "data": {"messaging_product": "whatsapp", "messages":
@@ -43,7 +43,7 @@ Zalo ``/v1/zalo/mt``: ``appkey`` not the account's Zalo app -> 9003; ``phone``
 missing -> 9000, not a Vietnamese number (``84`` and 9-10 more digits) -> 9002;
 ``functionType`` not ``template``, ``messageData`` without ``templateId`` or with a
 ``templateData`` that is not an object or has an empty value, ``drWebhook`` over
-256 characters or ``ext`` over 65,535 bytes -> 9000. ASSUMPTION (the page's reply
+256 characters or ``ext`` over 65,535 bytes -> 9000. ASSUMPTION [SIM-3] (the page's reply
 and error table were not read): the codes of the sibling channels, and success
 ``{"code": 0, "message": "Success", "data": {"requestId": "zalomid.<hex>"}}`` (the
 id the receipts carry). Ledger content: the template id; ``client_reference`` the

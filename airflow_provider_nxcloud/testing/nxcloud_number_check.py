@@ -8,7 +8,7 @@ Submit (``/api/number/check``, reference §8.1), checked in this order:
 * ``appkey`` not the account's number-check app -> 202;
 * no number left to check after ``failNumber`` -> 203.
 
-``failNumber`` lists the numbers refused up front. ASSUMPTION (the page does not say
+``failNumber`` lists the numbers refused up front. ASSUMPTION [SIM-2] (the page does not say
 which are refused): a number that is not 7 to 15 digits (after an optional ``+``) or
 whose country calling code is unknown. Every other number is checked: one ledger
 entry of kind ``number_check`` each (recipient = the number, content = the
@@ -17,7 +17,7 @@ checkLevel, vendor id and batch id = the ``requestId``, client reference = the
 shape ``{"code": 0, "message": "Success", "data": {"requestId", "batchNo",
 "failNumber"}, "traceId"}``.
 
-Results: ASSUMPTION: a number's result row appears once the delivery delay has
+Results: ASSUMPTION [SIM-2]: a number's result row appears once the delivery delay has
 passed on the progress clock (the vendor says typically 10 s to 5 min). A number
 the delivery model marks undeliverable (by default: ending in 0000) is ``invalid``,
 and ``active: NO`` at the HLR level; a number libphonenumber calls invalid is
@@ -31,7 +31,7 @@ integers, ``pageSize`` at most 100, ``date`` yyyy-MM-dd within the last 14 days
 the same id) or ``batchNo``, optionally ``phone``; any violation -> 88 with the
 reason. An ``appkey`` (2023 page) other than the account's -> 202. Rows match a
 batch submitted on the query's ``date`` read in the zone of
-:data:`~airflow_provider_nxcloud.testing.nxcloud.RECORD_DAY_UTC_OFFSET_HOURS` (ASSUMPTION:
+:data:`~airflow_provider_nxcloud.testing.nxcloud.RECORD_DAY_UTC_OFFSET_HOURS` (ASSUMPTION [NX-2]:
 the vendor's day boundary is not documented; the simulator files a batch under one
 reading only, so a client must ask for both), in submit order. The one request per
 3 seconds is not enforced. The reply keeps the query page's ``{"code", "msg",

@@ -9,7 +9,7 @@ before the checks below. Replies are
 ``groupId`` at the top level. Numbers are digits with the country code.
 
 Virtual numbers (X, "DIDs") come from the account's ``pns_virtual_numbers``
-(:mod:`~airflow_provider_nxcloud.testing.accounts`; ASSUMPTION: a pool per account,
+(:mod:`~airflow_provider_nxcloud.testing.accounts`; ASSUMPTION [SIM-1]: a pool per account,
 grouped by country code). A binding is active until it is unbound or its
 ``expireAt`` passes on the progress clock; ended bindings free their number.
 
@@ -23,7 +23,7 @@ Binds (each accepted one is a ledger entry of kind ``"binding"``: recipient
   active binding involving A or B uses; none left: 10010.
 * ``bindAXBExtension``: ``phoneA`` (10001), ``phoneX`` one of the account's numbers and
   a 3-digit ``extension`` (1002), A (and the optional B) in X's country (10004).
-  ASSUMPTION: X with that extension may carry one active binding (1002 otherwise).
+  ASSUMPTION [SIM-1]: X with that extension may carry one active binding (1002 otherwise).
 * ``bindAXG``: ``phoneA`` (10001), ``groupId`` of an existing group (1002), ``phoneB``
   if given a member of it (1002); X is picked as for AXB, avoiding numbers A or any
   member already uses, or taken from ``phoneX`` if that one is free (1002 if not).
@@ -34,20 +34,20 @@ Binds (each accepted one is a ledger entry of kind ``"binding"``: recipient
 Other actions:
 
 * ``unbindAXB``: by ``bindId`` (wins when both are given) or ``customerBindId`` (every
-  active binding with it; ASSUMPTION); neither: 1002; no active one: 10013.
+  active binding with it; ASSUMPTION [SIM-1]); neither: 1002; no active one: 10013.
 * ``queryAXB`` {caller (country code optional), did, extension}: the active binding on
   ``did`` (with that extension; without one, only bindings without an extension;
-  ASSUMPTION) in which the caller takes part; the data of seed 003, callee being the
+  ASSUMPTION [SIM-1]) in which the caller takes part; the data of seed 003, callee being the
   other party (AXG: A for a member; for A, phoneB or else the group's first member;
-  ASSUMPTION). None: 10013.
+  ASSUMPTION [SIM-1]). None: 10013.
 * ``getAXBList`` {limit 0-1000 (0 = all, capped at 1000; else 10011), offset >= 0 (else
   10012)}: the active bindings, oldest first, as ``{"bindList", "total"}``; ``total`` is the
   number of bindings returned, this page's (PNS-API-list), not of all of them.
 * ``createGroup`` {phones (comma list), groupName, remark}, ``updateGroup`` {groupId,
   operateType 0 add / 1 delete / 2 replace, phones}, ``deleteGroup`` {groupId},
   ``listGroup`` {limit, offset as getAXBList, both required; ``total`` this page's count,
-  ASSUMPTION: the page says "number of number groups"}. An unknown group: 1002
-  (ASSUMPTION: no code is documented for it).
+  ASSUMPTION [NX-11]: the page says "number of number groups"}. An unknown group: 1002
+  (ASSUMPTION [SIM-1]: no code is documented for it).
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ from airflow_provider_nxcloud.testing.routing import BadBody, BadBodyReply, Call
 BINDINGS = "pns_binding"
 GROUPS = "pns_group"
 ACTIVE, EXPIRED = "active", "expired"
-#: ``customerId`` / ``businessId`` the list rows carry (ASSUMPTION: opaque ids of the account)
+#: ``customerId`` / ``businessId`` the list rows carry (ASSUMPTION [SIM-1]: opaque ids of the account)
 CUSTOMER_ID = "100001"
 BUSINESS_ID = "200001"
 #: the mode each bind endpoint records
