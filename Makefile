@@ -36,8 +36,8 @@ test: lint typecheck browser dist unit
 # downloaded at run time); installed only where missing.
 browser:
 	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
-	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium chromium-driver; \
-	else sudo apt-get update -qq && sudo apt-get install -y -qq chromium chromium-driver; fi
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq --no-upgrade chromium chromium-driver; \
+	else sudo apt-get update -qq && sudo apt-get install -y -qq --no-upgrade chromium chromium-driver; fi
 
 # Regenerate the README's connection-form screenshots (docs/img/) with the browser test.
 screenshots: $(STAMP) browser
