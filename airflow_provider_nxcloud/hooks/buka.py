@@ -286,15 +286,15 @@ class BukaHook(CPaaSHook):
 
     def start_ai_task(self, app_id: str, job_id: int | str) -> None:
         """``AiVoice/taskStart``: start (or resume) a task; -39 when its status does not allow it."""
-        self.call("ai_task_start", buka.ai_task_ref(app_id, job_id))
+        self.run_ai_task_action(buka.AiTaskAction.START, app_id, job_id)
 
     def stop_ai_task(self, app_id: str, job_id: int | str) -> None:
         """``AiVoice/taskStop``: pause a running task (the SDK: "Pause task"); -38 otherwise."""
-        self.call("ai_task_stop", buka.ai_task_ref(app_id, job_id))
+        self.run_ai_task_action(buka.AiTaskAction.PAUSE, app_id, job_id)
 
     def delete_ai_task(self, app_id: str, job_id: int | str) -> None:
         """``AiVoice/taskDel``: delete a task; -44 when its status does not allow it."""
-        self.call("ai_task_delete", buka.ai_task_ref(app_id, job_id))
+        self.run_ai_task_action(buka.AiTaskAction.DELETE, app_id, job_id)
 
     @staticmethod
     def ai_task_list_call(app_id: str, *, page: int = 1, name: str | None = None) -> Call:
@@ -318,14 +318,10 @@ class BukaHook(CPaaSHook):
         records = data.get("records") if isinstance(data, Mapping) else None
         return [dict(record) for record in records or () if isinstance(record, Mapping)]
 
-    def run_ai_task_action(self, endpoint: str, app_id: str, job_id: int | str) -> None:
-        """One of :meth:`start_ai_task`, :meth:`stop_ai_task`, :meth:`delete_ai_task` by its endpoint name."""
-        actions = {
-            "ai_task_start": self.start_ai_task,
-            "ai_task_stop": self.stop_ai_task,
-            "ai_task_delete": self.delete_ai_task,
-        }
-        actions[endpoint](app_id, job_id)
+    def run_ai_task_action(self, action: buka.AiTaskAction, app_id: str, job_id: int | str) -> None:
+        """Start, pause or delete a task (itniotech.com ``/api/ai-voice/taskStart``, ``taskStop``,
+        ``taskDel``: ``appId`` and ``jobId``)."""
+        self.call(action.endpoint, buka.ai_task_ref(app_id, job_id))
 
     # ----- connection test ------------------------------------------------------------------
 

@@ -59,7 +59,7 @@ def _status(hook: BukaHook, app_id: str, job_id: Any) -> str | None:
 
 
 def run_task_action(
-    hook: BukaHook, app_id: str, job_id: Any, endpoint: str, done: Sequence[str | None]
+    hook: BukaHook, app_id: str, job_id: Any, action: vendor.AiTaskAction, done: Sequence[str | None]
 ) -> bool:
     """Start, pause or delete a task once: True when done now, False when it already was.
 
@@ -70,7 +70,7 @@ def run_task_action(
     subject = f"Buka AI voice task {job_id}"
     for attempt in (1, 2):
         try:
-            hook.run_ai_task_action(endpoint, app_id, job_id)
+            hook.run_ai_task_action(action, app_id, job_id)
             return True
         except AmbiguousSendError:
             status = _status(hook, app_id, job_id)
@@ -79,7 +79,7 @@ def run_task_action(
             if attempt == 2:
                 raise
         except PermanentAPIError as exc:
-            if exc.code != vendor.AI_STATE_CODES.get(endpoint):
+            if exc.code != action.wrong_state_code:
                 raise
             status = _status(hook, app_id, job_id)
             if status in done:
@@ -354,7 +354,7 @@ class BukaCreateAiVoiceTaskOperator(BaseOperator, PlatformHookMixin[BukaHook]):
         return found
 
     def _start(self, hook: BukaHook, app_id: str, job_id: Any) -> bool:
-        if not run_task_action(hook, app_id, job_id, "ai_task_start", _STARTED):
+        if not run_task_action(hook, app_id, job_id, vendor.AiTaskAction.START, _STARTED):
             self.log.info("Buka AI voice task %s was started before (an earlier try)", job_id)
         return True
 
@@ -392,8 +392,8 @@ class _AiVoiceTaskActionOperator(BaseOperator, PlatformHookMixin[BukaHook]):
     template_fields: Sequence[str] = ("job_id", "app_id")
     ui_color = "#e3f4e1"
     hook_class = BukaHook
-    #: the endpoint, the statuses that mean it is already done, and the words for the result
-    endpoint: ClassVar[str]
+    #: the action, the statuses that mean it is already done, and the words for the result
+    vendor_action: ClassVar[vendor.AiTaskAction]
     done: ClassVar[tuple[str | None, ...]]
     action: ClassVar[str]
     past: ClassVar[tuple[str, str]]
@@ -424,7 +424,7 @@ class _AiVoiceTaskActionOperator(BaseOperator, PlatformHookMixin[BukaHook]):
         return {"job_id": job_id, "action": self.action, "result": result}
 
     def act(self, context: Any, hook: BukaHook, app_id: str, job_id: Any) -> bool:
-        return run_task_action(hook, app_id, job_id, self.endpoint, self.done)
+        return run_task_action(hook, app_id, job_id, self.vendor_action, self.done)
 
 
 class BukaStartAiVoiceTaskOperator(_AiVoiceTaskActionOperator):
@@ -442,7 +442,7 @@ class BukaStartAiVoiceTaskOperator(_AiVoiceTaskActionOperator):
     Returns (XCom) ``{"job_id", "action": "start", "result": "started" | "already running"}``.
     """
 
-    endpoint = "ai_task_start"
+    vendor_action = vendor.AiTaskAction.START
     done = ("RUNNING",)
     action = "start"
     past = ("started", "already running")
@@ -462,7 +462,7 @@ class BukaPauseAiVoiceTaskOperator(_AiVoiceTaskActionOperator):
     Returns (XCom) ``{"job_id", "action": "pause", "result": "paused" | "already paused"}``.
     """
 
-    endpoint = "ai_task_stop"
+    vendor_action = vendor.AiTaskAction.PAUSE
     done = ("PAUSED",)
     action = "pause"
     past = ("paused", "already paused")
@@ -486,7 +486,7 @@ class BukaDeleteAiVoiceTaskOperator(_AiVoiceTaskActionOperator):
     Returns (XCom) ``{"job_id", "action": "delete", "result": "deleted" | "already deleted"}``.
     """
 
-    endpoint = "ai_task_delete"
+    vendor_action = vendor.AiTaskAction.DELETE
     #: a deleted task is not in the task list
     done = (None,)
     action = "delete"
@@ -499,7 +499,7 @@ class BukaDeleteAiVoiceTaskOperator(_AiVoiceTaskActionOperator):
         if store is not None and not sent_before:
             store.set(marker, True)
         try:
-            return run_task_action(hook, app_id, job_id, self.endpoint, self.done)
+            return run_task_action(hook, app_id, job_id, self.vendor_action, self.done)
         except PermanentAPIError as exc:
             if exc.code == vendor.AI_NO_SUCH_TASK and sent_before:
                 self.log.info("Buka AI voice task %s: gone; an earlier try's delete took effect", job_id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import enum
 import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -235,8 +236,21 @@ AI_TASK_STATUSES: dict[str, str] = {
 #: ASSUMPTION [BK-13], like the status names: start resumes a paused task (the SDK has no resume call)
 AI_STARTABLE_STATUSES = ("NOT_STARTED", "PAUSED")
 AI_PAUSABLE_STATUSES = ("RUNNING",)
-#: the code each task action answers when the task's status does not allow it
-AI_STATE_CODES = {"ai_task_start": "-39", "ai_task_stop": "-38", "ai_task_delete": "-44"}
+
+
+class AiTaskAction(enum.Enum):
+    """taskStart, taskStop (the SDK's "Pause task") and taskDel: each action's endpoint, and the
+    code it answers when the task's status does not allow it (the AI voice code table)."""
+
+    START = ("ai_task_start", "-39")
+    PAUSE = ("ai_task_stop", "-38")
+    DELETE = ("ai_task_delete", "-44")
+
+    def __init__(self, endpoint: str, wrong_state_code: str) -> None:
+        self.endpoint = endpoint
+        self.wrong_state_code = wrong_state_code
+
+
 #: the code of a jobId the app does not have (taskStart/taskStop/taskDel/importCustomer)
 AI_NO_SUCH_TASK = "-32"
 
