@@ -8,14 +8,16 @@ client library: requests for workers, httpx for triggers.
 Retry rules, in one place:
 
 * a read is retried in-hook with exponential backoff on every ``retry``
-  disposition, on connection failures and on timeouts;
+  disposition (any 5xx included, waiting at least a 429's or 503's
+  Retry-After), on connection failures and on timeouts;
 * a send is retried in-hook only when the vendor provably did not accept it:
-  the connection was never made, or the vendor refused it (HTTP 429/503, a
-  rate-limit or concurrency code). Other ``retry`` codes are raised as
-  :class:`RetryableAPIError` for Airflow's task retries, where the operator
-  knows which batches were already accepted;
+  the connection was never made (refused, DNS, TLS), or the vendor throttled
+  it (HTTP 429, a rate-limit or concurrency code in its body). Other ``retry``
+  codes are raised as :class:`RetryableAPIError` for Airflow's task retries,
+  where the operator knows which batches were already accepted;
 * a send whose request was written but whose answer was lost (read timeout,
-  reset, HTTP 500/502/504) raises :class:`AmbiguousSendError`, never a resend;
+  reset, any HTTP 5xx: a gateway may answer 503 after it forwarded the
+  request) raises :class:`AmbiguousSendError`, never a resend;
 * a ``resign`` code (timestamp outside the vendor's window) is signed again
   with a fresh clock and tried once more;
 * a redirect is never followed: the request's signature or credentials would
@@ -324,6 +326,17 @@ class _Classifier:
             )
             return self.error(call, unreadable, reply=reply, status=status)
         info = lookup_code(self.platform, reply.service, reply.code)
+        if info is None and status >= 500:
+            # a gateway's page for a status no catalog lists (501, 520, ...): like every 5xx, it
+            # may come after the request was forwarded, so a send is in doubt and a read repeats
+            info = CodeInfo(
+                self.platform,
+                reply.service,
+                reply.code,
+                f"HTTP {status} from the server or a gateway in front of it",
+                Reason.SERVER_ERROR,
+            )
+            return self.error(call, info, reply=reply, status=status, in_catalog=False)
         if info is None:
             # Unknown codes fail: retrying a code nobody has classified may burn
             # retries or repeat a send, and the error says it was not in the catalog.
@@ -355,7 +368,9 @@ class _Classifier:
     def lost(self, call: PreparedCall, what: str, *, written: bool) -> VendorAPIError:
         """A request whose answer never arrived; ``written`` says whether the vendor may have seen it."""
         code, reason = (
-            ("CONNECTION_LOST", Reason.SERVER_ERROR) if written else ("CONNECTION_FAILED", Reason.UNAVAILABLE)
+            ("CONNECTION_LOST", Reason.SERVER_ERROR)
+            if written
+            else ("CONNECTION_FAILED", Reason.NOT_CONNECTED)
         )
         info = CodeInfo(self.platform, call.endpoint.service, code, what, reason)
         return self.error(call, info)
@@ -371,6 +386,7 @@ class _Classifier:
         in_catalog: bool = True,
         resigned: bool = False,
     ) -> VendorAPIError:
+        is_send = call.endpoint.kind is Kind.SEND
         disposition = disposition or info.disposition
         fields: dict[str, Any] = {
             "platform": info.platform,
@@ -383,16 +399,17 @@ class _Classifier:
             "http_status": status,
             "in_catalog": in_catalog,
         }
+        if is_send and info.maybe_processed:
+            # whatever an override says, the vendor may have taken it: in doubt, so the campaign
+            # looks it up; never "not sent" (a failed batch is sent again by a later try)
+            return AmbiguousSendError(
+                client_reference=call.client_reference, disposition=Disposition.FAIL, **fields
+            )
         if disposition is Disposition.RESIGN:
             detail = "still outside the vendor's time window after signing again: check the worker's clock"
             return PermanentAPIError(disposition=disposition, detail=detail if resigned else "", **fields)
         if disposition is Disposition.FAIL:
             return PermanentAPIError(disposition=disposition, **fields)
-        is_send = call.endpoint.kind is Kind.SEND
-        if is_send and info.maybe_processed:
-            return AmbiguousSendError(
-                client_reference=call.client_reference, disposition=Disposition.FAIL, **fields
-            )
         error = RetryableAPIError(disposition=disposition, **fields)
         # An override that turns a failure into a retry is honoured by Airflow's
         # task retries, not in-hook: only vendor-proven refusals repeat a send here.

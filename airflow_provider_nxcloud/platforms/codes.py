@@ -33,8 +33,11 @@ class Reason(enum.Enum):
     """Why a code gets its disposition.
 
     ``refused`` marks conditions in which the vendor provably did not accept
-    the request, so even a send may be repeated at once. ``maybe_processed``
-    marks failures after which a send may already have taken effect.
+    the request, so even a send may be repeated at once: only a throttle (HTTP
+    429, a rate-limit or concurrency code in the vendor's body) and a
+    connection that was never made. ``maybe_processed`` marks failures after
+    which a send may already have taken effect: every 5xx, since a gateway may
+    answer any of them after it forwarded the request.
     """
 
     #: the vendor throttled the caller; the request was refused, not processed
@@ -43,12 +46,13 @@ class Reason(enum.Enum):
     CONCURRENCY = (Disposition.RETRY, True, False, "a concurrency limit that clears as running work finishes")
     #: the vendor reports a temporary fault of its own platform or a downstream
     PLATFORM_FAULT = (Disposition.RETRY, False, False, "a temporary fault on the vendor's side")
-    #: HTTP 503 or similar: the service refused before doing anything
+    #: HTTP 503: a gateway in front of the vendor may answer it after forwarding the request,
+    #: so it proves nothing about a send (a read may be repeated, honouring Retry-After)
     UNAVAILABLE = (
         Disposition.RETRY,
-        True,
         False,
-        "the service was unavailable and did not handle the request",
+        True,
+        "the service answered unavailable; a read may be repeated, a send may have taken effect",
     )
     #: HTTP 500/502/504: the server failed while or after handling the request
     SERVER_ERROR = (
@@ -56,6 +60,13 @@ class Reason(enum.Enum):
         False,
         True,
         "the server failed mid-request; a read may be repeated, a send may have taken effect",
+    )
+    #: the connection was never made (refused, DNS, TLS, connect timeout): nothing was sent
+    NOT_CONNECTED = (
+        Disposition.RETRY,
+        True,
+        False,
+        "the connection was never made, so the request was not sent",
     )
     #: the request's timestamp is outside the vendor's window
     CLOCK = (

@@ -80,7 +80,8 @@ are checked against the vendor clock, wall time plus ``sim.clock.vendor_skew_ms`
 Faults (:class:`FaultPlan`): kinds ``http_500``, ``http_502``, ``http_503``,
 ``http_429``, ``vendor_rate_limit``, ``vendor_busy``, ``timestamp_expired``,
 ``latency``, ``reset_before`` (connection dropped, nothing processed),
-``reset_after`` (processed and recorded, then the connection is dropped) and
+``reset_after`` (processed and recorded, then the connection is dropped),
+``http_503_after`` (processed and recorded, then a gateway answers 503) and
 ``vendor_code`` (any code the test names, as the platform sends it on that endpoint;
 rules only, through ``next_code``)::
 
@@ -92,7 +93,7 @@ rules only, through ``next_code``)::
 
 or over HTTP with ``POST /_simulator/faults``. Faults never touch ``/_simulator/``.
 HTTP-status and vendor-code faults answer before the request is processed;
-only ``latency`` and ``reset_after`` let it take effect.
+only ``latency``, ``reset_after`` and ``http_503_after`` let it take effect.
 
 Ledger (kinds ``"sms"``, ``"voice"``, ``"email"``, ``"whatsapp"``, ``"viber"``,
 ``"zalo"``, one per recipient; ``"voice_task"`` and ``"voice_task_resend"`` (Buka group-call

@@ -24,7 +24,7 @@ from starlette.datastructures import Headers
 
 from airflow_provider_nxcloud.testing.faults import FaultKind, FaultPlan
 from airflow_provider_nxcloud.testing.platform_index import PLATFORMS
-from airflow_provider_nxcloud.testing.routing import PlatformSim
+from airflow_provider_nxcloud.testing.routing import PlatformSim, gateway_status_reply
 from airflow_provider_nxcloud.testing.state import SimulatorState
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,9 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 CONTROL_PREFIX = "/_simulator"
 #: kinds the gate handles itself; the others become a platform's reply
-CONNECTION_KINDS = frozenset({FaultKind.LATENCY, FaultKind.RESET_BEFORE, FaultKind.RESET_AFTER})
+CONNECTION_KINDS = frozenset(
+    {FaultKind.LATENCY, FaultKind.RESET_BEFORE, FaultKind.RESET_AFTER, FaultKind.HTTP_503_AFTER}
+)
 #: headers that carry a signature or a credential: NXCloud ``sign``, Buka ``Sign`` (names are
 #: case-insensitive) and Fone Dynamics ``Authorization: Basic``. NXCloud's legacy endpoints send
 #: the app secret itself in the form body: it is a credential the tests know already.
@@ -104,6 +106,10 @@ class VendorGate:
         elif kind is FaultKind.RESET_AFTER:
             await self.app(scope, receive, _swallow)
             await drop_connection(send)
+        elif kind is FaultKind.HTTP_503_AFTER:
+            # the gateway forwarded the request, lost the vendor's reply and answers its own page
+            await self.app(scope, receive, _swallow)
+            await gateway_status_reply(503)(scope, receive, send)
         elif kind is FaultKind.VENDOR_CODE:
             assert fault is not None and fault.code and endpoint is not None and platform.code_reply
             await platform.code_reply(endpoint, fault.code)(scope, receive, send)

@@ -56,6 +56,9 @@ class FaultKind(str, enum.Enum):
     #: the code given with the rule (:meth:`Faults.next_code`), answered as the platform answers it on
     #: that endpoint, without processing the request; only from rules: it needs a code
     VENDOR_CODE = "vendor_code"
+    #: the request is processed (and recorded), then a gateway answers HTTP 503 (with
+    #: ``Retry-After: 1``) instead of the vendor's reply: the gateway error after forwarding
+    HTTP_503_AFTER = "http_503_after"
 
     def __str__(self) -> str:
         return self.value

@@ -136,6 +136,14 @@ def test_read_gives_up_after_max_attempts_with_the_last_error(requests_mock, sle
     assert "buka/sms code -15 (Query too frequently)" in str(err.value)
 
 
+@pytest.mark.parametrize("status", [503, 520])
+def test_read_meeting_any_5xx_is_retried_in_hook(requests_mock, sleeps, status):
+    requests_mock.get(REPORT, [{"status_code": status, "headers": {"Retry-After": "3"}}, {"json": OK_REPORT}])
+    assert buka_hook(sleeps).call("sms_report", params={"appId": "a", "msgIds": "m1"}) == OK_REPORT
+    assert requests_mock.call_count == 2
+    assert sleeps[0] >= 3.0  # the gateway's Retry-After is waited for
+
+
 def test_read_timeout_on_a_read_is_retried(requests_mock, sleeps):
     requests_mock.get(REPORT, [{"exc": requests.exceptions.ReadTimeout}, {"json": OK_REPORT}])
     assert buka_hook(sleeps).call("sms_report", params={"appId": "a"}) == OK_REPORT
@@ -145,13 +153,13 @@ def test_read_timeout_on_a_read_is_retried(requests_mock, sleeps):
 @pytest.mark.parametrize(
     "first",
     [
-        {"status_code": 503},
         {"status_code": 429},
         {"json": {"status": "-15", "reason": "Query too frequently"}},
         {"exc": requests.exceptions.ConnectTimeout},
         {"exc": requests.exceptions.ConnectionError("NewConnectionError: Connection refused")},
+        {"exc": requests.exceptions.SSLError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed")},
     ],
-    ids=["http-503", "http-429", "vendor-rate-limit", "connect-timeout", "connection-refused"],
+    ids=["http-429", "vendor-rate-limit", "connect-timeout", "connection-refused", "tls-failure"],
 )
 def test_send_refused_by_the_vendor_is_repeated_in_hook(requests_mock, sleeps, first):
     requests_mock.post(SEND_SMS, [first, {"json": OK_SEND}])
@@ -184,10 +192,21 @@ def test_send_with_a_vendor_busy_code_goes_to_airflow_retries_not_in_hook(reques
         {"exc": requests.exceptions.ConnectionError("Connection aborted: ConnectionResetError(104)")},
         {"status_code": 500},
         {"status_code": 502},
+        {"status_code": 503, "headers": {"Retry-After": "1"}, "text": "<html>503 Service Unavailable</html>"},
         {"status_code": 504},
+        {"status_code": 520, "text": "<html>origin error</html>"},
         {"text": "<html>gateway</html>"},
     ],
-    ids=["read-timeout", "reset", "http-500", "http-502", "http-504", "unreadable-200"],
+    ids=[
+        "read-timeout",
+        "reset",
+        "http-500",
+        "http-502",
+        "http-503",
+        "http-504",
+        "http-520",
+        "unreadable-200",
+    ],
 )
 def test_send_whose_answer_was_lost_is_ambiguous_and_never_resent(requests_mock, sleeps, lost):
     requests_mock.post(SEND_SMS, [lost, {"json": OK_SEND}])
@@ -316,6 +335,15 @@ def test_override_can_make_a_retry_code_fail(requests_mock, sleeps):
     requests_mock.get(REPORT, json={"status": "-15"})
     with pytest.raises(PermanentAPIError):
         buka_hook(sleeps, disposition_overrides={"-15": "fail"}).call("sms_report", params={})
+    assert requests_mock.call_count == 1
+
+
+@pytest.mark.parametrize("override", ["fail", "retry"])
+def test_no_override_turns_a_send_in_doubt_into_not_sent(requests_mock, sleeps, override):
+    # a "fail" would abandon the batch as not sent, and a later try would send it again
+    requests_mock.post(SEND_SMS, [{"status_code": 503}, {"json": OK_SEND}])
+    with pytest.raises(AmbiguousSendError):
+        send_sms(buka_hook(sleeps, disposition_overrides={"503": override}), order_id="batch-3")
     assert requests_mock.call_count == 1
 
 

@@ -120,8 +120,9 @@ def test_lost_answer_fails_naming_the_batch_and_is_never_resent(nxcloud_simulato
     assert summary["skipped_batches"] == [1]
 
 
-def test_gateway_error_is_retried_in_hook(nxcloud_simulator, task_run):
-    nxcloud_simulator.faults.set(at={1: "http_503"})
+def test_gateway_throttle_is_retried_in_hook(nxcloud_simulator, task_run):
+    # a 429 proves the send was refused; a 503 would not (a gateway may answer it after forwarding)
+    nxcloud_simulator.faults.set(at={1: "http_429"})
     summary = audio(recipients=numbers(10)).execute(task_run.context())
     assert summary["accepted"] == 10
     assert nxcloud_simulator.ledger.count() == 10

@@ -95,8 +95,8 @@ def test_campaign_is_chunked_to_the_vendor_limit(nxcloud_simulator, task_run, tm
 def test_retry_resumes_after_the_last_accepted_batch(nxcloud_simulator, task_run, tmp_path, no_backoff):
     recipients = numbers(350)
     results = tmp_path / "results.jsonl"
-    # the third BatchMessages meets HTTP 503 on every in-hook attempt (4)
-    nxcloud_simulator.faults.set(at={n: "vendor_busy" for n in range(3, 7)})
+    # the third BatchMessages meets HTTP 429 on every in-hook attempt (4): refused, so not in doubt
+    nxcloud_simulator.faults.set(at={n: "vendor_rate_limit" for n in range(3, 7)})
     op = operator(recipients=recipients, results_path=str(results))
     with pytest.raises(RetryableAPIError):
         op.execute(task_run.context())
@@ -125,6 +125,21 @@ def test_lost_answer_is_resolved_by_lookup_without_sending_again(nxcloud_simulat
     assert [line["number"] for line in lines] == e164(recipients)
     by_reference = {e.client_reference: e.vendor_id for e in nxcloud_simulator.ledger.entries()}
     assert all(by_reference[line["reference"]] == line["vendor_id"] for line in lines)
+
+
+def test_gateway_503_after_forwarding_is_resolved_by_lookup_without_sending_again(
+    nxcloud_simulator, task_run, tmp_path
+):
+    recipients = numbers(250)
+    nxcloud_simulator.faults.set(at={2: "http_503_after"})  # batch 1 accepted, a gateway answers 503
+    summary = operator(recipients=recipients, results_path=str(tmp_path / "r.jsonl")).execute(
+        task_run.context()
+    )
+
+    assert summary["resolved_batches"] == 1 and summary["accepted"] == 250
+    assert nxcloud_simulator.requests.count("fonedynamics", "send_batch") == 3  # never re-sent
+    assert sent_numbers(nxcloud_simulator) == Counter(e164(recipients))
+    assert nxcloud_simulator.ledger.duplicates() == {}
 
 
 def test_request_dropped_unprocessed_is_in_doubt_not_sent_again(nxcloud_simulator, task_run):
@@ -225,7 +240,7 @@ def test_batch_in_flight_from_a_dead_try_is_looked_up(nxcloud_simulator, task_ru
 
 
 def test_rate_limited_batch_is_retried_in_hook(nxcloud_simulator, task_run, no_backoff):
-    nxcloud_simulator.faults.set(at={1: "vendor_rate_limit", 2: "http_503"})
+    nxcloud_simulator.faults.set(at={1: "vendor_rate_limit", 2: "http_429"})
     summary = operator(recipients=numbers(10)).execute(task_run.context())
     assert summary["accepted"] == 10
     assert nxcloud_simulator.ledger.count() == 10

@@ -107,8 +107,10 @@ def test_retry_resumes_after_the_last_accepted_batch(nxcloud_simulator, task_run
     )
 
 
-def test_lost_answer_fails_naming_the_batch_and_is_never_resent(nxcloud_simulator, task_run):
-    nxcloud_simulator.faults.set(at={2: "reset_after"})  # batch 1 accepted, its answer lost
+# reset_after: the connection drops; http_503_after: a gateway answers 503 after forwarding
+@pytest.mark.parametrize("fault", ["reset_after", "http_503_after"])
+def test_lost_answer_fails_naming_the_batch_and_is_never_resent(nxcloud_simulator, task_run, fault):
+    nxcloud_simulator.faults.set(at={2: fault})  # batch 1 accepted, its answer lost
     summary = assert_lost_answer_is_never_resent(
         nxcloud_simulator,
         task_run,
@@ -122,7 +124,7 @@ def test_lost_answer_fails_naming_the_batch_and_is_never_resent(nxcloud_simulato
 
 
 def test_rate_limited_batch_is_retried_in_hook(nxcloud_simulator, task_run):
-    nxcloud_simulator.faults.set(at={1: "vendor_rate_limit", 2: "http_503"})
+    nxcloud_simulator.faults.set(at={1: "vendor_rate_limit", 2: "http_429"})
     summary = operator(recipients=numbers(10)).execute(task_run.context())
     assert summary["accepted"] == 10
     assert nxcloud_simulator.ledger.count() == 10

@@ -375,7 +375,13 @@ def test_every_row_is_well_formed(key: tuple[str, str]) -> None:
         ("nxcloud", "zalo", 9003, Disposition.FAIL, False),
         ("nxcloud", "zalo", 17004, Disposition.FAIL, False),
         ("fonedynamics", "rest", 401, Disposition.FAIL, False),
-        ("fonedynamics", "rest", 503, Disposition.RETRY, True),
+        # a gateway may answer 503 after forwarding: only a throttle proves a send was refused
+        ("fonedynamics", "rest", 503, Disposition.RETRY, False),
+        ("fonedynamics", "rest", 429, Disposition.RETRY, True),
+        ("buka", "http", 503, Disposition.RETRY, False),
+        ("buka", "http", 429, Disposition.RETRY, True),
+        ("nxcloud", "http", 503, Disposition.RETRY, False),
+        ("nxcloud", "http", 429, Disposition.RETRY, True),
         ("fonedynamics", "rest", "PARAMETER_REQUIRED", Disposition.FAIL, False),
         ("fonedynamics", "rest", "NUMBER_ALLOCATION_FAILED", Disposition.FAIL, False),
     ],
@@ -387,6 +393,15 @@ def test_disposition_decisions(
     assert info is not None
     assert info.disposition is disposition
     assert info.refused is refused
+
+
+@pytest.mark.parametrize("key", ALL_SERVICES, ids="/".join)
+def test_no_5xx_row_proves_a_send_was_refused(key: tuple[str, str]) -> None:
+    """A gateway may answer any 5xx after it forwarded the request: a send meeting one is in doubt."""
+    for code, info in catalogs.catalog(*key).codes.items():
+        if code.isdigit() and 500 <= int(code) < 600:
+            assert info.disposition is Disposition.RETRY, f"{key} {code}"
+            assert info.maybe_processed and not info.refused, f"{key} {code}"
 
 
 def test_fonedynamics_500_may_have_been_processed() -> None:

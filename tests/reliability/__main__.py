@@ -87,7 +87,8 @@ recipients and 20 task instances):
   process while a send is in flight (the `latency` fault: the simulator holds that send).
 - **Task retries**: Airflow tries beyond the first: automatic retries, the retry after the
   kill, and a person's re-runs. **In-hook retries**: requests the hook repeated itself (the
-  vendor refused them: HTTP 429/503, rate limit; or an expired timestamp, signed again).
+  vendor refused them: HTTP 429, rate limit; or an expired timestamp, signed again; a read
+  meeting any fault). A send meeting a 5xx (503 included) is in doubt, never repeated.
   Backoff is recorded, not slept.
 - **In doubt**: a send whose answer was lost. *lookup*: settled by the provider looking the
   batch up (Fone Dynamics: only when its message list shows every message of the batch by

@@ -83,12 +83,29 @@ TRANSIENT_KINDS: tuple[FaultKind, ...] = (
     FaultKind.RESET_BEFORE,
     FaultKind.RESET_AFTER,
 )
-#: faults after which a send's answer is lost: the vendor processed it (reset_after) or not (the others)
+#: faults after which a send's answer is lost: the vendor processed it (reset_after,
+#: http_503_after) or not (the others). Every 5xx is one: a gateway may answer it after forwarding
 ANSWER_LOST = frozenset(
-    {FaultKind.HTTP_500, FaultKind.HTTP_502, FaultKind.RESET_BEFORE, FaultKind.RESET_AFTER}
+    {
+        FaultKind.HTTP_500,
+        FaultKind.HTTP_502,
+        FaultKind.HTTP_503,
+        FaultKind.HTTP_503_AFTER,
+        FaultKind.RESET_BEFORE,
+        FaultKind.RESET_AFTER,
+    }
 )
-#: the one lost-answer fault whose request the simulator processed
-PROCESSED_ANYWAY = FaultKind.RESET_AFTER
+#: the lost-answer faults whose request the simulator processed
+PROCESSED_ANYWAY = frozenset({FaultKind.RESET_AFTER, FaultKind.HTTP_503_AFTER})
+#: Fone Dynamics signals "busy" with HTTP 503, so there it loses a send's answer too
+FONEDYNAMICS_ANSWER_LOST = ANSWER_LOST | {FaultKind.VENDOR_BUSY}
+
+
+def answer_lost(platform: str, kind: FaultKind | None) -> bool:
+    """Whether a send on ``platform`` that met ``kind`` is in doubt (its answer proves nothing)."""
+    return kind in (FONEDYNAMICS_ANSWER_LOST if platform == "fonedynamics" else ANSWER_LOST)
+
+
 #: the delay that holds the killed try's send in flight; the kill lands well inside it
 KILL_LATENCY_MS = 1000
 #: Airflow ``retries`` of the task: automatic retries in a row; then the task fails and a person
@@ -507,7 +524,7 @@ def check_in_doubt(
     The message names exactly one batch, with its positions and client reference; the
     progress record has exactly that batch in flight; the simulator's last fault on the
     send endpoint is one that loses the answer (or the kill's held request); and the
-    vendor holds all of the batch (reset_after) or none of it (every other one).
+    vendor holds all of the batch (reset_after, http_503_after) or none of it (every other one).
     """
     index = outcome.batch
     assert index is not None
@@ -525,7 +542,8 @@ def check_in_doubt(
         f.kind for f in sim.faults.history() if (f.platform, f.endpoint) == (platform.name, platform.endpoint)
     ]
     last = sends[-1] if sends else None
-    if last not in ANSWER_LOST and last is not FaultKind.LATENCY:
+    lost = answer_lost(platform.name, last)
+    if not lost and last is not FaultKind.LATENCY:
         raise InDoubtMismatch(f"batch {index} named in doubt, but its last send met {last}")
     wanted = {platform.ledger_number(number) for number in members}
     held = sum(
@@ -534,7 +552,7 @@ def check_in_doubt(
     if held not in (0, len(members)):
         raise InDoubtMismatch(f"the vendor holds {held} of batch {index}'s {len(members)} recipients")
     accepted = held == len(members)
-    if last in ANSWER_LOST and accepted != (last is PROCESSED_ANYWAY):
+    if lost and accepted != (last in PROCESSED_ANYWAY):
         raise InDoubtMismatch(f"batch {index} met {last} but the vendor {'has' if accepted else 'lacks'} it")
     return accepted
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from airflow_provider_nxcloud.campaign.progress import STORE_KEY, Progress
-from airflow_provider_nxcloud.testing.faults import FaultKind, FaultPlan
+from airflow_provider_nxcloud.testing.faults import FaultKind, FaultPlan, FaultRule
 from tests.reliability.faults import (
     ANSWER_LOST,
     CREATES,
@@ -127,6 +127,22 @@ def test_a_resend_whose_answer_is_lost_again_is_not_sent_a_third_time(sim, tmp_p
     assert sim.requests.count("buka", "sms_send") == 4  # batches 0, 1, 1 again, 2
     # tries: lost answer, the resend (lost again), the skip over batches 0-1, the rest
     assert report.task_retries == 3
+
+
+@pytest.mark.parametrize("platform", sorted(SMS_PLATFORMS))
+def test_a_gateway_503_after_the_vendor_took_a_batch_never_duplicates_it(sim, tmp_path, platform):
+    # only the window under test: the first send is processed, then a gateway answers 503
+    endpoint = SMS_PLATFORMS[platform].endpoint
+    plan = FaultPlan(rules=(FaultRule(FaultKind.HTTP_503_AFTER, 1, platform, endpoint),))
+    size = 3 * SMS_PLATFORMS[platform].batch_size
+    report = run_sms_campaign(sim, platform, size, tmp_path, kill_after=None, plan=plan)
+
+    assert_exactly_once(report)
+    assert report.faults == {"http_503_after": 1}
+    assert sim.requests.count(platform, endpoint) == 3  # the batch was never sent again
+    # each such batch was taken by the vendor: a lookup or a person settled it, never a resend
+    assert report.decisions["resend"] == 0
+    assert report.decisions["skip"] + report.looked_up >= 1
 
 
 @pytest.mark.parametrize("name", sorted(CREATES))

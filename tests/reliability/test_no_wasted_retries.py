@@ -10,9 +10,9 @@ the tries of one task instance would (:class:`TaskRun`: same key, try number goi
   request for that code (no in-hook retry) and with nothing accepted;
 * ``retry`` codes either end the first try with an error Airflow retries, after which the next
   try succeeds, or are absorbed by the hook's own retry when repeating is provably safe (a
-  read, or a send the vendor refused: rate limits, concurrency, HTTP 429/503). A send whose
-  answer is lost with a 5xx is never repeated blindly: the task looks it up first. Either way
-  the work is accepted exactly once;
+  read, or a send the vendor refused: rate limits, concurrency, HTTP 429). A send whose
+  answer is lost with any 5xx (503 included: a gateway may answer it after forwarding) is never
+  repeated blindly: the task looks it up first. Either way the work is accepted exactly once;
 * ``resign`` codes (timestamp outside the vendor's window) are signed again once by the hook,
   and the same try succeeds.
 

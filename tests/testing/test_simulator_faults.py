@@ -104,6 +104,18 @@ def test_reset_after_processes_then_drops_the_connection(nxcloud_simulator, plat
 
 
 @pytest.mark.parametrize("platform", SENDS)
+def test_http_503_after_processes_then_answers_the_gateway_page(nxcloud_simulator, platform):
+    nxcloud_simulator.faults.next("http_503_after")
+    reply = SENDS[platform](nxcloud_simulator.url)
+    assert reply.status_code == 503
+    assert reply.headers["Retry-After"] == "1"
+    assert reply.headers["content-type"].startswith("text/html")  # the gateway's page, no vendor code
+    assert nxcloud_simulator.ledger.count() == 1  # the vendor took the send all the same
+    assert nxcloud_simulator.faults.counts() == {"http_503_after": 1}
+    assert SENDS[platform](nxcloud_simulator.url).status_code == 200  # only the next request
+
+
+@pytest.mark.parametrize("platform", SENDS)
 def test_reset_before_drops_the_connection_and_records_nothing(nxcloud_simulator, platform):
     nxcloud_simulator.faults.next("reset_before")
     with pytest.raises(requests.exceptions.ConnectionError):

@@ -80,11 +80,13 @@ def test_buka_send_under_reset_after_is_ambiguous_and_not_resent(nxcloud_simulat
 @pytest.mark.parametrize("kind", ["http_503", "vendor_rate_limit", "http_429", "reset_before"])
 def test_buka_send_retried_in_hook_only_when_refused(nxcloud_simulator, kind):
     nxcloud_simulator.faults.next(kind)
-    if kind == "reset_before":
-        # a dropped connection cannot prove the send was refused: the hook must not resend
+    if kind in ("reset_before", "http_503"):
+        # a dropped connection or a gateway's 503 cannot prove the send was refused (this one
+        # came before processing, but a gateway answers the same after forwarding): no resend
         with pytest.raises(AmbiguousSendError):
             BukaHook(sleep=no_wait).call("sms_send", SMS)
         assert nxcloud_simulator.ledger.count() == 0
+        assert nxcloud_simulator.requests.count("buka", "sms_send") == 1
         return
     reply = BukaHook(sleep=no_wait).call("sms_send", SMS)
     assert reply["success"] == 2
@@ -109,8 +111,21 @@ def test_nxcloud_hook_with_a_skewed_vendor_clock_fails_permanently(nxcloud_simul
     assert nxcloud_simulator.ledger.count() == 0
 
 
-def test_fonedynamics_send_retried_after_vendor_busy(nxcloud_simulator):
-    nxcloud_simulator.faults.next("vendor_busy")
+def test_fonedynamics_send_meeting_vendor_busy_503_is_in_doubt_not_resent(nxcloud_simulator):
+    nxcloud_simulator.faults.next("vendor_busy")  # Fone Dynamics signals it with HTTP 503
+    hook = FoneDynamicsHook(sleep=no_wait)
+    with pytest.raises(AmbiguousSendError):
+        hook.call(
+            "send_message",
+            {"To": "+61412345678", "Text": "hi", "ExternalId": "x-1"},
+            path_params={"property_sid": hook.property_sid()},
+        )
+    assert nxcloud_simulator.requests.count("fonedynamics", "send_message") == 1
+    assert nxcloud_simulator.ledger.count() == 0
+
+
+def test_fonedynamics_send_retried_after_vendor_rate_limit_429(nxcloud_simulator):
+    nxcloud_simulator.faults.next("vendor_rate_limit")
     hook = FoneDynamicsHook(sleep=no_wait)
     reply = hook.call(
         "send_message",
@@ -118,6 +133,7 @@ def test_fonedynamics_send_retried_after_vendor_busy(nxcloud_simulator):
         path_params={"property_sid": hook.property_sid()},
     )
     assert reply["Message"]["MessageSid"]
+    assert nxcloud_simulator.requests.count("fonedynamics", "send_message") == 2
     assert nxcloud_simulator.ledger.count() == 1
 
 
