@@ -286,4 +286,6 @@ def test_a_retried_campaign_resumes_from_the_store_this_airflow_has(tmp_path):
     else:
         assert stored["task_state_store"] is None  # the table does not exist before 3.3
         record = stored["variable"]
+    source = record.pop("source")  # what the two done batches held (campaign/fingerprint.py)
     assert record == {"done": [[0, 1]], "in_flight": [], "accepted": len(NUMBERS), "rejected": 0}
+    assert source["prefix"] == 2 and source["batches"] == {} and len(source["marks"]) == 2

@@ -19,6 +19,11 @@ order things happen: a batch is recorded in flight (and saved) before its send
 starts, its results and "done" after its send returns, lost answers are settled
 there too, so progress saves never interleave. The first error stops new sends;
 the batches already in flight finish and are recorded before it goes up.
+
+Progress is bound to content: each batch's digest is recorded with it, and a try
+that finds recorded batches first compares them with what the source reads now
+(``fingerprint.SourceCheck``); a changed one fails the task before anything is sent,
+unless ``source_changed="resume_by_position"``.
 """
 
 from __future__ import annotations
@@ -29,6 +34,12 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from airflow_provider_nxcloud.campaign.fingerprint import (
+    SOURCE_CHANGED_POLICIES,
+    SourceCheck,
+    SourceRecord,
+    batch_digest,
+)
 from airflow_provider_nxcloud.campaign.progress import ProgressStore
 from airflow_provider_nxcloud.campaign.recipients import NumberFormat, Recipient, chunked
 from airflow_provider_nxcloud.campaign.results import RecipientResult, ResultsWriter
@@ -139,7 +150,20 @@ class Campaign:
         *,
         in_doubt: str = "fail",
         max_concurrency: int = 1,
+        source_changed: str = "fail",
+        source_parameter: str = "recipients",
     ) -> None:
+        """``source_changed``: what a try does when the batches an earlier try recorded
+        now hold other recipients: ``"fail"`` (default, before anything is sent, naming
+        the batch) or ``"resume_by_position"``. ``source_parameter`` names the recipients
+        parameter in that error."""
+        if source_changed not in SOURCE_CHANGED_POLICIES:
+            raise InvalidInputError(
+                "source_changed",
+                f"must be one of {', '.join(SOURCE_CHANGED_POLICIES)}, not {source_changed!r}",
+            )
+        self.source_changed = source_changed
+        self.source_parameter = source_parameter
         if in_doubt not in IN_DOUBT_POLICIES:
             raise InvalidInputError(
                 "in_doubt", f"must be one of {', '.join(IN_DOUBT_POLICIES)}, not {in_doubt!r}"
@@ -161,6 +185,7 @@ class Campaign:
         self._stopping = False
 
     def run(self, batches: Iterable[Batch]) -> CampaignSummary:
+        batches = self._checked_against_record(batches)
         if self.max_concurrency > 1:
             self._run_concurrently(batches)
         else:
@@ -169,6 +194,25 @@ class Campaign:
                     self._send(batch)
         self.summary.vendor_ids = self.writer.vendor_ids
         return self.summary
+
+    def _checked_against_record(self, batches: Iterable[Batch]) -> Iterable[Batch]:
+        """``batches``, refused before any send if those an earlier try recorded now hold others."""
+        last = self.progress.last_recorded()
+        if last < 0:
+            return batches
+        check = SourceCheck(
+            self.progress.source,
+            is_done=self.progress.is_done,
+            is_in_flight=self.progress.is_in_flight,
+            last_recorded=last,
+            adopt=self._adopt_source,
+            parameter=self.source_parameter,
+            policy=self.source_changed,
+        )
+        return check.batches(batches)
+
+    def _adopt_source(self, record: SourceRecord) -> None:
+        self.progress.source = record
 
     def _due(self, batch: Batch) -> bool:
         """Count the batch; True when it must be sent now (not done, and not settled as sent before)."""
@@ -180,7 +224,7 @@ class Campaign:
         return not self.progress.is_in_flight(batch.index) or self._settle(batch, earlier)
 
     def _start(self, batch: Batch) -> None:
-        self.progress.start(batch.index)
+        self.progress.start(batch.index, batch_digest(batch.numbers))
         self.store.save(self.progress)
 
     def _send(self, batch: Batch) -> None:

@@ -5,6 +5,10 @@ written, *done* once the vendor accepted it. A retry skips done batches and
 treats a batch still in flight as in doubt (the previous try may have died
 after the vendor accepted it): it is looked up, never silently re-sent.
 
+Indexes only mean the same recipients if the source reads the same on every try:
+with the indexes goes a fingerprint of what the recorded batches held
+(``fingerprint.py``), which a retry checks before it sends anything.
+
 The record is one small JSON value (done batches as ranges), stored in
 Airflow's ``task_state_store`` on 3.3+, which survives the tries of one task
 instance. Airflow 3.1 and 3.2 have no such store; there the record is an Airflow
@@ -20,6 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from airflow_provider_nxcloud.campaign.fingerprint import SourceRecord
 from airflow_provider_nxcloud.version_compat import task_state_store
 
 #: the key (and Variable name prefix) the record is stored under
@@ -50,6 +55,8 @@ class Progress:
     in_flight: list[int] = field(default_factory=list)
     accepted: int = 0
     rejected: int = 0
+    #: what the recorded batches held, so a retry can tell a changed source (fingerprint.py)
+    source: SourceRecord = field(default_factory=SourceRecord)
 
     def is_done(self, index: int) -> bool:
         return any(low <= index <= high for low, high in self.done)
@@ -57,9 +64,12 @@ class Progress:
     def is_in_flight(self, index: int) -> bool:
         return index in self.in_flight
 
-    def start(self, index: int) -> None:
+    def start(self, index: int, digest: str | None = None) -> None:
+        """The batch's request is about to be written; ``digest``: its :func:`batch_digest`."""
         if index not in self.in_flight:
             self.in_flight.append(index)
+        if digest is not None:
+            self.source.note(index, digest)
 
     def abandon(self, index: int) -> None:
         """The vendor answered with an error: the batch was provably not accepted."""
@@ -73,6 +83,11 @@ class Progress:
         self.done = _add_to_ranges(self.done, index)
         self.accepted += accepted
         self.rejected += rejected
+        self.source.fold(self.is_done)
+
+    def last_recorded(self) -> int:
+        """The highest batch recorded done or in flight; -1 for none."""
+        return max([*(high for _, high in self.done), *self.in_flight], default=-1)
 
     def batches_done(self) -> int:
         return sum(high - low + 1 for low, high in self.done)
@@ -83,6 +98,7 @@ class Progress:
             "in_flight": sorted(self.in_flight),
             "accepted": self.accepted,
             "rejected": self.rejected,
+            "source": self.source.to_json(),
         }
 
     @classmethod
@@ -94,6 +110,7 @@ class Progress:
             in_flight=[int(i) for i in value.get("in_flight", [])],
             accepted=int(value.get("accepted", 0)),
             rejected=int(value.get("rejected", 0)),
+            source=SourceRecord.from_json(value.get("source")),
         )
 
 

@@ -2,7 +2,14 @@
 
 Three kinds of source, told apart by their type and shape:
 
-* a list, tuple or any other non-string iterable of numbers (ints are accepted);
+* a list, tuple or any other non-string iterable of numbers (ints are accepted),
+  except a ``set``, ``frozenset`` or dict view, which is refused naming the parameter:
+  its order can differ between worker processes (string hashes are randomised per
+  process), and a retry resumes by batch, so the batches an earlier try sent would
+  hold other recipients. Refused rather than sorted here, so the order is the one the
+  DAG's author wrote (``sorted(...)`` of it), the same on every try and visible in the
+  DAG, not a rule of this module; a dict view is refused with sets as its dict is
+  often built from one;
 * a comma-separated string, ``"6591234567, 6591234568"`` (line breaks separate too);
 * a text file with one number per line, named by a string that starts with
   ``/``, ``./``, ``../`` or ``~`` or contains ``://``, by an ``os.PathLike``, or
@@ -42,7 +49,8 @@ import itertools
 import json
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, ValuesView
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, NamedTuple, TypeVar
@@ -68,6 +76,12 @@ _LOCATION_PREFIXES = ("/", "./", "../", "~")
 _SEPARATORS = re.compile(r"[,\n]")
 _DIGITS_AND_PUNCTUATION = re.compile(r"[\d\s().\-/]+")
 _OBJECT_STORAGE_MODULES = ("airflow.sdk", "airflow.providers.common.compat.sdk")
+
+#: sets and dict views: why they are refused is in the module's docstring
+_UNORDERED = (
+    "a {kind} has no stable order (it can differ between the tries of one task, which resume "
+    "by batch), so it is refused: pass sorted(...) of it, or a list"
+)
 
 
 class NumberFormat(str, enum.Enum):
@@ -252,6 +266,8 @@ def _entries_of(source: object, parameter: str, reader: _Reader | None = None) -
         return _entries_of_storage_path(source, parameter, reader)
     if isinstance(source, os.PathLike):
         return _entries_of_local_file(Path(os.fspath(source)).expanduser(), parameter, reader)
+    if isinstance(source, AbstractSet | ValuesView):
+        raise InvalidInputError(parameter, _UNORDERED.format(kind=type(source).__name__))
     if isinstance(source, Iterable):
         return reader.items(source, parameter), ""
     raise InvalidInputError(

@@ -302,7 +302,11 @@ class NXCloudNumberCheckOperator(BaseOperator, PlatformHookMixin[NXCloudHook]):
                 hook, app_key=app_key, check_level=level, records=records, campaign=key
             )
             campaign = Campaign(
-                submitter, progress_store_for(context), ResultsWriter(None), in_doubt=self.in_doubt
+                submitter,
+                progress_store_for(context),
+                ResultsWriter(None),
+                in_doubt=self.in_doubt,
+                source_parameter="numbers",
             )
             numbers = validate_recipients(
                 self._entries(), NumberFormat.DIGITS, on_invalid="skip", parameter="numbers"
