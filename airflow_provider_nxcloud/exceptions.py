@@ -18,7 +18,9 @@ carry credentials, signatures or request headers.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import datetime as dt
+import math
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from airflow_provider_nxcloud.platforms.codes import Disposition
@@ -43,6 +45,51 @@ def check_one_of(parameter: str, value: Any, choices: Iterable[str]) -> str:
     if value not in allowed:
         raise InvalidInputError(parameter, f"must be one of {', '.join(allowed)}, not {value!r}")
     return str(value)
+
+
+def check_seconds(parameter: str, value: Any, *, allow_zero: bool = True) -> float:
+    """``value`` (a number of seconds or a timedelta) as seconds, if a deadline can be built from it.
+
+    Refuses what only fails later, on the way to a timedelta or a deadline: text, NaN,
+    infinity, negatives (and 0 unless ``allow_zero``), and lengths past the calendar's end.
+    """
+    seconds = value.total_seconds() if isinstance(value, dt.timedelta) else value
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not math.isfinite(seconds):
+        raise InvalidInputError(parameter, f"must be a finite number of seconds, not {value!r}")
+    if seconds < 0 or (seconds == 0 and not allow_zero):
+        least = "0 or more" if allow_zero else "more than 0"
+        raise InvalidInputError(parameter, f"must be {least} seconds, not {value!r}")
+    try:
+        dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds)
+    except OverflowError:
+        raise InvalidInputError(
+            parameter, f"{value!r} seconds is past the last date a clock can hold"
+        ) from None
+    return float(seconds)
+
+
+def check_encodable(parameter: str, value: Any) -> None:
+    """Refuse text that cannot be encoded as UTF-8 (a lone surrogate such as ``"\\ud800"``).
+
+    Such text fails only when a request body is encoded, after the batch was recorded in
+    flight. Looks into the strings of mappings (keys too), lists and tuples.
+    """
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise InvalidInputError(
+                parameter,
+                f"has a lone surrogate (U+{ord(value[exc.start]):04X}) at character {exc.start}, which no "
+                "vendor can receive: it is not text (a badly decoded source?)",
+            ) from None
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            check_encodable(parameter, key)
+            check_encodable(parameter, item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            check_encodable(parameter, item)
 
 
 class ConnectionConfigError(InvalidInputError):
@@ -149,6 +196,26 @@ class BatchInDoubtError(NXCloudProviderError):
             f"{platform}: batch {batch} (recipients {first}-{last}, client reference {reference}) may have been "
             f"accepted and cannot be looked up: {why}. It was not re-sent. Check the vendor's records, then "
             "re-run with in_doubt='skip' (it was sent) or in_doubt='resend' (it was not)."
+        )
+
+
+class SourceChangedError(InvalidInputError):
+    """A retry's recipients differ from what an earlier try of the same task recorded as sent.
+
+    Raised before anything is sent: resuming by batch position would then miss some
+    recipients and send others twice. Names the batch (or the run of batches) that
+    differs; ``first_batch``/``last_batch`` are its indexes.
+    """
+
+    def __init__(self, parameter: str, first_batch: int, last_batch: int, what: str) -> None:
+        self.first_batch = first_batch
+        self.last_batch = last_batch
+        super().__init__(
+            parameter,
+            f"changed between tries: {what}. Nothing was sent in this try. Give the task the source the "
+            "earlier try read (a file must not be edited while its campaign runs), or, where the "
+            "operator takes it, pass source_changed='resume_by_position' to resume by batch position "
+            "anyway, accepting that recipients who moved between batches may be missed or sent twice",
         )
 
 

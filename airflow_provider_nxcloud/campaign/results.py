@@ -7,6 +7,11 @@ works on ``s3://``. When the campaign ends the parts are merged in batch
 order into ``results_path`` (for a batch written by several tries, the
 latest try wins) and removed.
 
+The file is durable evidence: a later try of a campaign that already had done
+batches (a retry after the delivery wait failed, a cleared task) never truncates
+it. It keeps every line there and appends only the batches the file lacks. A
+campaign that starts afresh replaces a file left at its path by another run.
+
 A line: ``{"batch": 3, "number": "6591234567", "status": "accepted",
 "vendor_id": "...", "reference": "...", "error": null, "sent_at": null}``;
 ``sent_at`` (ISO 8601, UTC) is set where a delivery query needs the send time
@@ -15,11 +20,14 @@ A line: ``{"batch": 3, "number": "6591234567", "status": "accepted",
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
+
+from airflow_provider_nxcloud.exceptions import InvalidInputError
 
 #: vendor ids kept for the XCom summary; the full list lives in results_path
 XCOM_ID_LIMIT = 100
@@ -81,8 +89,42 @@ class ResultsWriter:
             part = self.parts / f"batch-{batch:06d}.try-{self.try_number:03d}.jsonl"
             part.write_text("".join(f"{line}\n" for line in lines))
 
-    def finish(self) -> int:
-        """Merge the parts into ``results_path``; returns the number of lines written."""
+    def check_writable(self) -> None:
+        """Fail before the first send if the results could not be kept where ``results_path`` says.
+
+        Writes and removes a probe where the batch parts go (next to the file) and opens an
+        existing file for append, so a missing or read-only place fails now, not after a
+        batch was accepted (then in doubt).
+        """
+        if self.path is None:
+            return
+        try:
+            if self.path.is_dir():
+                raise InvalidInputError("results_path", f"{self.path} is a directory; give a file's path")
+            self.parts.mkdir(parents=True, exist_ok=True)
+            probe = self.parts / f"probe.try-{self.try_number:03d}"
+            probe.write_text("")
+            probe.unlink()
+            if self.path.exists():
+                self._check_appendable()
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise InvalidInputError("results_path", f"cannot be written at {self.path}: {reason}") from exc
+
+    def _check_appendable(self) -> None:
+        assert self.path is not None
+        try:
+            with self.path.open("a"):
+                pass
+        except (NotImplementedError, ValueError):
+            pass  # a store without append: finish() writes the kept lines and the new ones as one object
+
+    def finish(self, *, keep_earlier: bool = False) -> int:
+        """Merge the parts into ``results_path``; returns the number of lines the file holds.
+
+        ``keep_earlier``: the campaign had done batches before this try, so a file at the path is
+        an earlier try's results: its lines are kept and only batches it lacks are appended.
+        """
         if self.path is None:
             return 0
         latest: dict[int, Any] = {}
@@ -96,18 +138,50 @@ class ResultsWriter:
                 if batch in latest:
                     stale.append(latest[batch])
                 latest[batch] = part  # names sort by try within a batch
+        kept, in_file = self._earlier_lines() if keep_earlier else (0, set())
+        new = [batch for batch in sorted(latest) if batch not in in_file]
         written = 0
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("w") as out:
-            for batch in sorted(latest):
-                with latest[batch].open("r") as part:
-                    for line in part:
-                        out.write(line)
-                        written += 1
+        if new or not kept:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            written = self._write(new, latest, append=bool(kept))
         for part in [*stale, *latest.values()]:
             part.unlink()
         if self.parts.exists():
             self.parts.rmdir()
+        return kept + written
+
+    def _earlier_lines(self) -> tuple[int, set[int]]:
+        """How many lines the file at the path holds, and the batches they are of."""
+        assert self.path is not None
+        if not self.path.exists():
+            return 0, set()
+        count, batches = 0, set()
+        with self.path.open("r") as lines:
+            for line in lines:
+                if not line.strip():
+                    continue
+                count += 1
+                # a line naming no batch is kept as it is
+                with contextlib.suppress(ValueError, AttributeError):
+                    batches.add(json.loads(line).get("batch"))
+        return count, batches
+
+    def _write(self, batches: list[int], parts: dict[int, Any], *, append: bool) -> int:
+        assert self.path is not None
+        earlier = ""
+        try:
+            out = self.path.open("a" if append else "w")
+        except (NotImplementedError, ValueError):
+            # a store without append: one new object holding the kept lines, then the new ones
+            earlier, out = self.path.read_text(), self.path.open("w")
+        written = 0
+        with out:
+            out.write(earlier)
+            for batch in batches:
+                with parts[batch].open("r") as part:
+                    for line in part:
+                        out.write(line)
+                        written += 1
         return written
 
 

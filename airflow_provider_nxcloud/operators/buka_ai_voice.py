@@ -24,6 +24,8 @@ from airflow_provider_nxcloud.exceptions import (
     CreateInDoubtError,
     InvalidInputError,
     PermanentAPIError,
+    check_encodable,
+    check_seconds,
 )
 from airflow_provider_nxcloud.hooks.buka import BukaHook
 from airflow_provider_nxcloud.hooks.mixin import PlatformHookMixin
@@ -261,6 +263,11 @@ class BukaCreateAiVoiceTaskOperator(BaseOperator, PlatformHookMixin[BukaHook]):
         """``(start, call_record_dup, wait)``, refusing combinations that cannot work."""
         start = flag("start", self.start)
         wait = flag("wait_for_completion", self.wait_for_completion)
+        if wait:
+            check_seconds("poll_interval", self.poll_interval, allow_zero=False)
+            check_seconds("wait_timeout", self.wait_timeout)
+        for name in self.template_fields:
+            check_encodable(name, getattr(self, name, None))
         if start and fields["mode"] == "AUTO":
             raise InvalidInputError("start", "is for MANUAL tasks; an AUTO task starts itself at start_time")
         if start and self.customers is None:
@@ -319,7 +326,12 @@ class BukaCreateAiVoiceTaskOperator(BaseOperator, PlatformHookMixin[BukaHook]):
                     allowed_regions=self.allowed_regions,
                     parameter="customers",
                 )
-                campaign = Campaign(importer, _import_progress(context, job_id), ResultsWriter(None))
+                campaign = Campaign(
+                    importer,
+                    _import_progress(context, job_id),
+                    ResultsWriter(None),
+                    source_parameter="customers",
+                )
                 summary = campaign.run(make_batches(stream, importer.max_batch, key))
                 imported = summary.accepted
                 self.log.info(

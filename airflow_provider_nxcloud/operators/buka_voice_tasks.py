@@ -18,6 +18,8 @@ from airflow_provider_nxcloud.exceptions import (
     InvalidInputError,
     PermanentAPIError,
     RetryableAPIError,
+    check_encodable,
+    check_seconds,
 )
 from airflow_provider_nxcloud.hooks.buka import BukaHook
 from airflow_provider_nxcloud.hooks.mixin import PlatformHookMixin
@@ -194,6 +196,11 @@ class BukaCreateVoiceTaskOperator(BaseOperator, PlatformHookMixin[BukaHook]):
 
     def _request(self, context: Any, hook: BukaHook) -> tuple[dict[str, Any], dict[str, int]]:
         """The create body, every parameter checked; reads files and the connection, sends nothing."""
+        for name in self.template_fields:
+            check_encodable(name, getattr(self, name, None))
+        if self.wait_for_completion:
+            check_seconds("poll_interval", self.poll_interval, allow_zero=False)
+            check_seconds("timeout", self.timeout)
         prefix = check_task_name(self.task_name)
         source = audio_source(
             voice_file_id=self.voice_file_id,

@@ -11,6 +11,7 @@ from typing import Any, ClassVar, TypeVar
 
 from airflow.providers.common.compat.sdk import BaseOperator, conf
 
+from airflow_provider_nxcloud.campaign.delivery import check_ratio
 from airflow_provider_nxcloud.campaign.engine import Campaign, Sender, make_batches
 from airflow_provider_nxcloud.campaign.progress import campaign_key_from_context, progress_store_for
 from airflow_provider_nxcloud.campaign.recipients import (
@@ -21,7 +22,7 @@ from airflow_provider_nxcloud.campaign.recipients import (
     validate_recipients,
 )
 from airflow_provider_nxcloud.campaign.results import XCOM_ID_LIMIT, ResultsWriter
-from airflow_provider_nxcloud.exceptions import InvalidInputError
+from airflow_provider_nxcloud.exceptions import InvalidInputError, check_encodable, check_seconds
 from airflow_provider_nxcloud.hooks.base import CPaaSHook
 from airflow_provider_nxcloud.hooks.mixin import PlatformHookMixin
 from airflow_provider_nxcloud.outcome import airflow_outcome
@@ -47,17 +48,26 @@ class CampaignSendOperator(BaseOperator, PlatformHookMixin[HookT]):
     :param default_region: ISO region for numbers written without a country code.
     :param allowed_regions: refuse numbers of any other country (e.g. ``["SG", "MY"]``).
     :param results_path: where to write one JSON line per recipient (number, status,
-        vendor id, client reference). Templated; any ``ObjectStoragePath``.
+        vendor id, client reference). Templated; any ``ObjectStoragePath``. Checked writable
+        before the first send; a later try of the same task instance (a retry, a cleared
+        task) keeps the lines an earlier try wrote and appends, never truncating the file.
     :param in_doubt: what to do with a batch that may have been accepted but cannot be
         looked up: ``"fail"`` (default, naming the batch), ``"skip"`` or ``"resend"``.
+    :param source_changed: what a retry does when the recipients an earlier try recorded as
+        sent now read differently (a file edited between tries): ``"fail"`` (default: the
+        task fails before sending anything, naming the batch that changed) or
+        ``"resume_by_position"`` (resume by batch position anyway; recipients who moved
+        between batches may then be missed or sent twice).
     :param disposition_overrides: ``{code or "service:code": "retry"|"resign"|"fail"}``.
     :param wait_for_delivery: after sending, wait for the delivery reports (SMS, email) or
         call records (voice) as the platform's delivery sensor would; the task then fails
         if fewer than ``min_delivered_ratio`` of the accepted messages arrive (calls: are answered).
     :param deferrable: wait in the triggerer instead of holding a worker slot; defaults
         to ``[operators] default_deferrable``.
-    :param delivery_poll_interval: seconds between report polls while waiting.
-    :param delivery_timeout: seconds to wait for every report to be final.
+    :param delivery_poll_interval: seconds between report polls while waiting (more than 0).
+    :param delivery_timeout: seconds to wait for every report to be final (0 or more).
+        With ``wait_for_delivery`` these, ``min_delivered_ratio`` and the report query's
+        credentials are checked before the first send.
     """
 
     template_fields: Sequence[str] = ("recipients", "results_path")
@@ -79,6 +89,7 @@ class CampaignSendOperator(BaseOperator, PlatformHookMixin[HookT]):
         allowed_regions: Sequence[str] | None = None,
         results_path: Any = None,
         in_doubt: str = "fail",
+        source_changed: str = "fail",
         disposition_overrides: Mapping[str | int, str] | None = None,
         wait_for_delivery: bool = False,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
@@ -94,6 +105,7 @@ class CampaignSendOperator(BaseOperator, PlatformHookMixin[HookT]):
         self.allowed_regions = allowed_regions
         self.results_path = results_path
         self.in_doubt = in_doubt
+        self.source_changed = source_changed
         self.disposition_overrides = disposition_overrides
         self.wait_for_delivery = wait_for_delivery
         self.deferrable = deferrable
@@ -125,19 +137,23 @@ class CampaignSendOperator(BaseOperator, PlatformHookMixin[HookT]):
 
     def execute(self, context: Any) -> dict[str, Any]:
         with airflow_outcome():
+            self._check_text_encodes()
             self.check_content()
             sender = self.build_sender()
             report = self._validate_up_front(sender)
             self._check_waiting_is_possible(sender.platform, report.valid)
+            writer = ResultsWriter(self.results_path, try_number=getattr(context["ti"], "try_number", 1))
+            writer.check_writable()
             campaign = Campaign(
                 sender,
                 progress_store_for(context),
-                writer := ResultsWriter(
-                    self.results_path, try_number=getattr(context["ti"], "try_number", 1)
-                ),
+                writer,
                 in_doubt=self.in_doubt,
                 max_concurrency=_send_concurrency(sender),
+                source_changed=self.source_changed,
             )
+            # done batches before this try: its results file is an earlier try's, never to be truncated
+            resumed = campaign.progress.batches_done() > 0
             summary = campaign.run(
                 make_batches(
                     self._recipient_stream(sender),
@@ -146,7 +162,7 @@ class CampaignSendOperator(BaseOperator, PlatformHookMixin[HookT]):
                     group=getattr(sender, "batch_group", None),
                 )
             )
-            lines = writer.finish()
+            lines = writer.finish(keep_earlier=resumed)
         result = summary.to_xcom()
         result.update(
             {
@@ -180,6 +196,11 @@ class CampaignSendOperator(BaseOperator, PlatformHookMixin[HookT]):
         result = context["ti"].xcom_pull(task_ids=self.task_id, key=SEND_SUMMARY_KEY) or {}
         return {**result, "delivery": self._waiter(result).execute_complete(context, event)}
 
+    def _check_text_encodes(self) -> None:
+        """Refuse a templated value that no request body could carry (a lone surrogate), naming it."""
+        for name in self.template_fields:
+            check_encodable(name, getattr(self, name, None))
+
     def _check_waiting_is_possible(self, platform: str, recipients: int) -> None:
         """Fail before sending if the wait asked for could not follow every message."""
         if not self.wait_for_delivery:
@@ -188,6 +209,9 @@ class CampaignSendOperator(BaseOperator, PlatformHookMixin[HookT]):
             raise InvalidInputError(
                 "wait_for_delivery", f"{type(self).__name__} has no delivery reports to wait for"
             )
+        check_ratio(self.min_delivered_ratio)
+        check_seconds("delivery_poll_interval", self.delivery_poll_interval, allow_zero=False)
+        check_seconds("delivery_timeout", self.delivery_timeout)
         # the XCom keeps 100 ids, and NXCloud gives a whole request one id: the results file has them all
         if not self.results_path and (recipients > XCOM_ID_LIMIT or platform == "nxcloud"):
             raise InvalidInputError(
@@ -195,6 +219,8 @@ class CampaignSendOperator(BaseOperator, PlatformHookMixin[HookT]):
                 f"is needed with wait_for_delivery for {recipients} recipients on {platform}: "
                 "the delivery wait reads every message id from it",
             )
+        # the report queries' credentials (NXCloud SMS: the SMS app's key and secret) must be there now
+        self._waiter({}).check_credentials()
 
     def _waiter(self, result: Mapping[str, Any]) -> Any:
         source = (

@@ -180,6 +180,19 @@ class DeliverySensor(BaseSensorOperator, PlatformHookMixin[CPaaSHook]):
             self._request = hook.request
         return self._tracker
 
+    def check_credentials(self) -> None:
+        """Fail if the connection lacks what the report queries need; reads nothing from the vendor.
+
+        A send operator that waits asks this before its first send, not after.
+        """
+        poller_for(
+            self.platform,
+            self.hook,
+            kind=self.kind,
+            app_id=self.app_id_override(),
+            options=self.poller_options(),
+        )
+
     def _write_report(self, statuses: Sequence[MessageStatus]) -> str | None:
         if not self.report_path:
             return None

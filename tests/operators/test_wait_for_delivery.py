@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from airflow.providers.common.compat.sdk import AirflowFailException, TaskDeferred
+from airflow.providers.common.compat.sdk import AirflowFailException, AirflowSensorTimeout, TaskDeferred
 
 from airflow_provider_nxcloud.operators.buka import (
     BukaSendEmailOperator,
@@ -175,3 +175,42 @@ def test_nxcloud_voice_needs_a_results_file_to_wait(nxcloud_simulator, task_run)
         op.execute(task_run.context())
     assert str(failed.value).startswith("results_path")
     assert nxcloud_simulator.requests.total() == 0
+
+
+# ----- a later try of a campaign whose sends were all done -------------------------------------
+
+
+@pytest.mark.parametrize(
+    "operator",
+    [
+        lambda **kw: NXCloudSendSmsOperator(task_id="send", text="hi", **kw),
+        lambda **kw: BukaSendSmsOperator(task_id="send", text="hi", **kw),
+    ],
+    ids=["nxcloud", "buka"],
+)
+def test_a_try_after_the_wait_failed_keeps_the_results_file_and_sends_nothing(
+    nxcloud_simulator, task_run, tmp_path, operator
+):
+    """The results file is evidence: the retry (or a cleared task) appends, never truncates it."""
+    results = tmp_path / "results.jsonl"
+    recipients = numbers(150)  # two NXCloud batches
+    op = operator(
+        recipients=recipients,
+        results_path=str(results),
+        wait_for_delivery=True,
+        delivery_poll_interval=0.05,
+        delivery_timeout=0.3,
+    )
+    nxcloud_simulator.clock.set_time_scale(0)  # no report becomes final: the first try's wait times out
+    with pytest.raises(AirflowSensorTimeout):
+        op.execute(task_run.context())
+    first_try = results.read_text().splitlines()
+    assert len(first_try) == 150 and nxcloud_simulator.ledger.count() == 150
+
+    nxcloud_simulator.clock.set_time_scale(100)
+    result = op.execute(task_run.retry())
+
+    assert result["resumed_batches"] == result["batches"] and result["results_lines"] == 150
+    assert results.read_text().splitlines() == first_try
+    assert nxcloud_simulator.ledger.count() == 150 and nxcloud_simulator.ledger.duplicates() == {}
+    assert result["delivery"]["delivered"] == 150

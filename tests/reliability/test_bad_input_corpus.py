@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from airflow_provider_nxcloud.operators.buka_voice_tasks import BukaCreateVoiceT
 from airflow_provider_nxcloud.operators.fonedynamics import FoneDynamicsSendSmsOperator
 from airflow_provider_nxcloud.operators.nxcloud import NXCloudSendSmsOperator, NXCloudSendVoiceOperator
 from airflow_provider_nxcloud.operators.nxcloud_chat import (
+    NXCloudSendViberOperator,
     NXCloudSendWhatsAppOperator,
     NXCloudSendZaloOperator,
 )
@@ -64,6 +66,10 @@ VN = ["84910000001", "84910000002"]
 AU = ["+61491570156", "+61491570157"]
 AUDIO = "https://files.example.com/voice/reminder.mp3"
 PNS_SG_X = accounts.NXCLOUD_PNS_VIRTUAL_NUMBERS[0]
+#: text with a lone surrogate: not encodable as UTF-8, so no request body can carry it
+LONE_SURROGATE = "hi \ud800"
+#: nobody, root included, can create a directory in /proc
+READ_ONLY_RESULTS = "/proc/airflow-provider-nxcloud/results.jsonl"
 
 
 @pytest.fixture
@@ -218,6 +224,12 @@ class Bad:
     id: str
     parameter: str
     task: Callable[[Env], Any]
+
+
+def without_extra(env: Env, name: str) -> dict[str, Any]:
+    """The simulator's NXCloud connection extra without ``name``."""
+    conn = json.loads(env.sim.connection_env()[accounts.CONNECTION_ENV_VARS["nxcloud"]])
+    return {key: value for key, value in conn["extra"].items() if key != name}
 
 
 def conn_field(conn_id: str, field: str) -> str:
@@ -472,6 +484,140 @@ CORPUS: list[Bad] = [
         "voice-task-sensor/empty-task-id",
         "voice_task_id",
         lambda e: sensing(BukaVoiceTaskSensor, voice_task_id=""),
+    ),
+    # --- a results file that could not be written: found before the first batch, not after it
+    Bad(
+        "buka-sms/results-path-in-a-read-only-place",
+        "results_path",
+        lambda e: buka_sms(results_path=READ_ONLY_RESULTS),
+    ),
+    Bad(
+        "nxcloud-sms/results-path-under-a-file",
+        "results_path",
+        lambda e: nxcloud_sms(results_path=str(Path(e.file("plain.txt", b"x")) / "results.jsonl")),
+    ),
+    Bad(
+        "fonedynamics-sms/results-path-is-a-directory",
+        "results_path",
+        lambda e: fonedynamics_sms(results_path=str(e.tmp_path)),
+    ),
+    Bad(
+        "nxcloud-voice/results-path-in-a-read-only-place",
+        "results_path",
+        lambda e: nxcloud_voice(results_path=READ_ONLY_RESULTS, wait_for_delivery=True),
+    ),
+    # --- delivery waits that could not work, found before sending
+    Bad(
+        "buka-sms/min-delivered-ratio-2",
+        "min_delivered_ratio",
+        lambda e: buka_sms(wait_for_delivery=True, min_delivered_ratio=2),
+    ),
+    Bad(
+        "buka-email/min-delivered-ratio-nan",
+        "min_delivered_ratio",
+        lambda e: buka_email(wait_for_delivery=True, min_delivered_ratio=float("nan")),
+    ),
+    Bad(
+        "fonedynamics-sms/negative-delivery-timeout",
+        "delivery_timeout",
+        lambda e: fonedynamics_sms(wait_for_delivery=True, delivery_timeout=-1),
+    ),
+    Bad(
+        "buka-sms/delivery-timeout-infinite",
+        "delivery_timeout",
+        lambda e: buka_sms(wait_for_delivery=True, delivery_timeout=float("inf")),
+    ),
+    Bad(
+        "buka-voice/delivery-timeout-text-inf",
+        "delivery_timeout",
+        lambda e: buka_tts(wait_for_delivery=True, delivery_timeout="inf"),
+    ),
+    Bad(
+        "buka-sms/delivery-timeout-nan",
+        "delivery_timeout",
+        lambda e: buka_sms(wait_for_delivery=True, delivery_timeout=float("nan")),
+    ),
+    Bad(
+        "buka-sms/delivery-timeout-past-the-calendar",
+        "delivery_timeout",
+        lambda e: buka_sms(wait_for_delivery=True, delivery_timeout=1e15),
+    ),
+    Bad(
+        "buka-sms/delivery-poll-interval-zero",
+        "delivery_poll_interval",
+        lambda e: buka_sms(wait_for_delivery=True, delivery_poll_interval=0),
+    ),
+    Bad(
+        "nxcloud-voice/delivery-poll-interval-infinite",
+        "delivery_poll_interval",
+        lambda e: nxcloud_voice(
+            wait_for_delivery=True,
+            results_path=str(e.tmp_path / "calls.jsonl"),
+            delivery_poll_interval=math.inf,
+        ),
+    ),
+    Bad(
+        "voice-task/wait-timeout-infinite",
+        "timeout",
+        lambda e: voice_task(wait_for_completion=True, timeout=math.inf),
+    ),
+    Bad(
+        "ai-task/negative-wait-timeout",
+        "wait_timeout",
+        lambda e: ai_task(start=True, wait_for_completion=True, wait_timeout=-5),
+    ),
+    Bad(
+        "ai-task/poll-interval-nan",
+        "poll_interval",
+        lambda e: ai_task(start=True, wait_for_completion=True, poll_interval=math.nan),
+    ),
+    # the NXCloud SMS report query is signed with the SMS app's key and secret
+    Bad(
+        "nxcloud-sms/delivery-wait-without-sms-app-secret",
+        conn_field("no_sms_secret", "sms_app_secret"),
+        lambda e: nxcloud_sms(
+            wait_for_delivery=True,
+            results_path=str(e.tmp_path / "sms.jsonl"),
+            nxcloud_conn_id=e.connection(
+                "no_sms_secret", "nxcloud", extra=without_extra(e, "sms_app_secret")
+            ),
+        ),
+    ),
+    # --- text no request body can carry (a lone surrogate)
+    Bad("buka-sms/lone-surrogate", "text", lambda e: buka_sms(text=LONE_SURROGATE)),
+    Bad("nxcloud-sms/lone-surrogate", "text", lambda e: nxcloud_sms(text=LONE_SURROGATE)),
+    Bad("fonedynamics-sms/lone-surrogate", "text", lambda e: fonedynamics_sms(text=LONE_SURROGATE)),
+    Bad("buka-voice/lone-surrogate", "text", lambda e: buka_tts(text=LONE_SURROGATE)),
+    Bad("nxcloud-voice/lone-surrogate", "text", lambda e: nxcloud_voice(text=LONE_SURROGATE)),
+    Bad("buka-email/lone-surrogate-in-subject", "subject", lambda e: buka_email(subject=LONE_SURROGATE)),
+    Bad(
+        "buka-email/lone-surrogate-in-template-data",
+        "template_data",
+        lambda e: buka_email(template_data={"name": LONE_SURROGATE}),
+    ),
+    Bad(
+        "buka-sms/lone-surrogate-in-a-personal-text",
+        "recipients",
+        lambda e: buka_sms(text=None, recipients=[{"number": SG[0], "text": LONE_SURROGATE}]),
+    ),
+    Bad("whatsapp/lone-surrogate", "text", lambda e: whatsapp(text=LONE_SURROGATE)),
+    Bad(
+        "viber/lone-surrogate",
+        "text",
+        lambda e: NXCloudSendViberOperator(
+            task_id="viber",
+            recipients=SG,
+            function_type="text",
+            rate_type="Transactional",
+            text=LONE_SURROGATE,
+        ),
+    ),
+    Bad("zalo/lone-surrogate", "template_data", lambda e: zalo(template_data={"name": LONE_SURROGATE})),
+    Bad("voice-task/lone-surrogate", "text", lambda e: voice_task(text=LONE_SURROGATE)),
+    Bad(
+        "ai-task/lone-surrogate-in-a-customer",
+        "customers",
+        lambda e: ai_task(customers=[{"phone_number": "6590000001", "name": LONE_SURROGATE}]),
     ),
 ]
 
