@@ -326,14 +326,16 @@ class _Classifier:
             )
             return self.error(call, unreadable, reply=reply, status=status)
         info = lookup_code(self.platform, reply.service, reply.code)
-        if info is None and status >= 500:
-            # a gateway's page for a status no catalog lists (501, 520, ...): like every 5xx, it
-            # may come after the request was forwarded, so a send is in doubt and a read repeats
+        bare_status = reply.code == str(status)
+        if info is None and (status >= 500 or (bare_status and call.endpoint.kind is Kind.SEND)):
+            # a gateway's page for a status no catalog lists (501, 520, ...; on a send also a bare
+            # 4xx such as 408 or 499): it may come after the request was forwarded, so a send is in
+            # doubt, never taken as refused and sent again; a read meeting a 5xx repeats
             info = CodeInfo(
                 self.platform,
                 reply.service,
                 reply.code,
-                f"HTTP {status} from the server or a gateway in front of it",
+                f"HTTP {status} from the server or a gateway in front of it, with no vendor code",
                 Reason.SERVER_ERROR,
             )
             return self.error(call, info, reply=reply, status=status, in_catalog=False)

@@ -247,3 +247,43 @@ def test_a_retry_after_on_one_send_holds_the_other_threads_of_the_hook(requests_
     other.start()
     other.join()
     assert 25.0 < held[0] <= 30.0
+
+
+# ----- a bare 4xx no catalog lists, on a send: in doubt, never "refused" -------------------------
+
+
+@pytest.mark.usefixtures("connections")
+@pytest.mark.parametrize("status", [408, 499])
+def test_a_bare_gateway_4xx_on_a_send_is_in_doubt_on_every_platform(requests_mock, status):
+    page = {"status_code": status, "text": f"<html>{status}</html>"}
+    requests_mock.post(SEND_SMS, [page])
+    requests_mock.post(NX_LEGACY_SEND, [page])
+    requests_mock.post(FD_SEND, [page])
+
+    with pytest.raises(AmbiguousSendError):
+        buka_send(BukaHook(sleep=lambda s: None))
+    with pytest.raises(AmbiguousSendError):
+        NXCloudHook(sleep=lambda s: None).call(
+            "sms_send_legacy", {"phone": "8613800000001", "content": "hi"}, client_reference="b-1"
+        )
+    with pytest.raises(AmbiguousSendError):
+        FoneDynamicsHook(sleep=lambda s: None).call(
+            "send_message", {"To": "+61400000001", "Text": "hi"}, path_params={"property_sid": "PR1"}
+        )
+    assert requests_mock.call_count == 3
+
+
+@pytest.mark.usefixtures("connections")
+def test_a_bare_4xx_on_a_read_still_fails_and_a_vendor_coded_refusal_on_a_send_is_not_in_doubt(
+    requests_mock,
+):
+    requests_mock.get(f"{ORIGIN}/v3/getReport", status_code=418, text="<html>teapot</html>")
+    with pytest.raises(PermanentAPIError) as read_err:
+        BukaHook(sleep=lambda s: None).call("sms_report", params={"appId": "sms-app", "msgIds": "m1"})
+    assert not isinstance(read_err.value, AmbiguousSendError)
+
+    requests_mock.post(SEND_SMS, json={"status": "-9999", "reason": "unheard of"})
+    with pytest.raises(PermanentAPIError) as send_err:
+        buka_send(BukaHook(sleep=lambda s: None))
+    assert not isinstance(send_err.value, AmbiguousSendError)
+    assert send_err.value.in_catalog is False
