@@ -93,9 +93,6 @@ class Task:
     ledger_kind: str | None
     #: fail codes that say the task's unique key exists: the task looks again rather than fail
     looks_again: frozenset[str] = field(default_factory=frozenset)
-    #: a send whose answer was lost (5xx) is settled by a lookup in the same try (True), or the
-    #: try ends retryably and the next one looks before sending again (False)
-    settled_in_try: bool = False
     #: a lost answer no lookup can settle fails the task naming the batch, and a person's
     #: ``in_doubt="resend"`` run (this builder) sends it once; None: not such a task
     person_resends: Callable[[Any, Path], Try] | None = None
@@ -499,10 +496,6 @@ def test_a_retry_code_is_retried_and_the_work_is_accepted_once(run, sleeps, case
         assert isinstance(failed.__cause__, BatchInDoubtError), failed
         assert (attempt.requests, attempt.accepted(), sleeps) == (1, 0, [])
         result = attempt.attempt(case.task.person_resends)
-        assert attempt.requests == 2
-    elif path == LOST_ANSWER and case.task.settled_in_try:
-        # the send may have taken effect: the lookup proves it did not, then it is sent once
-        result = attempt.attempt()
         assert attempt.requests == 2
     else:
         expected: type[BaseException] = CreateInDoubtError if path == LOST_ANSWER else RetryableAPIError
