@@ -45,8 +45,9 @@ from airflow_provider_nxcloud.exceptions import (
     RetryableAPIError,
     VendorAPIError,
 )
-from airflow_provider_nxcloud.platforms.catalogs import lookup_code, services
-from airflow_provider_nxcloud.platforms.codes import CodeInfo, Disposition, Reason, normalize_code
+from airflow_provider_nxcloud.overrides import override_for, parse_overrides
+from airflow_provider_nxcloud.platforms.catalogs import lookup_code
+from airflow_provider_nxcloud.platforms.codes import CodeInfo, Disposition, Reason
 from airflow_provider_nxcloud.version_compat import HAS_RETRY_POLICY
 
 if not HAS_RETRY_POLICY:
@@ -151,16 +152,18 @@ ERROR_RULES: tuple[_Rule, ...] = (
 #: how many links of ``__cause__`` / ``__context__`` are searched for a provider error
 _MAX_CHAIN = 16
 
-_OVERRIDABLE = {Disposition.RETRY.value: Disposition.RETRY, Disposition.FAIL.value: Disposition.FAIL}
+#: a policy only decides whether Airflow tries again; "resign" (sign the request again) is the hook's
+_OVERRIDABLE = (Disposition.RETRY, Disposition.FAIL)
 
 
 class NXCloudRetryPolicy(RetryPolicy):
     """Retry or fail a task by what the provider knows about its error.
 
-    :param overrides: ``{key: "retry" | "fail"}`` to change the decision for vendor codes.
-        A key is ``"platform:service:code"`` (``"buka:sms:-26"``), ``"service:code"`` or
-        ``"code"``, as in the operators' ``disposition_overrides``; the most specific key
-        wins. A send whose reply was lost always fails: it is never re-sent blindly.
+    :param overrides: ``{key: "retry" | "fail"}`` to change the decision for vendor codes,
+        in the grammar of the operators' ``disposition_overrides``
+        (:mod:`airflow_provider_nxcloud.overrides`): a key is ``"platform:service:code"``
+        (``"buka:sms:-26"``), ``"service:code"`` or ``"code"``, the most specific key wins.
+        A send whose reply was lost always fails: it is never re-sent blindly.
     :param max_delay: the longest wait between tries the backoff may choose (a
         ``timedelta`` or seconds); a vendor's ``Retry-After`` is still honoured when it
         asks for more. ``None``: the backoff table's own caps.
@@ -172,7 +175,7 @@ class NXCloudRetryPolicy(RetryPolicy):
         overrides: Mapping[str | int, str] | None = None,
         max_delay: timedelta | float | None = None,
     ) -> None:
-        self.overrides = _parse_overrides(overrides)
+        self.overrides = parse_overrides(overrides, parameter="overrides", allowed=_OVERRIDABLE)
         self.max_delay = _parse_max_delay(max_delay)
 
     # ----- the decision ---------------------------------------------------------------
@@ -240,11 +243,7 @@ class NXCloudRetryPolicy(RetryPolicy):
     def _override(self, error: VendorAPIError) -> Disposition | None:
         if error.code is None:
             return None
-        code = normalize_code(error.code)
-        for key in (f"{error.platform}:{error.service}:{code}", f"{error.service}:{code}", code):
-            if key in self.overrides:
-                return self.overrides[key]
-        return None
+        return override_for(self.overrides, error.platform, error.service, error.code)
 
     # ----- serialisation (Airflow's RetryPolicy contract) -------------------------------
 
@@ -307,27 +306,6 @@ def _catalog_row(error: VendorAPIError) -> CodeInfo | None:
         return lookup_code(error.platform, error.service, error.code)
     except KeyError:  # a platform or service without a catalog (a transport-made service name)
         return None
-
-
-def _parse_overrides(raw: Mapping[str | int, str] | None) -> dict[str, Disposition]:
-    known = services()
-    parsed: dict[str, Disposition] = {}
-    for key, value in (raw or {}).items():
-        disposition = _OVERRIDABLE.get(str(getattr(value, "value", value)))
-        if disposition is None:
-            raise InvalidInputError("overrides", f"value for {key!r} must be retry or fail, not {value!r}")
-        parts = [part.strip() for part in str(key).split(":")]
-        if len(parts) > 3 or not all(parts):
-            raise InvalidInputError(
-                "overrides", f"key {key!r} must be 'platform:service:code', 'service:code' or 'code'"
-            )
-        *scope, code = parts
-        if len(scope) == 2 and tuple(scope) not in known:
-            raise InvalidInputError("overrides", f"key {key!r}: no code catalog for {scope[0]}/{scope[1]}")
-        if len(scope) == 1 and scope[0] not in {service for _, service in known}:
-            raise InvalidInputError("overrides", f"key {key!r}: no platform has a service {scope[0]!r}")
-        parsed[":".join([*scope, normalize_code(code)])] = disposition
-    return parsed
 
 
 def _parse_max_delay(value: timedelta | float | None) -> float | None:

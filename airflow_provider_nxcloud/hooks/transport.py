@@ -57,8 +57,9 @@ from airflow_provider_nxcloud.exceptions import (
     RetryableAPIError,
     VendorAPIError,
 )
+from airflow_provider_nxcloud.overrides import override_for, parse_overrides
 from airflow_provider_nxcloud.platforms.catalogs import lookup_code
-from airflow_provider_nxcloud.platforms.codes import CodeInfo, Disposition, Reason, normalize_code
+from airflow_provider_nxcloud.platforms.codes import CodeInfo, Disposition, Reason
 from airflow_provider_nxcloud.platforms.endpoints import BodyFormat, Endpoint, Kind, Reply
 
 log = logging.getLogger(__name__)
@@ -105,29 +106,16 @@ class PreparedCall:
 
 @dataclass
 class Overrides:
-    """Per-caller disposition overrides, keyed by ``code`` or ``service:code``."""
+    """A caller's disposition overrides, parsed (grammar: :mod:`airflow_provider_nxcloud.overrides`)."""
 
     by_key: Mapping[str, Disposition] = field(default_factory=dict)
 
     @classmethod
     def parse(cls, raw: Mapping[str | int, str | Disposition] | None) -> Overrides:
-        if not raw:
-            return cls()
-        parsed: dict[str, Disposition] = {}
-        for key, value in raw.items():
-            try:
-                parsed[normalize_code(key)] = Disposition(value)
-            except ValueError:
-                from airflow_provider_nxcloud.exceptions import InvalidInputError
-
-                allowed = ", ".join(d.value for d in Disposition)
-                raise InvalidInputError(
-                    "disposition_overrides", f"value for {key!r} must be one of {allowed}, not {value!r}"
-                ) from None
-        return cls(parsed)
+        return cls(parse_overrides(raw))
 
     def apply(self, info: CodeInfo) -> Disposition:
-        return self.by_key.get(f"{info.service}:{info.code}", self.by_key.get(info.code, info.disposition))
+        return override_for(self.by_key, info.platform, info.service, info.code) or info.disposition
 
 
 #: ASSUMPTION [X-1]: a vendor counts requests when they arrive, and arrivals bunch: the network, the

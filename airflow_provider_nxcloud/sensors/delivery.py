@@ -43,6 +43,7 @@ from airflow_provider_nxcloud.exceptions import DeliveryWaitError, InvalidInputE
 from airflow_provider_nxcloud.hooks.base import CPaaSHook
 from airflow_provider_nxcloud.hooks.mixin import PlatformHookMixin, hook_class_for
 from airflow_provider_nxcloud.outcome import airflow_outcome
+from airflow_provider_nxcloud.overrides import plain_overrides
 from airflow_provider_nxcloud.platforms import nxcloud
 from airflow_provider_nxcloud.triggers.delivery import ERROR, TIMEOUT, SmsDeliveryTrigger
 
@@ -127,12 +128,6 @@ class DeliverySensor(BaseSensorOperator, PlatformHookMixin[CPaaSHook]):
         return self.conn_id
 
     # ----- building blocks -------------------------------------------------------------------
-
-    def _overrides(self) -> dict[str, str] | None:
-        # plain JSON for the trigger: keys as text
-        if not self.disposition_overrides:
-            return None
-        return {str(k): str(v) for k, v in self.disposition_overrides.items()}
 
     def resolve_messages(self, context: Any) -> list[MessageRef]:
         """The messages to wait for, from the one source given."""
@@ -268,7 +263,7 @@ class DeliverySensor(BaseSensorOperator, PlatformHookMixin[CPaaSHook]):
                 max_consecutive_errors=self.max_consecutive_errors,
                 app_id=self.app_id_override(),
                 options=self.poller_options() or None,
-                disposition_overrides=self._overrides(),
+                disposition_overrides=plain_overrides(self.disposition_overrides),
                 include_details=bool(self.report_path),
             ),
             method_name="execute_complete",

@@ -28,16 +28,12 @@ from airflow_provider_nxcloud.hooks.base import CPaaSHook
 from airflow_provider_nxcloud.hooks.mixin import PlatformHookMixin, hook_class_for
 from airflow_provider_nxcloud.jobs.watch import FAILURE, SUCCESS, JobState, Watch, watch_for
 from airflow_provider_nxcloud.outcome import airflow_outcome
+from airflow_provider_nxcloud.overrides import plain_overrides
 from airflow_provider_nxcloud.polling import Pacer, drive
 from airflow_provider_nxcloud.triggers.delivery import ERROR, TIMEOUT
 from airflow_provider_nxcloud.triggers.task import VendorTaskTrigger
 
 EVENT_STATUSES = (SUCCESS, FAILURE, TIMEOUT, ERROR)
-
-
-def plain_overrides(overrides: Mapping[Any, Any] | None) -> dict[str, str] | None:
-    """Disposition overrides as plain JSON (trigger kwargs): keys as text."""
-    return {str(k): str(v) for k, v in overrides.items()} if overrides else None
 
 
 class JobWaiter:
@@ -242,4 +238,4 @@ class VendorTaskSensor(BaseSensorOperator, PlatformHookMixin[CPaaSHook]):
         return self._ended(context, state, None)
 
 
-__all__: Sequence[str] = ["JobWaiter", "VendorTaskSensor", "event_result", "plain_overrides"]
+__all__: Sequence[str] = ["JobWaiter", "VendorTaskSensor", "event_result"]

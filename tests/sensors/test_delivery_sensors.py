@@ -314,6 +314,19 @@ def test_deferrable_execute_defers_with_the_trigger(sim):
     assert sim.requests.count("buka", "sms_report") == 1  # poked once before deferring
 
 
+def test_the_trigger_carries_the_overrides_as_the_hook_read_them(sim):
+    ids = send("buka", sg_numbers(1))
+    wait = sensor(
+        "buka", message_ids=ids, deferrable=True, disposition_overrides={-15: "retry", " sms : -26 ": "fail"}
+    )
+    with pytest.raises(TaskDeferred) as deferred:
+        wait.execute(context())
+    assert deferred.value.trigger.serialize()[1]["disposition_overrides"] == {
+        "-15": "retry",
+        "sms:-26": "fail",
+    }
+
+
 def test_deferrable_execute_returns_at_once_when_already_done(sim):
     ids = send("buka", sg_numbers(2))
     sim.clock.advance(5)
