@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from airflow_provider_nxcloud.platforms.codes import Disposition
@@ -178,25 +179,78 @@ class AmbiguousSendError(VendorAPIError):
         return text + "; the send may have been accepted: look it up before sending again"
 
 
-class BatchInDoubtError(NXCloudProviderError):
-    """A campaign batch that may have been accepted, and the vendor offers no way to find out.
+@dataclass(frozen=True)
+class InDoubtBatch:
+    """One batch that may have been accepted: what a person needs to check it at the vendor."""
 
-    Raised instead of re-sending: the message names the batch, its client
-    reference and the positions of its recipients, so a person can check the
-    vendor's console and decide (``in_doubt="skip"`` or ``"resend"``).
+    index: int
+    #: the batch's client reference (the key of a decision)
+    reference: str
+    #: 1-based positions of its first and last recipient in the campaign
+    first: int
+    last: int
+    first_number: str
+    last_number: str
+    #: when its request was written (ISO 8601 UTC), if known
+    sent_at: str | None
+    why: str
+
+    @property
+    def count(self) -> int:
+        return self.last - self.first + 1
+
+    def describe(self) -> str:
+        when = f", sent {self.sent_at}" if self.sent_at else ""
+        return (
+            f"batch {self.index} (recipients {self.first}-{self.last}, client reference {self.reference}, "
+            f"numbers {self.first_number} .. {self.last_number}{when}): {self.why}"
+        )
+
+
+class BatchInDoubtError(NXCloudProviderError):
+    """Campaign batches that may have been accepted, and that no lookup could settle.
+
+    Raised instead of re-sending or dropping them: the message names every batch in
+    doubt (its reference, the positions and numbers of its recipients, when it was
+    sent), so a person can check the vendor's console and decide per batch, through the
+    send task's Human-in-the-loop question or ``in_doubt_decisions={reference:
+    "skip"|"resend"}``.
     """
 
-    def __init__(self, *, platform: str, batch: int, reference: str, first: int, last: int, why: str) -> None:
+    def __init__(
+        self,
+        platform: str,
+        batches: Sequence[InDoubtBatch],
+        *,
+        also: BaseException | None = None,
+        decided_by: str | None = None,
+    ) -> None:
         self.platform = platform
-        self.batch = batch
-        self.reference = reference
-        self.first = first
-        self.last = last
-        super().__init__(
-            f"{platform}: batch {batch} (recipients {first}-{last}, client reference {reference}) may have been "
-            f"accepted and cannot be looked up: {why}. It was not re-sent. Check the vendor's records, then "
-            "re-run with in_doubt='skip' (it was sent) or in_doubt='resend' (it was not)."
-        )
+        self.batches = list(batches)
+        first = self.batches[0]
+        #: the first batch in doubt (the one a question asks about)
+        self.batch = first.index
+        self.reference = first.reference
+        self.first = first.first
+        self.last = first.last
+        self.decided_by = decided_by
+        if decided_by is not None:
+            message = (
+                f"{platform}: {first.describe()}. {decided_by} decided to fail the task; nothing was re-sent."
+            )
+        else:
+            listed = "; ".join(batch.describe() for batch in self.batches)
+            references = ", ".join(repr(batch.reference) for batch in self.batches)
+            message = (
+                f"{platform}: {len(self.batches)} batch(es) may have been accepted and could not be looked "
+                f"up: {listed}. None was re-sent. Check the vendor's records for each, then answer the "
+                "task's Human-in-the-loop question, or give in_doubt_decisions={reference: 'skip' (the "
+                "vendor has it) or 'resend' (it does not)}"
+                f" for {references}."
+            )
+        if also is not None:
+            message += f" Also: {also}"
+        super().__init__(message)
 
 
 class SourceChangedError(InvalidInputError):

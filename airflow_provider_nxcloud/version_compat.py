@@ -50,8 +50,8 @@ def task_state_store(context: Mapping[str, Any]) -> Any | None:
     """The task instance's ``task_state_store`` (get/set/delete), or None where there is none.
 
     Airflow 3.3+: the store, which every try of the task instance sees. Before 3.3: None, and
-    the caller keeps its record in an Airflow Variable named after the task instance's key
-    (``campaign.progress.campaign_key_from_context``) instead.
+    the record is an Airflow Variable named after the task instance's key instead (both kept
+    through :class:`~airflow_provider_nxcloud.state.TaskInstanceState`).
 
     Read from the context rather than decided by :data:`HAS_TASK_STATE_STORE`: Airflow 3.3 puts
     it in every task's context and earlier versions never do, while a context built by hand

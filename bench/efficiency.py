@@ -69,9 +69,11 @@ def delivery_poll_row(sim: SimProcess, messages: int) -> Row:
 
 def number_check_row(sim: SimProcess, numbers_file: Path, count: int) -> Row:
     from airflow_provider_nxcloud.operators.nxcloud_number_check import NXCloudNumberCheckOperator
+    from airflow_provider_nxcloud.testing.airflow_variables import memory_variables
 
     sim.reset()
-    with patched_env(sim.connection_env()):
+    # outside a task runner: the finished check's sealed record goes to an in-memory store
+    with patched_env(sim.connection_env()), memory_variables():
         op = NXCloudNumberCheckOperator(task_id="check", numbers=str(numbers_file))
         result = op.execute(context("manual__bench-number-check"))
     used = sim.count("nxcloud", "number_check_submit")

@@ -14,3 +14,17 @@ if "AIRFLOW_HOME" not in os.environ:
     atexit.register(shutil.rmtree, _home, ignore_errors=True)
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
+
+from collections.abc import Iterator
+
+import pytest
+
+from airflow_provider_nxcloud.testing.airflow_variables import MemoryVariables, memory_variables
+
+
+@pytest.fixture(autouse=True)
+def airflow_variables() -> Iterator[MemoryVariables]:
+    """Airflow's Variable store, in memory per test: ``execute()`` runs outside a task runner
+    here (the end-to-end tests use the real one)."""
+    with memory_variables() as variables:
+        yield variables

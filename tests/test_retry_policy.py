@@ -21,6 +21,7 @@ from airflow_provider_nxcloud.exceptions import (
     ConnectionConfigError,
     CreateInDoubtError,
     DeliveryWaitError,
+    InDoubtBatch,
     InvalidInputError,
     NXCloudProviderError,
     PermanentAPIError,
@@ -252,7 +253,8 @@ def test_a_failed_connection_is_retried(nxcloud_simulator, monkeypatch):
 
 def test_provider_errors_without_a_vendor_reply():
     in_doubt = BatchInDoubtError(
-        platform="buka", batch=2, reference="run-1:b2", first=1001, last=2000, why="reply lost"
+        "buka",
+        [InDoubtBatch(2, "run-1:b2", 1001, 2000, "6591001001", "6591002000", None, "reply lost")],
     )
     wait = DeliveryWaitError("buka delivery of 3 messages: 5 consecutive errors reading reports")
 

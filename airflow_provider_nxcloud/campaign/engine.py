@@ -4,10 +4,19 @@ For each batch, in order:
 
 1. done in an earlier try → skipped;
 2. in flight in an earlier try (that try died, or its answer was lost) →
-   looked up by its client reference; accepted → recorded as done, not sent;
-   provably absent → sent; unknown → the ``in_doubt`` policy decides (by
-   default the task fails naming the batch: nothing is re-sent silently);
+   looked up by its client reference (again after the sender's settle delay,
+   for record lists that lag); accepted → recorded as done, not sent; provably
+   absent → sent; unknown → in doubt (below);
 3. otherwise recorded as in flight, sent, its results written, recorded done.
+
+A batch in doubt is settled only by a decision that names it (its reference):
+``"skip"`` (recorded done and unsent, its recipients written as ``skipped``),
+``"resend"`` (sent once more; a decision is used once) or ``"fail"``. A batch
+in doubt without a decision stops new sends; the batches already in flight
+finish, and the run ends with one :class:`BatchInDoubtError` naming every batch
+in doubt. Nothing is ever re-sent or dropped by a blanket policy. The operator
+turns that error into a question to a person (Airflow's Human-in-the-loop) or a
+failure.
 
 A vendor error on a send proves the batch was not accepted: the batch is
 taken off the in-flight list and the error goes up (retryable ones to
@@ -29,7 +38,8 @@ unless ``source_changed="resume_by_position"``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -46,13 +56,16 @@ from airflow_provider_nxcloud.campaign.results import RecipientResult, ResultsWr
 from airflow_provider_nxcloud.exceptions import (
     AmbiguousSendError,
     BatchInDoubtError,
+    InDoubtBatch,
     InvalidInputError,
     VendorAPIError,
+    check_seconds,
 )
 
 log = logging.getLogger(__name__)
 
-IN_DOUBT_POLICIES = ("fail", "skip", "resend")
+#: what may be decided about one batch in doubt
+DECISIONS = ("skip", "resend", "fail")
 
 
 @dataclass(frozen=True)
@@ -93,7 +106,12 @@ class Sender(Protocol):
 
     def lookup(self, batch: Batch) -> list[RecipientResult] | None:
         """What the vendor holds of a batch sent before: its results if it was accepted,
-        ``[]`` if the vendor provably has none of it, ``None`` if the vendor cannot tell."""
+        ``[]`` if the vendor's records show none of it, ``None`` if the vendor cannot tell.
+
+        ``[]`` is taken as absence only when it is seen again ``settle_delay`` seconds
+        after the batch was sent (a sender may set ``settle_delay``; without one, ``[]``
+        leaves the batch in doubt): a list that lags must not make a late send look absent.
+        """
         ...
 
 
@@ -106,7 +124,7 @@ class CampaignSummary:
     resumed_batches: int = 0
     #: batches in doubt that a lookup settled
     resolved_batches: int = 0
-    #: batches in doubt left unsent by ``in_doubt="skip"``
+    #: batches in doubt left unsent by a "skip" decision
     skipped_batches: list[int] = field(default_factory=list)
     vendor_ids: list[str] = field(default_factory=list)
     rejections: dict[str, int] = field(default_factory=dict)
@@ -148,12 +166,19 @@ class Campaign:
         store: ProgressStore,
         writer: ResultsWriter,
         *,
-        in_doubt: str = "fail",
+        decisions: Mapping[str, str] | None = None,
+        settle_delay: float | None = None,
         max_concurrency: int = 1,
         source_changed: str = "fail",
         source_parameter: str = "recipients",
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
     ) -> None:
-        """``source_changed``: what a try does when the batches an earlier try recorded
+        """``decisions``: ``{batch reference: "skip"|"resend"|"fail"}`` for batches in doubt
+        (the operator's ``in_doubt_decisions``; decisions a person made are in the progress
+        record and win). ``settle_delay``: seconds after a batch's send before a lookup
+        that finds none of it counts as absence (default: the sender's ``settle_delay``).
+        ``source_changed``: what a try does when the batches an earlier try recorded
         now hold other recipients: ``"fail"`` (default, before anything is sent, naming
         the batch) or ``"resume_by_position"``. ``source_parameter`` names the recipients
         parameter in that error."""
@@ -164,10 +189,12 @@ class Campaign:
             )
         self.source_changed = source_changed
         self.source_parameter = source_parameter
-        if in_doubt not in IN_DOUBT_POLICIES:
-            raise InvalidInputError(
-                "in_doubt", f"must be one of {', '.join(IN_DOUBT_POLICIES)}, not {in_doubt!r}"
-            )
+        self.decisions = check_decisions(decisions)
+        if settle_delay is None:
+            settle_delay = float(getattr(sender, "settle_delay", 0.0))
+        self.settle_delay = check_seconds("settle_delay", settle_delay)
+        self._sleep = sleep
+        self._clock = clock
         if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int) or max_concurrency < 1:
             raise InvalidInputError(
                 "max_concurrency", f"must be a whole number of at least 1, not {max_concurrency!r}"
@@ -176,22 +203,40 @@ class Campaign:
         self.sender = sender
         self.store = store
         self.writer = writer
-        self.in_doubt = in_doubt
         self.progress = store.load()
-        self.summary = CampaignSummary(accepted=self.progress.accepted, rejected=self.progress.rejected)
-        #: batches in_doubt="resend" sent again in this try
-        self._resent: set[int] = set()
-        #: an error was seen while sends were in flight: nothing new is sent from then on
+        self.summary = CampaignSummary(
+            accepted=self.progress.accepted,
+            rejected=self.progress.rejected,
+            skipped_batches=sorted(self.progress.skipped),
+        )
+        #: an error, or a batch in doubt, was seen: nothing new is sent from then on
         self._stopping = False
+        #: batches in doubt with no decision, in the order they were found
+        self._undecided: list[InDoubtBatch] = []
+        #: the first other error while batches were in doubt, for the message
+        self._other_error: Exception | None = None
 
     def run(self, batches: Iterable[Batch]) -> CampaignSummary:
+        """Send what is due; raise :class:`BatchInDoubtError` naming every batch left in doubt."""
         batches = self._checked_against_record(batches)
-        if self.max_concurrency > 1:
-            self._run_concurrently(batches)
-        else:
-            for batch in batches:
-                if self._due(batch):
-                    self._send(batch)
+        try:
+            if self.max_concurrency > 1:
+                self._run_concurrently(batches)
+            else:
+                for batch in batches:
+                    if self._stopping:
+                        break
+                    if self._due(batch):
+                        self._send(batch)
+        except BatchInDoubtError:
+            raise
+        except Exception as exc:
+            if not self._undecided:
+                raise
+            self._other_error = exc
+        if self._undecided:
+            self.store.save(self.progress)
+            raise BatchInDoubtError(self.sender.platform, self._undecided, also=self._other_error)
         self.summary.vendor_ids = self.writer.vendor_ids
         return self.summary
 
@@ -224,7 +269,7 @@ class Campaign:
         return not self.progress.is_in_flight(batch.index) or self._settle(batch, earlier)
 
     def _start(self, batch: Batch) -> None:
-        self.progress.start(batch.index, batch_digest(batch.numbers))
+        self.progress.start(batch.index, batch_digest(batch.numbers), at=_iso(self._clock()))
         self.store.save(self.progress)
 
     def _send(self, batch: Batch) -> None:
@@ -239,10 +284,11 @@ class Campaign:
             log.warning("batch %d: the answer was lost (%s); looking it up", batch.index, exc.meaning)
             if self._settle(batch, f"the answer to its send was lost ({exc.meaning})"):
                 if self._stopping:
-                    # another batch failed meanwhile: it is left unsent (not done) for the next try
+                    # another batch failed or is in doubt: this one is left unsent (not done),
+                    # and not in flight, for the next try
                     self.store.save(self.progress)
                     return
-                # settled as provably not accepted: sending now is the first send the vendor sees
+                # settled as not accepted (or a decision says resend): this send is the one the vendor keeps
                 self._send(batch)
             return
         except VendorAPIError:
@@ -261,6 +307,8 @@ class Campaign:
                 # the next batch is read (and its recipients checked) while the sends are in
                 # flight, so it is ready the moment a send slot frees up
                 for batch in batches:
+                    if self._stopping:
+                        break
                     if not self._due(batch):
                         continue
                     while len(in_flight) >= self.max_concurrency:
@@ -294,38 +342,107 @@ class Campaign:
             raise first
 
     def _settle(self, batch: Batch, why: str) -> bool:
-        """Resolve a batch in doubt. True when it must be sent (provably not accepted, or resend)."""
-        found = self.sender.lookup(batch)
+        """Resolve a batch in doubt. True when it must be sent (shown absent, or a "resend" decision).
+
+        False when it is done (the vendor has it, or "skip") or still undecided (then it
+        stays in flight in the record and nothing new is sent in this try).
+        """
+        found = self._look_up(batch)
         if found:
             log.info("batch %d: the vendor has it; recording it without sending again", batch.index)
             self.summary.resolved_batches += 1
             self._record(batch, found)
             return False
         if found == []:
-            log.info("batch %d: the vendor has none of it; sending it", batch.index)
+            log.info("batch %d: the vendor's records show none of it; sending it", batch.index)
             self.summary.resolved_batches += 1
             self.progress.abandon(batch.index)
             return True
-        if self.in_doubt == "resend" and batch.index not in self._resent:
-            log.warning("batch %d is in doubt and in_doubt='resend': sending it again", batch.index)
-            # Once per try: if the answer to the resend is lost too, the vendor may now hold the
-            # batch, and a third send could deliver it twice; the task fails naming it instead.
-            self._resent.add(batch.index)
-            return True
-        if self.in_doubt == "skip":
-            log.warning("batch %d is in doubt and in_doubt='skip': not sending it", batch.index)
-            self.summary.skipped_batches.append(batch.index)
+        decision, by = self._decision(batch.reference)
+        if decision == "resend":
+            log.warning(
+                "batch %d (%s) is in doubt; %s decided to send it again", batch.index, batch.reference, by
+            )
+            self.progress.use_resend(batch.reference)
             self.progress.abandon(batch.index)
-            self.progress.finish(batch.index, 0, 0)
             self.store.save(self.progress)
+            return True
+        if decision == "skip":
+            log.warning(
+                "batch %d (%s) is in doubt; %s decided not to send it", batch.index, batch.reference, by
+            )
+            self._skip(batch, by)
             return False
-        last = batch.first_position + len(batch.recipients) - 1
-        raise BatchInDoubtError(
-            platform=self.sender.platform,
-            batch=batch.index,
+        in_doubt = self._in_doubt(batch, why)
+        if decision == "fail":
+            raise BatchInDoubtError(self.sender.platform, [in_doubt], decided_by=by)
+        log.warning(
+            "batch %d (%s) is in doubt: %s; nothing new is sent in this try",
+            batch.index,
+            batch.reference,
+            why,
+        )
+        self._undecided.append(in_doubt)
+        self._stopping = True
+        return False
+
+    def _look_up(self, batch: Batch) -> list[RecipientResult] | None:
+        """The lookup; ``[]`` (absent) only once ``settle_delay`` has passed since the send.
+
+        A lookup that finds nothing before then is made again when the delay is over: a
+        record list that lags must neither make a late send look absent nor leave a batch
+        the vendor lists by then in doubt.
+        """
+        if self.settle_delay <= 0:
+            return self.sender.lookup(batch) or None
+        sent = _epoch(self.progress.sent_at.get(batch.index))
+        wait = self.settle_delay - (self._clock() - sent) if sent is not None else self.settle_delay
+        found = self.sender.lookup(batch)
+        if found or wait <= 0:
+            return found
+        log.info(
+            "batch %d: not in the vendor's records yet; looking again in %.0f s (records may lag)",
+            batch.index,
+            wait,
+        )
+        self._sleep(wait)
+        return self.sender.lookup(batch)
+
+    def _decision(self, reference: str) -> tuple[str | None, str]:
+        """The decision on ``reference`` and who made it: a person's (recorded) before the DAG's."""
+        recorded = self.progress.decisions.get(reference)
+        if recorded is not None:
+            return recorded.get("decision"), recorded.get("by") or "a person"
+        decision = self.decisions.get(reference)
+        if decision == "resend" and reference in self.progress.resent:
+            # the DAG's decision was used by an earlier send of this batch, whose answer was lost too
+            return None, ""
+        return decision, "in_doubt_decisions"
+
+    def _skip(self, batch: Batch, by: str) -> None:
+        """Record the batch done and unsent, its recipients in the results file as ``skipped``."""
+        note = f"in doubt; not sent again by decision of {by}"
+        self.writer.write(
+            batch.index,
+            [
+                RecipientResult(number, "skipped", None, batch.recipient_reference(position), note)
+                for position, number in enumerate(batch.numbers)
+            ],
+        )
+        self.progress.skip(batch.index)
+        self.store.save(self.progress)
+        if batch.index not in self.summary.skipped_batches:
+            self.summary.skipped_batches.append(batch.index)
+
+    def _in_doubt(self, batch: Batch, why: str) -> InDoubtBatch:
+        return InDoubtBatch(
+            index=batch.index,
             reference=batch.reference,
             first=batch.first_position,
-            last=last,
+            last=batch.first_position + len(batch.recipients) - 1,
+            first_number=batch.numbers[0] if batch.numbers else "",
+            last_number=batch.numbers[-1] if batch.numbers else "",
+            sent_at=self.progress.sent_at.get(batch.index),
             why=why,
         )
 
@@ -342,3 +459,44 @@ class Campaign:
         self.store.save(self.progress)
         self.summary.accepted = self.progress.accepted
         self.summary.rejected = self.progress.rejected
+
+
+def check_decisions(decisions: Mapping[str, str] | None) -> dict[str, str]:
+    """``in_doubt_decisions`` as ``{batch reference: decision}``, or InvalidInputError naming it."""
+    if decisions is None:
+        return {}
+    if not isinstance(decisions, Mapping):
+        raise InvalidInputError(
+            "in_doubt_decisions",
+            f"must map batch references to one of {', '.join(DECISIONS)}, not {type(decisions).__name__}",
+        )
+    checked: dict[str, str] = {}
+    for reference, decision in decisions.items():
+        if not isinstance(reference, str) or not reference:
+            raise InvalidInputError(
+                "in_doubt_decisions", f"keys are batch references (text), not {reference!r}"
+            )
+        if decision not in DECISIONS:
+            raise InvalidInputError(
+                "in_doubt_decisions",
+                f"{reference!r}: the decision must be one of {', '.join(DECISIONS)}, not {decision!r}",
+            )
+        checked[reference] = decision
+    return checked
+
+
+def _iso(epoch: float) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(epoch, tz=UTC).isoformat(timespec="seconds")
+
+
+def _epoch(iso: str | None) -> float | None:
+    if not iso:
+        return None
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(iso).timestamp()
+    except ValueError:
+        return None

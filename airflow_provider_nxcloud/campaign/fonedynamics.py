@@ -86,6 +86,11 @@ class FoneDynamicsSmsSender:
     max_batch = MAX_MESSAGES
     number_format = NumberFormat.E164
 
+    #: a lookup that does not find the whole batch looks again this long after the send, so a
+    #: message list that lags by less settles the batch without a person; absence is never
+    #: concluded (FD-2), whatever the delay
+    settle_delay = 60.0
+
     def __init__(
         self,
         hook: FoneDynamicsHook,

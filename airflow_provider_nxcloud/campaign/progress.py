@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from airflow_provider_nxcloud.campaign.fingerprint import SourceRecord
-from airflow_provider_nxcloud.version_compat import task_state_store
+from airflow_provider_nxcloud.state import TaskInstanceState
 
 #: the key (and Variable name prefix) the record is stored under
 STORE_KEY = "nxcloud_campaign_progress"
@@ -57,6 +57,21 @@ class Progress:
     rejected: int = 0
     #: what the recorded batches held, so a retry can tell a changed source (fingerprint.py)
     source: SourceRecord = field(default_factory=SourceRecord)
+    #: when each in-flight batch's request was written (ISO 8601 UTC): the evidence a person
+    #: checks, and where a settle delay counts from
+    sent_at: dict[int, str] = field(default_factory=dict)
+    #: batches left unsent by a "skip" decision (also in ``done``: nothing more is sent of them)
+    skipped: list[int] = field(default_factory=list)
+    #: decisions on batches in doubt, by batch reference: ``{"decision": "skip"|"resend",
+    #: "by": who, "at": when}``; a "resend" is removed once it is used (see ``resent``)
+    decisions: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: batch references sent again on a "resend" decision: a decision is used once, so a
+    #: resend whose answer is lost too is asked about again, never sent a third time
+    resent: list[str] = field(default_factory=list)
+    #: the last question put to a person: ``{"reference": ..., "ti": the try's task instance
+    #: id, "answered": the decision once answered}`` (one question per try: Airflow keeps one
+    #: Human-in-the-loop request per try)
+    asked: dict[str, str] | None = None
 
     def is_done(self, index: int) -> bool:
         return any(low <= index <= high for low, high in self.done)
@@ -64,10 +79,13 @@ class Progress:
     def is_in_flight(self, index: int) -> bool:
         return index in self.in_flight
 
-    def start(self, index: int, digest: str | None = None) -> None:
-        """The batch's request is about to be written; ``digest``: its :func:`batch_digest`."""
+    def start(self, index: int, digest: str | None = None, at: str | None = None) -> None:
+        """The batch's request is about to be written; ``digest``: its :func:`batch_digest`;
+        ``at``: when (ISO 8601 UTC)."""
         if index not in self.in_flight:
             self.in_flight.append(index)
+        if at is not None:
+            self.sent_at[index] = at
         if digest is not None:
             self.source.note(index, digest)
 
@@ -75,6 +93,25 @@ class Progress:
         """The vendor answered with an error: the batch was provably not accepted."""
         if index in self.in_flight:
             self.in_flight.remove(index)
+        self.sent_at.pop(index, None)
+
+    def skip(self, index: int) -> None:
+        """A decision left the batch unsent: nothing more is sent of it."""
+        if index not in self.skipped:
+            self.skipped.append(index)
+        self.finish(index, 0, 0)
+
+    def decide(self, reference: str, decision: str, *, by: str, at: str) -> None:
+        """Record a person's decision on the batch ``reference``; a fresh one may resend it again."""
+        self.decisions[reference] = {"decision": decision, "by": by, "at": at}
+        if reference in self.resent:
+            self.resent.remove(reference)
+
+    def use_resend(self, reference: str) -> None:
+        """The batch is being sent again on a "resend" decision: that decision is used up."""
+        self.decisions.pop(reference, None)
+        if reference not in self.resent:
+            self.resent.append(reference)
 
     def finish(self, index: int, accepted: int, rejected: int) -> None:
         self.abandon(index)
@@ -99,6 +136,11 @@ class Progress:
             "accepted": self.accepted,
             "rejected": self.rejected,
             "source": self.source.to_json(),
+            "sent_at": {str(index): at for index, at in sorted(self.sent_at.items())},
+            "skipped": sorted(self.skipped),
+            "decisions": self.decisions,
+            "resent": self.resent,
+            "asked": self.asked,
         }
 
     @classmethod
@@ -111,6 +153,15 @@ class Progress:
             accepted=int(value.get("accepted", 0)),
             rejected=int(value.get("rejected", 0)),
             source=SourceRecord.from_json(value.get("source")),
+            sent_at={int(index): str(at) for index, at in (value.get("sent_at") or {}).items()},
+            skipped=[int(i) for i in value.get("skipped", [])],
+            decisions={
+                str(reference): {str(k): str(v) for k, v in decision.items()}
+                for reference, decision in (value.get("decisions") or {}).items()
+                if isinstance(decision, dict)
+            },
+            resent=[str(reference) for reference in value.get("resent", [])],
+            asked=value.get("asked") if isinstance(value.get("asked"), dict) else None,
         )
 
 
@@ -129,6 +180,10 @@ class ProgressStore(Protocol):
 
     def save(self, progress: Progress) -> None: ...
 
+    def seal(self, progress: Progress) -> None:
+        """The campaign finished: keep its final record where nothing removes it."""
+        ...
+
     def clear(self) -> None: ...
 
 
@@ -146,52 +201,39 @@ class MemoryProgressStore:
         self.value = progress.to_json()
         self.saves += 1
 
+    def seal(self, progress: Progress) -> None:
+        self.save(progress)
+
     def clear(self) -> None:
         self.value = None
 
 
-class TaskStateProgressStore:
-    """Airflow 3.3+: the task instance's ``task_state_store``, which every try of it sees."""
+class StateProgressStore:
+    """The campaign record as a :class:`~airflow_provider_nxcloud.state.TaskInstanceState`:
+    ``task_state_store`` on Airflow 3.3+ (without expiry, sealed into a Variable when the
+    campaign finishes, so neither retention nor ``clear_on_success`` lets a cleared task send
+    it again), a Variable before."""
 
-    def __init__(self, accessor: Any, key: str = STORE_KEY) -> None:
-        self._accessor = accessor
-        self._key = key
-
-    def load(self) -> Progress:
-        return Progress.from_json(self._accessor.get(self._key))
-
-    def save(self, progress: Progress) -> None:
-        self._accessor.set(self._key, progress.to_json())
-
-    def clear(self) -> None:
-        self._accessor.delete(self._key)
-
-
-class VariableProgressStore:
-    """Airflow 3.1-3.2 fallback: a Variable named after the campaign key, kept when the campaign ends."""
-
-    def __init__(self, campaign: str) -> None:
-        self.name = f"{STORE_KEY}_{campaign}"
+    def __init__(self, state: TaskInstanceState) -> None:
+        self.state = state
 
     def load(self) -> Progress:
-        from airflow.sdk import Variable
-
-        return Progress.from_json(Variable.get(self.name, default=None, deserialize_json=True))
+        return Progress.from_json(self.state.get())
 
     def save(self, progress: Progress) -> None:
-        from airflow.sdk import Variable
+        self.state.set(progress.to_json())
 
-        Variable.set(self.name, progress.to_json(), serialize_json=True)
+    def seal(self, progress: Progress) -> None:
+        self.state.seal(progress.to_json())
 
     def clear(self) -> None:
-        from airflow.sdk import Variable
-
-        Variable.delete(self.name)
+        self.state.delete()
 
 
-def progress_store_for(context: Mapping[str, Any]) -> ProgressStore:
-    """The store a send task should use: ``task_state_store`` where Airflow has it."""
-    accessor = task_state_store(context)
-    if accessor is not None:
-        return TaskStateProgressStore(accessor)
-    return VariableProgressStore(campaign_key_from_context(context))
+def progress_store_for(context: Mapping[str, Any], name: str = "") -> ProgressStore:
+    """The store a send task should use: ``task_state_store`` where Airflow has it.
+
+    ``name``: a second campaign of the same task instance (an AI voice task's imports)."""
+    key = f"{STORE_KEY}{name}"
+    variable = f"{STORE_KEY}_{campaign_key_from_context(context)}{name}"
+    return StateProgressStore(TaskInstanceState.for_context(context, key, variable=variable))

@@ -352,6 +352,9 @@ class CustomerImporter:
     platform = PLATFORM
     max_batch = vendor.AI_IMPORT_MAX_CUSTOMERS
     number_format = NumberFormat.DIGITS
+    #: a taskTotal that shows the batch absent is read again this long after its import was
+    #: written: an import the vendor was still processing when the reply was lost counts by then
+    settle_delay = 60.0
 
     def __init__(self, hook: Any, *, app_id: str, job_id: Any, name: str, call_record_dup: bool) -> None:
         self.hook = hook

@@ -9,16 +9,13 @@ from typing import Any, ClassVar
 
 from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator, conf
 
-from airflow_provider_nxcloud.campaign.engine import Campaign, make_batches
+from airflow_provider_nxcloud.campaign.engine import make_batches
 from airflow_provider_nxcloud.campaign.progress import (
-    STORE_KEY,
     ProgressStore,
-    TaskStateProgressStore,
-    VariableProgressStore,
     campaign_key_from_context,
+    progress_store_for,
 )
 from airflow_provider_nxcloud.campaign.recipients import NumberFormat, check_all, validate_recipients
-from airflow_provider_nxcloud.campaign.results import ResultsWriter
 from airflow_provider_nxcloud.exceptions import (
     AmbiguousSendError,
     CreateInDoubtError,
@@ -42,10 +39,11 @@ from airflow_provider_nxcloud.jobs.buka_ai_voice import (
     task_fields,
 )
 from airflow_provider_nxcloud.jobs.watch import FAILURE, find_or_create, stable_name
+from airflow_provider_nxcloud.operators.in_doubt import DEFAULT_RESPONSE_TIMEOUT, InDoubtQuestions
 from airflow_provider_nxcloud.outcome import airflow_outcome
 from airflow_provider_nxcloud.platforms import buka as vendor
 from airflow_provider_nxcloud.sensors.task import JobWaiter, event_result
-from airflow_provider_nxcloud.version_compat import task_state_store
+from airflow_provider_nxcloud.state import TaskInstanceState
 
 WATCH_NAME = "buka_ai_voice_task"
 #: where the create result waits while the operator is deferred
@@ -93,13 +91,10 @@ def run_task_action(
 
 def _import_progress(context: Any, job_id: Any) -> ProgressStore:
     """The import's progress, per task: a task re-created under the same name starts afresh."""
-    accessor = task_state_store(context)
-    if accessor is not None:
-        return TaskStateProgressStore(accessor, f"{STORE_KEY}_ai_voice_{job_id}")
-    return VariableProgressStore(f"{campaign_key_from_context(context)}_ai_voice_{job_id}")
+    return progress_store_for(context, f"_ai_voice_{job_id}")
 
 
-class BukaCreateAiVoiceTaskOperator(BaseOperator, PlatformHookMixin[BukaHook]):
+class BukaCreateAiVoiceTaskOperator(BaseOperator, PlatformHookMixin[BukaHook], InDoubtQuestions):
     """Create a Buka AI voice (intelligent outbound) task, import its customers, optionally start it.
 
     Exactly once per task instance: the task is named ``<name>-<key>``, the key derived
@@ -144,6 +139,8 @@ class BukaCreateAiVoiceTaskOperator(BaseOperator, PlatformHookMixin[BukaHook]):
     :param app_id: the AI voice appId; defaults to the connection's ``ai_voice_app_id``,
         else its ``app_id``. Templated.
     :param disposition_overrides: ``{code or "service:code": "retry"|"resign"|"fail"}``.
+    :param in_doubt_decisions: ``{batch reference: "skip"|"resend"}`` for import requests in
+        doubt that taskTotal cannot settle (the failure names them). Templated.
     :param wait_for_completion: after starting, wait until every customer was called (as
         :class:`~airflow_provider_nxcloud.sensors.buka_ai_voice.BukaAiVoiceTaskSensor`);
         a kill of the waiting task pauses the Buka task.
@@ -174,6 +171,11 @@ class BukaCreateAiVoiceTaskOperator(BaseOperator, PlatformHookMixin[BukaHook]):
     template_fields_renderers: ClassVar[dict[str, str]] = {"customers": "json"}
     ui_color = "#e3f4e1"
     hook_class = BukaHook
+    # An import in doubt fails naming its batch: the question would need the import's own
+    # record, which exists only once the task is found; in_doubt_decisions settles it.
+    in_doubt = "fail"
+    in_doubt_response_timeout = DEFAULT_RESPONSE_TIMEOUT
+    settle_delay = None
 
     def __init__(
         self,
@@ -202,6 +204,7 @@ class BukaCreateAiVoiceTaskOperator(BaseOperator, PlatformHookMixin[BukaHook]):
         buka_conn_id: str = BukaHook.default_conn_name,
         app_id: str | None = None,
         disposition_overrides: Mapping[str | int, str] | None = None,
+        in_doubt_decisions: Mapping[str, str] | None = None,
         wait_for_completion: bool = False,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         poll_interval: float = 60.0,
@@ -234,6 +237,7 @@ class BukaCreateAiVoiceTaskOperator(BaseOperator, PlatformHookMixin[BukaHook]):
         self.buka_conn_id = buka_conn_id
         self.app_id = app_id
         self.disposition_overrides = disposition_overrides
+        self.in_doubt_decisions = in_doubt_decisions
         self.wait_for_completion = wait_for_completion
         self.deferrable = deferrable
         self.poll_interval = poll_interval
@@ -326,13 +330,13 @@ class BukaCreateAiVoiceTaskOperator(BaseOperator, PlatformHookMixin[BukaHook]):
                     allowed_regions=self.allowed_regions,
                     parameter="customers",
                 )
-                campaign = Campaign(
+                summary, _ = self.run_campaign(
+                    context,
                     importer,
-                    _import_progress(context, job_id),
-                    ResultsWriter(None),
+                    make_batches(stream, importer.max_batch, key),
+                    store=_import_progress(context, job_id),
                     source_parameter="customers",
                 )
-                summary = campaign.run(make_batches(stream, importer.max_batch, key))
                 imported = summary.accepted
                 self.log.info(
                     "Buka AI voice task %s: %d customers imported (%d requests resumed), %s",
@@ -505,11 +509,10 @@ class BukaDeleteAiVoiceTaskOperator(_AiVoiceTaskActionOperator):
     past = ("deleted", "already deleted")
 
     def act(self, context: Any, hook: BukaHook, app_id: str, job_id: Any) -> bool:
-        store = task_state_store(context)
-        marker = f"buka_ai_voice_delete_{job_id}"
-        sent_before = bool(store is not None and store.get(marker))
-        if store is not None and not sent_before:
-            store.set(marker, True)
+        marker = TaskInstanceState.in_task_state_store(context, f"buka_ai_voice_delete_{job_id}")
+        sent_before = bool(marker is not None and marker.get())
+        if marker is not None and not sent_before:
+            marker.set(True)
         try:
             return run_task_action(hook, app_id, job_id, self.vendor_action, self.done)
         except PermanentAPIError as exc:

@@ -400,7 +400,7 @@ class BukaResendVoiceTaskOperator(BaseOperator, PlatformHookMixin[BukaHook]):
         if progress.is_in_flight(_RESEND):
             if not tasks.state(task_id).ended:
                 progress.finish(_RESEND, 1, 0)
-                store.save(progress)
+                store.seal(progress)
                 return "the resend of an earlier try took effect"
             self.log.info(
                 "Buka voice task %s: the earlier try's resend did not take effect; sending it", task_id
@@ -424,7 +424,8 @@ class BukaResendVoiceTaskOperator(BaseOperator, PlatformHookMixin[BukaHook]):
                 return "nothing to resend"
             raise
         progress.finish(_RESEND, 1, 0)
-        store.save(progress)
+        # sealed: a clear after success (task state cleared on success) must not resend again
+        store.seal(progress)
         return "resent"
 
 

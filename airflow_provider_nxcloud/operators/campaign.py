@@ -12,8 +12,8 @@ from typing import Any, ClassVar, TypeVar
 from airflow.providers.common.compat.sdk import BaseOperator, conf
 
 from airflow_provider_nxcloud.campaign.delivery import check_ratio
-from airflow_provider_nxcloud.campaign.engine import Campaign, Sender, make_batches
-from airflow_provider_nxcloud.campaign.progress import campaign_key_from_context, progress_store_for
+from airflow_provider_nxcloud.campaign.engine import Sender, make_batches
+from airflow_provider_nxcloud.campaign.progress import campaign_key_from_context
 from airflow_provider_nxcloud.campaign.recipients import (
     Recipient,
     ValidationReport,
@@ -25,6 +25,7 @@ from airflow_provider_nxcloud.campaign.results import XCOM_ID_LIMIT, ResultsWrit
 from airflow_provider_nxcloud.exceptions import InvalidInputError, check_encodable, check_seconds
 from airflow_provider_nxcloud.hooks.base import CPaaSHook
 from airflow_provider_nxcloud.hooks.mixin import PlatformHookMixin
+from airflow_provider_nxcloud.operators.in_doubt import DEFAULT_RESPONSE_TIMEOUT, InDoubtQuestions
 from airflow_provider_nxcloud.outcome import airflow_outcome
 
 #: where the send summary waits while the operator is deferred for delivery
@@ -33,7 +34,7 @@ SEND_SUMMARY_KEY = "send_summary"
 HookT = TypeVar("HookT", bound=CPaaSHook)
 
 
-class CampaignSendOperator(BaseOperator, PlatformHookMixin[HookT]):
+class CampaignSendOperator(BaseOperator, PlatformHookMixin[HookT], InDoubtQuestions):
     """Base of the send operators; see a platform's operator for its parameters.
 
     Batches go out one after another, or up to the connection extra ``max_concurrency``
@@ -51,8 +52,19 @@ class CampaignSendOperator(BaseOperator, PlatformHookMixin[HookT]):
         vendor id, client reference). Templated; any ``ObjectStoragePath``. Checked writable
         before the first send; a later try of the same task instance (a retry, a cleared
         task) keeps the lines an earlier try wrote and appends, never truncating the file.
-    :param in_doubt: what to do with a batch that may have been accepted but cannot be
-        looked up: ``"fail"`` (default, naming the batch), ``"skip"`` or ``"resend"``.
+    :param in_doubt: what to do with a batch that may have been accepted and that no lookup
+        settles, when ``in_doubt_decisions`` does not name it: ``"ask"`` (default: ask a person
+        through Airflow's Human-in-the-loop Required Actions, one batch at a time, with the
+        evidence to check at the vendor; see ``operators/in_doubt.py``) or ``"fail"`` (fail
+        the task naming every batch in doubt). Nothing is re-sent or dropped unasked.
+    :param in_doubt_decisions: ``{batch reference: "skip"|"resend"|"fail"}``: decisions on
+        named batches (the references the question or the failure gives). "skip": not sent
+        again, written to the results file as ``skipped``; "resend": sent once more. A
+        decision applies to its batch only. Templated.
+    :param in_doubt_response_timeout: how long a question waits for its answer (a timedelta
+        or seconds; default 24 hours); no answer counts as "fail".
+    :param settle_delay: seconds after a batch's send before a lookup that finds none of it
+        counts as absence (and before a lookup is made again); defaults to the platform's.
     :param source_changed: what a retry does when the recipients an earlier try recorded as
         sent now read differently (a file edited between tries): ``"fail"`` (default: the
         task fails before sending anything, naming the batch that changed) or
@@ -70,7 +82,7 @@ class CampaignSendOperator(BaseOperator, PlatformHookMixin[HookT]):
         credentials are checked before the first send.
     """
 
-    template_fields: Sequence[str] = ("recipients", "results_path")
+    template_fields: Sequence[str] = ("recipients", "results_path", "in_doubt_decisions")
     template_fields_renderers: ClassVar[dict[str, str]] = {"recipients": "json"}
     ui_color = "#e8f4fd"
     #: what is sent, for the task log ("SMS", "email", "voice")
@@ -88,7 +100,10 @@ class CampaignSendOperator(BaseOperator, PlatformHookMixin[HookT]):
         default_region: str | None = None,
         allowed_regions: Sequence[str] | None = None,
         results_path: Any = None,
-        in_doubt: str = "fail",
+        in_doubt: str = "ask",
+        in_doubt_decisions: Mapping[str, str] | None = None,
+        in_doubt_response_timeout: Any = DEFAULT_RESPONSE_TIMEOUT,
+        settle_delay: float | None = None,
         source_changed: str = "fail",
         disposition_overrides: Mapping[str | int, str] | None = None,
         wait_for_delivery: bool = False,
@@ -105,6 +120,9 @@ class CampaignSendOperator(BaseOperator, PlatformHookMixin[HookT]):
         self.allowed_regions = allowed_regions
         self.results_path = results_path
         self.in_doubt = in_doubt
+        self.in_doubt_decisions = in_doubt_decisions
+        self.in_doubt_response_timeout = in_doubt_response_timeout
+        self.settle_delay = settle_delay
         self.source_changed = source_changed
         self.disposition_overrides = disposition_overrides
         self.wait_for_delivery = wait_for_delivery
@@ -138,31 +156,24 @@ class CampaignSendOperator(BaseOperator, PlatformHookMixin[HookT]):
     def execute(self, context: Any) -> dict[str, Any]:
         with airflow_outcome():
             self._check_text_encodes()
+            self.check_in_doubt_settings()
             self.check_content()
             sender = self.build_sender()
             report = self._validate_up_front(sender)
             self._check_waiting_is_possible(sender.platform, report.valid)
             writer = ResultsWriter(self.results_path, try_number=getattr(context["ti"], "try_number", 1))
             writer.check_writable()
-            campaign = Campaign(
+            summary, lines = self.run_campaign(
+                context,
                 sender,
-                progress_store_for(context),
-                writer,
-                in_doubt=self.in_doubt,
-                max_concurrency=_send_concurrency(sender),
-                source_changed=self.source_changed,
-            )
-            # done batches before this try: its results file is an earlier try's, never to be truncated
-            resumed = campaign.progress.batches_done() > 0
-            summary = campaign.run(
                 make_batches(
                     self._recipient_stream(sender),
                     sender.max_batch,
                     campaign_key_from_context(context),
                     group=getattr(sender, "batch_group", None),
-                )
+                ),
+                writer=writer,
             )
-            lines = writer.finish(keep_earlier=resumed)
         result = summary.to_xcom()
         result.update(
             {
@@ -270,8 +281,3 @@ class CampaignSendOperator(BaseOperator, PlatformHookMixin[HookT]):
         # for the send pass (_recipient_stream), which runs right after in this execute()
         self._verdicts = report.verdicts
         return report
-
-
-def _send_concurrency(sender: Sender) -> int:
-    """The connection's ``max_concurrency`` (extra; default 1): batches sent at once."""
-    return int(getattr(getattr(sender, "hook", None), "max_concurrency", 1))

@@ -23,16 +23,15 @@ from typing import Any, ClassVar
 
 from airflow.providers.common.compat.sdk import BaseOperator
 
-from airflow_provider_nxcloud.campaign.engine import IN_DOUBT_POLICIES, Batch, Campaign, make_batches
-from airflow_provider_nxcloud.campaign.progress import campaign_key_from_context, progress_store_for
+from airflow_provider_nxcloud.campaign.engine import Batch, make_batches
+from airflow_provider_nxcloud.campaign.progress import campaign_key_from_context
 from airflow_provider_nxcloud.campaign.recipients import (
     NumberFormat,
     check_all,
     open_recipients,
     validate_recipients,
 )
-from airflow_provider_nxcloud.campaign.results import RecipientResult, ResultsWriter
-from airflow_provider_nxcloud.exceptions import check_one_of
+from airflow_provider_nxcloud.campaign.results import RecipientResult
 from airflow_provider_nxcloud.hooks.mixin import PlatformHookMixin
 from airflow_provider_nxcloud.hooks.nxcloud import NXCloudHook
 from airflow_provider_nxcloud.jobs.nxcloud_number_check import (
@@ -44,10 +43,11 @@ from airflow_provider_nxcloud.jobs.nxcloud_number_check import (
     submit_interval,
 )
 from airflow_provider_nxcloud.jobs.watch import stable_name
+from airflow_provider_nxcloud.operators.in_doubt import DEFAULT_RESPONSE_TIMEOUT, InDoubtQuestions
 from airflow_provider_nxcloud.outcome import airflow_outcome
 from airflow_provider_nxcloud.platforms import nxcloud as vendor
 from airflow_provider_nxcloud.polling import Call, Conversation, Pacer, drive
-from airflow_provider_nxcloud.version_compat import task_state_store
+from airflow_provider_nxcloud.state import TaskInstanceState
 
 #: the key (and Variable name prefix) the batch records are kept under
 RECORDS_KEY = "nxcloud_number_check_batches"
@@ -59,32 +59,23 @@ _DAY = 86_400
 class BatchRecords:
     """The accepted batches of one number-check task, by batch index, kept across its tries."""
 
-    def __init__(self, load: Callable[[], Any], save: Callable[[Any], None]) -> None:
-        self._save = save
-        stored = load()
+    def __init__(self, state: TaskInstanceState) -> None:
+        self._state = state
         self.by_index: dict[int, dict[str, Any]] = {
-            int(record["index"]): dict(record) for record in stored or [] if isinstance(record, Mapping)
+            int(record["index"]): dict(record) for record in state.get() or [] if isinstance(record, Mapping)
         }
 
     @classmethod
     def for_context(cls, context: Mapping[str, Any]) -> BatchRecords:
-        accessor = task_state_store(context)
-        if accessor is not None:
-            return cls(lambda: accessor.get(RECORDS_KEY), lambda value: accessor.set(RECORDS_KEY, value))
-        from airflow.sdk import Variable
-
-        name = f"{RECORDS_KEY}_{campaign_key_from_context(context)}"
-        return cls(
-            lambda: Variable.get(name, default=None, deserialize_json=True),
-            lambda value: Variable.set(name, value, serialize_json=True),
-        )
+        variable = f"{RECORDS_KEY}_{campaign_key_from_context(context)}"
+        return cls(TaskInstanceState.for_context(context, RECORDS_KEY, variable=variable))
 
     def get(self, index: int) -> dict[str, Any] | None:
         return self.by_index.get(index)
 
     def put(self, record: Mapping[str, Any]) -> None:
         self.by_index[int(record["index"])] = dict(record)
-        self._save([self.by_index[index] for index in sorted(self.by_index)])
+        self._state.set([self.by_index[index] for index in sorted(self.by_index)])
 
     def xcom(self, batches: int) -> list[dict[str, Any]]:
         """The records of this run's batches as the task returns them (counts, not numbers)."""
@@ -109,6 +100,8 @@ class NumberCheckSubmitter:
 
     platform = vendor.PLATFORM
     number_format = NumberFormat.DIGITS
+    #: a lookup that finds no rows is made again once results are due
+    settle_delay = vendor.NUMBER_CHECK_RESULTS_WITHIN_S
 
     def __init__(
         self,
@@ -161,8 +154,8 @@ class NumberCheckSubmitter:
         """An in-doubt batch: its reply kept by an earlier try, else its result rows by ``batchNo``.
 
         Rows prove the batch was accepted. No rows cannot prove it was not: results appear
-        10 s to 5 min after a submit, so the batch stays in doubt (``None``) and the
-        operator's ``in_doubt`` policy decides. ASSUMPTION [NX-17]: the batch was submitted today
+        10 s to 5 min after a submit, so the batch stays in doubt (``None``); the engine
+        looks again once :attr:`settle_delay` has passed, then a decision settles it. ASSUMPTION [NX-17]: the batch was submitted today
         or yesterday, in either reading of the vendor's day (UTC, UTC+8), the dates queried;
         a retry comes within a day.
         """
@@ -189,7 +182,7 @@ class NumberCheckSubmitter:
         return None
 
     def unconfirmed(self, batch_index: int, numbers: int) -> None:
-        """Record a batch ``in_doubt="skip"`` declared sent, so the wait still covers it."""
+        """Record a batch a "skip" decision declared submitted, so the wait still covers it."""
         self.records.put(
             {
                 "index": batch_index,
@@ -221,7 +214,7 @@ class NumberCheckSubmitter:
         self.pacer.starting(call)
 
 
-class NXCloudNumberCheckOperator(BaseOperator, PlatformHookMixin[NXCloudHook]):
+class NXCloudNumberCheckOperator(BaseOperator, PlatformHookMixin[NXCloudHook], InDoubtQuestions):
     """Submit numbers to NXCloud's number check (basic or HLR), in batches of at most 5,000.
 
     Every number is validated first (a parseable international number, e.g.
@@ -243,9 +236,16 @@ class NXCloudNumberCheckOperator(BaseOperator, PlatformHookMixin[NXCloudHook]):
         (checkLevel 5: adds mcc, mnc, ported, active). Templated.
     :param on_invalid: ``"fail"`` (default: an invalid number fails the task before any
         submit) or ``"skip"`` (invalid numbers are left out and counted).
-    :param in_doubt: a batch that may have been accepted and has no results yet:
-        ``"fail"`` (default, naming the batch), ``"skip"`` (it was submitted: wait for it)
-        or ``"resend"`` (it was not: submit it again, under the same ``batchNo``).
+    :param in_doubt: a batch that may have been accepted and has no results yet, looked up
+        again after ``settle_delay`` (default 300 s: results take up to 5 min), with no
+        decision in ``in_doubt_decisions``: ``"ask"`` (default: a person answers the task's
+        Human-in-the-loop question) or ``"fail"`` (naming every such batch).
+    :param in_doubt_decisions: ``{batch reference: "skip"|"resend"|"fail"}``; "skip": it was
+        submitted, wait for its results; "resend": it was not, submit it again under the
+        same ``batchNo``. Templated.
+    :param in_doubt_response_timeout: how long the question waits (default 24 hours); no
+        answer counts as "fail".
+    :param settle_delay: seconds after a submit before its batch is looked up again.
     :param app_key: the number-check app's appkey; defaults to the connection's extra
         ``number_check_app_key``. Templated.
     :param nxcloud_conn_id: connection of type ``nxcloud``.
@@ -258,7 +258,7 @@ class NXCloudNumberCheckOperator(BaseOperator, PlatformHookMixin[NXCloudHook]):
     """
 
     hook_class = NXCloudHook
-    template_fields: Sequence[str] = ("numbers", "level", "app_key")
+    template_fields: Sequence[str] = ("numbers", "level", "app_key", "in_doubt_decisions")
     template_fields_renderers: ClassVar[dict[str, str]] = {"numbers": "json"}
     ui_color = "#e8f4fd"
 
@@ -268,7 +268,10 @@ class NXCloudNumberCheckOperator(BaseOperator, PlatformHookMixin[NXCloudHook]):
         numbers: Any,
         level: str = "basic",
         on_invalid: str = "fail",
-        in_doubt: str = "fail",
+        in_doubt: str = "ask",
+        in_doubt_decisions: Mapping[str, str] | None = None,
+        in_doubt_response_timeout: Any = DEFAULT_RESPONSE_TIMEOUT,
+        settle_delay: float | None = None,
         app_key: str | None = None,
         nxcloud_conn_id: str = NXCloudHook.default_conn_name,
         disposition_overrides: Mapping[str | int, str] | None = None,
@@ -279,6 +282,9 @@ class NXCloudNumberCheckOperator(BaseOperator, PlatformHookMixin[NXCloudHook]):
         self.level = level
         self.on_invalid = on_invalid
         self.in_doubt = in_doubt
+        self.in_doubt_decisions = in_doubt_decisions
+        self.in_doubt_response_timeout = in_doubt_response_timeout
+        self.settle_delay = settle_delay
         self.app_key = app_key
         self.nxcloud_conn_id = nxcloud_conn_id
         self.disposition_overrides = disposition_overrides
@@ -289,7 +295,7 @@ class NXCloudNumberCheckOperator(BaseOperator, PlatformHookMixin[NXCloudHook]):
     def execute(self, context: Any) -> dict[str, Any]:
         with airflow_outcome():
             level = check_level(self.level)
-            check_one_of("in_doubt", self.in_doubt, IN_DOUBT_POLICIES)
+            self.check_in_doubt_settings()
             # one streaming pass before the first submit, so "fail" fails before anything is sent
             report = check_all(
                 self._entries(), NumberFormat.DIGITS, on_invalid=self.on_invalid, parameter="numbers"
@@ -301,18 +307,16 @@ class NXCloudNumberCheckOperator(BaseOperator, PlatformHookMixin[NXCloudHook]):
             submitter = NumberCheckSubmitter(
                 hook, app_key=app_key, check_level=level, records=records, campaign=key
             )
-            campaign = Campaign(
-                submitter,
-                progress_store_for(context),
-                ResultsWriter(None),
-                in_doubt=self.in_doubt,
-                source_parameter="numbers",
-            )
             numbers = validate_recipients(
                 self._entries(), NumberFormat.DIGITS, on_invalid="skip", parameter="numbers"
             )
             sizes: dict[int, int] = {}
-            summary = campaign.run(_noting_sizes(make_batches(numbers, submitter.max_batch, key), sizes))
+            summary, _ = self.run_campaign(
+                context,
+                submitter,
+                _noting_sizes(make_batches(numbers, submitter.max_batch, key), sizes),
+                source_parameter="numbers",
+            )
             for index in summary.skipped_batches:
                 submitter.unconfirmed(index, sizes[index])
         listed = records.xcom(summary.batches)
@@ -344,7 +348,7 @@ class NXCloudNumberCheckOperator(BaseOperator, PlatformHookMixin[NXCloudHook]):
 
 
 def _noting_sizes(batches: Iterable[Batch], sizes: dict[int, int]) -> Iterator[Batch]:
-    """The batches, each one's size noted on the way (for batches in_doubt="skip" leaves unconfirmed)."""
+    """The batches, each one's size noted on the way (for batches a "skip" decision leaves unconfirmed)."""
     for batch in batches:
         sizes[batch.index] = len(batch.recipients)
         yield batch

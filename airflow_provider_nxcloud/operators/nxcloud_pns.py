@@ -48,9 +48,9 @@ from airflow_provider_nxcloud.jobs.watch import find_or_create, stable_name
 from airflow_provider_nxcloud.outcome import airflow_outcome
 from airflow_provider_nxcloud.platforms import nxcloud as vendor
 from airflow_provider_nxcloud.platforms.codes import Disposition
-from airflow_provider_nxcloud.version_compat import task_state_store
+from airflow_provider_nxcloud.state import TaskInstanceState
 
-#: the task_state_store key (and Variable name prefix) of a bind's record
+#: the task_state_store key (and Variable name prefix) of a bind's record, shared by its tries
 RECORD_KEY = "nxcloud_pns_binding"
 IN_FLIGHT, DONE = "in_flight", "done"
 #: bindings a list operator's XCom keeps; the full list goes to results_path
@@ -178,21 +178,23 @@ class NXCloudBindNumberOperator(_PnsOperator):
             mode, body = self._bind_body()
             key = self._customer_bind_id(context)
             body["customerBindId"] = key
-            record = BindingRecord(context)
-            earlier = record.load()
-            if earlier is not None and earlier.get("customer_bind_id") != key:
-                earlier = None  # the record of another binding (customer_bind_id changed between tries)
+            state = TaskInstanceState.for_context(
+                context, RECORD_KEY, variable=f"{RECORD_KEY}_{campaign_key_from_context(context)}"
+            )
+            earlier = state.get()
+            if not isinstance(earlier, dict) or earlier.get("customer_bind_id") != key:
+                earlier = None  # none, or another binding's (customer_bind_id changed between tries)
             if earlier is not None and earlier.get("state") == DONE:
                 self.log.info("NXCloud binding %s was made by an earlier try; nothing sent", key)
                 return {**earlier["result"], "created": False}
-            binding, created = self._bind_once(mode, body, record, in_flight=earlier is not None)
+            binding, created = self._bind_once(mode, body, state, in_flight=earlier is not None)
             result = {
                 **binding,
                 "customer_bind_id": key,
                 "mode": mode,
                 "expire_seconds": body["expireSecond"],
             }
-            record.save({"state": DONE, "customer_bind_id": key, "result": result})
+            state.set({"state": DONE, "customer_bind_id": key, "result": result})
         self.log.info(
             "NXCloud %s binding %s: bindId %s on virtual number %s (%s)",
             mode,
@@ -204,7 +206,7 @@ class NXCloudBindNumberOperator(_PnsOperator):
         return {**result, "created": created}
 
     def _bind_once(
-        self, mode: str, body: dict[str, Any], record: BindingRecord, *, in_flight: bool
+        self, mode: str, body: dict[str, Any], state: TaskInstanceState, *, in_flight: bool
     ) -> tuple[dict[str, str], bool]:
         hook = self.hook
         key = body["customerBindId"]
@@ -219,12 +221,12 @@ class NXCloudBindNumberOperator(_PnsOperator):
 
         def create() -> dict[str, str]:
             nonlocal may_exist
-            record.save({"state": IN_FLIGHT, "customer_bind_id": key})
+            state.set({"state": IN_FLIGHT, "customer_bind_id": key})
             may_exist = True
             try:
                 binding = hook.bind_pns(mode, body)
             except PermanentAPIError:
-                record.clear()  # refused: nothing was bound, a later run need not look
+                state.delete()  # refused: nothing was bound, a later run need not look
                 raise
             return {"bind_id": binding.bind_id, "did": binding.did}
 
@@ -339,43 +341,6 @@ def expire_second(value: Any) -> int:
     raise InvalidInputError(
         "expire_seconds", f"must be whole seconds >= 0 or a timedelta (0 = never), not {value!r}"
     )
-
-
-class BindingRecord:
-    """A bind's state, shared by the tries of one task instance: in flight, then done with its result.
-
-    Kept where campaign progress is kept (see ``campaign.progress.progress_store_for``):
-    Airflow 3.3+'s ``task_state_store``, else a Variable named after the task instance's key.
-    """
-
-    def __init__(self, context: Mapping[str, Any]) -> None:
-        self._accessor = task_state_store(context)
-        self._variable = f"{RECORD_KEY}_{campaign_key_from_context(context)}"
-
-    def load(self) -> dict[str, Any] | None:
-        if self._accessor is not None:
-            value = self._accessor.get(RECORD_KEY)
-        else:
-            from airflow.sdk import Variable
-
-            value = Variable.get(self._variable, default=None, deserialize_json=True)
-        return value if isinstance(value, dict) else None
-
-    def save(self, value: dict[str, Any]) -> None:
-        if self._accessor is not None:
-            self._accessor.set(RECORD_KEY, value)
-            return
-        from airflow.sdk import Variable
-
-        Variable.set(self._variable, value, serialize_json=True)
-
-    def clear(self) -> None:
-        if self._accessor is not None:
-            self._accessor.delete(RECORD_KEY)
-            return
-        from airflow.sdk import Variable
-
-        Variable.delete(self._variable)
 
 
 # ----- unbinding, query, list --------------------------------------------------------------------

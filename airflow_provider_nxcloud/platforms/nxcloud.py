@@ -75,6 +75,9 @@ NUMBER_CHECK_LEVELS: dict[str, int] = {"basic": 1, "hlr": 5}
 NUMBER_CHECK_SUBMIT_INTERVALS: tuple[tuple[int, float], ...] = ((2_000, 0.1), (NUMBER_CHECK_MAX_NUMBERS, 1.0))
 #: number-check result query (Number-Check-API-query, Mar 2025): one request per 3 seconds
 NUMBER_CHECK_QUERY_MIN_INTERVAL_S = 3.0
+#: results appear "typically 10 s to 5 min" after a submit (the submit page): a batch whose reply
+#: was lost is looked up again this long after its submit before a person is asked
+NUMBER_CHECK_RESULTS_WITHIN_S = 300.0
 #: results can be queried for this many days (the query's ``date``, yyyy-MM-dd, within them; code 88)
 NUMBER_CHECK_RESULT_DAYS = 14
 NUMBER_CHECK_DATE_FORMAT = "%Y-%m-%d"

@@ -37,6 +37,7 @@ from airflow_provider_nxcloud.jobs.nxcloud_number_check import (
 from airflow_provider_nxcloud.operators.nxcloud_number_check import BatchRecords, NumberCheckSubmitter
 from airflow_provider_nxcloud.platforms import nxcloud
 from airflow_provider_nxcloud.polling import Pacer, drive
+from airflow_provider_nxcloud.state import TaskInstanceState
 from airflow_provider_nxcloud.testing import accounts
 from tests.contracts.capture import FilePart, assert_holds, contract_for, payload_of, vendor_network
 from tests.testing.clients import nx_legacy, nx_signed
@@ -268,7 +269,7 @@ def test_the_sms_wait_finds_records_filed_under_the_other_reading(nxcloud_simula
 
 
 def test_the_number_check_wait_finds_results_filed_under_the_other_reading(nxcloud_simulator, other_day_now):
-    records = BatchRecords(lambda: None, lambda value: None)
+    records = BatchRecords(TaskInstanceState.in_memory())
     submitter = NumberCheckSubmitter(
         NXCloudHook(),
         app_key=accounts.NXCLOUD_NUMBER_CHECK_APP_KEY,
@@ -395,7 +396,7 @@ def test_an_upload_above_2_mb_is_refused_before_sending(hook):
 
 
 def test_number_check_submit_holds_and_the_example_reply_names_the_batch(hook):
-    records = BatchRecords(lambda: None, lambda value: None)
+    records = BatchRecords(TaskInstanceState.in_memory())
     submitter = NumberCheckSubmitter(hook, app_key="nc-app", check_level=5, records=records, campaign="c-1")
     submitter.pacer = Pacer(lambda: 0.0)
     with vendor_network(example("number_check_submit")) as network:

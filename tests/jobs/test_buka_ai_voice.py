@@ -21,6 +21,7 @@ from airflow_provider_nxcloud.exceptions import (
 from airflow_provider_nxcloud.hooks.buka import BukaHook
 from airflow_provider_nxcloud.jobs.buka_ai_voice import (
     AiVoiceTaskWatch,
+    CustomerImporter,
     check_daily_window,
     find_task,
     task_fields,
@@ -40,6 +41,13 @@ from airflow_provider_nxcloud.triggers.task import VendorTaskTrigger
 from tests.operators.conftest import TaskRun, numbers
 from tests.testing.clients import buka_call
 from tests.triggers.test_delivery_trigger import all_events, sleeping_on
+
+
+@pytest.fixture(autouse=True)
+def short_settle_delay(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An import in doubt is looked at again 60 s after it was sent; these tests wait 0.2 s."""
+    monkeypatch.setattr(CustomerImporter, "settle_delay", 0.2)
+
 
 APP = accounts.BUKA_AI_VOICE_APP_ID
 SENDS = ("ai_task_add", "ai_import_customer", "ai_task_start", "ai_task_stop", "ai_task_delete")

@@ -59,6 +59,8 @@ def small_batches(monkeypatch):
 
 def operator(**kwargs) -> NXCloudNumberCheckOperator:
     kwargs.setdefault("numbers", sg_numbers(5))
+    # a batch with no result rows is looked up again this long after its submit (300 s by default)
+    kwargs.setdefault("settle_delay", 0)
     return NXCloudNumberCheckOperator(task_id="check", **kwargs)
 
 
@@ -117,9 +119,16 @@ def test_the_xcom_names_each_batch_and_the_query_date(sim, small_batches):
         }
 
 
-def test_batch_numbers_are_stable_across_tries_and_distinct_per_mapped_instance(sim, small_batches):
+def test_batch_numbers_are_stable_across_tries_and_distinct_per_mapped_instance(
+    sim, small_batches, airflow_variables
+):
     first = operator().execute(TaskRun().context())
-    again = operator().execute(TaskRun().context())  # another run of the same task instance identity
+    # the same task instance with its task state gone: the finished check's sealed record stops a
+    # second submit, unless it is removed (the explicit way to run a finished campaign again)
+    assert operator().execute(TaskRun().context())["batches"] == []
+    assert sim.requests.count(*SUBMIT) == 3
+    airflow_variables.values.clear()
+    again = operator().execute(TaskRun().context())
     mapped = operator().execute(TaskRun(map_index=3).context())
 
     def names(result):
@@ -170,9 +179,14 @@ def test_a_lost_reply_is_looked_up_by_batch_no_not_resubmitted(sim, small_batche
 
 
 @pytest.mark.parametrize(("policy", "submits"), [("skip", 3), ("resend", 4)])
-def test_in_doubt_policies(sim, small_batches, policy, submits):
+def test_in_doubt_decisions(sim, small_batches, policy, submits):
     sim.faults.set(at={2: "reset_after"})
-    result = operator(in_doubt=policy).execute(TaskRun().context())
+    run = TaskRun()
+    with pytest.raises(AirflowFailException, match="batch 1") as failed:
+        operator().execute(run.context())
+    assert sim.requests.count(*SUBMIT) == 2  # nothing after the batch in doubt
+    decisions = {failed.value.__cause__.reference: policy}
+    result = operator(in_doubt_decisions=decisions).execute(run.retry())
     assert sim.requests.count(*SUBMIT) == submits
     assert len(result["batches"]) == 3
     if policy == "skip":
@@ -345,6 +359,20 @@ def test_sensor_bad_input_fails_without_a_request(sim, tmp_path, kwargs, paramet
         sensor(**kwargs).poke(context())
     assert str(failed.value).startswith(parameter)
     assert sim.requests.total() == 0
+
+
+def test_the_trigger_carries_the_overrides_as_the_hook_read_them(sim, tmp_path):
+    summary = submitted(sim, sg_numbers(2))
+    wait = sensor(
+        check_task_id="check",
+        results_path=str(tmp_path / "checked.jsonl"),
+        deferrable=True,
+        disposition_overrides={"nxcloud:number_check:-1": "retry", 2: "fail"},
+    )
+    with pytest.raises(TaskDeferred) as deferred:
+        wait.execute(context(check=summary))
+    kwargs = deferred.value.trigger.serialize()[1]
+    assert kwargs["disposition_overrides"] == {"2": "fail", "nxcloud:number_check:-1": "retry"}
 
 
 async def test_deferrable_waits_in_the_triggerer_and_writes_on_completion(sim, tmp_path, monkeypatch):

@@ -93,7 +93,9 @@ def test_lost_answer_fails_naming_the_batch_and_is_never_resent(nxcloud_simulato
     with pytest.raises(AirflowFailException, match="batch 1"):
         op.execute(task_run.retry())
     assert nxcloud_simulator.ledger.count() == 100
-    summary = operator(recipients=recipients, in_doubt="skip").execute(task_run.retry())
+    summary = operator(
+        recipients=recipients, in_doubt_decisions={failed.value.__cause__.reference: "skip"}
+    ).execute(task_run.retry())
     assert mailed(nxcloud_simulator) == Counter(recipients)
     assert nxcloud_simulator.ledger.duplicates() == {}
     assert summary["skipped_batches"] == [1]

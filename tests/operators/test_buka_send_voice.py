@@ -113,8 +113,10 @@ def test_lost_answer_fails_naming_the_batch_and_is_never_resent(nxcloud_simulato
     with pytest.raises(AirflowFailException, match="batch 1"):
         op.execute(task_run.retry())
     assert nxcloud_simulator.ledger.count() == 400
-    # ...until a person says the batch went out.
-    summary = audio(recipients=recipients, in_doubt="skip").execute(task_run.retry())
+    # ...until a person decides on that batch (it went out).
+    summary = audio(
+        recipients=recipients, in_doubt_decisions={failed.value.__cause__.reference: "skip"}
+    ).execute(task_run.retry())
     assert called(nxcloud_simulator) == Counter(recipients)
     assert nxcloud_simulator.ledger.duplicates() == {}
     assert summary["skipped_batches"] == [1]

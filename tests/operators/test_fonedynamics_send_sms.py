@@ -31,6 +31,8 @@ TEXT = "Flash sale starts at noon"
 
 def operator(**kwargs) -> FoneDynamicsSendSmsOperator:
     kwargs.setdefault("text", TEXT)
+    # a lookup that does not find a batch looks again this long after the send (60 s by default)
+    kwargs.setdefault("settle_delay", 0.2)
     return FoneDynamicsSendSmsOperator(task_id="send", **kwargs)
 
 
@@ -155,7 +157,10 @@ def test_request_dropped_unprocessed_is_in_doubt_not_sent_again(nxcloud_simulato
 def test_request_dropped_unprocessed_is_sent_once_more_when_the_user_says_resend(nxcloud_simulator, task_run):
     recipients = numbers(150)
     nxcloud_simulator.faults.set(at={2: "reset_before"})
-    summary = operator(recipients=recipients, in_doubt="resend").execute(task_run.context())
+    with pytest.raises(AirflowFailException) as failed:
+        operator(recipients=recipients).execute(task_run.context())
+    decisions = {failed.value.__cause__.reference: "resend"}
+    summary = operator(recipients=recipients, in_doubt_decisions=decisions).execute(task_run.retry())
     assert summary["accepted"] == 150
     assert nxcloud_simulator.requests.count("fonedynamics", "send_batch") == 3
     assert sent_numbers(nxcloud_simulator) == Counter(e164(recipients))
@@ -185,9 +190,10 @@ def test_lost_answer_on_a_simulator_whose_list_lags_is_in_doubt(task_run, monkey
         recipients = numbers(150)
         sim.faults.set(at={2: "reset_after"})
         with pytest.raises(AirflowFailException, match="batch 1"):
-            operator(recipients=recipients).execute(task_run.context())
+            operator(recipients=recipients, settle_delay=2).execute(task_run.context())
         assert sim.requests.count("fonedynamics", "send_batch") == 2
-        assert sim.requests.count("fonedynamics", "list_messages") == 1
+        # looked up, and again after the settle delay: an hour's lag outlasts it
+        assert sim.requests.count("fonedynamics", "list_messages") == 2
         sent = Counter(entry.recipient for entry in sim.ledger.entries(platform="fonedynamics"))
         assert sent == Counter(e164(recipients))  # every message once: batch 1 was not re-sent
         assert sim.ledger.duplicates() == {}
@@ -209,8 +215,8 @@ def test_read_timeout_is_in_doubt_and_never_sent_again(nxcloud_simulator, task_r
     connection["extra"] = {**connection.get("extra", {}), "read_timeout": 1}
     monkeypatch.setenv("AIRFLOW_CONN_FONEDYNAMICS_DEFAULT", json.dumps(connection))
     nxcloud_simulator.faults.set(at={1: "latency"}, latency_ms=1500)
-    with pytest.raises(AirflowFailException, match=r"batch 0 .* It was not re-sent"):
-        operator(recipients=numbers(3)).execute(task_run.context())
+    with pytest.raises(AirflowFailException, match=r"batch 0 .* None was re-sent"):
+        operator(recipients=numbers(3), settle_delay=0).execute(task_run.context())
     assert nxcloud_simulator.requests.count("fonedynamics", "send_batch") == 1
     assert nxcloud_simulator.requests.count("fonedynamics", "list_messages") == 1
 
@@ -443,8 +449,10 @@ def test_partly_found_batch_stays_in_doubt(nxcloud_simulator):
     progress = store.load()
     progress.start(0)
     store.save(progress)
+    slept: list[float] = []
     with pytest.raises(BatchInDoubtError, match="batch 0"):
-        Campaign(fd_sender, store, ResultsWriter(None)).run([batch])
+        Campaign(fd_sender, store, ResultsWriter(None), sleep=slept.append).run([batch])
+    assert slept == [60.0]  # looked at again after Fone Dynamics' settle delay, to no avail
     assert nxcloud_simulator.ledger.count() == 1  # nothing sent again
 
 

@@ -264,11 +264,12 @@ def test_lost_answer_fails_naming_the_recipient_and_is_never_resent(nxcloud_simu
     assert summary["resumed_batches"] == 1 and summary["accepted"] == 3
 
 
-def test_in_doubt_resend_sends_the_lost_recipient_again(nxcloud_simulator, task_run):
+def test_a_resend_decision_sends_the_lost_recipient_again(nxcloud_simulator, task_run):
     nxcloud_simulator.faults.set(at={1: "reset_after"})
-    with pytest.raises(AirflowFailException, match="batch 0"):
+    with pytest.raises(AirflowFailException, match="batch 0") as failed:
         viber(recipients=numbers(2)).execute(task_run.context())
-    summary = viber(recipients=numbers(2), in_doubt="resend").execute(task_run.retry())
+    decisions = {failed.value.__cause__.reference: "resend"}
+    summary = viber(recipients=numbers(2), in_doubt_decisions=decisions).execute(task_run.retry())
     assert summary["accepted"] == 2
     # the person who chose "resend" said the first send did not go out; the vendor had it
     assert Counter(e.recipient for e in nxcloud_simulator.ledger.entries(kind="viber")) == Counter(

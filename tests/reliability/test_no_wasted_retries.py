@@ -94,8 +94,9 @@ class Task:
     #: fail codes that say the task's unique key exists: the task looks again rather than fail
     looks_again: frozenset[str] = field(default_factory=frozenset)
     #: a lost answer no lookup can settle fails the task naming the batch, and a person's
-    #: ``in_doubt="resend"`` run (this builder) sends it once; None: not such a task
-    person_resends: Callable[[Any, Path], Try] | None = None
+    #: "resend" decision on that batch (this builder, given its reference) sends it once;
+    #: None: not such a task
+    person_resends: Callable[[str], Callable[[Any, Path], Try]] | None = None
 
 
 def _execute(make: Callable[[], Any]) -> Callable[[Any, Path], Try]:
@@ -221,15 +222,19 @@ TASKS: dict[tuple[str, str], Task] = {
         "send_batch",
         _execute(
             lambda: FoneDynamicsSendSmsOperator(
-                task_id="send", text="Your code is 4711", recipients=[f"+{NUMBER}"]
+                task_id="send", text="Your code is 4711", recipients=[f"+{NUMBER}"], settle_delay=0
             )
         ),
         "sms",
         # the message list can prove a batch present, never absent (it may lag): a batch the
-        # vendor did not take is in doubt until a person says resend
-        person_resends=_execute(
+        # vendor did not take is in doubt until a person decides "resend" for that batch
+        person_resends=lambda reference: _execute(
             lambda: FoneDynamicsSendSmsOperator(
-                task_id="send", text="Your code is 4711", recipients=[f"+{NUMBER}"], in_doubt="resend"
+                task_id="send",
+                text="Your code is 4711",
+                recipients=[f"+{NUMBER}"],
+                settle_delay=0,
+                in_doubt_decisions={reference: "resend"},
             )
         ),
     ),
@@ -491,11 +496,11 @@ def test_a_retry_code_is_retried_and_the_work_is_accepted_once(run, sleeps, case
             assert sleeps[0] >= 1  # the vendor's Retry-After
     elif path == LOST_ANSWER and case.task.person_resends is not None:
         # nothing proves the batch absent: the task fails naming it, nothing is sent again,
-        # no retry is burned; the person's in_doubt="resend" run sends it once
+        # no retry is burned; the person's "resend" decision on that batch sends it once
         failed = attempt.fails(AirflowFailException)
         assert isinstance(failed.__cause__, BatchInDoubtError), failed
         assert (attempt.requests, attempt.accepted(), sleeps) == (1, 0, [])
-        result = attempt.attempt(case.task.person_resends)
+        result = attempt.attempt(case.task.person_resends(failed.__cause__.reference))
         assert attempt.requests == 2
     else:
         expected: type[BaseException] = CreateInDoubtError if path == LOST_ANSWER else RetryableAPIError

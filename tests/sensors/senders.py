@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,13 +30,18 @@ SEND_ENDPOINTS = {
 }
 
 
+_RUNS = itertools.count(1)
+
+
 @dataclass
 class XComTI:
     """A task instance with what the send operator reads and what the sensor pulls."""
 
     xcoms: dict[str, Any] = field(default_factory=dict)
     dag_id: str = "delivery_dag"
-    run_id: str = "manual__2026-11-23T00:00:00+00:00"
+    #: each context is a task instance of its own (a DAG run of its own): two sends in one test
+    #: are two campaigns, not a finished one cleared and run again
+    run_id: str = field(default_factory=lambda: f"manual__2026-11-23T00:00:00+00:00_{next(_RUNS)}")
     task_id: str = "send"
     map_index: int = -1
     try_number: int = 1

@@ -41,7 +41,9 @@ class Toast:
     description: str
 
 
-class ConnectionsPage:
+class Page:
+    """A page of the Airflow UI in the browser: waits that say what the page showed on failure."""
+
     def __init__(self, driver: Any, base_url: str, artifacts: Path) -> None:
         self.driver = driver
         self.base_url = base_url
@@ -67,6 +69,8 @@ class ConnectionsPage:
         text = self.driver.execute_script("return document.body ? document.body.innerText : ''")
         return f"page {self.driver.current_url} (screenshot {shot}); visible text:\n{text}"
 
+
+class ConnectionsPage(Page):
     def button(self, scope: str, text: str) -> Callable[[Any], WebElement | bool]:
         def find(driver: Any) -> WebElement | bool:
             for button in driver.find_elements(By.CSS_SELECTOR, f"{scope} button"):
@@ -294,3 +298,65 @@ class Capture:
 def _text(element: WebElement, css: str) -> str:
     found = element.find_elements(By.CSS_SELECTOR, css)
     return found[0].text.strip() if found else ""
+
+
+class RequiredActionsPage(Page):
+    """A task instance's Required Actions tab: the Human-in-the-loop question and its options."""
+
+    def open_task_instance(self, dag_id: str, run_id: str, task_id: str) -> None:
+        url = f"{self.base_url}/dags/{dag_id}/runs/{run_id}/tasks/{task_id}/required_actions"
+        self.driver.get(url)
+        # Airflow 3.1 logs a first visit in and then lands on the home page, not the one asked for
+        self.wait_for(lambda d: "required_actions" in d.current_url or "/dags" not in d.current_url, url)
+        if "required_actions" not in self.driver.current_url:
+            self.driver.get(url)
+
+    def wait_for_text(self, text: str) -> None:
+        self.wait_for(
+            lambda d: text in d.execute_script("return document.body ? document.body.innerText : ''"),
+            f"{text!r} to show",
+        )
+
+    def option_button(self, option: str) -> Callable[[Any], WebElement | bool]:
+        """The enabled button of one of the question's options (the UI shows one button per option)."""
+
+        def find(driver: Any) -> WebElement | bool:
+            for button in driver.find_elements(By.TAG_NAME, "button"):
+                if button.text.strip() == option and button.is_displayed() and button.is_enabled():
+                    return button
+            return False
+
+        return find
+
+    def save_screenshot(self, options: list[str], target: Path) -> None:
+        """The page from its top to a margin below the option buttons, the window's full width."""
+        driver = self.driver
+        buttons = [self.wait_for(self.option_button(o), f"the option button {o!r}") for o in options]
+        driver.execute_script("document.activeElement && document.activeElement.blur()")
+        ActionChains(driver).move_to_element_with_offset(
+            driver.find_element(By.TAG_NAME, "body"), 0, 0
+        ).perform()
+        edge = "return Math.round(arguments[0].getBoundingClientRect().bottom);"
+        bottom = max(int(driver.execute_script(edge, button)) for button in buttons) + MARGIN_PX
+        cropped = driver.execute_async_script(
+            """
+            const [png, bottom, done] = arguments;
+            const image = new Image();
+            image.onload = () => {
+                const canvas = document.createElement("canvas");
+                canvas.width = image.width;
+                canvas.height = Math.min(bottom * window.devicePixelRatio, image.height);
+                canvas.getContext("2d").drawImage(image, 0, 0);
+                done(canvas.toDataURL("image/png").split(",")[1]);
+            };
+            image.src = "data:image/png;base64," + png;
+            """,
+            driver.get_screenshot_as_base64(),
+            bottom,
+        )
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(base64.b64decode(cropped))
+
+    def answer(self, option: str) -> None:
+        """Click the option's button: for a single-choice question without parameters it is the answer."""
+        self.wait_for(self.option_button(option), f"the option button {option!r}").click()
