@@ -6,18 +6,25 @@
   (an uploaded audio file, at most 200 callees per request).
 * Email: one ``email/sendEmail`` per batch of at most 50 addresses.
 
-Buka voice and email take no client reference and offer no query by one, so a
-batch whose answer was lost cannot be looked up (``lookup`` says ``None``): a
-retry relies on the campaign's progress record alone, and a batch in flight
-when a try died is settled by the ``in_doubt`` policy.
+An SMS batch whose answer was lost in this try is looked up in getSentRcd, the sent-SMS
+list (onbuka.com/sms-api5): it is settled as sent when every number is listed within the
+seconds of its own request (:meth:`BukaSmsSender.lookup`); otherwise, and for a batch an
+earlier try sent, it stays in doubt. Buka voice and email take no client reference and
+offer no query by one, so a batch whose answer was lost cannot be looked up (``lookup``
+says ``None``): a retry relies on the campaign's progress record alone, and a batch in
+flight when a try died is settled by the ``in_doubt`` policy.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import logging
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -35,7 +42,7 @@ from airflow_provider_nxcloud.campaign.recipients import (
     validated_stream,
 )
 from airflow_provider_nxcloud.campaign.results import RecipientResult
-from airflow_provider_nxcloud.exceptions import InvalidInputError, check_one_of
+from airflow_provider_nxcloud.exceptions import InvalidInputError, NXCloudProviderError, check_one_of
 from airflow_provider_nxcloud.hooks.buka import BukaHook
 from airflow_provider_nxcloud.platforms import buka as vendor
 
@@ -43,6 +50,21 @@ MAX_NUMBERS = vendor.SMS_MAX_NUMBERS
 MAX_BATCH_NUMBERS = vendor.SMS_BATCH_MAX_NUMBERS
 MAX_CONTENT = vendor.SMS_MAX_CONTENT
 MAX_SENDER_ID = vendor.SMS_MAX_SENDER_ID
+
+log = logging.getLogger(__name__)
+
+#: seconds a lookup waits after a send before it looks again (the engine's settle delay).
+#: ASSUMPTION [BK-23]: how soon getSentRcd lists a sent SMS is not documented; 60 s is taken.
+#: A longer lag only leaves the batch in doubt (a person is asked): absence is never concluded
+SMS_SETTLE_DELAY_S = 60.0
+#: seconds either side of a send's own request within which a getSentRcd row counts as that
+#: send's: clock difference between worker and vendor, and whole-second stamps.
+#: ASSUMPTION [BK-22]: a row's ``receiveTime`` is when Buka accepted the message, and the two
+#: clocks agree within this. A row stamped outside (a later delivery time, a larger skew) proves
+#: nothing: the batch stays in doubt
+SMS_LOOKUP_SLACK_S = 5.0
+#: a lookup reading more pages than this gives up (cannot tell) rather than read for ever
+SMS_LOOKUP_MAX_PAGES = 20
 
 
 def check_sms_content(text: Any, sender_id: Any) -> None:
@@ -101,17 +123,40 @@ class BukaSmsSender:
 
     platform = "buka"
     number_format = NumberFormat.DIGITS
+    #: a lookup that does not find the whole batch looks again this long after the send;
+    #: absence is never concluded, whatever the delay (see :meth:`lookup`)
+    settle_delay = SMS_SETTLE_DELAY_S
 
     def __init__(
-        self, hook: BukaHook, *, text: str | None, app_id: str, sender_id: str | None = None
+        self,
+        hook: BukaHook,
+        *,
+        text: str | None,
+        app_id: str,
+        sender_id: str | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.hook = hook
         self.text = text
         self.app_id = app_id
         self.sender_id = sender_id
+        self.clock = clock
         self.max_batch = MAX_NUMBERS if text is not None else MAX_BATCH_NUMBERS
+        #: batch reference -> (before its request was written, after its answer came or was lost),
+        #: this process's clock; the last send of each batch in this try only
+        self._sends: dict[str, tuple[float, float]] = {}
+        self._sends_lock = threading.Lock()
 
     def send(self, batch: Batch) -> list[RecipientResult]:
+        started = self.clock()
+        try:
+            return self._send(batch)
+        finally:
+            # noted whatever the outcome: a lost answer is looked up within this window
+            with self._sends_lock:
+                self._sends[batch.reference] = (started, self.clock())
+
+    def _send(self, batch: Batch) -> list[RecipientResult]:
         references = [batch.recipient_reference(i) for i in range(len(batch.recipients))]
         if self.text is not None:
             message = vendor.sms_message(batch.numbers, self.text, references, self.sender_id)
@@ -139,9 +184,104 @@ class BukaSmsSender:
         return results
 
     def lookup(self, batch: Batch) -> list[RecipientResult] | None:
-        # Buka documents no query by orderId (getReport needs the msgIds the lost
-        # answer carried, getSentRcd lists no orderId), so it cannot tell.
+        """The batch's results when getSentRcd proves every number sent by this try's request; else None.
+
+        Never ``[]``: getSentRcd documents no freshness (a message sent moments ago may not
+        be listed yet), so a number missing from it is not proof that it was not sent.
+
+        What a row can prove: getSentRcd (onbuka.com/sms-api5) lists ``{msgId, number,
+        receiveTime, status}`` per message, and nothing else: no content, senderId or the
+        orderId the send set (the orderId is only in the send reply and the delivery push,
+        onbuka.com/sms-api3 and sms-api6; getReport needs the msgIds the lost answer carried).
+        So text and sender id cannot be compared, and a number alone proves nothing: the
+        same number may have had an SMS from this app before. A row counts only when it is
+        stamped within the seconds of this batch's own request: from just before the request
+        was written to just after its answer came back or was lost (:data:`SMS_LOOKUP_SLACK_S`
+        either side, ASSUMPTION [BK-22]). Every number of the batch needs such a row.
+
+        Only the request's time makes rows evidence, and only the try that sent it knows
+        that time (:meth:`send` notes it): the engine passes the batch alone, and its
+        progress record keeps a whole-second time without the end of the request. A batch
+        from an earlier try (that try died, or a plain retry) is therefore not looked up:
+        any window wide enough to hold its send (the hours or days since it) could hold an
+        earlier SMS to the same number, so it stays in doubt and a person decides.
+
+        ASSUMPTION [BK-24]: no other sender (another task, an OTP service) sends to the same
+        number through the same app within those seconds; if one does, a lost batch may be
+        recorded as sent when it was not (a message missed, never one sent twice).
+        """
+        with self._sends_lock:
+            window = self._sends.get(batch.reference)
+        if window is None:
+            log.warning(
+                "batch %d: sent by an earlier try, at a time this try does not know; getSentRcd "
+                "cannot tell its messages from earlier ones to the same numbers: it stays in doubt",
+                batch.index,
+            )
+            return None
+        start, end = window[0] - SMS_LOOKUP_SLACK_S, window[1] + SMS_LOOKUP_SLACK_S
+        rows = self._sent_rows(start, end)
+        if rows is None:
+            return None
+        found: dict[str, dict[str, Any]] = {}
+        for row in rows:
+            number = str(row.get("number") or "").strip().lstrip("+")
+            stamp = _receive_epoch(row.get("receiveTime"))
+            if number and row.get("msgId") and stamp is not None and start <= stamp <= end:
+                found.setdefault(number, row)
+        missing = [number for number in batch.numbers if number not in found]
+        if missing:
+            log.warning(
+                "batch %d: getSentRcd lists %d of its %d numbers within its request's seconds; "
+                "it stays in doubt",
+                batch.index,
+                len(batch.numbers) - len(missing),
+                len(batch.numbers),
+            )
+            return None
+        return [
+            _sent_record_result(number, batch.recipient_reference(position), found[number])
+            for position, number in enumerate(batch.numbers)
+        ]
+
+    def _sent_rows(self, start: float, end: float) -> list[dict[str, Any]] | None:
+        """getSentRcd's rows between ``start`` and ``end`` (epoch seconds), every page; None when unreadable."""
+        begin = dt.datetime.fromtimestamp(int(start), dt.UTC)
+        # whole seconds: the query's end is rounded up so the window is never narrowed
+        finish = dt.datetime.fromtimestamp(int(end) + 1, dt.UTC)
+        rows: list[dict[str, Any]] = []
+        for _ in range(SMS_LOOKUP_MAX_PAGES):
+            try:
+                page = self.hook.get_sent_records(self.app_id, begin, finish, start_index=len(rows))
+            except NXCloudProviderError as exc:
+                log.warning("getSentRcd could not be read (%s); the batch stays in doubt", exc)
+                return None
+            rows.extend(page)
+            # 50,000 rows a call (onbuka.com/sms-api5): a full page may have more behind it
+            if len(page) < vendor.SMS_SENT_RECORDS_PAGE_ROWS:
+                return rows
         return None
+
+
+def _receive_epoch(value: Any) -> float | None:
+    """A getSentRcd ``receiveTime`` (ISO 8601 with its offset, onbuka.com/sms-api5) as epoch seconds."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    # a time without an offset is not the documented format: it proves nothing
+    return moment.timestamp() if moment.tzinfo is not None else None
+
+
+def _sent_record_result(number: str, reference: str, row: Mapping[str, Any]) -> RecipientResult:
+    """What the send reply would have said of a number, from its getSentRcd row."""
+    msg_id = str(row["msgId"])
+    if str(row.get("status")) == vendor.SMS_SENT_STATUS_FAILED:
+        # accepted, then failed (onbuka.com/sms-api5 "2: sent failed"): sent once, not again
+        return RecipientResult(number, "rejected", msg_id, reference, "sent failed (getSentRcd status 2)")
+    return RecipientResult(number, "accepted", msg_id, reference)
 
 
 # ----- voice ----------------------------------------------------------------------------------

@@ -45,6 +45,15 @@ SMS_MAX_CONTENT = 1024
 SMS_MAX_SENDER_ID = 32
 #: getReport: message ids per request
 REPORT_MAX_IDS = 200
+#: getSentRcd (onbuka.com/sms-api5): records of the last 90 days, at most 31 days per query,
+#: at most 50,000 rows per call (the next from ``startIndex``); row ``status`` 0 sent, 2 failed.
+#: A row carries ``msgId``, ``number``, ``receiveTime`` and ``status`` only: no content,
+#: senderId or orderId
+SMS_SENT_RECORDS_DAYS = 90
+SMS_SENT_RECORDS_MAX_WINDOW_DAYS = 31
+SMS_SENT_RECORDS_PAGE_ROWS = 50_000
+SMS_SENT_STATUS_SENT = "0"
+SMS_SENT_STATUS_FAILED = "2"
 #: voice/sendGroup callees per request: the official SDK's cap. onbuka's English page says
 #: 1,000 and its Chinese page 500; the lowest documented value is the one every host accepts.
 VOICE_GROUP_MAX_CALLEES = 200

@@ -137,6 +137,9 @@ class BukaAccount:
     email_app_id: str = BUKA_EMAIL_APP_ID
     ai_voice_app_id: str = BUKA_AI_VOICE_APP_ID
     balance: str = DEFAULT_BALANCE
+    #: seconds before an accepted SMS shows in getSentRcd (the page documents no freshness): a
+    #: lagging list, so a lost answer its lookup cannot prove goes to a person
+    sent_records_lag_s: float = 0.0
 
     def app_ids(self, service: str) -> frozenset[str]:
         """The appIds valid for a service (the SMS app id is the account's default app)."""

@@ -54,6 +54,7 @@ import them; this module imports neither. Each exports its ``HANDLERS`` table an
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from typing import Any
@@ -407,6 +408,70 @@ def _status_report(
     return {"status": "0", "reason": "success", **counters, "array": rows}
 
 
+def sms_sent_records(call: Call) -> Reply:
+    """getSentRcd (onbuka.com/sms-api5): the app's SMS with a ``receiveTime`` in the window, oldest first.
+
+    A window over 31 days, reaching back over 90, not ISO 8601 with an offset, or ending
+    before it starts answers -22; at most 50,000 rows from ``startIndex``. Each row is
+    ``{msgId, number, receiveTime, status}``, as the page documents (no content, senderId or
+    orderId): ``receiveTime`` is when Buka accepted the message (the simulator's reading of
+    the page's "receive time", ASSUMPTION [BK-22]), in +08:00; ``status`` "2" once the
+    message failed, else "0".
+    """
+    app_id = _app_id(call, call.query.get("appId"))
+    start = _iso_epoch(call.query.get("startTime", ""))
+    end = _iso_epoch(call.query.get("endTime", ""))
+    now = call.now
+    if (
+        start is None
+        or end is None
+        or end < start
+        or end - start > vendor.SMS_SENT_RECORDS_MAX_WINDOW_DAYS * 86400
+        or start < now - vendor.SMS_SENT_RECORDS_DAYS * 86400
+    ):
+        raise reject(call, "-22")
+    index_text = call.query.get("startIndex", "0").strip() or "0"
+    if not index_text.isdigit():
+        raise reject(call, "-22")
+    index = int(index_text)
+    # a lagging list: what was accepted in the last sent_records_lag_s seconds is not listed yet
+    end = min(end, now - call.state.accounts.buka.sent_records_lag_s)
+    rows = [
+        entry
+        for entry in call.state.ledger.entries(PLATFORM, "sms")
+        if entry.app == app_id and start <= entry.time <= end
+    ]
+    chosen = rows[index : index + vendor.SMS_SENT_RECORDS_PAGE_ROWS]
+    array = [
+        {
+            "msgId": entry.vendor_id,
+            "number": entry.recipient,
+            "receiveTime": iso_with_offset(entry.time, REPORT_OFFSET_HOURS),
+            "status": vendor.SMS_SENT_STATUS_FAILED
+            if entry.status_at(now) == UNDELIVERED
+            else vendor.SMS_SENT_STATUS_SENT,
+        }
+        for entry in chosen
+    ]
+    failed = sum(1 for row in array if row["status"] == vendor.SMS_SENT_STATUS_FAILED)
+    return {
+        "status": "0",
+        "reason": "success",
+        "success": str(len(array) - failed),
+        "fail": str(failed),
+        "array": array,
+    }
+
+
+def _iso_epoch(text: str) -> float | None:
+    """Epoch seconds of an ISO 8601 time with an offset (the page's format), else None."""
+    try:
+        moment = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    return moment.timestamp() if moment.tzinfo is not None else None
+
+
 # ----- voice ----------------------------------------------------------------------------------
 
 MAX_GROUP_CALLEES = vendor.VOICE_GROUP_MAX_CALLEES
@@ -738,6 +803,7 @@ HANDLERS: dict[str, Handler] = {
     "sms_send": sms_send,
     "sms_send_batch": sms_send_batch,
     "sms_report": sms_report,
+    "sms_sent_records": sms_sent_records,
     "voice_send_code": voice_send_code,
     "voice_send_group": voice_send_group,
     "voice_record": voice_record,

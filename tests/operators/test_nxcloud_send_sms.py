@@ -18,7 +18,6 @@ from airflow_provider_nxcloud.operators.nxcloud import NXCloudSendSmsOperator
 from airflow_provider_nxcloud.testing import accounts
 from tests.operators.conftest import (
     TaskRun,
-    assert_lost_answer_is_never_resent,
     assert_retry_resumes,
     numbers,
 )
@@ -109,18 +108,34 @@ def test_retry_resumes_after_the_last_accepted_batch(nxcloud_simulator, task_run
 
 # reset_after: the connection drops; http_503_after: a gateway answers 503 after forwarding
 @pytest.mark.parametrize("fault", ["reset_after", "http_503_after"])
-def test_lost_answer_fails_naming_the_batch_and_is_never_resent(nxcloud_simulator, task_run, fault):
+def test_lost_answer_is_settled_by_the_sms_records_and_never_resent(nxcloud_simulator, task_run, fault):
+    recipients = numbers(250)
     nxcloud_simulator.faults.set(at={2: fault})  # batch 1 accepted, its answer lost
-    summary = assert_lost_answer_is_never_resent(
-        nxcloud_simulator,
-        task_run,
-        operator,
-        numbers(250),
-        kind="sms",
-        batch="batch 1 (recipients 101-200",
-        accepted=200,
+    summary = operator(recipients=recipients, settle_delay=0.2).execute(task_run.context())
+    # getSmsCdr lists batch 1's numbers with the text, within its request's seconds: no person needed
+    assert summary["resolved_batches"] == 1 and summary["accepted"] == 250
+    assert nxcloud_simulator.requests.count("nxcloud", "sms_send_v2") == 3
+    assert sent_numbers(nxcloud_simulator) == Counter(recipients)
+    assert nxcloud_simulator.ledger.duplicates() == {}
+
+
+def test_request_dropped_unprocessed_fails_naming_the_batch_and_is_never_resent(nxcloud_simulator, task_run):
+    recipients = numbers(250)
+    nxcloud_simulator.faults.set(at={2: "reset_before"})  # batch 1 never reached the vendor
+    op = operator(recipients=recipients, settle_delay=0.2)
+    with pytest.raises(AirflowFailException) as failed:
+        op.execute(task_run.context())
+    assert "batch 1 (recipients 101-200" in str(failed.value)
+    assert nxcloud_simulator.ledger.count() == 100
+    with pytest.raises(AirflowFailException, match="batch 1"):  # a plain retry cannot tell either
+        op.execute(task_run.retry())
+    decisions = {failed.value.__cause__.reference: "resend"}
+    summary = operator(recipients=recipients, in_doubt_decisions=decisions, settle_delay=0.2).execute(
+        task_run.retry()
     )
-    assert summary["resumed_batches"] == 1
+    assert summary["accepted"] == 250
+    assert sent_numbers(nxcloud_simulator) == Counter(recipients)
+    assert nxcloud_simulator.ledger.duplicates() == {}
 
 
 def test_rate_limited_batch_is_retried_in_hook(nxcloud_simulator, task_run):
@@ -240,7 +255,8 @@ def test_constructor_stores_arguments_unchanged_and_sends_nothing(nxcloud_simula
     assert nxcloud_simulator.requests.total() == 0
 
 
-def test_lookup_cannot_tell():
+def test_lookup_of_a_batch_an_earlier_try_sent_cannot_tell():
+    # nothing noted by send() in this process: the time of its request is unknown
     batch = Batch(0, [Recipient("6591000001", "6591000001", 1)], "c" * 16, 1)
     assert NXCloudSmsSender(None, text="hi", app_key="k").lookup(batch) is None  # type: ignore[arg-type]
 

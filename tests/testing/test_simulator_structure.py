@@ -82,6 +82,7 @@ SERVED = {
         "email_records",
         "email_send",
         "sms_report",
+        "sms_sent_records",
         "sms_send",
         "sms_send_batch",
         "voice_record",
@@ -104,7 +105,7 @@ SERVED = {
         "send_message",
     },
 }
-NOT_SIMULATED = {"buka": {"ai_record_query", "sms_sent_records", "voice_file_upload", "voice_records"}}
+NOT_SIMULATED = {"buka": {"ai_record_query", "voice_file_upload", "voice_records"}}
 
 
 def _sim(name: str) -> Any:

@@ -1,13 +1,14 @@
 """A batch in doubt, asked about in Airflow's Required Actions and answered by a person.
 
 A real ``airflow dags test`` run sends one SMS text to 2,500 numbers through Buka (batches 0,
-1 and 2 of 1,000) against the simulator, which accepts batch 1 and drops the connection before
-its answer. No lookup can settle that, so the task puts the question to a person and waits in
-``awaiting_input``. A real ``airflow api-server`` sharing the run's metadata DB shows it: the
-question is read through the REST API and opened in the task instance's Required Action tab
-of the UI in a headless Chromium, where "skip" is clicked (the vendor has the batch). The run
-then finishes in the same try: batch 1 is written to the results file as skipped, batch 2 is sent, and the
-vendor received every number exactly once.
+1 and 2 of 1,000) against the simulator, which drops the connection of batch 1 after the request
+was written and before it processed it. Buka's sent-records list cannot show a batch absent, so
+after the settle delay the task puts the question to a person and waits in ``awaiting_input``.
+A real ``airflow api-server`` sharing the run's metadata DB shows it: the question is read
+through the REST API and opened in the task instance's Required Action tab of the UI in a
+headless Chromium, where "resend" is clicked (the person found the batch missing from the
+vendor's records). The run then finishes in the same try: batch 1 is sent once more, batch 2
+once, and the vendor received every number exactly once.
 """
 
 from __future__ import annotations
@@ -64,12 +65,13 @@ def dag_source(recipients: Path, results: Path) -> str:
                 text="{TEXT}",
                 results_path="{results}",
                 in_doubt_response_timeout=600,
+                settle_delay=1,
             )
         """
     )
 
 
-def test_a_batch_in_doubt_is_asked_about_and_skipped_in_the_ui(
+def test_a_batch_in_doubt_is_asked_about_and_resent_in_the_ui(
     airflow_ui: AirflowUI, browser: Any, tmp_path: Path
 ) -> None:
     recipients = tmp_path / "recipients.txt"
@@ -79,7 +81,7 @@ def test_a_batch_in_doubt_is_asked_about_and_skipped_in_the_ui(
     output = tmp_path / "dags-test.log"
 
     with run_simulator() as sim:
-        sim.faults.set(at={2: "reset_after"})  # batch 1 accepted, its answer lost
+        sim.faults.set(at={2: "reset_before"})  # batch 1 written, dropped before the vendor took it
         env = {**airflow_ui.env, **sim.connection_env()}
         with output.open("wb") as log:
             run = subprocess.Popen(
@@ -95,21 +97,21 @@ def test_a_batch_in_doubt_is_asked_about_and_skipped_in_the_ui(
             check_question(detail)
             # it stopped sending when the answer was lost: batch 2 waits for the decision
             assert sim.requests.count("buka", "sms_send") == 2
-            assert sim.ledger.count(platform="buka", kind="sms") == 2_000
+            assert sim.ledger.count(platform="buka", kind="sms") == 1_000
             ti = detail["task_instance"]
             page = RequiredActionsPage(browser, airflow_ui.url, tmp_path / "pages")
             page.open_task_instance(ti["dag_id"], ti["dag_run_id"], ti["task_id"])
             page.wait_for_text(detail["subject"])
             update_docs = os.environ.get("UPDATE_SCREENSHOTS") == "1"
             page.save_screenshot(detail["options"], SCREENSHOT if update_docs else tmp_path / SCREENSHOT.name)
-            page.answer("skip")
+            page.answer("resend")
             answered = wait_for_answer(airflow_ui, ti["dag_run_id"])
-            assert answered["chosen_options"] == ["skip"], answered
+            assert answered["chosen_options"] == ["resend"], answered
             wait_for_exit(run, output)
         finally:
             stop(run)
-        # batch 1 was not sent again; batch 2 was sent once
-        assert sim.requests.count("buka", "sms_send") == 3
+        # batch 1 sent once more, as the person decided; batch 2 once
+        assert sim.requests.count("buka", "sms_send") == 4
         assert sim.ledger.duplicates() == {}
         sent = Counter(entry.recipient for entry in sim.ledger.entries(platform="buka", kind="sms"))
         assert sent == Counter(NUMBERS)
@@ -117,9 +119,8 @@ def test_a_batch_in_doubt_is_asked_about_and_skipped_in_the_ui(
     run_path = f"/api/v2/dags/{DAG_ID}/dagRuns/{ti['dag_run_id']}"
     assert airflow_ui.api("GET", run_path)["state"] == "success", tail(output)
     lines = [json.loads(line) for line in results.read_text().splitlines()]
-    assert Counter(line["status"] for line in lines) == Counter({"accepted": 1_500, "skipped": 1_000})
-    assert [line["number"] for line in lines if line["status"] == "skipped"] == BATCH_1
-    assert {line["batch"] for line in lines if line["status"] == "skipped"} == {1}
+    assert Counter(line["status"] for line in lines) == Counter({"accepted": 2_500})
+    assert [line["number"] for line in lines if line["batch"] == 1] == BATCH_1
     assert sorted(line["number"] for line in lines) == sorted(NUMBERS)
     # the answer resumed the try that asked: the task succeeded in its first try
     task = airflow_ui.api("GET", f"{run_path}/taskInstances/{TASK_ID}")
