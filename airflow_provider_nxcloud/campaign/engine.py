@@ -42,6 +42,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from airflow_provider_nxcloud.campaign.fingerprint import (
@@ -486,16 +487,12 @@ def check_decisions(decisions: Mapping[str, str] | None) -> dict[str, str]:
 
 
 def _iso(epoch: float) -> str:
-    from datetime import UTC, datetime
-
     return datetime.fromtimestamp(epoch, tz=UTC).isoformat(timespec="seconds")
 
 
 def _epoch(iso: str | None) -> float | None:
     if not iso:
         return None
-    from datetime import datetime
-
     try:
         return datetime.fromisoformat(iso).timestamp()
     except ValueError:
