@@ -9,12 +9,14 @@ Indexes only mean the same recipients if the source reads the same on every try:
 with the indexes goes a fingerprint of what the recorded batches held
 (``fingerprint.py``), which a retry checks before it sends anything.
 
-The record is one small JSON value (done batches as ranges), stored in
-Airflow's ``task_state_store`` on 3.3+, which survives the tries of one task
-instance. Airflow 3.1 and 3.2 have no such store; there the record is an Airflow
-Variable named after the campaign key (``version_compat.task_state_store``). The
-Variable is kept when the campaign ends (a task cleared and run again in the same
-DAG run resumes instead of sending twice); nothing removes it.
+The record is one small JSON value (done batches as ranges, and the decisions on
+batches in doubt), a :class:`~airflow_provider_nxcloud.state.TaskInstanceState`:
+Airflow's ``task_state_store`` on 3.3+, written without expiry, which survives the
+tries of one task instance; an Airflow Variable named after the campaign key on 3.1
+and 3.2, which have no such store. A finished campaign's record is also sealed into
+that Variable on 3.3+, because ``[state_store] clear_on_success`` removes the task
+state when the task succeeds: a task cleared and run again in the same DAG run then
+finds its campaign done and sends nothing. Nothing removes the Variable.
 """
 
 from __future__ import annotations
