@@ -5,7 +5,7 @@ AIRFLOW_VERSION ?= 3.3.2
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(AIRFLOW_VERSION)
 
-.PHONY: venv test unit lint typecheck browser screenshots dist test-matrix demo reliability bench clean
+.PHONY: venv test unit lint typecheck browser screenshots dist test-matrix demo reliability reliability-smoke bench clean
 
 # The lowest Airflow 3 release the provider supports (the floor in pyproject.toml); `make
 # test-matrix` runs the unit, browser and end-to-end suites on it and on AIRFLOW_VERSION.
@@ -61,10 +61,18 @@ test-matrix: browser
 demo: $(STAMP)
 	$(BIN)/python -m tests.e2e.demo
 
-# The fault-injection campaigns at full size (100,000 recipients per platform): prints the
-# table (faults by kind, retries, lost, duplicated, wall time), also in tests/reliability/RESULTS.md.
+# The reliability windows through the real Airflow runtime (scheduler + LocalExecutor,
+# dag-processor, api-server, triggerer on SQLite; tests/reliability/runtime): every platform,
+# every window, RELIABILITY_RECIPIENTS per run; prints the table (tries, faults by kind, kills,
+# a person's Human-in-the-loop answers, backoff, lost, duplicated, final state, wall time), also
+# in tests/reliability/RESULTS.md; exits 1 if a window lost or duplicated anything or did not finish.
+RELIABILITY_RECIPIENTS ?= 100000
 reliability: $(STAMP)
-	$(BIN)/python -m tests.reliability --recipients 100000
+	$(BIN)/python -m tests.reliability.runtime --recipients $(RELIABILITY_RECIPIENTS)
+
+# The same in small (300 recipients, Fone Dynamics, three windows), as tests/reliability/test_runtime_smoke.py runs it.
+reliability-smoke: $(STAMP)
+	$(BIN)/python -m pytest tests/reliability/test_runtime_smoke.py -q
 
 # Benchmarks against the simulator on loopback (not part of make test; a smoke version is):
 # prints one table and writes bench/RESULTS.md with the CPU count and the date.
