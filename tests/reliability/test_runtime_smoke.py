@@ -17,13 +17,15 @@ import psutil
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _ours() -> set[int]:
-    """Processes of an Airflow stack or simulator host started from this work directory."""
-    return {
-        p.pid
-        for p in psutil.process_iter(["cmdline"])
-        if any("tests.reliability.runtime.simhost" in part for part in (p.info["cmdline"] or []))
-    }
+def _ours(work: Path) -> set[int]:
+    """The simulator hosts this run started: their command line names its work directory (other
+    runs on the machine, a developer's ``make reliability`` say, are not this test's)."""
+    found = set()
+    for process in psutil.process_iter(["cmdline"]):
+        cmdline = " ".join(process.info["cmdline"] or [])
+        if "tests.reliability.runtime.simhost" in cmdline and str(work) in cmdline:
+            found.add(process.pid)
+    return found
 
 
 def test_windows_through_the_real_runtime(tmp_path: Path) -> None:
@@ -57,4 +59,4 @@ def test_windows_through_the_real_runtime(tmp_path: Path) -> None:
     assert "SIGKILLed pid" in table and "reset_after on request" in table, table
     assert table.count("HITLOperator probe OK") == 2, table
     # everything the harness started is gone
-    assert not _ours(), "the simulator host outlived the run"
+    assert not _ours(tmp_path / "work"), "the simulator host outlived the run"
