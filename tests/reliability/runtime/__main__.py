@@ -183,7 +183,8 @@ def how_it_ran(stack: Stack) -> str:
         f"`airflow scheduler`, `airflow dag-processor`, `airflow api-server`, `airflow triggerer`, "
         f"and the simulator with its fault proxy and console (`python -m tests.reliability.runtime.simhost`); "
         f"each task try is a real task process under the LocalExecutor's supervisor; "
-        f"retries=5, retry_delay=2 s, no exponential backoff."
+        f"retries=5, retry_delay=2 s, no exponential backoff; "
+        f"`[state_store] clear_on_success=True` (a task's task_state_store is removed when it succeeds)."
     )
 
 

@@ -74,5 +74,6 @@ def evidence(rows: Sequence[Row]) -> str:
         out.append(f"* **{row.platform} / {row.window}** ({row.dag_id}):")
         out += [f"  * {line}" for line in row.evidence]
         if row.failure:
-            out.append(f"  * task failed: {row.failure}")
+            what = "task failed" if row.state == "failed" else "check failed"
+            out.append(f"  * {what}: {row.failure}")
     return "\n".join(out)

@@ -120,6 +120,9 @@ class Stack:
             AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL="30",
             AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC="1",
             AIRFLOW__LOGGING__LOGGING_LEVEL="INFO",
+            # the task state goes when a task instance succeeds (window cleared_after_success); no
+            # other window reads it after success: each runs its DAG once, retries come before success
+            AIRFLOW__STATE_STORE__CLEAR_ON_SUCCESS="True",
             # the proxy's TLS listener: its self-signed certificate is the CA the task trusts
             REQUESTS_CA_BUNDLE=self.cert,
             SSL_CERT_FILE=self.cert,

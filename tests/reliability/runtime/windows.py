@@ -29,15 +29,23 @@ Windows (the "k-th send" is the one a third of the way through the campaign's ba
 ``source_changed``  try 1 is SIGKILLed as in ``kill_after_accept``; meanwhile the recipients file is
                edited in a batch try 1 recorded; the next try must fail before sending anything,
                naming that batch.
+``cleared_after_success``  no fault: the run succeeds (Airflow runs with ``[state_store]
+               clear_on_success=True``, so the task's ``task_state_store`` rows go on success); then
+               the succeeded task instance is cleared through the REST API and runs again: it must
+               send nothing (the vendor's send count unchanged), leave the results file
+               byte-identical, and succeed on a higher try number.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import itertools
+import json
 import os
 import re
 import signal
+import sqlite3
 import threading
 import time
 from collections import Counter
@@ -57,6 +65,8 @@ RUN_TIMEOUT_S = 1800.0
 LAG_S = 6.0
 LATENCY_MS = 6000
 TERMINAL = ("success", "failed")
+#: the send task of every window's DAG (dags.py)
+TASK_ID = "send_sms"
 
 
 @dataclass
@@ -92,7 +102,7 @@ class Row:
             and self.state == self.expected_state
             and self.lost == 0
             and self.duplicated == 0
-            and (self.expected_state == "success" or not self.failure.startswith("unexpected"))
+            and not self.failure.startswith("unexpected")
         )
 
 
@@ -344,6 +354,134 @@ class WindowRun:
         )
         return other == 0
 
+    def _inject_cleared_after_success(self) -> bool:
+        # no fault during the first run; only watch the task write its task_state_store rows
+        while not self.done.is_set():
+            self.state_rows_seen = max(getattr(self, "state_rows_seen", 0), self.state_rows())
+            time.sleep(0.2)
+        # whether the window happened is known only after the clear (clear_and_rerun)
+        return False
+
+    def state_rows(self) -> int:
+        """The send task's rows in the metadata DB's ``task_state_store`` for this run."""
+        with self.stack.db() as db:
+            try:
+                row = db.execute(
+                    "SELECT COUNT(*) FROM task_state_store WHERE dag_id = ? AND run_id = ? AND task_id = ?",
+                    (self.spec.dag_id, self.run_id, TASK_ID),
+                ).fetchone()
+            except sqlite3.OperationalError:  # locked for longer than the timeout: not seen this time
+                return 0
+        return int(row[0])
+
+    def task_instance(self) -> tuple[int, str | None, str | None]:
+        """The send task instance's (try_number, state, end_date) in the metadata DB."""
+        with self.stack.db() as db:
+            row = db.execute(
+                "SELECT try_number, state, end_date FROM task_instance "
+                "WHERE dag_id = ? AND run_id = ? AND task_id = ?",
+                (self.spec.dag_id, self.run_id, TASK_ID),
+            ).fetchone()
+        return (int(row[0]), row[1], row[2]) if row else (0, None, None)
+
+    def sealed_record(self) -> dict[str, Any] | None:
+        """The campaign record the provider sealed into an Airflow Variable on success."""
+        from airflow_provider_nxcloud.campaign.progress import STORE_KEY, campaign_key
+
+        name = f"{STORE_KEY}_{campaign_key(self.spec.dag_id, self.run_id, TASK_ID, -1)}"
+        with self.stack.db() as db:
+            row = db.execute("SELECT val FROM variable WHERE key = ?", (name,)).fetchone()
+        if row is None:
+            return None
+        try:
+            return {"name": name, **json.loads(row[0])}
+        except ValueError:
+            return {"name": name, "unreadable": True}
+
+    def results_bytes(self) -> bytes | None:
+        path = self.spec.results_path
+        return path.read_bytes() if path.exists() else None
+
+    def clear_and_rerun(self, started: float) -> str:
+        """After the first run succeeded: clear the succeeded send task through the REST API, wait
+        for it to run again, and check the second run sent nothing and rewrote nothing."""
+        evidence = self.row.evidence
+        problems: list[str] = []
+        seen, after = getattr(self, "state_rows_seen", 0), self.state_rows()
+        cleared_log = self.stack.logs / "api-server.log"
+        cleared_lines = sum(
+            1
+            for line in cleared_log.read_text(errors="replace").splitlines()
+            if "Cleared task state on success" in line and self.spec.dag_id in line
+        )
+        evidence.append(
+            f"task_state_store rows of {TASK_ID}: up to {seen} seen during the run, {after} after success "
+            f"(api-server logged 'Cleared task state on success' for this DAG {cleared_lines} time(s))"
+        )
+        sealed = self.sealed_record()
+        evidence.append(
+            "sealed record: "
+            + (
+                f"Variable {sealed['name']}: accepted {sealed.get('accepted')}, done {sealed.get('done')}, "
+                f"in flight {sealed.get('in_flight')}"
+                if sealed
+                else "no Variable found"
+            )
+        )
+        before_bytes = self.results_bytes()
+        before_sends, before_accepted = self.sends(), self.accepted()
+        before_try, before_state, before_end = self.task_instance()
+        digest = hashlib.sha256(before_bytes).hexdigest()[:16] if before_bytes is not None else "-"
+        evidence.append(
+            f"after the first run: {TASK_ID} try {before_try} {before_state}; {before_sends} sends "
+            f"reached the vendor, {before_accepted} recipients accepted; results file "
+            f"{len(before_bytes) if before_bytes is not None else 'missing'} bytes, sha256 {digest}"
+        )
+        body = {
+            "dry_run": False,
+            "task_ids": [TASK_ID],
+            "dag_run_id": self.run_id,
+            "only_failed": False,
+            "reset_dag_runs": True,
+        }
+        answer = self.stack.api("POST", f"/dags/{self.spec.dag_id}/clearTaskInstances", body)
+        cleared = [(ti.get("task_id"), ti.get("state")) for ti in answer.get("task_instances", [])]
+        evidence.append(
+            f"POST /api/v2/dags/{self.spec.dag_id}/clearTaskInstances {json.dumps(body)}: cleared {cleared}"
+        )
+        state, ti = "running", (before_try, before_state, before_end)
+        while time.monotonic() - started < RUN_TIMEOUT_S:
+            ti = self.task_instance()
+            state = self.stack.api("GET", f"/dags/{self.spec.dag_id}/dagRuns/{self.run_id}")["state"]
+            if ti[0] > before_try and ti[1] in TERMINAL and state in TERMINAL:
+                break
+            self.stack.check_alive()
+            time.sleep(1)
+        after_bytes = self.results_bytes()
+        after_sends, after_accepted = self.sends(), self.accepted()
+        identical = after_bytes is not None and after_bytes == before_bytes
+        evidence.append(
+            f"after the clear: {TASK_ID} try {ti[0]} {ti[1]} (ended {ti[2]}; the first run's try ended "
+            f"{before_end}); run {state}; {after_sends} sends reached the vendor (+{after_sends - before_sends}), "
+            f"{after_accepted} recipients accepted; results file "
+            f"{len(after_bytes) if after_bytes is not None else 'missing'} bytes, byte-identical: {identical}"
+        )
+        said = re.findall(r'"event":"([^"]*campaign:[^"]*)"', self.attempt_log(ti[0]))
+        evidence.append(f"try {ti[0]}'s log: {said[-1] if said else '(no campaign summary found)'}")
+        if after_sends != before_sends:
+            problems.append(f"{after_sends - before_sends} send(s) after the clear")
+        if not identical:
+            problems.append("the results file changed")
+        if ti[0] <= before_try:
+            problems.append(f"the task did not run again (try {ti[0]})")
+        if ti[1] != "success":
+            problems.append(f"the task ended {ti[1]} after the clear")
+        if problems:
+            self.row.failure = "unexpected: " + "; ".join(problems)
+        # the window happened: the task state was there, clear_on_success removed it, the task ran again
+        self.row.happened = seen > 0 and after == 0 and before_state == "success" and ti[0] > before_try
+        return state
+
     def _inject_source_changed(self) -> bool:
         if not (self.wait_sends(self.k) and self.kill_held("hold_reply")):
             return False
@@ -383,9 +521,11 @@ class WindowRun:
                 break
             self.stack.check_alive()
             time.sleep(1)
-        self.row.seconds = time.monotonic() - started
         self.done.set()
         injector.join(30)
+        if self.window == "cleared_after_success" and state == "success":
+            state = self.clear_and_rerun(started)
+        self.row.seconds = time.monotonic() - started
         self.row.state = state if state in TERMINAL else f"not finished ({state})"
         self.count()
         if person is not None:
@@ -431,7 +571,8 @@ class WindowRun:
         if in_hook:
             self.row.evidence.append(f"in-hook retries (transport, backoff slept inside the try): {in_hook}")
         if self.row.state == "failed":
-            self.row.failure = self.failure_reason()
+            reason = self.failure_reason()
+            self.row.failure = f"{self.row.failure}; {reason}" if self.row.failure else reason
         if self.window == "source_changed":
             self.judge_source_changed(tally)
         if self.window == "redirect":
@@ -442,13 +583,13 @@ class WindowRun:
         with self.stack.db() as db:
             current = db.execute(
                 "SELECT try_number, state, start_date, end_date FROM task_instance "
-                "WHERE dag_id = ? AND run_id = ? AND task_id = 'send_sms'",
-                (self.spec.dag_id, self.run_id),
+                "WHERE dag_id = ? AND run_id = ? AND task_id = ?",
+                (self.spec.dag_id, self.run_id, TASK_ID),
             ).fetchone()
             history = db.execute(
                 "SELECT try_number, state, start_date, end_date FROM task_instance_history "
-                "WHERE dag_id = ? AND run_id = ? AND task_id = 'send_sms' ORDER BY try_number",
-                (self.spec.dag_id, self.run_id),
+                "WHERE dag_id = ? AND run_id = ? AND task_id = ? ORDER BY try_number",
+                (self.spec.dag_id, self.run_id, TASK_ID),
             ).fetchall()
             # the person's answers as Airflow recorded them: this try's, and earlier tries'
             answers = db.execute(
@@ -472,6 +613,9 @@ class WindowRun:
         for before, after in itertools.pairwise(ordered):
             if before[3] and after[2]:
                 gaps.append((_when(after[2]) - _when(before[3])).total_seconds())
+        if self.window == "cleared_after_success":
+            # the gap before the try after the clear is the harness's checks and the clear, not a backoff
+            gaps = gaps[:-1]
         self.row.backoff_s = sum(gap for gap in gaps if gap > 0)
         self.row.evidence.append("tries: " + ", ".join(f"{row[0]} {row[1]}" for row in ordered))
 
@@ -482,6 +626,12 @@ class WindowRun:
             if f"dag_id={self.spec.dag_id}" in str(path) and _run_dir(self.run_id) in str(path):
                 texts.append(path.read_text(errors="replace"))
         return "\n".join(texts)
+
+    def attempt_log(self, try_number: int) -> str:
+        """The log of one try of the send task."""
+        root = self.stack.home / "logs" / f"dag_id={self.spec.dag_id}" / _run_dir(self.run_id)
+        path = root / f"task_id={TASK_ID}" / f"attempt={try_number}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
 
     def failure_reason(self) -> str:
         log = self.task_log()
@@ -539,6 +689,7 @@ WINDOWS = (
     "tls_failure",
     "redirect",
     "source_changed",
+    "cleared_after_success",
 )
 #: windows whose right ending is a failed task: the changed list (the task must not guess which
 #: recipients were sent), the redirect (a misconfigured host: never followed, never retried)
