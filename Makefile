@@ -70,7 +70,7 @@ RELIABILITY_RECIPIENTS ?= 100000
 reliability: $(STAMP)
 	$(BIN)/python -m tests.reliability.runtime --recipients $(RELIABILITY_RECIPIENTS)
 
-# The same in small (300 recipients, Fone Dynamics, three windows), as tests/reliability/test_runtime_smoke.py runs it.
+# The same in small (3,000 recipients, Fone Dynamics, three windows), as tests/reliability/test_runtime_smoke.py runs it.
 reliability-smoke: $(STAMP)
 	$(BIN)/python -m pytest tests/reliability/test_runtime_smoke.py -q
 

@@ -1,5 +1,5 @@
 """``make reliability`` in small: the real Airflow runtime (scheduler + LocalExecutor, dag-processor,
-api-server, triggerer) sends 300 recipients through Fone Dynamics under three windows, and a
+api-server, triggerer) sends 3,000 recipients (30 sends) through Fone Dynamics under three windows, and a
 person answers Airflow's own HITLOperator over the REST API.
 
 Fone Dynamics, because its lookup settles a batch whose answer was lost without a person, so
@@ -35,7 +35,7 @@ def test_windows_through_the_real_runtime(tmp_path: Path) -> None:
             sys.executable,
             "-m",
             "tests.reliability.runtime",
-            "--recipients=300",
+            "--recipients=3000",
             "--platforms",
             "fonedynamics",
             "--windows",
