@@ -5,7 +5,7 @@ AIRFLOW_VERSION ?= 3.3.2
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(AIRFLOW_VERSION)
 
-.PHONY: venv test unit lint typecheck browser screenshots dist test-matrix demo reliability reliability-smoke bench clean
+.PHONY: venv test unit lint typecheck browser screenshots dist test-matrix demo reliability reliability-smoke bench clean redis test-distributed
 
 # The lowest Airflow 3 release the provider supports (the floor in pyproject.toml); `make
 # test-matrix` runs the unit, browser and end-to-end suites on it and on AIRFLOW_VERSION.
@@ -30,7 +30,7 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest
 
 # `make test` is what CI runs: the browser test and the packaging test are part of the suite.
-test: lint typecheck browser dist unit
+test: lint typecheck browser redis dist unit
 
 # Debian's Chromium and ChromeDriver for the connection-form test in tests/ui (no browser is
 # downloaded at run time); installed only where missing.
@@ -73,6 +73,23 @@ reliability: $(STAMP)
 # The same in small (3,000 recipients, Fone Dynamics, three windows), as tests/reliability/test_runtime_smoke.py runs it.
 reliability-smoke: $(STAMP)
 	$(BIN)/python -m pytest tests/reliability/test_runtime_smoke.py -q
+
+# Debian's Redis (Celery's broker in tests/distributed, the shared rate budget's store in its tests);
+# installed only where missing.
+redis:
+	@if command -v redis-server >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq --no-upgrade redis-server; \
+	else sudo apt-get update -qq && sudo apt-get install -y -qq --no-upgrade redis-server; fi
+
+# A Buka SMS campaign of DISTRIBUTED_RECIPIENTS split over 8 mapped tasks on CeleryExecutor (Redis,
+# scheduler, dag-processor, api-server, triggerer, Celery workers; tests/distributed): once with one
+# worker, once with two and one SIGKILLed mid-send; prints lost, duplicated, the account's peak
+# requests per second against the connection's max_qps and both wall times, also in
+# tests/distributed/RESULTS.md; exits 1 if anything was lost or duplicated, the peak went above the
+# cap or a run did not finish. tests/distributed/test_distributed_smoke.py is the small version.
+DISTRIBUTED_RECIPIENTS ?= 2000000
+test-distributed: $(STAMP) redis
+	$(BIN)/python -m tests.distributed --recipients $(DISTRIBUTED_RECIPIENTS)
 
 # Benchmarks against the simulator on loopback (not part of make test; a smoke version is):
 # prints one table and writes bench/RESULTS.md with the CPU count and the date.

@@ -113,6 +113,27 @@ def _transport_fields(default_connect: int, default_read: int) -> tuple[FormFiel
             minimum=1,
         ),
         FormField(
+            "rate_limit_store",
+            "Shared rate-limit store (Redis URL)",
+            "password",
+            "redis:// or rediss:// URL of a Redis every worker reaches: max_qps then caps the account "
+            "across all tasks using it. Unreachable store: nothing is sent and the task retries.",
+        ),
+        FormField(
+            "rate_pool",
+            "Rate pool",
+            "string",
+            "Airflow pool every task using this connection must run in: each gets its pool_slots' share "
+            "of max_concurrency, and of max_qps when there is no store.",
+        ),
+        FormField(
+            "rate_pool_slots",
+            "Rate pool size",
+            "integer",
+            "The slots of the rate pool (its size in Airflow), needed with it.",
+            minimum=1,
+        ),
+        FormField(
             "allow_insecure_http",
             "Allow http:// to non-loopback hosts",
             "boolean",

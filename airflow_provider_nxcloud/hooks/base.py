@@ -20,10 +20,17 @@ from functools import cached_property
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
+import httpx
 from airflow.providers.common.compat.sdk import BaseHook, mask_secret
 
 from airflow_provider_nxcloud.connection_forms import FORMS, ConnectionForm
 from airflow_provider_nxcloud.exceptions import ConnectionConfigError, VendorAPIError
+from airflow_provider_nxcloud.hooks.rate_limit import (
+    STORE_EXTRA,
+    account_key,
+    check_store_url,
+    store_password,
+)
 from airflow_provider_nxcloud.hooks.transport import (
     AsyncTransport,
     Authenticator,
@@ -222,12 +229,20 @@ class CPaaSHook(BaseHook):
             raise ConnectionConfigError(
                 conn_id, "max_concurrency", f"must be a whole number, not {concurrency!r}"
             )
+        store = extras.get(STORE_EXTRA)
+        if store:
+            store = check_store_url(conn_id, store)
+            if store_secret := store_password(store):
+                mask(store_secret)
+        _check_rate_pool(conn_id, extras)
         transport = TransportSettings(
             connect_timeout=float(extras.get("connect_timeout", defaults["connect_timeout"])),
             read_timeout=float(extras.get("read_timeout", defaults["read_timeout"])),
             max_qps=extras.get("max_qps"),
             max_concurrency=int(concurrency),
             pool_size=max(TransportSettings.pool_size, int(concurrency)),
+            rate_limit_store=store or None,
+            rate_limit_account=account_key(self.conn_type, origin, login) if store else None,
         )
         return ConnectionSettings(conn_id, login, password, origin, extras, transport)
 
@@ -283,17 +298,28 @@ class CPaaSHook(BaseHook):
         return self.settings
 
     async def get_async_transport(
-        self, *, sleep: Callable[[float], Any] | None = None, max_attempts: int | None = None
+        self,
+        *,
+        sleep: Callable[[float], Any] | None = None,
+        max_attempts: int | None = None,
+        httpx_transport: httpx.AsyncBaseTransport | None = None,
     ) -> AsyncTransport:
         """A read-only async transport for triggers, with the connection looked up without blocking.
 
+        Use it as ``async with transport:`` so that every request shares one pooled client.
         ``max_attempts``: requests per read (a trigger polling on an interval makes one).
+        ``httpx_transport``: what the client sends through (httpx's own seam; tests hand in an
+        ``httpx.MockTransport``); default: the network.
         """
         settings = await self.aget_settings()
         if max_attempts is not None:
             settings = replace(settings, transport=replace(settings.transport, max_attempts=max_attempts))
         # Signatures are masked in this process only (see aget_settings).
-        return AsyncTransport(sleep=sleep or asyncio.sleep, **self._transport_kwargs(settings, _mask_locally))
+        return AsyncTransport(
+            sleep=sleep or asyncio.sleep,
+            httpx_transport=httpx_transport,
+            **self._transport_kwargs(settings, _mask_locally),
+        )
 
     def close(self) -> None:
         if self._transport is not None:
@@ -302,6 +328,18 @@ class CPaaSHook(BaseHook):
 
     def request(self, endpoint: Endpoint, **kwargs: Any) -> Any:
         return self.get_conn().request(endpoint, **kwargs)
+
+    def narrow_budget(self, *, max_qps: float | None, max_concurrency: int) -> None:
+        """Give this hook a task's share of the account's ``max_qps`` and ``max_concurrency``.
+
+        Called by :func:`airflow_provider_nxcloud.hooks.rate_budget.apply_rate_budget` before
+        the task's first request; a transport built earlier is closed, so the next request
+        gets one with the share.
+        """
+        settings = self.settings
+        transport = replace(settings.transport, max_qps=max_qps, max_concurrency=max_concurrency)
+        self.__dict__["settings"] = replace(settings, transport=transport)
+        self.close()
 
     def make(self, call: Call) -> Any:
         """Make one read a ``*_call`` method built (the sync way; triggers run the same ``Call`` async)."""
@@ -394,6 +432,19 @@ class CPaaSHook(BaseHook):
 
 
 _LEGACY_FORM_METHODS = ("get_connection_form_widgets", "get_ui_field_behaviour")
+
+
+def _check_rate_pool(conn_id: str, extras: Mapping[str, Any]) -> None:
+    """``rate_pool`` and ``rate_pool_slots`` come together, the slots a whole number (see ``rate_budget``)."""
+    pool, slots = extras.get("rate_pool"), extras.get("rate_pool_slots")
+    if pool and slots is None:
+        raise ConnectionConfigError(
+            conn_id, "rate_pool_slots", f"is needed with rate_pool: the size of pool {pool!r}"
+        )
+    if slots is not None and not pool:
+        raise ConnectionConfigError(conn_id, "rate_pool", "is needed with rate_pool_slots: the pool's name")
+    if slots is not None and slots != int(slots):
+        raise ConnectionConfigError(conn_id, "rate_pool_slots", f"must be a whole number, not {slots!r}")
 
 
 def _mask_locally(secret: str) -> None:

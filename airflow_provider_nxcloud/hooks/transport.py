@@ -18,6 +18,9 @@ Retry rules, in one place:
 * a send whose request was written but whose answer was lost (read timeout,
   reset, any HTTP 5xx: a gateway may answer 503 after it forwarded the
   request) raises :class:`AmbiguousSendError`, never a resend;
+* with a ``rate_limit_store``, every request first takes a slot in the account's window
+  shared across processes (``hooks/rate_limit.py``); a store that cannot give one means the
+  request is not written, and it is retried like a connection that was never made;
 * a ``resign`` code (timestamp outside the vendor's window) is signed again
   with a fresh clock and tried once more;
 * a redirect is never followed: the request's signature or credentials would
@@ -57,6 +60,11 @@ from airflow_provider_nxcloud.exceptions import (
     RetryableAPIError,
     VendorAPIError,
 )
+from airflow_provider_nxcloud.hooks.rate_limit import (
+    RateLimitStoreError,
+    SharedRateLimit,
+    shared_rate_limit,
+)
 from airflow_provider_nxcloud.overrides import override_for, parse_overrides
 from airflow_provider_nxcloud.platforms.catalogs import lookup_code
 from airflow_provider_nxcloud.platforms.codes import CodeInfo, Disposition, Reason
@@ -90,6 +98,11 @@ class TransportSettings:
     pool_size: int = 16
     #: never wait longer than this for a vendor's Retry-After
     retry_after_cap: float = 60.0
+    #: the connection's ``rate_limit_store`` (a Redis URL, maybe with a password): ``max_qps`` is
+    #: then shared by every process using the account (``hooks/rate_limit.py``); None = this transport's
+    rate_limit_store: str | None = field(default=None, repr=False)
+    #: the account's name in the store (``rate_limit.account_key``; no secret in it)
+    rate_limit_account: str | None = None
 
 
 @dataclass(frozen=True)
@@ -127,6 +140,21 @@ class Overrides:
 PACER_HEADROOM_S = 0.1
 
 
+#: ASSUMPTION [X-1], across processes: between taking a slot in the shared store and writing the
+#: request, a task process can be descheduled far longer than a thread waits for the GIL (eight
+#: campaign tasks, the scheduler and Celery workers on two cores: tests/distributed saw arrivals
+#: bunch by over 100 ms), so the account's shared window keeps a wider margin than one process needs.
+SHARED_HEADROOM_S = 0.3
+
+
+def pacer_window(max_qps: float, headroom: float = PACER_HEADROOM_S) -> tuple[int, float]:
+    """(starts allowed, window in seconds) for a cap of ``max_qps`` (> 0): the pacer's by default;
+    the shared store's with :data:`SHARED_HEADROOM_S`."""
+    if max_qps >= 1:
+        return math.floor(max_qps), 1.0 + headroom
+    return 1, (1.0 + headroom) / max_qps
+
+
 class _Pacer:
     """Spaces request starts evenly so that no more than ``max_qps`` start in any second.
 
@@ -150,12 +178,7 @@ class _Pacer:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        if max_qps and max_qps >= 1:
-            self._limit, self._window = math.floor(max_qps), 1.0 + PACER_HEADROOM_S
-        elif max_qps:
-            self._limit, self._window = 1, (1.0 + PACER_HEADROOM_S) / max_qps
-        else:
-            self._limit, self._window = 0, 0.0
+        self._limit, self._window = pacer_window(max_qps) if max_qps else (0, 0.0)
         self._interval = self._window / self._limit if self._limit else 0.0
         self._clock = clock
         self._sleep = sleep
@@ -458,6 +481,14 @@ class _BaseTransport:
         self.basic_auth = basic_auth
         self.serialize = serialize
         self.pacer = _Pacer(self.settings.max_qps)
+        #: the account's window shared with other processes; None: the pacer alone (a None check per request)
+        self.shared_limit: SharedRateLimit | None = None
+        if self.settings.rate_limit_store and self.settings.rate_limit_account and self.settings.max_qps:
+            self.shared_limit = shared_rate_limit(
+                self.settings.rate_limit_store,
+                self.settings.rate_limit_account,
+                *pacer_window(self.settings.max_qps, SHARED_HEADROOM_S),
+            )
         #: the connection's secrets: never in an exception's text (each attempt's signature is added)
         self.secrets = frozenset(secret for secret in secrets if secret)
         if basic_auth:
@@ -504,6 +535,17 @@ class _BaseTransport:
             "reraise": True,
             "before_sleep": self._log_retry,
         }
+
+    def _store_refused(self, call: PreparedCall, exc: RateLimitStoreError) -> VendorAPIError:
+        """The request was not written because the shared store could not give it a slot: retryable."""
+        info = CodeInfo(
+            self.platform,
+            call.endpoint.service,
+            "RATE_LIMIT_STORE_UNAVAILABLE",
+            str(exc),
+            Reason.NOT_CONNECTED,
+        )
+        return self.classifier.error(call, info)
 
     def _log_retry(self, state: tenacity.RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
@@ -556,6 +598,8 @@ class Transport(_BaseTransport):
 
     def _send_once(self, call: PreparedCall, *, resigned: bool) -> Any:
         self.pacer.wait()
+        if self.shared_limit is not None and (refused := self._take_shared_slot(self.shared_limit, call)):
+            return refused
         # signed after the wait for a slot, so the timestamp is fresh when the request leaves
         headers = self._headers(call)
         try:
@@ -592,6 +636,15 @@ class Transport(_BaseTransport):
             if result.retry_after:
                 self.pacer.hold(min(result.retry_after, self.settings.retry_after_cap))
         return result
+
+    def _take_shared_slot(self, shared: SharedRateLimit, call: PreparedCall) -> VendorAPIError | None:
+        """Wait for a slot in the account's shared window; the error to return if the store failed."""
+        try:
+            while delay := shared.admit():
+                self._sleep(delay)
+        except RateLimitStoreError as exc:
+            return self._store_refused(call, exc)
+        return None
 
 
 def _describe_connection_error(exc: requests.exceptions.ConnectionError) -> tuple[str, bool]:
@@ -642,7 +695,12 @@ def shared_ssl_context() -> ssl.SSLContext:
 
 
 class AsyncTransport(_BaseTransport):
-    """Asynchronous twin for triggers. Reads only: a trigger may run twice, so it must never send."""
+    """Asynchronous twin for triggers. Reads only: a trigger may run twice, so it must never send.
+
+    One ``httpx.AsyncClient`` (one connection pool) serves every request made while the
+    transport is open: ``async with transport:`` opens it, leaving the block (or
+    :meth:`aclose`) closes it. A request made while it is not open gets a client of its own.
+    """
 
     def __init__(
         self,
@@ -653,8 +711,32 @@ class AsyncTransport(_BaseTransport):
     ) -> None:
         super().__init__(**kwargs)
         self._sleep = sleep
-        # httpx's own seam: tests hand in an httpx.MockTransport
+        # httpx's own seam: tests hand in an httpx.MockTransport (through the hook's get_async_transport)
         self._httpx_transport = httpx_transport
+        self._client: httpx.AsyncClient | None = None
+
+    def _new_client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            timeout=httpx.Timeout(self.settings.read_timeout, connect=self.settings.connect_timeout),
+            auth=httpx.BasicAuth(*self.basic_auth) if self.basic_auth else None,
+            transport=self._httpx_transport,
+            verify=shared_ssl_context(),
+            follow_redirects=False,
+        )
+
+    async def __aenter__(self) -> AsyncTransport:
+        if self._client is None:
+            self._client = self._new_client()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the pooled client and its connections; a later ``async with`` opens a new one."""
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
 
     async def request(self, endpoint: Endpoint, **kwargs: Any) -> Any:
         if endpoint.kind is not Kind.READ:
@@ -662,17 +744,14 @@ class AsyncTransport(_BaseTransport):
                 f"{endpoint.name} is a send; the async transport only reads (triggers never send)"
             )
         call = self.prepare(endpoint, **kwargs)
-        timeout = httpx.Timeout(self.settings.read_timeout, connect=self.settings.connect_timeout)
-        auth = httpx.BasicAuth(*self.basic_auth) if self.basic_auth else None
-        async with httpx.AsyncClient(
-            timeout=timeout,
-            auth=auth,
-            transport=self._httpx_transport,
-            verify=shared_ssl_context(),
-            follow_redirects=False,
-        ) as client:
-            retrying = tenacity.AsyncRetrying(sleep=self._sleep, **self._retrying_kwargs())
-            return await retrying(self._attempt, client, call)
+        if self._client is not None:
+            return await self._retrying(self._client, call)
+        async with self._new_client() as client:
+            return await self._retrying(client, call)
+
+    async def _retrying(self, client: httpx.AsyncClient, call: PreparedCall) -> Any:
+        retrying = tenacity.AsyncRetrying(sleep=self._sleep, **self._retrying_kwargs())
+        return await retrying(self._attempt, client, call)
 
     async def _attempt(self, client: httpx.AsyncClient, call: PreparedCall) -> Any:
         result = await self._send_once(client, call, resigned=False)
@@ -682,8 +761,21 @@ class AsyncTransport(_BaseTransport):
             raise result
         return result
 
+    async def _take_shared_slot(self, shared: SharedRateLimit, call: PreparedCall) -> VendorAPIError | None:
+        """The sync transport's ``_take_shared_slot``; the store is asked from a worker thread."""
+        try:
+            while delay := await asyncio.to_thread(shared.admit):
+                await self._sleep(delay)
+        except RateLimitStoreError as exc:
+            return self._store_refused(call, exc)
+        return None
+
     async def _send_once(self, client: httpx.AsyncClient, call: PreparedCall, *, resigned: bool) -> Any:
         await self.pacer.await_turn()
+        if self.shared_limit is not None and (
+            refused := await self._take_shared_slot(self.shared_limit, call)
+        ):
+            return refused
         headers = self._headers(call)
         try:
             response = await client.request(

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import pytest
+
+from airflow_provider_nxcloud.testing.redis import redis_server
 
 ORIGIN = "https://vendor.test"
 NX_SECRET = "nx-access-secret-XYZ"
@@ -67,3 +70,10 @@ def clock() -> FakeClock:
 @pytest.fixture
 def sleeps() -> list[float]:
     return []
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """A private redis-server on a free loopback port (no persistence), stopped after the test."""
+    with redis_server() as url:
+        yield url

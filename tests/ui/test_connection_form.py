@@ -88,7 +88,7 @@ def nxcloud_case(sim: Simulator) -> FormCase:
         probe=("nxcloud", "number_check_query"),
         # the balance is read only with the SMS app key and its secret: both came through
         success_text=f"accessKey {account.access_key}; SMS app balance {account.balance}",
-        secret_extras=("sms_app_secret", "voice_app_secret"),
+        secret_extras=("sms_app_secret", "voice_app_secret", "rate_limit_store"),
     )
 
 
@@ -102,6 +102,7 @@ def buka_case(sim: Simulator) -> FormCase:
         literal_labels={"login": "API key", "password": "API secret", "element_app_id": "Default app ID"},
         probe=("buka", "balance"),
         success_text=f"Buka accepted API key {account.api_key}; balance {account.balance}",
+        secret_extras=("rate_limit_store",),
     )
 
 
@@ -120,6 +121,7 @@ def fonedynamics_case(sim: Simulator) -> FormCase:
         probe=("fonedynamics", "get_property"),
         # the property is read only when the property SID extra came through
         success_text=f"property {account.property_sid} is readable",
+        secret_extras=("rate_limit_store",),
     )
 
 
