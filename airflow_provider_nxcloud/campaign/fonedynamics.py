@@ -37,13 +37,26 @@ SCHEDULE_BEHIND_S = vendor.SCHEDULE_BEHIND_S
 E164_SENDER = vendor.E164_NUMBER
 ALPHANUMERIC_SENDER = vendor.ALPHANUMERIC_SENDER
 
-#: how far back a lookup searches the property's messages. The progress record
-#: keeps no send time, so the window must cover the time between the lost
-#: answer and the try that looks it up (retries, or a task cleared days later)
-LOOKUP_WINDOW_S = 7 * 24 * 3600
-#: slack after "now" for clock differences between worker and vendor
+# A lookup reads the property's messages from the batch's recorded send time on, never the
+# property's history: Date_From / Date_To bound the find-SMS list (platforms DOC_FIND_SMS).
+# It reads from LOOKUP_NEAR_S before the send first and, only when that finds less than the
+# whole batch, the slice from LOOKUP_SKEW_S before it (disjoint: nothing is read twice).
+# ASSUMPTION [FD-7]: the vendor filters on the message's ``Created`` stamp, and its clock is
+# less than LOOKUP_SKEW_S behind the worker's and less than LOOKUP_SLACK_S ahead. A message
+# stamped outside the window is not found, and its batch stays in doubt: never sent again.
+# The list's order is not documented and nothing relies on it.
+
+#: stamps are whole seconds and NTP keeps clocks within milliseconds: one second covers both
+#: while reading little of a fast campaign's traffic before the send
+LOOKUP_NEAR_S = 1
+#: the widest clock difference a lookup still settles
+LOOKUP_SKEW_S = 300
+#: slack after "now" (or a later schedule) for a vendor clock ahead of the worker's
 LOOKUP_SLACK_S = 3600
-LOOKUP_PAGE_SIZE = 100
+#: how far back a lookup searches when the progress record holds no send time for the batch
+LOOKUP_WINDOW_S = 7 * 24 * 3600
+#: the find-SMS page's documented default size: one the vendor is known to serve
+LOOKUP_PAGE_SIZE = vendor.MESSAGES_PAGE_DEFAULT
 #: a lookup reading more pages than this gives up (cannot tell) rather than scan forever
 LOOKUP_MAX_PAGES = 1000
 
@@ -150,9 +163,14 @@ class FoneDynamicsSmsSender:
         in the MessageResource; the SDKs do not know it). If it does not, nothing
         is proven and the batch stays in doubt. Number, text and time alone prove
         nothing: the same text may have gone to the same number before.
+
+        Only the batch's window is read (:meth:`_windows`, from its recorded send time),
+        however long the property's history is: with W messages in the window and pages of
+        P, a lookup that proves the batch makes at most ceil(W / P) + 1 requests, one that
+        cannot at most floor(W / P) + 2 (each of the two slices ends on a short page).
         """
         wanted = {batch.recipient_reference(i): n for i, n in enumerate(batch.numbers)}
-        found = self._find(wanted)
+        found = self._find(wanted, self._windows(batch.sent_at))
         if found is None or len(found) < len(wanted):
             log.warning(
                 "batch %d: the message list shows %s of its %d messages; it stays in doubt",
@@ -166,32 +184,46 @@ class FoneDynamicsSmsSender:
             for reference, number in wanted.items()
         ]
 
-    def _find(self, wanted: dict[str, str]) -> dict[str, str] | None:
-        """``{reference: MessageSid}`` of the wanted messages listed in the last
-        :data:`LOOKUP_WINDOW_S`; None when the list cannot be read."""
+    def _windows(self, sent_at: float | None) -> list[tuple[int, int]]:
+        """The ``(Date_From, Date_To)`` slices a lookup reads, nearest the send first.
+
+        They are disjoint (Date_From inclusive, Date_To exclusive), so a message is read
+        at most once. Without a recorded send time: the last :data:`LOOKUP_WINDOW_S`.
+        """
         now = self.clock()
-        date_from, date_to = int(now - LOOKUP_WINDOW_S), int(now + LOOKUP_SLACK_S)
+        if sent_at is None:
+            return [(int(now - LOOKUP_WINDOW_S), int(now + LOOKUP_SLACK_S))]
+        sent = int(sent_at)
+        # a scheduled batch: if the vendor stamps or filters by the schedule, it is inside too
+        until = int(max(now, sent, self.schedule or 0)) + LOOKUP_SLACK_S
+        return [(sent - LOOKUP_NEAR_S, until), (sent - LOOKUP_SKEW_S, sent - LOOKUP_NEAR_S)]
+
+    def _find(self, wanted: dict[str, str], windows: list[tuple[int, int]]) -> dict[str, str] | None:
+        """``{reference: MessageSid}`` of the wanted messages listed in ``windows``, read in
+        order until every one is found; None when the list cannot be read."""
         found: dict[str, str] = {}
-        skip = 0
-        for _ in range(LOOKUP_MAX_PAGES):
-            page = self.hook.list_messages(
+        pages = 0
+        for date_from, date_to in windows:
+            for page in self.hook.iter_message_pages(
                 date_from,
                 date_to,
                 direction=vendor.DIRECTION_TRANSMIT,
-                count=LOOKUP_PAGE_SIZE,
-                skip=skip,
+                page_size=LOOKUP_PAGE_SIZE,
+                max_pages=LOOKUP_MAX_PAGES - pages,
                 property_sid=self.property_sid,
-            )
-            if page is None:
-                return None
-            for message in page:
-                reference = message.get("ExternalId")
-                if reference in wanted and self._is_ours(message, wanted[reference]):
-                    found[reference] = str(message["MessageSid"])
-            skip += len(page)
-            # an early stop only leaves the batch in doubt: absence is never concluded here
-            if len(found) == len(wanted) or len(page) < LOOKUP_PAGE_SIZE:
-                return found
+            ):
+                if page is None:
+                    return None
+                pages += 1
+                for message in page:
+                    reference = message.get("ExternalId")
+                    if reference in wanted and self._is_ours(message, wanted[reference]):
+                        found[reference] = str(message["MessageSid"])
+                # an early stop only leaves the batch in doubt: absence is never concluded here
+                if len(found) == len(wanted):
+                    return found
+            if pages >= LOOKUP_MAX_PAGES:
+                break
         return found
 
     def _is_ours(self, message: dict[str, Any], number: str) -> bool:

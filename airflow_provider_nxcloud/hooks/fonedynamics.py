@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from airflow_provider_nxcloud.exceptions import ConnectionConfigError, InvalidInputError
@@ -163,6 +163,46 @@ class FoneDynamicsHook(CPaaSHook):
             "list_messages", params=query, path_params={"property_sid": self.property_sid(property_sid)}
         )
         return fonedynamics.messages_of(reply)
+
+    def iter_message_pages(
+        self,
+        date_from: int,
+        date_to: int,
+        *,
+        direction: str | None = None,
+        page_size: int = fonedynamics.MESSAGES_PAGE_DEFAULT,
+        max_pages: int | None = None,
+        property_sid: str | None = None,
+    ) -> Iterator[list[dict[str, Any]] | None]:
+        """Each page of a property's SMS between ``date_from`` (inclusive) and ``date_to``
+        (exclusive), one ``list_messages`` request per page the caller reads: stop reading
+        and nothing more is requested.
+
+        Paging as :data:`~.platforms.fonedynamics.DOC_FIND_SMS` documents it:
+        ``Results_Count`` a page, ``Results_Skip`` the messages already read; the first
+        page shorter than ``page_size`` is the last. A reply holding no list is yielded as
+        None and ends the pages (what follows it cannot be read). At most ``max_pages``.
+        Reading a window of W messages costs at most floor(W / page_size) + 1 requests.
+        """
+        if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:
+            raise InvalidInputError("page_size", f"must be a whole number of at least 1, not {page_size!r}")
+        if date_to <= date_from:
+            raise InvalidInputError("date_to", f"must be after date_from ({date_from}), not {date_to}")
+        skip, pages = 0, 0
+        while max_pages is None or pages < max_pages:
+            page = self.list_messages(
+                date_from,
+                date_to,
+                direction=direction,
+                count=page_size,
+                skip=skip,
+                property_sid=property_sid,
+            )
+            pages += 1
+            yield page
+            if page is None or len(page) < page_size:
+                return
+            skip += len(page)
 
     # ----- projects (properties) and calls ----------------------------------------------------
 

@@ -152,7 +152,9 @@ def find_messages_query(
     skip: int | None = None,
 ) -> dict[str, Any]:
     """Find SMS query (:data:`DOC_FIND_SMS`): ``Date_From`` (inclusive) and ``Date_To``
-    (exclusive) are required, epoch seconds UTC; the rest optional."""
+    (exclusive) are required, epoch seconds UTC; the rest optional. ``Results_Count`` is
+    the page size (default :data:`MESSAGES_PAGE_DEFAULT`), ``Results_Skip`` how many
+    messages to pass over: the pages of a window are read by skipping those already read."""
     query: dict[str, Any] = {"Date_From": int(date_from), "Date_To": int(date_to)}
     if status is not None:
         query["Status"] = status

@@ -148,7 +148,8 @@ LIST_MESSAGES = Contract(
     example_source=f"{fd.DOC_FIND_SMS} ('a JSON formatted array of Messages Resource objects')",
     notes=(
         "ASSUMPTION [FD-2]: whether the array comes bare or under 'Messages' is not shown; the provider "
-        "reads both. No TotalCount and no freshness (how soon a sent message is listed) are documented."
+        "reads both. No TotalCount, no order and no freshness (how soon a sent message is listed) are "
+        "documented, nor which stamp the date bounds compare (ASSUMPTION [FD-7]: Created)."
     ),
 )
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 from dataclasses import replace
 from http import HTTPStatus
 from typing import Any
@@ -322,11 +323,14 @@ def get_message(call: Call) -> Reply:
 def list_messages(call: Call) -> Reply:
     """Find SMS: ``Date_From`` inclusive, ``Date_To`` exclusive (both required by the contract),
     ``Status`` and ``Direction`` filters, ``Results_Count`` (default 200) and ``Results_Skip``.
-    The reply is ``{"Messages": [...]}`` (the wrapper is an assumption, see the contract)."""
+    The reply is ``{"Messages": [...]}`` (the wrapper is an assumption, see the contract), in
+    acceptance order: the vendor documents no order, and the provider relies on none (FD-7)."""
     property_sid = _property(call)
     count, skip = _paging(call, vendor.MESSAGES_PAGE_DEFAULT)
     since = float(call.query["Date_From"])
-    until = float(call.query["Date_To"]) - 1e-6  # exclusive
+    # exclusive: the largest time before Date_To, so a message is listed iff its whole-second
+    # Created stamp is in [Date_From, Date_To)
+    until = math.nextafter(float(call.query["Date_To"]), -math.inf)
     # a lagging list: what was accepted in the last list_lag_s seconds is not listed yet
     until = min(until, call.now - call.state.accounts.fonedynamics.list_lag_s)
     status, direction = call.query.get("Status"), call.query.get("Direction")

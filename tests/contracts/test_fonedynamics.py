@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -127,12 +128,35 @@ def test_get_message_asks_by_sid_in_the_path(connection):
 
 def test_the_lookup_finds_messages_with_the_documented_query(connection):
     now = 1_700_000_000.0
+    batch = replace(batch_of("+61488023555"), sent_at=now - 30)
+    with vendor_network(example("list_messages")) as network:
+        sender(clock=lambda: now).lookup(batch)
+    # from the batch's send time (1 s of clock skew), then the skew slice before it: the
+    # example lists another message, so both slices are read, one page each
+    near, skew = [assert_holds(request, fd.ENDPOINTS["list_messages"]) for request in network.request_history]
+    assert (near["Date_From"], near["Date_To"]) == (str(int(now) - 31), str(int(now) + 3600))
+    assert (skew["Date_From"], skew["Date_To"]) == (str(int(now) - 330), str(int(now) - 31))
+    for query in (near, skew):
+        assert (query["Direction"], query["Results_Count"], query["Results_Skip"]) == ("Transmit", "200", "0")
+
+
+def test_the_lookup_of_a_scheduled_batch_reaches_past_its_schedule(connection):
+    now, schedule = 1_700_000_000.0, 1_700_000_000 + 2 * 24 * 3600
+    batch = replace(batch_of("+61488023555"), sent_at=now)
+    with vendor_network(example("list_messages")) as network:
+        sender(clock=lambda: now, schedule=schedule).lookup(batch)
+    near = assert_holds(network.request_history[0], fd.ENDPOINTS["list_messages"])
+    assert (near["Date_From"], near["Date_To"]) == (str(int(now) - 1), str(schedule + 3600))
+
+
+def test_the_lookup_without_a_recorded_send_time_reads_the_last_week(connection):
+    now = 1_700_000_000.0
     with vendor_network(example("list_messages")) as network:
         sender(clock=lambda: now).lookup(batch_of("+61488023555"))
     query = captured(network, "list_messages", f"/v2/Properties/{PROPERTY}/Messages")
     assert query["Date_From"] == str(int(now) - 7 * 24 * 3600)
     assert query["Date_To"] == str(int(now) + 3600)
-    assert (query["Direction"], query["Results_Count"], query["Results_Skip"]) == ("Transmit", "100", "0")
+    assert (query["Direction"], query["Results_Count"], query["Results_Skip"]) == ("Transmit", "200", "0")
 
 
 def test_list_messages_filters_are_the_documented_ones(connection):

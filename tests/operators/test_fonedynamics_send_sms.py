@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import time
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 import pendulum
@@ -119,8 +120,8 @@ def test_lost_answer_is_resolved_by_lookup_without_sending_again(nxcloud_simulat
 
     assert summary["resolved_batches"] == 1 and summary["accepted"] == 250
     assert nxcloud_simulator.requests.count("fonedynamics", "send_batch") == 3
-    # 200 messages in the list by then: the lookup reads two pages of 100
-    assert nxcloud_simulator.requests.count("fonedynamics", "list_messages") == 2
+    # the batch's window (from its send time) holds both batches: one page of 200
+    assert nxcloud_simulator.requests.count("fonedynamics", "list_messages") == 1
     assert sent_numbers(nxcloud_simulator) == Counter(e164(recipients))
     assert nxcloud_simulator.ledger.duplicates() == {}
     lines = list(read_results(results))
@@ -192,8 +193,9 @@ def test_lost_answer_on_a_simulator_whose_list_lags_is_in_doubt(task_run, monkey
         with pytest.raises(AirflowFailException, match="batch 1"):
             operator(recipients=recipients, settle_delay=2).execute(task_run.context())
         assert sim.requests.count("fonedynamics", "send_batch") == 2
-        # looked up, and again after the settle delay: an hour's lag outlasts it
-        assert sim.requests.count("fonedynamics", "list_messages") == 2
+        # looked up, and again after the settle delay (each look reads the batch's window and
+        # the clock-skew slice before it): an hour's lag outlasts it
+        assert sim.requests.count("fonedynamics", "list_messages") == 4
         sent = Counter(entry.recipient for entry in sim.ledger.entries(platform="fonedynamics"))
         assert sent == Counter(e164(recipients))  # every message once: batch 1 was not re-sent
         assert sim.ledger.duplicates() == {}
@@ -218,7 +220,8 @@ def test_read_timeout_is_in_doubt_and_never_sent_again(nxcloud_simulator, task_r
     with pytest.raises(AirflowFailException, match=r"batch 0 .* None was re-sent"):
         operator(recipients=numbers(3), settle_delay=0).execute(task_run.context())
     assert nxcloud_simulator.requests.count("fonedynamics", "send_batch") == 1
-    assert nxcloud_simulator.requests.count("fonedynamics", "list_messages") == 1
+    # one look (no settle delay): the batch's window, then the clock-skew slice before it
+    assert nxcloud_simulator.requests.count("fonedynamics", "list_messages") == 2
 
 
 def test_batch_in_flight_from_a_dead_try_is_looked_up(nxcloud_simulator, task_run):
@@ -413,11 +416,21 @@ def test_lookup_cannot_tell_when_a_reference_went_to_another_number(nxcloud_simu
     assert fd_sender.lookup(batch_of("+61412345679")) is None  # same reference, other number
 
 
-def test_lookup_searches_a_window_around_now(nxcloud_simulator):
+def test_lookup_without_a_send_time_searches_a_window_around_now(nxcloud_simulator):
     fd_sender = sender(clock=lambda: time.time() + 30 * 24 * 3600)
     batch = batch_of("+61412345678")
     fd_sender.send(batch)
     assert fd_sender.lookup(batch) is None  # sent 30 days before the clock's now: outside the window
+
+
+def test_lookup_searches_from_the_batch_send_time(nxcloud_simulator):
+    fd_sender = sender()
+    batch = batch_of("+61412345678")
+    results = fd_sender.send(batch)
+    now = time.time()
+    assert fd_sender.lookup(replace(batch, sent_at=float(int(now)))) == results
+    # recorded as sent an hour after the vendor stamped it: outside the window, so not proven
+    assert fd_sender.lookup(replace(batch, sent_at=float(int(now + 3600)))) is None
 
 
 class ScriptedHook(FoneDynamicsHook):

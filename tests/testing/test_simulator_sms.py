@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import time
 
@@ -418,6 +419,25 @@ def test_fonedynamics_list_messages_needs_its_date_range(nxcloud_simulator):
     assert reply.status_code == 400
     status = reply.json()["ResponseStatus"]
     assert (status["ErrorCode"], status["Errors"]) == ("PARAMETER_REQUIRED", [{"FieldName": "Date_To"}])
+
+
+def test_fonedynamics_list_messages_date_from_is_inclusive_and_date_to_exclusive(nxcloud_simulator):
+    # find-SMS: a message is listed iff its whole-second Created stamp is in [Date_From, Date_To)
+    clock = nxcloud_simulator.clock
+    clock.set_time_scale(0)
+    clock.advance(math.ceil(clock.now()) - clock.now() - 3e-7)  # a hair before the next second
+    assert clock.now() % 1 > 0.999999
+    created = fd_send(nxcloud_simulator.url).json()["Message"]["Created"]
+    assert created == int(clock.now())
+
+    def listed(date_from: int, date_to: int) -> int:
+        window = {"Date_From": str(date_from), "Date_To": str(date_to)}
+        reply = fd_call(nxcloud_simulator.url, "GET", PROPERTY_PATH + "/Messages", params=window)
+        return len(reply.json()["Messages"])
+
+    assert listed(created, created + 1) == 1
+    assert listed(created - 1, created) == 0
+    assert listed(created + 1, created + 2) == 0
 
 
 # ----- ledger, time, control routes -----------------------------------------------------------
