@@ -20,7 +20,6 @@ MORE_MODULES: dict[str, dict[str, list[str]]] = {
         "NXCloud": ["nxcloud_number_check"],
         "Buka": ["buka_voice_tasks", "buka_ai_voice"],
     },
-    "triggers": {"NXCloud": ["task"], "Buka": ["task"]},
 }
 
 
@@ -37,9 +36,9 @@ def get_provider_info() -> dict[str, Any]:
         "connection-types": [form.provider_entry() for form in FORMS.values()],
         "hooks": _per_platform("hooks"),
         "operators": _per_platform("operators"),
-        # one module serves the three platforms' delivery sensors and their trigger
+        # one module serves the three platforms' delivery sensors; one trigger serves every wait
         "sensors": _per_platform("sensors", shared="delivery"),
-        "triggers": _per_platform("triggers", shared="delivery"),
+        "triggers": _per_platform("triggers", shared="wait"),
         "notifications": ["airflow_provider_nxcloud.notifications.sms.SmsNotifier"],
     }
 

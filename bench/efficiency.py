@@ -8,7 +8,9 @@ NXCloud number-check submits (5,000 numbers a request: ceil(N/5000)).
 
 from __future__ import annotations
 
+import json
 import math
+import tempfile
 from pathlib import Path
 
 from bench.hook_overhead import patched_env
@@ -40,9 +42,14 @@ def delivery_poll_row(sim: SimProcess, messages: int) -> Row:
     from airflow_provider_nxcloud.sensors.delivery import BukaSmsDeliverySensor
 
     sim.reset()
-    with patched_env(sim.connection_env()):
+    with patched_env(sim.connection_env()), tempfile.TemporaryDirectory() as scratch:
         ids = _sent_message_ids(messages)
-        sensor = BukaSmsDeliverySensor(task_id="wait", message_ids=ids, poke_interval=0.01, timeout=60)
+        # past 100 messages a wait reads them from a results file, as a send task writes one
+        results = Path(scratch) / "results.jsonl"
+        results.write_text("".join(json.dumps({"status": "accepted", "vendor_id": i}) + "\n" for i in ids))
+        sensor = BukaSmsDeliverySensor(
+            task_id="wait", results_path=str(results), poke_interval=0.01, timeout=60
+        )
         rounds = []
         before = sim.count("buka", "sms_report")
         first = sensor.poke(context())  # the simulator's clock stands still: every report pending

@@ -206,7 +206,7 @@ def notes(comparisons: list[Comparison], loopback: Comparison | None) -> list[st
             f"The 0 ms RTT row (no max_qps) is the CPU-bound reference: with the network free, the "
             f"provider's task costs {per_recipient:,.1f} us of CPU per recipient ({provider.cpu_seconds:,.1f} s; "
             f"the simulator {simulator}): it validates every number against libphonenumber's rules "
-            "before the first send (replaying those verdicts while sending), gives each recipient a "
+            "in one pass before the first send (the send pass reads the valid ones back from a local spool file), gives each recipient a "
             "client reference, records every batch in flight and done, and checks every reply. The "
             "baseline does none of that, so on loopback it is faster "
             f"({loopback.ratio:.1f}x); with the network of the rows above, the network dominates and "

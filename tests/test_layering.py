@@ -129,7 +129,7 @@ def _task_classes() -> list[type]:
 
 
 #: classes in the task layers that are not tasks talking to one platform
-_NOT_TASKS = frozenset({"JobWaiter", "BatchRecords"})
+_NOT_TASKS = frozenset({"Waiter", "BatchRecords"})
 
 
 TASK_CLASSES = _task_classes()

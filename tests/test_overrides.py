@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_nxcloud import version_compat
+from airflow_provider_nxcloud.campaign.delivery import delivery_options
 from airflow_provider_nxcloud.exceptions import InvalidInputError
 from airflow_provider_nxcloud.hooks.buka import BukaHook
 from airflow_provider_nxcloud.hooks.nxcloud import NXCloudHook
@@ -20,8 +21,7 @@ from airflow_provider_nxcloud.overrides import override_for, parse_overrides, pl
 from airflow_provider_nxcloud.platforms.codes import Disposition
 from airflow_provider_nxcloud.sensors.buka_voice_tasks import BukaVoiceTaskSensor
 from airflow_provider_nxcloud.sensors.delivery import BukaSmsDeliverySensor, NXCloudVoiceCallSensor
-from airflow_provider_nxcloud.triggers.delivery import SmsDeliveryTrigger
-from airflow_provider_nxcloud.triggers.task import VendorTaskTrigger
+from airflow_provider_nxcloud.triggers.wait import WaitTrigger
 
 RETRY, RESIGN, FAIL = Disposition.RETRY, Disposition.RESIGN, Disposition.FAIL
 
@@ -110,11 +110,11 @@ def test_every_task_and_hook_refuses_the_same_forms(consumer, raw, problem):
 def test_the_trigger_form_is_plain_json_that_means_the_same(raw, meaning):
     plain = plain_overrides(raw)
     assert plain is None if not meaning else plain == {key: value.value for key, value in meaning.items()}
-    delivery = SmsDeliveryTrigger(
-        platform="buka", conn_id="b", messages=[["1", None, None]], min_delivered_ratio=1.0,
+    delivery = WaitTrigger(
+        platform="buka", watch="delivery", options=delivery_options("buka", message_ids=["1"]), conn_id="b",
         poll_interval=1, end_time=0, max_consecutive_errors=1, disposition_overrides=plain,
     )  # fmt: skip
-    task = VendorTaskTrigger(
+    task = WaitTrigger(
         platform="buka", watch="buka_voice_task", options={}, conn_id="b", poll_interval=1,
         end_time=0, max_consecutive_errors=1, disposition_overrides=plain,
     )  # fmt: skip

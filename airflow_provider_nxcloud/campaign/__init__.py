@@ -8,11 +8,11 @@ from airflow_provider_nxcloud.campaign.recipients import (
     NumberFormat,
     Recipient,
     ValidationReport,
-    check_all,
     chunked,
     normalize_number,
     open_messages,
     open_recipients,
+    spool_recipients,
     validate_recipients,
 )
 
@@ -22,10 +22,10 @@ __all__ = [
     "NumberFormat",
     "Recipient",
     "ValidationReport",
-    "check_all",
     "chunked",
     "normalize_number",
     "open_messages",
     "open_recipients",
+    "spool_recipients",
     "validate_recipients",
 ]

@@ -32,14 +32,15 @@ from airflow_provider_nxcloud.campaign.engine import Batch
 from airflow_provider_nxcloud.campaign.recipients import (
     ON_INVALID,
     NumberFormat,
-    Recipient,
-    ValidationReport,
+    RecipientSpool,
+    content_of,
     is_object_storage_path,
+    line_of,
     open_messages,
     open_recipients,
     redacted_location,
+    spool_valid,
     storage_path_of,
-    validated_stream,
 )
 from airflow_provider_nxcloud.campaign.results import RecipientResult
 from airflow_provider_nxcloud.exceptions import InvalidInputError, NXCloudProviderError, check_one_of
@@ -94,17 +95,17 @@ def sms_entries(recipients: Any, text: Any) -> Iterator[str]:
 
 
 def _checked_texts(entries: Iterator[str]) -> Iterator[str]:
-    for entry in entries:
-        if problem := _content_problem(getattr(entry, "content", None)):
-            raise InvalidInputError("recipients", f"entry {getattr(entry, 'line', '?')}: text {problem}")
+    for position, entry in enumerate(entries, start=1):
+        if problem := _content_problem(content_of(entry)):
+            raise InvalidInputError("recipients", f"entry {line_of(entry, position)}: text {problem}")
         yield entry
 
 
 def _without_texts(entries: Iterator[str]) -> Iterator[str]:
-    for entry in entries:
+    for position, entry in enumerate(entries, start=1):
         # a JSON Lines object: no number starts with "{"
         if entry.startswith("{"):
-            raise _text_twice(f"entry {getattr(entry, 'line', '?')}")
+            raise _text_twice(f"entry {line_of(entry, position)}")
         yield entry
 
 
@@ -157,9 +158,12 @@ class BukaSmsSender:
                 self._sends[batch.reference] = (started, self.clock())
 
     def _send(self, batch: Batch) -> list[RecipientResult]:
-        references = [batch.recipient_reference(i) for i in range(len(batch.recipients))]
+        numbers = batch.numbers
+        # batch.recipient_reference(i) for each, made at once
+        prefix = f"{batch.reference}-"
+        references = [f"{prefix}{position}" for position in range(len(numbers))]
         if self.text is not None:
-            message = vendor.sms_message(batch.numbers, self.text, references, self.sender_id)
+            message = vendor.sms_message(numbers, self.text, references, self.sender_id)
             reply = self.hook.send_sms(self.app_id, message, client_reference=batch.reference)
         else:
             messages = [
@@ -171,12 +175,16 @@ class BukaSmsSender:
         # each accepted number is listed as {msgId, number, orderId} (onbuka.com/sms-api3): matched
         # by its orderId, else by the number (a reply that leaves the orderId out)
         by_order = {str(item["orderId"]): item for item in items if item.get("orderId")}
-        by_number: dict[str, dict[str, Any]] = {}
-        for item in items:
-            by_number.setdefault(str(item.get("number")), item)
+        by_number: dict[str, dict[str, Any]] | None = None
         results = []
-        for number, reference in zip(batch.numbers, references, strict=True):
-            listed = by_order.get(reference) or by_number.get(number)
+        for number, reference in zip(numbers, references, strict=True):
+            listed = by_order.get(reference)
+            if listed is None:
+                if by_number is None:  # made only for a reply that leaves orderIds out
+                    by_number = {}
+                    for item in items:
+                        by_number.setdefault(str(item.get("number")), item)
+                listed = by_number.get(number)
             if listed and listed.get("msgId"):
                 results.append(RecipientResult(number, "accepted", str(listed["msgId"]), reference))
             else:
@@ -588,39 +596,19 @@ def _reason(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-def validate_addresses(
-    entries: Iterable[str],
-    *,
-    on_invalid: str = "fail",
-    parameter: str = "recipients",
-    report: ValidationReport | None = None,
-) -> Iterator[Recipient]:
-    """Valid, distinct email recipients, lazily; the email twin of ``validate_recipients``.
+def spool_addresses(
+    entries: Iterable[str], *, on_invalid: str = "fail", parameter: str = "recipients"
+) -> RecipientSpool:
+    """The one pass over the addresses before the first send (the email twin of ``spool_recipients``).
 
     A recipient's ``number`` holds its normalised address. ``"fail"`` raises at the
     first invalid entry, naming its line but not the address; ``"skip"`` drops it.
-    Duplicates (same address, domain case ignored) are dropped and counted.
+    Duplicates (same address, domain case ignored) are dropped and counted. The send
+    pass reads the valid, distinct addresses from the spool.
     """
     if on_invalid not in ON_INVALID:
         raise InvalidInputError("on_invalid", f"must be one of {', '.join(ON_INVALID)}, not {on_invalid!r}")
-    chosen = report if report is not None else ValidationReport()
-    return _validated_addresses(entries, on_invalid == "fail", parameter, chosen)
-
-
-def check_all_addresses(
-    entries: Iterable[str], *, on_invalid: str = "fail", parameter: str = "recipients"
-) -> ValidationReport:
-    """Validate every address without sending: makes ``"fail"`` fail before the first send."""
-    report = ValidationReport()
-    for _ in validate_addresses(entries, on_invalid=on_invalid, parameter=parameter, report=report):
-        pass
-    return report
-
-
-def _validated_addresses(
-    entries: Iterable[str], fail: bool, parameter: str, report: ValidationReport
-) -> Iterator[Recipient]:
-    return validated_stream(entries, _checked_address, fail=fail, parameter=parameter, report=report)
+    return spool_valid(entries, _checked_address, fail=on_invalid == "fail", parameter=parameter)
 
 
 def _checked_address(raw: str) -> tuple[str, str | None]:
@@ -730,7 +718,7 @@ class BukaEmailSender:
     #: what the recipients are; the email operator validates addresses, not numbers
     recipient_kind = "email"
     # The Sender protocol asks for a number format. Nothing reads it for an email sender:
-    # BukaSendEmailOperator streams recipients through validate_addresses instead.
+    # BukaSendEmailOperator validates them with spool_addresses instead.
     number_format = NumberFormat.DIGITS
 
     def __init__(

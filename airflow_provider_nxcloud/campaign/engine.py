@@ -37,11 +37,12 @@ unless ``source_changed="resume_by_position"``.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -77,6 +78,9 @@ class Batch:
     campaign: str
     #: 1-based position of the first recipient in the campaign
     first_position: int
+    #: when its request was written (epoch seconds, whole seconds as the progress record keeps
+    #: them): set on the batch a lookup gets, so a sender can bound its search by it
+    sent_at: float | None = field(default=None, compare=False)
 
     @property
     def reference(self) -> str:
@@ -86,8 +90,9 @@ class Batch:
         """The client reference of the ``position``-th recipient (0-based) of this batch."""
         return f"{self.campaign}-{self.index}-{position}"
 
-    @property
+    @functools.cached_property
     def numbers(self) -> list[str]:
+        """The recipients' numbers (made once: the digest, the request and the results all read them)."""
         return [recipient.number for recipient in self.recipients]
 
 
@@ -394,9 +399,10 @@ class Campaign:
         record list that lags must neither make a late send look absent nor leave a batch
         the vendor lists by then in doubt.
         """
+        sent = _epoch(self.progress.sent_at.get(batch.index))
+        batch = replace(batch, sent_at=sent)
         if self.settle_delay <= 0:
             return self.sender.lookup(batch) or None
-        sent = _epoch(self.progress.sent_at.get(batch.index))
         wait = self.settle_delay - (self._clock() - sent) if sent is not None else self.settle_delay
         found = self.sender.lookup(batch)
         if found or wait <= 0:
@@ -448,12 +454,12 @@ class Campaign:
         )
 
     def _record(self, batch: Batch, results: list[RecipientResult]) -> None:
-        accepted = sum(1 for result in results if result.accepted)
-        rejected = len(results) - accepted
-        for result in results:
-            if not result.accepted:
-                reason = result.error or "rejected"
-                self.summary.rejections[reason] = self.summary.rejections.get(reason, 0) + 1
+        not_accepted = [result for result in results if not result.accepted]
+        rejected = len(not_accepted)
+        accepted = len(results) - rejected
+        for result in not_accepted:
+            reason = result.error or "rejected"
+            self.summary.rejections[reason] = self.summary.rejections.get(reason, 0) + 1
         # results first: a done batch must never lack its results lines
         self.writer.write(batch.index, results)
         self.progress.finish(batch.index, accepted, rejected)

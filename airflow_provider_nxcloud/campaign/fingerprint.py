@@ -57,11 +57,10 @@ BatchT = TypeVar("BatchT", bound=_Batch)
 
 def batch_digest(numbers: Iterable[str]) -> str:
     """The digest of one batch's recipients, in order."""
-    digest = hashlib.blake2b(digest_size=16)
-    for number in numbers:
-        digest.update(number.encode("utf-8"))
-        digest.update(b"\n")
-    return digest.hexdigest()
+    # each number followed by a line break, hashed at once
+    listed = list(numbers)
+    text = "\n".join(listed) + "\n" if listed else ""
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
 
 def _chained(chain: str, digest: str) -> str:

@@ -24,8 +24,7 @@ import contextlib
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from airflow_provider_nxcloud.exceptions import InvalidInputError
 
@@ -35,8 +34,9 @@ XCOM_ID_LIMIT = 100
 _PART = re.compile(r"batch-(\d+)\.try-(\d+)\.jsonl$")
 
 
-@dataclass(frozen=True)
-class RecipientResult:
+class RecipientResult(NamedTuple):
+    """One recipient's outcome; a tuple, as a million of them are made for one campaign (cheaply)."""
+
     number: str
     #: "accepted" or "rejected"
     status: str
@@ -73,6 +73,8 @@ class ResultsWriter:
         return self.path.parent / f"{self.path.name}.parts"
 
     def write(self, batch: int, results: Iterable[RecipientResult]) -> None:
+        if self.path is None and len(self.vendor_ids) >= XCOM_ID_LIMIT:
+            return  # the sample of ids is full, and there is no file to write
         lines = []
         for result in results:
             # NXCloud gives a whole batch one id: keep each id once
@@ -83,7 +85,7 @@ class ResultsWriter:
             ):
                 self.vendor_ids.append(result.vendor_id)
             if self.path is not None:
-                lines.append(json.dumps({"batch": batch, **asdict(result)}, ensure_ascii=False))
+                lines.append(json.dumps({"batch": batch, **result._asdict()}, ensure_ascii=False))
         if self.path is not None:
             self.parts.mkdir(parents=True, exist_ok=True)
             part = self.parts / f"batch-{batch:06d}.try-{self.try_number:03d}.jsonl"

@@ -492,6 +492,9 @@ class AiVoiceTaskWatch:
     def options(self) -> dict[str, Any]:
         return {"app_id": self.app_id, "job_id": self.job_id, "name": self.name}
 
+    def conclude(self) -> dict[str, Any]:
+        return {}
+
     def poll(self) -> Conversation[JobState]:
         record = yield from find_task(self.app_id, job_id=self.job_id, name=self.name)
         if record is not None:

@@ -142,6 +142,9 @@ class VoiceTaskWatch:
     def options(self) -> dict[str, Any]:
         return {"task_id": self.task_id}
 
+    def conclude(self) -> dict[str, Any]:
+        return {}
+
     @classmethod
     def from_options(cls, hook: Any, options: Mapping[str, Any]) -> VoiceTaskWatch:
         return cls(options.get("task_id"))

@@ -227,6 +227,9 @@ class NumberCheckWatch:
         # only an explicit app key travels; without one the connection's is read again
         return {"batches": [b.to_json() for b in self.batches], "app_key": self.app_key}
 
+    def conclude(self) -> dict[str, Any]:
+        return {}
+
     @classmethod
     def from_options(cls, hook: Any, options: Mapping[str, Any]) -> NumberCheckWatch:
         batches = [CheckedBatch.from_json(value) for value in options.get("batches") or []]

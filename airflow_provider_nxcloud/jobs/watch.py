@@ -1,10 +1,10 @@
 """Watching one piece of vendor work until it ends, and creating it exactly once.
 
 A :class:`Watch` knows how to ask a platform about one job (a Buka voice task,
-an AI voice task, an NXCloud number-check submission) and how to read the
-answer: it writes one poll as a :mod:`~airflow_provider_nxcloud.polling`
+an AI voice task, an NXCloud number-check submission, the delivery reports of a
+campaign's messages) and how to read the answer: it writes one poll as a :mod:`~airflow_provider_nxcloud.polling`
 conversation that ends in a :class:`JobState`. The sensors run it on a worker
-through the hook, :class:`~airflow_provider_nxcloud.triggers.task.VendorTaskTrigger`
+through the hook, :class:`~airflow_provider_nxcloud.triggers.wait.WaitTrigger`
 in the triggerer through the read-only async transport.
 
 Watches are named in :data:`WATCHES` so a trigger can carry one as plain JSON:
@@ -84,6 +84,12 @@ class Watch(Protocol):
         """Plain-JSON settings from which :func:`watch_for` builds this watch again (trigger kwargs)."""
         ...
 
+    def conclude(self) -> dict[str, Any]:
+        """Called once when the wait ends for any reason (ended, timed out, errored), in the process
+        that polled; may write files (a delivery report); returns small plain-JSON details for the
+        event or XCom (``{}`` for a job)."""
+        ...
+
 
 class CancellableWatch(Watch, Protocol):
     def cancel(self, hook: Any) -> str:
@@ -96,6 +102,7 @@ WATCHES: dict[str, str] = {
     "buka_voice_task": "airflow_provider_nxcloud.jobs.buka_voice:VoiceTaskWatch",
     "buka_ai_voice_task": "airflow_provider_nxcloud.jobs.buka_ai_voice:AiVoiceTaskWatch",
     "nxcloud_number_check": "airflow_provider_nxcloud.jobs.nxcloud_number_check:NumberCheckWatch",
+    "delivery": "airflow_provider_nxcloud.campaign.delivery.watch:DeliveryWatch",
 }
 
 

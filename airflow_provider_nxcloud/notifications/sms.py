@@ -11,7 +11,7 @@ from airflow.providers.common.compat.sdk import BaseHook
 
 from airflow_provider_nxcloud.campaign.engine import Campaign, make_batches
 from airflow_provider_nxcloud.campaign.progress import MemoryProgressStore, campaign_key
-from airflow_provider_nxcloud.campaign.recipients import check_all, open_recipients, validate_recipients
+from airflow_provider_nxcloud.campaign.recipients import open_recipients, spool_recipients
 from airflow_provider_nxcloud.campaign.results import ResultsWriter
 from airflow_provider_nxcloud.campaign.senders import build_sms_sender, check_sms_conn_type
 from airflow_provider_nxcloud.hooks.base import CPaaSHook
@@ -79,12 +79,11 @@ class SmsNotifier(BaseNotifier, PlatformHookMixin[CPaaSHook]):
         conn_type = self.conn_type
         sender = build_sms_sender(self.hook, text=self.text, sender_id=self.sender_id)
         # every number is checked before the first one is messaged
-        check_all(open_recipients(self.recipients), sender.number_format, default_region=self.default_region)
-        recipients = validate_recipients(
+        with spool_recipients(
             open_recipients(self.recipients), sender.number_format, default_region=self.default_region
-        )
-        campaign = Campaign(sender, MemoryProgressStore(), ResultsWriter(None))
-        summary = campaign.run(make_batches(recipients, sender.max_batch, _notification_key(context)))
+        ) as recipients:
+            campaign = Campaign(sender, MemoryProgressStore(), ResultsWriter(None))
+            summary = campaign.run(make_batches(recipients, sender.max_batch, _notification_key(context)))
         self.log.info(
             "SMS notification via %s: %d accepted, %d rejected", conn_type, summary.accepted, summary.rejected
         )

@@ -9,16 +9,15 @@ from airflow_provider_nxcloud.campaign.buka import (
     BukaEmailSender,
     BukaSmsSender,
     BukaVoiceSender,
-    check_all_addresses,
     check_sms_content,
     email_fields,
     open_addresses,
     sms_entries,
-    validate_addresses,
+    spool_addresses,
     voice_fields,
 )
 from airflow_provider_nxcloud.campaign.engine import Sender
-from airflow_provider_nxcloud.campaign.recipients import Recipient, ValidationReport
+from airflow_provider_nxcloud.campaign.recipients import ValidationReport
 from airflow_provider_nxcloud.exceptions import InvalidInputError
 from airflow_provider_nxcloud.hooks.buka import BukaHook
 from airflow_provider_nxcloud.operators.campaign import CampaignSendOperator
@@ -70,12 +69,10 @@ class BukaSendSmsOperator(CampaignSendOperator[BukaHook]):
     def open_entries(self) -> Iterator[str]:
         return sms_entries(self.recipients, self.text)
 
-    reports_delivery = True
+    delivery_kind = "sms"
 
-    def delivery_sensor(self, **kwargs: Any) -> Any:
-        from airflow_provider_nxcloud.sensors.delivery import BukaSmsDeliverySensor
-
-        return BukaSmsDeliverySensor(buka_conn_id=self.buka_conn_id, app_id=self.app_id, **kwargs)
+    def delivery_settings(self) -> dict[str, Any]:
+        return {"app_id": self.app_id or None}
 
     def build_sender(self) -> BukaSmsSender:
         hook = self.hook
@@ -180,12 +177,7 @@ class BukaSendVoiceOperator(CampaignSendOperator[BukaHook]):
     def check_content(self) -> None:
         voice_fields(self.mode, **self.content())
 
-    reports_delivery = True
-
-    def delivery_sensor(self, **kwargs: Any) -> Any:
-        from airflow_provider_nxcloud.sensors.delivery import BukaVoiceCallSensor
-
-        return BukaVoiceCallSensor(buka_conn_id=self.buka_conn_id, **kwargs)
+    delivery_kind = "voice"
 
     def build_sender(self) -> BukaVoiceSender:
         hook = self.hook
@@ -273,12 +265,10 @@ class BukaSendEmailOperator(CampaignSendOperator[BukaHook]):
             ad_flag=self.ad_flag,
         )
 
-    reports_delivery = True
+    delivery_kind = "email"
 
-    def delivery_sensor(self, **kwargs: Any) -> Any:
-        from airflow_provider_nxcloud.sensors.delivery import BukaEmailStatusSensor
-
-        return BukaEmailStatusSensor(buka_conn_id=self.buka_conn_id, app_id=self.app_id, **kwargs)
+    def delivery_settings(self) -> dict[str, Any]:
+        return {"app_id": self.app_id or None}
 
     def build_sender(self) -> BukaEmailSender:
         hook = self.hook
@@ -294,8 +284,6 @@ class BukaSendEmailOperator(CampaignSendOperator[BukaHook]):
         )
 
     def _validate_up_front(self, sender: Sender) -> ValidationReport:
-        return check_all_addresses(open_addresses(self.recipients), on_invalid=self.on_invalid)
-
-    def _recipient_stream(self, sender: Sender) -> Iterator[Recipient]:
-        # the up-front pass already enforced on_invalid="fail"
-        return validate_addresses(open_addresses(self.recipients), on_invalid="skip")
+        # addresses, not numbers: spooled for the send pass (the base's _recipient_stream) all the same
+        self._spool = spool_addresses(open_addresses(self.recipients), on_invalid=self.on_invalid)
+        return self._spool.report

@@ -15,7 +15,7 @@ from airflow_provider_nxcloud.campaign.progress import (
     campaign_key_from_context,
     progress_store_for,
 )
-from airflow_provider_nxcloud.campaign.recipients import NumberFormat, check_all, validate_recipients
+from airflow_provider_nxcloud.campaign.recipients import NumberFormat, RecipientSpool, spool_recipients
 from airflow_provider_nxcloud.exceptions import (
     AmbiguousSendError,
     CreateInDoubtError,
@@ -26,6 +26,7 @@ from airflow_provider_nxcloud.exceptions import (
 )
 from airflow_provider_nxcloud.hooks.buka import BukaHook
 from airflow_provider_nxcloud.hooks.mixin import PlatformHookMixin
+from airflow_provider_nxcloud.hooks.rate_budget import apply_rate_budget
 from airflow_provider_nxcloud.jobs.buka_ai_voice import (
     NAME_EXISTS_CODES,
     SERVICE,
@@ -38,11 +39,11 @@ from airflow_provider_nxcloud.jobs.buka_ai_voice import (
     open_customers,
     task_fields,
 )
-from airflow_provider_nxcloud.jobs.watch import FAILURE, find_or_create, stable_name
+from airflow_provider_nxcloud.jobs.watch import find_or_create, stable_name
 from airflow_provider_nxcloud.operators.in_doubt import DEFAULT_RESPONSE_TIMEOUT, InDoubtQuestions
 from airflow_provider_nxcloud.outcome import airflow_outcome
 from airflow_provider_nxcloud.platforms import buka as vendor
-from airflow_provider_nxcloud.sensors.task import JobWaiter, event_result
+from airflow_provider_nxcloud.sensors.wait import Waiter, event_result, fail_on_failure
 from airflow_provider_nxcloud.state import TaskInstanceState
 
 WATCH_NAME = "buka_ai_voice_task"
@@ -288,10 +289,11 @@ class BukaCreateAiVoiceTaskOperator(BaseOperator, PlatformHookMixin[BukaHook], I
             )
         return start, flag("call_record_dup", self.call_record_dup), wait
 
-    def _customers_report(self) -> Any:
+    def _customers(self) -> RecipientSpool | None:
+        """The one pass over the customers before the task is created: checked, and spooled for the import."""
         if self.customers is None:
             return None
-        return check_all(
+        return spool_recipients(
             open_customers(self.customers),
             NumberFormat.DIGITS,
             on_invalid=self.on_invalid,
@@ -304,7 +306,9 @@ class BukaCreateAiVoiceTaskOperator(BaseOperator, PlatformHookMixin[BukaHook], I
         with airflow_outcome():
             fields = self._fields()
             start, call_record_dup, wait = self._check(fields)
-            report = self._customers_report()
+            customers = self._customers()
+            report = customers.report if customers is not None else None
+            apply_rate_budget(self, context)
             hook = self.hook
             app_id = hook.app_id(SERVICE, self.app_id)
             key = campaign_key_from_context(context)
@@ -318,18 +322,11 @@ class BukaCreateAiVoiceTaskOperator(BaseOperator, PlatformHookMixin[BukaHook], I
             job_id = job_id_value(task["jobId"])
             self.log.info("Buka AI voice task %s (%s) %s", job_id, name, "created" if created else "found")
             imported = 0
-            if report is not None:
+            if customers is not None:
                 importer = CustomerImporter(
                     hook, app_id=app_id, job_id=job_id, name=name, call_record_dup=call_record_dup
                 )
-                stream = validate_recipients(
-                    open_customers(self.customers),
-                    NumberFormat.DIGITS,
-                    on_invalid="skip",  # the up-front pass enforced "fail"
-                    default_region=self.default_region,
-                    allowed_regions=self.allowed_regions,
-                    parameter="customers",
-                )
+                stream = customers.drain()
                 summary, _ = self.run_campaign(
                     context,
                     importer,
@@ -343,7 +340,7 @@ class BukaCreateAiVoiceTaskOperator(BaseOperator, PlatformHookMixin[BukaHook], I
                     job_id,
                     imported,
                     summary.resumed_batches,
-                    report.summary(),
+                    customers.report.summary(),
                 )
             started = start and self._start(hook, app_id, job_id)
         result = {
@@ -379,7 +376,7 @@ class BukaCreateAiVoiceTaskOperator(BaseOperator, PlatformHookMixin[BukaHook], I
     ) -> dict[str, Any]:
         # the ids must outlive a deferral, and be visible while the task waits
         context["ti"].xcom_push(key=CREATE_RESULT_KEY, value=result)
-        waiter = JobWaiter(self, vendor.PLATFORM, WATCH_NAME, hook, watch)
+        waiter = Waiter(self, WATCH_NAME, hook, watch)
         if self.deferrable:
             waiter.defer(
                 conn_id=self.buka_conn_id,
@@ -389,16 +386,13 @@ class BukaCreateAiVoiceTaskOperator(BaseOperator, PlatformHookMixin[BukaHook], I
                 disposition_overrides=self.disposition_overrides,
                 cancel_on_kill=True,
             )
-        state = waiter.wait_here(self.poll_interval, self.wait_timeout)
-        return {**result, "completion": waiter.result(state)}
+        state = fail_on_failure(self.log, waiter.wait_here(self.poll_interval, self.wait_timeout))
+        return {**result, "completion": state.to_json()}
 
     def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> dict[str, Any]:
         """Resume after the task trigger fired."""
         result = context["ti"].xcom_pull(task_ids=self.task_id, key=CREATE_RESULT_KEY) or {}
-        state = event_result(event, self.wait_timeout)
-        if state.outcome == FAILURE:
-            raise AirflowFailException(state.message)
-        self.log.info("%s", state.message)
+        state = fail_on_failure(self.log, event_result(event, self.wait_timeout))
         return {**result, "completion": state.to_json()}
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pendulum
-from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator, conf
+from airflow.providers.common.compat.sdk import BaseOperator, conf
 
 from airflow_provider_nxcloud.campaign.progress import campaign_key_from_context, progress_store_for
 from airflow_provider_nxcloud.exceptions import (
@@ -23,8 +23,8 @@ from airflow_provider_nxcloud.exceptions import (
 )
 from airflow_provider_nxcloud.hooks.buka import BukaHook
 from airflow_provider_nxcloud.hooks.mixin import PlatformHookMixin
+from airflow_provider_nxcloud.hooks.rate_budget import apply_rate_budget
 from airflow_provider_nxcloud.jobs.buka_voice import (
-    PLATFORM,
     WATCH_NAME,
     VoiceTasks,
     VoiceTaskWatch,
@@ -41,10 +41,10 @@ from airflow_provider_nxcloud.jobs.buka_voice import (
     vendor_send_time,
     vendor_windows,
 )
-from airflow_provider_nxcloud.jobs.watch import FAILURE, stable_name
+from airflow_provider_nxcloud.jobs.watch import stable_name
 from airflow_provider_nxcloud.outcome import airflow_outcome
 from airflow_provider_nxcloud.platforms import buka
-from airflow_provider_nxcloud.sensors.task import JobWaiter, event_result
+from airflow_provider_nxcloud.sensors.wait import Waiter, event_result, fail_on_failure
 
 #: XCom key of the created (or found) task's id, pushed before any wait
 TASK_ID_KEY = "task_id"
@@ -252,6 +252,7 @@ class BukaCreateVoiceTaskOperator(BaseOperator, PlatformHookMixin[BukaHook]):
     def execute(self, context: Any) -> dict[str, Any]:
         self._voice_task_id = None
         with airflow_outcome():
+            apply_rate_budget(self, context)
             hook = self.hook
             body, dropped = self._request(context, hook)
             task_id, created = VoiceTasks(hook).find_or_create(body)
@@ -277,7 +278,7 @@ class BukaCreateVoiceTaskOperator(BaseOperator, PlatformHookMixin[BukaHook]):
         if not self.wait_for_completion:
             return result
         context["ti"].xcom_push(key=CREATE_RESULT_KEY, value=result)
-        waiter = JobWaiter(self, PLATFORM, WATCH_NAME, hook, VoiceTaskWatch(task_id))
+        waiter = Waiter(self, WATCH_NAME, hook, VoiceTaskWatch(task_id))
         if self.deferrable:
             waiter.defer(
                 conn_id=self.buka_conn_id,
@@ -287,15 +288,12 @@ class BukaCreateVoiceTaskOperator(BaseOperator, PlatformHookMixin[BukaHook]):
                 disposition_overrides=self.disposition_overrides,
                 cancel_on_kill=True,
             )
-        state = waiter.wait_here(self.poll_interval, self.timeout)
-        return {**result, "state": waiter.result(state)}
+        state = fail_on_failure(self.log, waiter.wait_here(self.poll_interval, self.timeout))
+        return {**result, "state": state.to_json()}
 
     def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> dict[str, Any]:
         """Resume after the task trigger fired."""
-        state = event_result(event, self.timeout)
-        if state.outcome == FAILURE:
-            raise AirflowFailException(state.message)
-        self.log.info("%s", state.message)
+        state = fail_on_failure(self.log, event_result(event, self.timeout))
         result = context["ti"].xcom_pull(task_ids=self.task_id, key=CREATE_RESULT_KEY) or {}
         return {**result, "state": state.to_json()}
 

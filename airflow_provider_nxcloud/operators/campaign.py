@@ -9,27 +9,39 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
-from airflow.providers.common.compat.sdk import BaseOperator, conf
+from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator, conf
 
-from airflow_provider_nxcloud.campaign.delivery import check_ratio
+from airflow_provider_nxcloud.campaign.delivery import (
+    INLINE_MESSAGE_LIMIT,
+    DeliveryWatch,
+    check_ratio,
+    delivery_options,
+    describe,
+)
 from airflow_provider_nxcloud.campaign.engine import Sender, make_batches
 from airflow_provider_nxcloud.campaign.progress import campaign_key_from_context
 from airflow_provider_nxcloud.campaign.recipients import (
     Recipient,
+    RecipientSpool,
     ValidationReport,
-    check_all,
     open_recipients,
-    validate_recipients,
+    spool_recipients,
 )
-from airflow_provider_nxcloud.campaign.results import XCOM_ID_LIMIT, ResultsWriter
+from airflow_provider_nxcloud.campaign.results import ResultsWriter
 from airflow_provider_nxcloud.exceptions import InvalidInputError, check_encodable, check_seconds
 from airflow_provider_nxcloud.hooks.base import CPaaSHook
 from airflow_provider_nxcloud.hooks.mixin import PlatformHookMixin
+from airflow_provider_nxcloud.hooks.rate_budget import apply_rate_budget
+from airflow_provider_nxcloud.jobs.watch import FAILURE, JobState
 from airflow_provider_nxcloud.operators.in_doubt import DEFAULT_RESPONSE_TIMEOUT, InDoubtQuestions
 from airflow_provider_nxcloud.outcome import airflow_outcome
+from airflow_provider_nxcloud.sensors.wait import Waiter, event_result
+from airflow_provider_nxcloud.triggers.wait import MAX_CONSECUTIVE_ERRORS
 
 #: where the send summary waits while the operator is deferred for delivery
 SEND_SUMMARY_KEY = "send_summary"
+#: the watch a send operator waits on (jobs.watch.WATCHES)
+DELIVERY_WATCH = "delivery"
 
 HookT = TypeVar("HookT", bound=CPaaSHook)
 
@@ -74,7 +86,12 @@ class CampaignSendOperator(BaseOperator, PlatformHookMixin[HookT], InDoubtQuesti
     :param wait_for_delivery: after sending, wait for the delivery reports (SMS, email) or
         call records (voice) as the platform's delivery sensor would; the task then fails
         if fewer than ``min_delivered_ratio`` of the accepted messages arrive (calls: are answered).
-    :param deferrable: wait in the triggerer instead of holding a worker slot; defaults
+        Past 100 recipients, and always on NXCloud (one id per request: the numbers tell its
+        messages apart), the wait reads the messages from ``results_path``, so it must be set:
+        the task fails before sending without it. Returns the send summary with ``"delivery"``,
+        the delivery summary.
+    :param deferrable: wait in the triggerer instead of holding a worker slot (the task defers
+        itself to :class:`~airflow_provider_nxcloud.triggers.wait.WaitTrigger`); defaults
         to ``[operators] default_deferrable``.
     :param delivery_poll_interval: seconds between report polls while waiting (more than 0).
     :param delivery_timeout: seconds to wait for every report to be final (0 or more).
@@ -87,8 +104,9 @@ class CampaignSendOperator(BaseOperator, PlatformHookMixin[HookT], InDoubtQuesti
     ui_color = "#e8f4fd"
     #: what is sent, for the task log ("SMS", "email", "voice")
     campaign_kind: ClassVar[str] = "SMS"
-    #: whether the platform reports delivery for what this operator sends (wait_for_delivery)
-    reports_delivery: ClassVar[bool] = False
+    #: the reports wait_for_delivery waits for: "sms", "email" or "voice" (the platform's poller
+    #: in campaign.delivery); None: the platform reports nothing for what this operator sends
+    delivery_kind: ClassVar[str | None] = None
     #: the attributes that say what is sent, handed by name to the sender and its checks
     content_parameters: ClassVar[tuple[str, ...]] = ()
 
@@ -147,9 +165,9 @@ class CampaignSendOperator(BaseOperator, PlatformHookMixin[HookT], InDoubtQuesti
     def build_sender(self) -> Sender:
         raise NotImplementedError
 
-    def delivery_sensor(self, **source: Any) -> Any:
-        """The platform's delivery sensor for ``source`` (message ids or a results path)."""
-        raise NotImplementedError
+    def delivery_settings(self) -> dict[str, Any]:
+        """What the report query needs besides the messages: ``app_id``, ``poller_options`` (rendered)."""
+        return {}
 
     # ----- the shared flow -------------------------------------------------------------------
 
@@ -158,6 +176,7 @@ class CampaignSendOperator(BaseOperator, PlatformHookMixin[HookT], InDoubtQuesti
             self._check_text_encodes()
             self.check_in_doubt_settings()
             self.check_content()
+            apply_rate_budget(self, context)
             sender = self.build_sender()
             report = self._validate_up_front(sender)
             self._check_waiting_is_possible(sender.platform, report.valid)
@@ -200,12 +219,27 @@ class CampaignSendOperator(BaseOperator, PlatformHookMixin[HookT], InDoubtQuesti
             return result
         # The summary must outlive a deferral: dags test and the triggerer resume in execute_complete.
         context["ti"].xcom_push(key=SEND_SUMMARY_KEY, value=result)
-        return {**result, "delivery": self._waiter(result).execute(context)}
+        with airflow_outcome():
+            waiter = Waiter.for_options(
+                self, DELIVERY_WATCH, self.hook, self._delivery_options(sender.platform, result)
+            )
+        if self.deferrable:
+            waiter.defer(
+                conn_id=self.hook_conn_id,
+                poll_interval=self.delivery_poll_interval,
+                timeout=self.delivery_timeout,
+                max_consecutive_errors=MAX_CONSECUTIVE_ERRORS,
+                disposition_overrides=self.disposition_overrides,
+                cancel_on_kill=False,
+            )
+        state = waiter.wait_here(self.delivery_poll_interval, self.delivery_timeout)
+        return {**result, "delivery": self._delivery_summary(sender.platform, state)}
 
     def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Resume after the delivery trigger fired."""
+        """Resume after the delivery wait's trigger fired: the send summary and the delivery summary."""
         result = context["ti"].xcom_pull(task_ids=self.task_id, key=SEND_SUMMARY_KEY) or {}
-        return {**result, "delivery": self._waiter(result).execute_complete(context, event)}
+        state = event_result(event, self.delivery_timeout)
+        return {**result, "delivery": self._delivery_summary(str(result.get("platform", "")), state)}
 
     def _check_text_encodes(self) -> None:
         """Refuse a templated value that no request body could carry (a lone surrogate), naming it."""
@@ -216,68 +250,75 @@ class CampaignSendOperator(BaseOperator, PlatformHookMixin[HookT], InDoubtQuesti
         """Fail before sending if the wait asked for could not follow every message."""
         if not self.wait_for_delivery:
             return
-        if not self.reports_delivery:
+        if self.delivery_kind is None:
             raise InvalidInputError(
                 "wait_for_delivery", f"{type(self).__name__} has no delivery reports to wait for"
             )
-        check_ratio(self.min_delivered_ratio)
         check_seconds("delivery_poll_interval", self.delivery_poll_interval, allow_zero=False)
         check_seconds("delivery_timeout", self.delivery_timeout)
-        # the XCom keeps 100 ids, and NXCloud gives a whole request one id: the results file has them all
-        if not self.results_path and (recipients > XCOM_ID_LIMIT or platform == "nxcloud"):
+        # a wait carries at most 100 ids inline, and NXCloud gives a whole request one id (its
+        # numbers tell the messages apart): the results file names every message with its number
+        if not self.results_path and (recipients > INLINE_MESSAGE_LIMIT or platform == "nxcloud"):
             raise InvalidInputError(
                 "results_path",
                 f"is needed with wait_for_delivery for {recipients} recipients on {platform}: "
-                "the delivery wait reads every message id from it",
+                "the delivery wait reads every message from it",
             )
-        # the report queries' credentials (NXCloud SMS: the SMS app's key and secret) must be there now
-        self._waiter({}).check_credentials()
+        # the ratio, and the report queries' credentials (NXCloud SMS: the SMS app's key and secret):
+        # known now, though the messages are known only after the send; nothing is read or sent
+        check_ratio(self.min_delivered_ratio)
+        settings = self.delivery_settings()
+        DeliveryWatch.check_credentials(
+            self.hook,
+            platform,
+            self.delivery_kind,
+            app_id=settings.get("app_id"),
+            poller_options=settings.get("poller_options"),
+        )
 
-    def _waiter(self, result: Mapping[str, Any]) -> Any:
-        source = (
-            {"results_path": self.results_path}
-            if self.results_path
-            else {"message_ids": list(result.get("vendor_ids") or [])}
-        )
-        return self.delivery_sensor(
-            **source,
-            task_id=f"{self.task_id}_delivery",
-            deferrable=self.deferrable,
-            min_delivered_ratio=self.min_delivered_ratio,
-            poke_interval=self.delivery_poll_interval,
-            timeout=self.delivery_timeout,
-            disposition_overrides=self.disposition_overrides,
-        )
+    def _wait_settings(self) -> dict[str, Any]:
+        return {"min_delivered_ratio": self.min_delivered_ratio, **self.delivery_settings()}
+
+    def _delivery_options(self, platform: str, result: Mapping[str, Any]) -> dict[str, Any]:
+        """The delivery watch's options: the results file, else the ids the send summary names (at most 100)."""
+        if self.results_path:
+            source: dict[str, Any] = {"results_path": self.results_path}
+        elif result.get("vendor_ids"):
+            source = {"message_ids": list(result["vendor_ids"])}
+        else:
+            raise InvalidInputError(
+                "wait_for_delivery", "no message was accepted: there is no delivery to wait for"
+            )
+        return delivery_options(platform, str(self.delivery_kind), **source, **self._wait_settings())
+
+    def _delivery_summary(self, platform: str, state: JobState) -> dict[str, Any]:
+        """The delivery summary of an ended wait; AirflowFailException (no retries) below the ratio."""
+        if state.outcome == FAILURE:
+            raise AirflowFailException(describe(state.details))
+        self.log.info("%s", state.message)
+        return {"platform": platform, **state.details}
 
     def _recipient_stream(self, sender: Sender) -> Iterator[Recipient]:
-        """The recipients to send to, in the vendor's format, streamed.
+        """The recipients to send to, in the vendor's format, streamed from the up-front pass's spool.
 
-        Invalid entries are skipped here: the up-front pass already enforced ``on_invalid="fail"``.
-        Its verdicts are replayed rather than every number parsed a second time.
+        Not the source again: each entry was read and checked once, and what is sent is
+        what that check kept (invalid entries are already left out, duplicates too).
+        The spool's file goes when the stream ends.
         """
-        return validate_recipients(
-            self.open_entries(),
-            sender.number_format,
-            on_invalid="skip",
-            default_region=self.default_region,
-            allowed_regions=self.allowed_regions,
-            verdicts=getattr(self, "_verdicts", None),
-        )
+        return self._spool.drain()
 
     def _validate_up_front(self, sender: Sender) -> ValidationReport:
-        """One streaming pass over the recipients before the first request.
+        """The one pass over the recipients, before the first request.
 
         With ``on_invalid="fail"`` an invalid number anywhere in the list fails the
-        task before anything is sent; the pass also counts what "skip" will leave out.
+        task before anything is sent; the pass also counts what "skip" leaves out,
+        and spools the valid recipients for the send pass (:meth:`_recipient_stream`).
         """
-        report = check_all(
+        self._spool: RecipientSpool = spool_recipients(
             self.open_entries(),
             sender.number_format,
             on_invalid=self.on_invalid,
             default_region=self.default_region,
             allowed_regions=self.allowed_regions,
-            keep_verdicts=True,
         )
-        # for the send pass (_recipient_stream), which runs right after in this execute()
-        self._verdicts = report.verdicts
-        return report
+        return self._spool.report

@@ -74,12 +74,7 @@ class FoneDynamicsSendSmsOperator(CampaignSendOperator[FoneDynamicsHook]):
         check_sms_content(self.text, self.sender_id)
         check_schedule(schedule_epoch(self.schedule_time), time.time())
 
-    reports_delivery = True
-
-    def delivery_sensor(self, **kwargs: Any) -> Any:
-        from airflow_provider_nxcloud.sensors.delivery import FoneDynamicsMessageStatusSensor
-
-        return FoneDynamicsMessageStatusSensor(fonedynamics_conn_id=self.fonedynamics_conn_id, **kwargs)
+    delivery_kind = "sms"
 
     def build_sender(self) -> FoneDynamicsSmsSender:
         hook = self.hook

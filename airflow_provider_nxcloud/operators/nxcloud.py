@@ -15,6 +15,7 @@ from airflow_provider_nxcloud.campaign.nxcloud import (
 )
 from airflow_provider_nxcloud.hooks.nxcloud import NXCloudHook
 from airflow_provider_nxcloud.operators.campaign import CampaignSendOperator
+from airflow_provider_nxcloud.sensors.delivery import nxcloud_voice_poller_options
 
 
 class NXCloudSendSmsOperator(CampaignSendOperator[NXCloudHook]):
@@ -72,12 +73,7 @@ class NXCloudSendSmsOperator(CampaignSendOperator[NXCloudHook]):
         check_api(self.api)
         check_sms_content(self.text, self.sender_id)
 
-    reports_delivery = True
-
-    def delivery_sensor(self, **kwargs: Any) -> Any:
-        from airflow_provider_nxcloud.sensors.delivery import NXCloudSmsDeliverySensor
-
-        return NXCloudSmsDeliverySensor(nxcloud_conn_id=self.nxcloud_conn_id, **kwargs)
+    delivery_kind = "sms"
 
     def build_sender(self) -> NXCloudSmsSender:
         hook = self.hook
@@ -159,12 +155,10 @@ class NXCloudSendVoiceOperator(CampaignSendOperator[NXCloudHook]):
     def check_content(self) -> None:
         voice_fields(self.mode, now=time.time(), **self.content())
 
-    reports_delivery = True
+    delivery_kind = "voice"
 
-    def delivery_sensor(self, **kwargs: Any) -> Any:
-        from airflow_provider_nxcloud.sensors.delivery import NXCloudVoiceCallSensor
-
-        return NXCloudVoiceCallSensor(nxcloud_conn_id=self.nxcloud_conn_id, mode=self.mode, **kwargs)
+    def delivery_settings(self) -> dict[str, Any]:
+        return {"poller_options": nxcloud_voice_poller_options(self.mode)}
 
     def build_sender(self) -> NXCloudVoiceSender:
         hook = self.hook

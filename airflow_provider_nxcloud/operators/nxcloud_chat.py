@@ -34,7 +34,7 @@ class _NXCloudChatOperator(CampaignSendOperator[NXCloudHook]):
     hook_class = NXCloudHook
     app_key_extra: ClassVar[str]
     # the channels report status only by webhook: there is nothing to poll
-    reports_delivery = False
+    delivery_kind = None
 
     def __init__(
         self,

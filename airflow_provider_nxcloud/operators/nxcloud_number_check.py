@@ -27,13 +27,13 @@ from airflow_provider_nxcloud.campaign.engine import Batch, make_batches
 from airflow_provider_nxcloud.campaign.progress import campaign_key_from_context
 from airflow_provider_nxcloud.campaign.recipients import (
     NumberFormat,
-    check_all,
     open_recipients,
-    validate_recipients,
+    spool_recipients,
 )
 from airflow_provider_nxcloud.campaign.results import RecipientResult
 from airflow_provider_nxcloud.hooks.mixin import PlatformHookMixin
 from airflow_provider_nxcloud.hooks.nxcloud import NXCloudHook
+from airflow_provider_nxcloud.hooks.rate_budget import apply_rate_budget
 from airflow_provider_nxcloud.jobs.nxcloud_number_check import (
     check_level,
     page_of,
@@ -296,10 +296,13 @@ class NXCloudNumberCheckOperator(BaseOperator, PlatformHookMixin[NXCloudHook], I
         with airflow_outcome():
             level = check_level(self.level)
             self.check_in_doubt_settings()
-            # one streaming pass before the first submit, so "fail" fails before anything is sent
-            report = check_all(
+            # one streaming pass before the first submit, so "fail" fails before anything is sent;
+            # the submits read what it kept
+            spool = spool_recipients(
                 self._entries(), NumberFormat.DIGITS, on_invalid=self.on_invalid, parameter="numbers"
             )
+            report = spool.report
+            apply_rate_budget(self, context)
             hook = self.hook
             app_key = hook.app_key("number_check_app_key", self.app_key)
             records = BatchRecords.for_context(context)
@@ -307,9 +310,7 @@ class NXCloudNumberCheckOperator(BaseOperator, PlatformHookMixin[NXCloudHook], I
             submitter = NumberCheckSubmitter(
                 hook, app_key=app_key, check_level=level, records=records, campaign=key
             )
-            numbers = validate_recipients(
-                self._entries(), NumberFormat.DIGITS, on_invalid="skip", parameter="numbers"
-            )
+            numbers = spool.drain()
             sizes: dict[int, int] = {}
             summary, _ = self.run_campaign(
                 context,

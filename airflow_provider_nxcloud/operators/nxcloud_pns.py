@@ -44,6 +44,7 @@ from airflow_provider_nxcloud.exceptions import (
 )
 from airflow_provider_nxcloud.hooks.mixin import PlatformHookMixin
 from airflow_provider_nxcloud.hooks.nxcloud import NXCloudHook
+from airflow_provider_nxcloud.hooks.rate_budget import apply_rate_budget
 from airflow_provider_nxcloud.jobs.watch import find_or_create, stable_name
 from airflow_provider_nxcloud.outcome import airflow_outcome
 from airflow_provider_nxcloud.platforms import nxcloud as vendor
@@ -176,6 +177,7 @@ class NXCloudBindNumberOperator(_PnsOperator):
     def execute(self, context: Any) -> dict[str, Any]:
         with airflow_outcome():
             mode, body = self._bind_body()
+            apply_rate_budget(self, context)
             key = self._customer_bind_id(context)
             body["customerBindId"] = key
             state = TaskInstanceState.for_context(

@@ -10,56 +10,36 @@ can no longer be reached, naming the failed numbers and why.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
 from typing import Any, ClassVar
 
-from airflow.providers.common.compat.sdk import (
-    AirflowFailException,
-    AirflowSensorTimeout,
-    AirflowSkipException,
-    BaseSensorOperator,
-    PokeReturnValue,
-    conf,
-)
-
 from airflow_provider_nxcloud.campaign.delivery import (
-    FAILURE,
-    SUCCESS,
-    DeliveryReport,
-    DeliveryTracker,
-    MessageRef,
-    MessageStatus,
-    check_ratio,
+    delivery_options,
     describe,
-    poller_for,
-    refs_from_ids,
-    refs_from_results,
     refs_from_send_result,
-    write_report,
 )
-from airflow_provider_nxcloud.exceptions import DeliveryWaitError, InvalidInputError, RetryableAPIError
+from airflow_provider_nxcloud.exceptions import InvalidInputError
 from airflow_provider_nxcloud.hooks.base import CPaaSHook
-from airflow_provider_nxcloud.hooks.mixin import PlatformHookMixin, hook_class_for
-from airflow_provider_nxcloud.outcome import airflow_outcome
-from airflow_provider_nxcloud.overrides import plain_overrides
+from airflow_provider_nxcloud.jobs.watch import JobState
 from airflow_provider_nxcloud.platforms import nxcloud
-from airflow_provider_nxcloud.triggers.delivery import ERROR, TIMEOUT, SmsDeliveryTrigger
+from airflow_provider_nxcloud.sensors.wait import WaitSensor
 
-EVENT_STATUSES = (SUCCESS, FAILURE, TIMEOUT, ERROR)
+#: the watch every delivery sensor runs (jobs.watch.WATCHES)
+DELIVERY_WATCH = "delivery"
 
 
-class DeliverySensor(BaseSensorOperator, PlatformHookMixin[CPaaSHook]):
+class DeliverySensor(WaitSensor):
     """Base of the delivery sensors; use a platform's sensor.
 
-    :param message_ids: the vendor message ids to wait for: a list of ids, or of
+    :param message_ids: the vendor message ids to wait for (at most 100): a list of ids, or of
         ``{"message_id", "number", "date"}`` objects, or a comma-separated / JSON-array
         string. Templated.
     :param results_path: a send task's results file (JSON Lines); its accepted lines'
-        ``vendor_id`` and ``number`` are waited for. Templated.
-    :param send_task_id: the send task whose XCom summary names the messages (its
-        ``results_path`` when set, else its ``vendor_ids``).
+        ``vendor_id`` and ``number`` are waited for, at any campaign size (the wait carries
+        the path, never the list). Templated.
+    :param send_task_id: the send task whose XCom summary names the messages: its
+        ``results_path`` when set, else its ``vendor_ids`` when they are all the messages it
+        sent (the XCom keeps at most 100).
     :param min_delivered_ratio: delivered (calls: answered) / total needed, 0 to 1 (default 1.0:
         every message).
     :param report_path: where to write one JSON line per message (number, id, outcome,
@@ -71,14 +51,13 @@ class DeliverySensor(BaseSensorOperator, PlatformHookMixin[CPaaSHook]):
 
     ``poke_interval`` is also the trigger's poll interval; ``timeout`` is the deadline of
     the whole wait in either mode. Returns (XCom) a small summary: counts, ratio,
-    failure reasons and samples of failed and pending numbers.
+    failure reasons, samples of failed and pending numbers, and ``report_path``.
     """
 
     template_fields: Sequence[str] = ("message_ids", "results_path", "report_path")
     template_fields_renderers: ClassVar[dict[str, str]] = {"message_ids": "json"}
-    ui_color = "#e3f4e1"
 
-    platform: ClassVar[str]
+    watch_name = DELIVERY_WATCH
     #: what is waited for: "sms", "email" or "voice" (a (platform, kind) poller in campaign.delivery)
     kind: ClassVar[str] = "sms"
 
@@ -91,23 +70,14 @@ class DeliverySensor(BaseSensorOperator, PlatformHookMixin[CPaaSHook]):
         send_task_id: str | None = None,
         min_delivered_ratio: float = 1.0,
         report_path: Any = None,
-        max_consecutive_errors: int = 5,
-        disposition_overrides: Mapping[str | int, str] | None = None,
-        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
-        self.conn_id = conn_id
+        super().__init__(conn_id=conn_id, **kwargs)
         self.message_ids = message_ids
         self.results_path = results_path
         self.send_task_id = send_task_id
         self.min_delivered_ratio = min_delivered_ratio
         self.report_path = report_path
-        self.max_consecutive_errors = max_consecutive_errors
-        self.disposition_overrides = disposition_overrides
-        self.deferrable = deferrable
-        self._tracker: DeliveryTracker | None = None
-        self._request: Any = None
 
     # ----- what a platform sensor may change -------------------------------------------------
 
@@ -118,19 +88,21 @@ class DeliverySensor(BaseSensorOperator, PlatformHookMixin[CPaaSHook]):
         """The poller's own settings (plain JSON: the trigger carries them)."""
         return {}
 
-    @property
-    def hook_class(self) -> type[CPaaSHook]:
-        """The hook of this sensor's :attr:`platform`."""
-        return hook_class_for(self.platform)
+    # ----- the wait ----------------------------------------------------------------------------
 
-    @property
-    def hook_conn_id(self) -> str:
-        return self.conn_id
+    def watch_options(self, context: Any) -> dict[str, Any]:
+        return delivery_options(
+            self.platform,
+            self.kind,
+            **self.message_source(context),
+            min_delivered_ratio=self.min_delivered_ratio,
+            app_id=self.app_id_override(),
+            poller_options=self.poller_options() or None,
+            report_path=self.report_path,
+        )
 
-    # ----- building blocks -------------------------------------------------------------------
-
-    def resolve_messages(self, context: Any) -> list[MessageRef]:
-        """The messages to wait for, from the one source given."""
+    def message_source(self, context: Any) -> dict[str, Any]:
+        """``{"results_path": ...}`` or ``{"message_ids": ...}`` from the one source given."""
         given = [
             name
             for name, value in (
@@ -145,158 +117,62 @@ class DeliverySensor(BaseSensorOperator, PlatformHookMixin[CPaaSHook]):
             raise InvalidInputError(
                 "message_ids", f"give exactly one of message_ids, results_path or send_task_id; {problem}"
             )
-        if self.message_ids not in (None, "", []):
-            refs = refs_from_ids(self.message_ids)
-        elif self.results_path not in (None, ""):
-            refs = refs_from_results(self.results_path)
-        else:
-            pulled = context["ti"].xcom_pull(task_ids=self.send_task_id)
-            if pulled is None:
-                raise InvalidInputError("send_task_id", f"task {self.send_task_id!r} returned no XCom")
-            refs = refs_from_send_result(pulled, self.platform)
-        if not refs:
-            raise InvalidInputError(given[0], "names no accepted message to wait for")
-        return refs
+        if given[0] == "message_ids":
+            return {"message_ids": self.message_ids}
+        if given[0] == "results_path":
+            return {"results_path": self.results_path}
+        pulled = context["ti"].xcom_pull(task_ids=self.send_task_id)
+        if pulled is None:
+            raise InvalidInputError("send_task_id", f"task {self.send_task_id!r} returned no XCom")
+        return source_of_send(pulled, self.platform)
 
-    def tracker(self, context: Any) -> DeliveryTracker:
-        """The wait's state, built on the first poke and kept across pokes of one try."""
-        if self._tracker is None:
-            ratio = check_ratio(self.min_delivered_ratio)
-            refs = self.resolve_messages(context)
-            hook = self.hook
-            poller = poller_for(
-                self.platform,
-                hook,
-                kind=self.kind,
-                app_id=self.app_id_override(),
-                options=self.poller_options(),
+    def finish(self, context: Any, state: JobState, hook: CPaaSHook | None) -> dict[str, Any]:
+        """The summary: counts, ratio, failure reasons, samples, and where every message's line is."""
+        return {"platform": self.platform, **state.details}
+
+    def failed(self, state: JobState) -> str:
+        return describe(state.details)
+
+
+def source_of_send(result: Any, platform: str) -> dict[str, Any]:
+    """The messages a send task's XCom names: its ``results_path``, or its ``vendor_ids`` when they are all.
+
+    A mapped send task's XCom is a list of summaries: their ids are joined; their results
+    files cannot be (wait on each with ``results_path``).
+    """
+    summaries = list(result) if isinstance(result, list | tuple) else [result]
+    for item in summaries:
+        if not isinstance(item, Mapping):
+            raise InvalidInputError("send_task_id", f"its XCom is not a send summary: {item!r}")
+    paths = [str(item["results_path"]) for item in summaries if item.get("results_path")]
+    if paths:
+        if len(summaries) > 1:
+            raise InvalidInputError(
+                "send_task_id",
+                f"names {len(summaries)} send summaries with results files; wait on each with results_path",
             )
-            self._tracker = DeliveryTracker(poller, refs, ratio)
-            self._request = hook.request
-        return self._tracker
-
-    def check_credentials(self) -> None:
-        """Fail if the connection lacks what the report queries need; reads nothing from the vendor.
-
-        A send operator that waits asks this before its first send, not after.
-        """
-        poller_for(
-            self.platform,
-            self.hook,
-            kind=self.kind,
-            app_id=self.app_id_override(),
-            options=self.poller_options(),
-        )
-
-    def _write_report(self, statuses: Sequence[MessageStatus]) -> str | None:
-        if not self.report_path:
-            return None
-        lines = write_report(self.report_path, statuses)
-        self.log.info("wrote %d delivery lines to %s", lines, self.report_path)
-        return str(self.report_path)
-
-    def _finish(self, report: DeliveryReport) -> dict[str, Any]:
-        summary = report.summary()
-        summary["report_path"] = self._write_report(report.statuses)
-        return summary
-
-    # ----- poke mode -----------------------------------------------------------------------------
-
-    def poke(self, context: Any) -> bool | PokeReturnValue:
-        with airflow_outcome():
-            tracker = self.tracker(context)
-            try:
-                report = tracker.poll(self._request)
-            except RetryableAPIError as exc:
-                self.log.warning("delivery reports not readable this time, asking again later: %s", exc)
-                return False
-        verdict = report.verdict()
-        if verdict == SUCCESS:
-            summary = self._finish(report)
-            self.log.info("%s", describe(summary))
-            return PokeReturnValue(is_done=True, xcom_value=summary)
-        if verdict == FAILURE:
-            raise AirflowFailException(describe(self._finish(report)))
-        self.log.info(
-            "%s: %d delivered, %d failed, %d pending of %d",
-            self.platform,
-            report.delivered,
-            report.failed,
-            report.pending,
-            report.total,
-        )
-        return False
-
-    def execute(self, context: Any) -> Any:
-        self._tracker = None
-        if self.deferrable:
-            return self._execute_deferrable(context)
-        try:
-            return super().execute(context)
-        except AirflowSensorTimeout as exc:
-            if self._tracker is None:
-                raise
-            summary = self._finish(self._tracker.report())
-            raise AirflowSensorTimeout(f"{exc} {describe(summary)}") from exc
-
-    # ----- deferrable mode -------------------------------------------------------------------------
-
-    def _execute_deferrable(self, context: Any) -> Any:
-        try:
-            done = self.poke(context)
-        except AirflowFailException as exc:
-            if self.soft_fail or self.never_fail:
-                raise AirflowSkipException(f"Skipping: {exc}") from exc
-            raise
-        if isinstance(done, PokeReturnValue) and done.is_done:
-            return done.xcom_value
-        tracker = self.tracker(context)
-        self.defer(
-            trigger=SmsDeliveryTrigger(
-                platform=self.platform,
-                kind=self.kind,
-                conn_id=self.conn_id,
-                messages=[ref.to_json() for ref in tracker.refs],
-                min_delivered_ratio=tracker.min_delivered_ratio,
-                poll_interval=self.poke_interval,
-                end_time=time.time() + self.timeout,
-                max_consecutive_errors=self.max_consecutive_errors,
-                app_id=self.app_id_override(),
-                options=self.poller_options() or None,
-                disposition_overrides=plain_overrides(self.disposition_overrides),
-                include_details=bool(self.report_path),
-            ),
-            method_name="execute_complete",
-            timeout=timedelta(seconds=self.timeout),
-        )
-        return None  # not reached: defer() raises TaskDeferred
-
-    def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Turn the trigger's one event into the task's result; everything needed is in the event."""
-        if not isinstance(event, dict) or event.get("status") not in EVENT_STATUSES:
-            raise AirflowFailException(f"unexpected event from the delivery trigger: {event!r}")
-        status = event["status"]
-        details = event.get("details")
-        summary = {k: v for k, v in event.items() if k not in ("status", "details", "message", "retryable")}
-        if details is not None:
-            summary["report_path"] = self._write_report([MessageStatus.from_row(row) for row in details])
-        elif "total" in summary:
-            summary["report_path"] = None
-        if status == SUCCESS:
-            self.log.info("%s", describe(summary))
-            return summary
-        if status == FAILURE:
-            raise AirflowFailException(describe(summary))
-        if status == TIMEOUT:
-            raise AirflowSensorTimeout(f"Sensor timed out after {self.timeout} seconds. {describe(summary)}")
-        message = str(event.get("message") or "the delivery trigger failed")
-        if event.get("retryable"):
-            raise DeliveryWaitError(message)
-        raise AirflowFailException(message)
+        sent_by = summaries[0].get("platform")
+        if sent_by and sent_by != platform:
+            raise InvalidInputError("send_task_id", f"sent through {sent_by}, but this waits on {platform}")
+        return {"results_path": paths[0]}
+    # refuses ids that are not all the accepted messages (the XCom keeps at most 100)
+    refs = refs_from_send_result(summaries, platform)
+    if not refs:
+        raise InvalidInputError("send_task_id", "its XCom names no accepted message to wait for")
+    return {
+        "message_ids": [
+            {"message_id": ref.message_id, "number": ref.number, "date": ref.date, "sent_at": ref.sent_at}
+            for ref in refs
+        ]
+    }
 
 
-#: the name the base had when every sensor waited for SMS
-SmsDeliverySensor = DeliverySensor
+def nxcloud_voice_poller_options(mode: str) -> dict[str, Any]:
+    """The NXCloud call-record poller's options for what sent the calls (``NXCloudSendVoiceOperator``'s ``mode``)."""
+    from airflow_provider_nxcloud.campaign.nxcloud import VOICE_MODES, check_voice_mode
+
+    endpoint, _ = VOICE_MODES[check_voice_mode(mode)]
+    return {"voice_type": nxcloud.VOICE_CDR_TYPES[endpoint]}
 
 
 class _BukaAppSensor(DeliverySensor):
@@ -435,7 +311,4 @@ class NXCloudVoiceCallSensor(DeliverySensor):
         self.mode = mode
 
     def poller_options(self) -> dict[str, Any]:
-        from airflow_provider_nxcloud.campaign.nxcloud import VOICE_MODES, check_voice_mode
-
-        endpoint, _ = VOICE_MODES[check_voice_mode(self.mode)]
-        return {"voice_type": nxcloud.VOICE_CDR_TYPES[endpoint]}
+        return nxcloud_voice_poller_options(self.mode)

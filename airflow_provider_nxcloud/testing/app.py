@@ -83,7 +83,7 @@ class VendorGate:
         headers = Headers(scope=scope)
         endpoint = platform.router.resolve(scope["method"], path, headers)
         name = endpoint.name if endpoint is not None else "unknown"
-        self.state.requests.record(platform.name, name, auth_material(headers))
+        self.state.requests.record(platform.name, name, auth_material(headers), scope.get("client"))
 
         def applies(kind: FaultKind) -> bool:
             if kind is FaultKind.VENDOR_CODE:

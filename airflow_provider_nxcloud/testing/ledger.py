@@ -227,13 +227,17 @@ class RequestLog:
         self._window: deque[float] = deque()
         self._peak = 0
         self._auth: set[str] = set()
+        self._connections: set[tuple[str, Any]] = set()
 
-    def record(self, platform: str, endpoint: str, auth: Iterable[str] = ()) -> None:
-        """Count one request; ``auth`` is the signature or credential it carried, if any."""
+    def record(self, platform: str, endpoint: str, auth: Iterable[str] = (), connection: Any = None) -> None:
+        """Count one request; ``auth`` is the signature or credential it carried, if any;
+        ``connection`` the client's address (host, port): one per TCP connection."""
         now = self._monotonic()
         with self._lock:
             self._counts[(platform, endpoint)] += 1
             self._auth.update(value for value in auth if value)
+            if connection is not None:
+                self._connections.add((platform, tuple(connection)))
             self._window.append(now)
             while self._window and self._window[0] <= now - 1.0:
                 self._window.popleft()
@@ -257,6 +261,11 @@ class RequestLog:
         with self._lock:
             return self._peak
 
+    def connections(self, platform: str | None = None) -> int:
+        """Client connections the requests came over (a pooled client reuses one)."""
+        with self._lock:
+            return sum(1 for p, _ in self._connections if platform is None or p == platform)
+
     def auth_values(self) -> frozenset[str]:
         """Every signature and credential the requests carried: NXCloud ``sign``, Buka ``Sign``,
         the Fone Dynamics Basic credential. For leak checks only; :meth:`to_json` never shows them."""
@@ -269,6 +278,7 @@ class RequestLog:
             self._window.clear()
             self._peak = 0
             self._auth.clear()
+            self._connections.clear()
 
     def to_json(self) -> dict[str, Any]:
         with self._lock:

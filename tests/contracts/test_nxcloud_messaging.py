@@ -17,7 +17,6 @@ import requests
 
 from airflow_provider_nxcloud.campaign.delivery import (
     DELIVERED,
-    DeliveryTracker,
     MessageRef,
     NXCloudPoller,
     NXCloudVoicePoller,
@@ -39,6 +38,7 @@ from airflow_provider_nxcloud.platforms import nxcloud
 from airflow_provider_nxcloud.polling import Pacer, drive
 from airflow_provider_nxcloud.state import TaskInstanceState
 from airflow_provider_nxcloud.testing import accounts
+from tests.campaign.test_delivery_watch import watch_over
 from tests.contracts.capture import FilePart, assert_holds, contract_for, payload_of, vendor_network
 from tests.testing.clients import nx_legacy, nx_signed
 
@@ -143,8 +143,9 @@ def test_balance_request_holds_and_the_example_reply_is_read(hook):
 
 
 def drive_poller(hook: NXCloudHook, poller: Any, refs: list[MessageRef]) -> list[Any]:
-    tracker = DeliveryTracker(poller, refs, pacer=Pacer(lambda: 0.0))
-    return tracker.poll(hook.request, lambda s: None).statuses
+    found = watch_over(poller, refs)
+    drive(found.poll(), hook.request, Pacer(lambda: 0.0), lambda s: None)
+    return list(found.statuses())
 
 
 def test_sms_record_request_holds_and_the_example_row_is_delivered(hook):

@@ -1,6 +1,9 @@
-"""The async twin shares signing, parsing and classification, and refuses to send."""
+"""The async twin shares signing, parsing and classification, pools one client, and refuses to send."""
 
 from __future__ import annotations
+
+import asyncio
+import contextlib
 
 import httpx
 import pytest
@@ -15,9 +18,9 @@ pytestmark = pytest.mark.usefixtures("connections")
 
 
 async def transport_for(hook, handler, sleeps):
-    transport = await hook.get_async_transport(sleep=_recorder(sleeps))
-    transport._httpx_transport = httpx.MockTransport(handler)
-    return transport
+    return await hook.get_async_transport(
+        sleep=_recorder(sleeps), httpx_transport=httpx.MockTransport(handler)
+    )
 
 
 def _recorder(sleeps):
@@ -76,3 +79,51 @@ async def test_async_transport_never_sends(sleeps):
     transport = await transport_for(BukaHook(), lambda r: httpx.Response(200, json={"status": "0"}), sleeps)
     with pytest.raises(TypeError, match="triggers never send"):
         await transport.request(buka.ENDPOINTS["sms_send"], json_body={})
+
+
+class ClosingCount(httpx.MockTransport):
+    """A mock network that counts the clients closed over it (a client closes its transport)."""
+
+    def __init__(self, handler) -> None:
+        super().__init__(handler)
+        self.closed = 0
+
+    async def aclose(self) -> None:
+        self.closed += 1
+
+
+def _report(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(200, json={"status": "0", "array": []})
+
+
+async def test_an_open_transport_sends_every_request_through_one_client(sleeps):
+    network = ClosingCount(_report)
+    transport = await BukaHook().get_async_transport(sleep=_recorder(sleeps), httpx_transport=network)
+
+    async with transport:
+        for _ in range(3):
+            await transport.request(buka.ENDPOINTS["sms_report"], params={"appId": "a", "msgIds": "m1"})
+        assert network.closed == 0
+    assert network.closed == 1  # one client for the three requests, closed with the block
+
+    await transport.request(buka.ENDPOINTS["sms_report"], params={"appId": "a", "msgIds": "m1"})
+    assert network.closed == 2  # outside the block a request gets a client of its own
+
+
+async def test_a_cancelled_wait_closes_the_client(sleeps):
+    network = ClosingCount(_report)
+    transport = await BukaHook().get_async_transport(sleep=_recorder(sleeps), httpx_transport=network)
+    asked = asyncio.Event()
+
+    async def wait() -> None:
+        async with transport:
+            await transport.request(buka.ENDPOINTS["sms_report"], params={"appId": "a", "msgIds": "m1"})
+            asked.set()
+            await asyncio.Event().wait()  # cancelled here
+
+    running = asyncio.ensure_future(wait())
+    await asyncio.wait_for(asked.wait(), timeout=5)
+    running.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await running
+    assert network.closed == 1

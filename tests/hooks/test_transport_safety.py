@@ -81,8 +81,9 @@ async def test_the_async_transport_does_not_follow_a_redirect():
         seen.append(request)
         return httpx.Response(307, headers={"Location": ELSEWHERE})
 
-    transport = await BukaHook().get_async_transport(sleep=_no_sleep)
-    transport._httpx_transport = httpx.MockTransport(answer)
+    transport = await BukaHook().get_async_transport(
+        sleep=_no_sleep, httpx_transport=httpx.MockTransport(answer)
+    )
     with pytest.raises(PermanentAPIError, match=r"collector\.example\.net"):
         await transport.request(buka.ENDPOINTS["sms_report"], params={"appId": "sms-app", "msgIds": "m1"})
     assert [request.url.host for request in seen] == ["vendor.test"]

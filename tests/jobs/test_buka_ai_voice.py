@@ -37,10 +37,10 @@ from airflow_provider_nxcloud.operators.buka_ai_voice import (
 from airflow_provider_nxcloud.platforms import buka as vendor
 from airflow_provider_nxcloud.sensors.buka_ai_voice import BukaAiVoiceTaskSensor
 from airflow_provider_nxcloud.testing import accounts
-from airflow_provider_nxcloud.triggers.task import VendorTaskTrigger
+from airflow_provider_nxcloud.triggers.wait import WaitTrigger
 from tests.operators.conftest import TaskRun, numbers
 from tests.testing.clients import buka_call
-from tests.triggers.test_delivery_trigger import all_events, sleeping_on
+from tests.triggers.test_wait import all_events, sleeping_on
 
 
 @pytest.fixture(autouse=True)
@@ -666,14 +666,14 @@ async def test_the_deferred_sensor_runs_the_trigger_and_resumes(sim):
     with pytest.raises(TaskDeferred) as deferred:
         wait.execute(ctx)
     path, kwargs = deferred.value.trigger.serialize()
-    assert path == "airflow_provider_nxcloud.triggers.task.VendorTaskTrigger"
+    assert path == "airflow_provider_nxcloud.triggers.wait.WaitTrigger"
     assert (kwargs["watch"], kwargs["options"], kwargs["cancel_on_kill"]) == (
         "buka_ai_voice_task",
         {"app_id": APP, "job_id": job_id, "name": None},
         False,
     )
     json.dumps(kwargs)
-    trigger = sleeping_on(sim, VendorTaskTrigger(**kwargs))
+    trigger = sleeping_on(sim, WaitTrigger(**kwargs))
 
     [event] = await all_events(trigger)
     result = wait.execute_complete(ctx, event.payload)
@@ -704,10 +704,10 @@ async def test_create_defers_and_a_kill_pauses_the_task(sim):
     _, kwargs = deferred.value.trigger.serialize()
     assert kwargs["cancel_on_kill"] is True
 
-    await VendorTaskTrigger(**kwargs).on_kill()
+    await WaitTrigger(**kwargs).on_kill()
     assert record(sim, created_result["job_id"])["status"] == "PAUSED"
 
     action(BukaStartAiVoiceTaskOperator, created_result["job_id"])
-    [event] = await all_events(sleeping_on(sim, VendorTaskTrigger(**kwargs)))
+    [event] = await all_events(sleeping_on(sim, WaitTrigger(**kwargs)))
     result = op.execute_complete(run.context(), event.payload)
     assert result["job_id"] == created_result["job_id"] and result["completion"]["outcome"] == "success"

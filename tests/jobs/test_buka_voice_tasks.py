@@ -30,12 +30,12 @@ from airflow_provider_nxcloud.platforms import buka
 from airflow_provider_nxcloud.polling import Pacer, drive
 from airflow_provider_nxcloud.sensors.buka_voice_tasks import BukaVoiceTaskSensor
 from airflow_provider_nxcloud.testing import accounts
-from airflow_provider_nxcloud.triggers.task import VendorTaskTrigger
+from airflow_provider_nxcloud.triggers.wait import WaitTrigger
 from tests.operators.conftest import TaskRun, numbers
-from tests.triggers.test_delivery_trigger import all_events, sleeping_on
+from tests.triggers.test_wait import all_events, sleeping_on
 
 UNANSWERED = "6591230000"  # ends in 0000: the simulator's call to it fails
-TRIGGER = "airflow_provider_nxcloud.triggers.task.VendorTaskTrigger"
+TRIGGER = "airflow_provider_nxcloud.triggers.wait.WaitTrigger"
 
 
 @pytest.fixture
@@ -458,7 +458,7 @@ async def test_create_defers_and_resumes(sim, run):
     json.dumps(kwargs)
     assert deferred.value.method_name == "execute_complete"
 
-    [event] = await all_events(sleeping_on(sim, VendorTaskTrigger(**kwargs)))
+    [event] = await all_events(sleeping_on(sim, WaitTrigger(**kwargs)))
     result = op.execute_complete(ctx, event.payload)
     assert (result["task_id"], result["created"], result["state"]["outcome"]) == (task_id, True, SUCCESS)
     assert (result["state"]["status"], result["state"]["called"]) == ("2 completed", 3)
@@ -471,7 +471,7 @@ async def test_the_triggers_on_kill_cancels_only_when_asked(sim, run, cancel_on_
     with pytest.raises(TaskDeferred) as deferred:
         op.execute(run.context())
     _, kwargs = deferred.value.trigger.serialize()
-    trigger = VendorTaskTrigger(**{**kwargs, "cancel_on_kill": cancel_on_kill})
+    trigger = WaitTrigger(**{**kwargs, "cancel_on_kill": cancel_on_kill})
 
     await trigger.on_kill()
 
@@ -544,7 +544,7 @@ async def test_sensor_defers_and_resumes(sim, run):
         "buka_default",
     )
 
-    [event] = await all_events(sleeping_on(sim, VendorTaskTrigger(**kwargs)))
+    [event] = await all_events(sleeping_on(sim, WaitTrigger(**kwargs)))
     result = wait.execute_complete(ctx, event.payload)
     assert (result["outcome"], result["status"], result["called"]) == (SUCCESS, "2 completed", 3)
     assert sim.requests.count("buka", "voice_task_cancel") == 0

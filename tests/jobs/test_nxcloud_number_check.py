@@ -27,10 +27,10 @@ from airflow_provider_nxcloud.sensors.nxcloud_number_check import (
     valid_numbers,
     write_valid_numbers,
 )
-from airflow_provider_nxcloud.triggers.task import VendorTaskTrigger
+from airflow_provider_nxcloud.triggers.wait import WaitTrigger
 from tests.operators.conftest import TaskRun
 from tests.sensors.senders import context, sg_numbers
-from tests.triggers.test_delivery_trigger import all_events, sleeping_on
+from tests.triggers.test_wait import all_events, sleeping_on
 
 SUBMIT = ("nxcloud", "number_check_submit")
 QUERY = ("nxcloud", "number_check_query")
@@ -384,7 +384,7 @@ async def test_deferrable_waits_in_the_triggerer_and_writes_on_completion(sim, t
         wait.execute(ctx)
 
     path, kwargs = deferred.value.trigger.serialize()
-    assert path == "airflow_provider_nxcloud.triggers.task.VendorTaskTrigger"
+    assert path == "airflow_provider_nxcloud.triggers.wait.WaitTrigger"
     assert (kwargs["watch"], kwargs["platform"], kwargs["cancel_on_kill"]) == (
         "nxcloud_number_check",
         "nxcloud",
@@ -392,7 +392,7 @@ async def test_deferrable_waits_in_the_triggerer_and_writes_on_completion(sim, t
     )
     json.dumps(kwargs)
     monkeypatch.setattr(vendor, "NUMBER_CHECK_QUERY_MIN_INTERVAL_S", 3.0)
-    trigger = sleeping_on(sim, VendorTaskTrigger(**kwargs))
+    trigger = sleeping_on(sim, WaitTrigger(**kwargs))
     [event] = await all_events(trigger)
 
     assert event.payload["status"] == "success"

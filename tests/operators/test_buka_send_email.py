@@ -10,9 +10,9 @@ from airflow.providers.common.compat.sdk import AirflowFailException
 
 from airflow_provider_nxcloud.campaign.buka import (
     InvalidAddress,
-    check_all_addresses,
     normalize_address,
     open_addresses,
+    spool_addresses,
 )
 from airflow_provider_nxcloud.campaign.results import read_results
 from airflow_provider_nxcloud.exceptions import BatchInDoubtError, InvalidInputError, RetryableAPIError
@@ -292,4 +292,4 @@ def test_address_normalisation(raw, normal):
 
 def test_missing_file_names_the_parameter(tmp_path):
     with pytest.raises(InvalidInputError, match=r"recipients: cannot read .*no such file"):
-        check_all_addresses(open_addresses(str(tmp_path / "missing.txt")))
+        spool_addresses(open_addresses(str(tmp_path / "missing.txt")))

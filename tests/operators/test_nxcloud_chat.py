@@ -571,7 +571,7 @@ def test_constructors_store_arguments_unchanged_and_send_nothing(nxcloud_simulat
     )
     assert set(op.template_fields) >= {"template_id", "template_data", "journey_token", "dr_webhook", "ext"}
     for cls in (NXCloudSendWhatsAppOperator, NXCloudSendViberOperator, NXCloudSendZaloOperator):
-        assert cls.reports_delivery is False
+        assert cls.delivery_kind is None
         assert "webhook" in (cls.__doc__ or "") and "wait_for_delivery" in (cls.__doc__ or "")
     assert nxcloud_simulator.requests.total() == 0
 

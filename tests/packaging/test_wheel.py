@@ -351,7 +351,7 @@ def test_providers_triggers_list_our_trigger_modules(fresh: FreshVenv) -> None:
         for entry in get_provider_info()["triggers"]
         for module in entry["python-modules"]
     }
-    assert ("Fone Dynamics", "airflow_provider_nxcloud.triggers.delivery") in expected
+    assert ("Fone Dynamics", "airflow_provider_nxcloud.triggers.wait") in expected
     assert listed == expected
 
 

@@ -26,6 +26,7 @@ import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException
 
 from airflow_provider_nxcloud import version_compat
+from airflow_provider_nxcloud.campaign.delivery import delivery_options
 from airflow_provider_nxcloud.exceptions import ConnectionConfigError, InvalidInputError, PermanentAPIError
 from airflow_provider_nxcloud.operators.buka import (
     BukaSendEmailOperator,
@@ -56,7 +57,7 @@ from airflow_provider_nxcloud.sensors.delivery import (
 from airflow_provider_nxcloud.sensors.nxcloud_number_check import NXCloudNumberCheckSensor
 from airflow_provider_nxcloud.testing import accounts
 from airflow_provider_nxcloud.testing.buka import DEFAULT_EMAIL_SENDER
-from airflow_provider_nxcloud.triggers.delivery import SmsDeliveryTrigger
+from airflow_provider_nxcloud.triggers.wait import WaitTrigger
 from tests.operators.conftest import TaskRun
 
 SG = ["6591000001", "6591000002"]
@@ -730,8 +731,12 @@ async def test_a_trigger_refused_for_a_wrong_secret_leaks_nothing(sim, tmp_path,
         conn_id = env.connection("wrong", platform, extra={**conn["extra"], "sms_app_secret": WRONG_SECRET})
     else:
         conn_id = env.connection("wrong", platform, password=WRONG_SECRET)
-    trigger = SmsDeliveryTrigger(
-        platform=platform, conn_id=conn_id, messages=[["m1", "6591000001", None]], end_time=time.time() + 60
+    trigger = WaitTrigger(
+        platform=platform,
+        watch="delivery",
+        options=delivery_options(platform, message_ids=[{"message_id": "m1", "number": "6591000001"}]),
+        conn_id=conn_id,
+        end_time=time.time() + 60,
     )
 
     [event] = [event async for event in trigger.run()]

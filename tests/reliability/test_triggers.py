@@ -1,7 +1,7 @@
-"""Both triggers (SmsDeliveryTrigger, VendorTaskTrigger) under the triggerer's worst habits.
+"""The one trigger (WaitTrigger) under the triggerer's worst habits, for every kind of wait.
 
-Every wait here is a real deferral: a deferrable sensor or operator runs against the
-simulator, raises TaskDeferred, and the trigger is rebuilt from its serialised kwargs, as
+Every wait here is a real deferral: a deferrable sensor or operator (a send operator with
+wait_for_delivery, a job operator with wait_for_completion) runs against the simulator, raises TaskDeferred, and the trigger is rebuilt from its serialised kwargs, as
 the triggerer does. Then: transient poll errors up to ``max_consecutive_errors`` are
 ridden out and one more ends the wait with exactly one retryable error event; a
 duplicated trigger (two instances at once) and a restarted one (cancelled mid-wait, then
@@ -26,6 +26,7 @@ from airflow.providers.common.compat.sdk import TaskDeferred
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_nxcloud.hooks.buka import BukaHook
+from airflow_provider_nxcloud.operators.buka import BukaSendSmsOperator
 from airflow_provider_nxcloud.operators.buka_voice_tasks import BukaCreateVoiceTaskOperator
 from airflow_provider_nxcloud.operators.nxcloud_number_check import NXCloudNumberCheckOperator
 from airflow_provider_nxcloud.platforms import buka, fonedynamics, nxcloud
@@ -38,7 +39,7 @@ from airflow_provider_nxcloud.sensors.delivery import (
 from airflow_provider_nxcloud.sensors.nxcloud_number_check import NXCloudNumberCheckSensor
 from tests.operators.conftest import TaskRun
 from tests.sensors.senders import context, send, sg_numbers
-from tests.triggers.test_delivery_trigger import all_events, sleeping_on
+from tests.triggers.test_wait import all_events, sleeping_on
 
 #: every (platform, endpoint) that sends, bills or changes something, from the platforms' tables
 SEND_ENDPOINTS = frozenset(
@@ -141,16 +142,28 @@ def nxcloud_number_check(tmp_path: Path) -> Wait:
     return Wait(*deferral(lambda: sensor.execute(context(check=summary))), "nxcloud", "number_check_query")
 
 
+def sent_and_waiting(tmp_path: Path) -> Wait:
+    """A Buka campaign sent by the operator, which then defers its own delivery wait."""
+    op = BukaSendSmsOperator(
+        task_id="send",
+        text="Your parcel is on its way",
+        recipients=sg_numbers(120),
+        results_path=str(tmp_path / "results.jsonl"),
+        wait_for_delivery=True,
+        deferrable=True,
+        delivery_poll_interval=1,
+        delivery_timeout=600,
+    )
+    return Wait(*deferral(lambda: op.execute(TaskRun().context())), "buka", "sms_report")
+
+
 WAITS: dict[str, Callable[[Path], Wait]] = {
     "sms-delivery-buka": sms_delivery("buka"),
     "sms-delivery-nxcloud": sms_delivery("nxcloud"),
     "sms-delivery-fonedynamics": sms_delivery("fonedynamics"),
+    "sent-and-waiting-buka": sent_and_waiting,
     "voice-task-buka": buka_voice_task,
     "number-check-nxcloud": nxcloud_number_check,
-}
-TRIGGER_PATHS = {
-    "sms-delivery-buka": "airflow_provider_nxcloud.triggers.delivery.SmsDeliveryTrigger",
-    "voice-task-buka": "airflow_provider_nxcloud.triggers.task.VendorTaskTrigger",
 }
 
 
@@ -180,9 +193,9 @@ def test_the_send_endpoints_come_from_the_tables():
     assert not {("buka", "sms_report"), ("buka", "voice_task_detail")} & SEND_ENDPOINTS
 
 
-@pytest.mark.parametrize("name", sorted(TRIGGER_PATHS))
-def test_both_trigger_classes_are_covered(sim, tmp_path, name):
-    assert WAITS[name](tmp_path).path == TRIGGER_PATHS[name]
+@pytest.mark.parametrize("name", sorted(WAITS))
+def test_every_wait_defers_to_the_one_trigger(sim, tmp_path, name):
+    assert WAITS[name](tmp_path).path == "airflow_provider_nxcloud.triggers.wait.WaitTrigger"
 
 
 # ----- transient poll errors ----------------------------------------------------------------------

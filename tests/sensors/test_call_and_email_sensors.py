@@ -8,29 +8,34 @@ import json
 from typing import Any
 
 import pytest
-from airflow.providers.common.compat.sdk import AirflowFailException, PokeReturnValue, TaskDeferred
+from airflow.providers.common.compat.sdk import (
+    AirflowFailException,
+    AirflowSensorTimeout,
+    PokeReturnValue,
+    TaskDeferred,
+)
 
 from airflow_provider_nxcloud.campaign.delivery import (
     DELIVERED,
     FAILED,
     PENDING,
-    DeliveryTracker,
     MessageRef,
     NXCloudVoicePoller,
-    Pacer,
     poller_for,
     refs_from_results,
 )
 from airflow_provider_nxcloud.campaign.results import read_results
 from airflow_provider_nxcloud.exceptions import InvalidInputError
 from airflow_provider_nxcloud.platforms import nxcloud
+from airflow_provider_nxcloud.polling import Pacer, drive
 from airflow_provider_nxcloud.sensors.delivery import (
     BukaEmailStatusSensor,
     BukaVoiceCallSensor,
     DeliverySensor,
     NXCloudVoiceCallSensor,
 )
-from airflow_provider_nxcloud.triggers.delivery import SmsDeliveryTrigger
+from airflow_provider_nxcloud.triggers.wait import WaitTrigger
+from tests.campaign.test_delivery_watch import watch_over
 from tests.sensors.senders import (
     UNDELIVERABLE_EMAIL,
     UNDELIVERABLE_SG,
@@ -42,7 +47,7 @@ from tests.sensors.senders import (
     send_requests,
     sg_numbers,
 )
-from tests.triggers.test_delivery_trigger import all_events, sleeping_on
+from tests.triggers.test_wait import all_events, sleeping_on
 
 #: case -> (sensor class, recipients(count), a recipient that never gets through)
 CASES: dict[str, tuple[type[DeliverySensor], Any, str]] = {
@@ -180,10 +185,11 @@ def test_each_poll_keeps_to_the_vendor_limits(sim, tmp_path, case, count, per_po
 
 
 def test_an_unknown_call_stays_pending_as_not_found(sim):
-    wait = sensor("buka_voice", message_ids=["1234567890123456789"])
-    assert wait.poke(context()) is False
-    [status] = wait._tracker.report().statuses
-    assert (status.outcome, status.reason) == (PENDING, "not found at the vendor (yet)")
+    wait = sensor("buka_voice", message_ids=["1234567890123456789"], poke_interval=0.05, timeout=0.1)
+    with pytest.raises(
+        AirflowSensorTimeout, match=r"1234567890123456789 \(not found at the vendor \(yet\)\)"
+    ):
+        wait.execute(context())
 
 
 def test_nxcloud_requests_are_a_second_apart():
@@ -200,10 +206,10 @@ def test_nxcloud_requests_are_a_second_apart():
 
     poller = NXCloudVoicePoller("key", "secret", 1)
     refs = [MessageRef(f"m{i}", "6591000001") for i in range(3)]
-    tracker = DeliveryTracker(poller, refs, pacer=Pacer(lambda: now[0]))
-    tracker.poll(request, sleep)
+    found, pacer = watch_over(poller, refs), Pacer(lambda: now[0])
+    drive(found.poll(), request, pacer, sleep)
     now[0] += 0.25  # the next poke comes soon after
-    tracker.poll(request, sleep)
+    drive(found.poll(), request, pacer, sleep)
 
     assert len(asked) == 6
     assert all(
@@ -267,8 +273,9 @@ def test_nxcloud_rows_are_matched_on_the_number(row, outcome):
         return {"code": "1", "info": {"total": 2, "rows": rows}}
 
     refs = [MessageRef("m1", "6591000001"), MessageRef("m1", "6591000003")]
-    tracker = DeliveryTracker(NXCloudVoicePoller("key", "secret", 0), refs, pacer=Pacer(lambda: 0.0))
-    first, missing = tracker.poll(request, lambda s: None).statuses
+    found = watch_over(NXCloudVoicePoller("key", "secret", 0), refs)
+    drive(found.poll(), request, Pacer(lambda: 0.0), lambda s: None)
+    first, missing = found.statuses()
     assert first.outcome == outcome and first.number == "6591000001"
     assert (missing.outcome, missing.reason) == (PENDING, "not found at the vendor (yet)")
 
@@ -320,10 +327,11 @@ async def test_defer_run_and_resume(sim, tmp_path, case):
     with pytest.raises(TaskDeferred) as deferred:
         wait.execute(ctx)
     path, kwargs = deferred.value.trigger.serialize()
-    assert path == "airflow_provider_nxcloud.triggers.delivery.SmsDeliveryTrigger"
-    assert kwargs["kind"] == CASES[case][0].kind
+    assert path == "airflow_provider_nxcloud.triggers.wait.WaitTrigger"
+    assert kwargs["options"]["kind"] == CASES[case][0].kind
+    assert kwargs["options"]["source"] == source  # the results file travels, never its lines
     json.dumps(kwargs)
-    trigger = sleeping_on(sim, SmsDeliveryTrigger(**kwargs))
+    trigger = sleeping_on(sim, WaitTrigger(**kwargs))
 
     [event] = await all_events(trigger)
     result = wait.execute_complete(ctx, event.payload)
@@ -334,7 +342,7 @@ async def test_defer_run_and_resume(sim, tmp_path, case):
     assert send_requests(sim) == sends  # the trigger only read
 
 
-async def test_the_nxcloud_trigger_carries_the_send_time_and_the_voice_type(sim, tmp_path):
+async def test_the_nxcloud_trigger_carries_the_results_path_and_the_voice_type(sim, tmp_path):
     results = tmp_path / "results.jsonl"
     send_nxcloud_calls(
         sg_numbers(2),
@@ -349,11 +357,12 @@ async def test_the_nxcloud_trigger_carries_the_send_time_and_the_voice_type(sim,
     with pytest.raises(TaskDeferred) as deferred:
         wait.execute(ctx)
     _, kwargs = deferred.value.trigger.serialize()
-    assert kwargs["options"] == {"voice_type": 0}
-    sent_at = {line["sent_at"] for line in read_results(results)}
-    assert {dt.datetime.fromtimestamp(m[3], dt.UTC).isoformat() for m in kwargs["messages"]} == sent_at
+    assert kwargs["options"]["poller_options"] == {"voice_type": 0}
+    # the send times the record windows open at are read from the results file in the triggerer
+    assert kwargs["options"]["source"] == {"results_path": str(results)}
+    assert all(line["sent_at"] for line in read_results(results))
 
-    trigger = sleeping_on(sim, SmsDeliveryTrigger(**kwargs))
+    trigger = sleeping_on(sim, WaitTrigger(**kwargs))
     [event] = await all_events(trigger)
     assert wait.execute_complete(ctx, event.payload)["delivered"] == 2
     assert trigger.sleeps[0] == pytest.approx(1.0, abs=0.2)  # the sensor's poke was just before

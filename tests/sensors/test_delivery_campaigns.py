@@ -11,22 +11,22 @@ from airflow_provider_nxcloud.campaign.delivery import (
     DELIVERED,
     FAILED,
     PENDING,
-    DeliveryReport,
-    DeliveryTracker,
     MessageRef,
-    MessageStatus,
     NXCloudPoller,
     compact_date,
     refs_from_ids,
+    verdict,
 )
 from airflow_provider_nxcloud.campaign.results import read_results
 from airflow_provider_nxcloud.exceptions import PermanentAPIError
 from airflow_provider_nxcloud.platforms.codes import Disposition
+from airflow_provider_nxcloud.polling import Pacer, drive
 from airflow_provider_nxcloud.sensors.delivery import (
     BukaSmsDeliverySensor,
     FoneDynamicsMessageStatusSensor,
     NXCloudSmsDeliverySensor,
 )
+from tests.campaign.test_delivery_watch import watch_over
 from tests.sensors.senders import UNDELIVERABLE_SG, context, send_campaign, sg_numbers
 
 SENSORS = {
@@ -113,11 +113,11 @@ def test_nxcloud_tries_today_then_yesterday_and_remembers():
             raise not_found()
         return {"code": "0", "row": {"msgid": "m1", "phone": "6591000001", "dr": ""}}
 
-    tracker = DeliveryTracker(poller, [MessageRef("m1")])
-    report = tracker.poll(request)
+    found = watch_over(poller, [MessageRef("m1")])
+    state = drive(found.poll(), request, Pacer())
     assert asked == ["20261123", "20261122"]
-    assert report.statuses[0].number == "6591000001" and report.pending == 1
-    tracker.poll(request)
+    assert next(found.statuses()).number == "6591000001" and state.details["pending"] == 1
+    drive(found.poll(), request, Pacer())
     assert asked == ["20261123", "20261122", "20261122"]
 
 
@@ -127,7 +127,9 @@ def test_nxcloud_unknown_on_every_day_stays_pending_as_not_found():
     def request(endpoint, form):
         raise not_found()
 
-    [status] = DeliveryTracker(poller, [MessageRef("m1")]).poll(request).statuses
+    found = watch_over(poller, [MessageRef("m1")])
+    drive(found.poll(), request, Pacer())
+    [status] = found.statuses()
     assert (status.outcome, status.reason) == (PENDING, "not found at the vendor (yet)")
 
 
@@ -138,7 +140,7 @@ def test_nxcloud_other_permanent_errors_propagate():
         raise error
 
     with pytest.raises(PermanentAPIError):
-        DeliveryTracker(NXCloudPoller("key", "secret"), [MessageRef("m1")]).poll(request)
+        drive(watch_over(NXCloudPoller("key", "secret"), [MessageRef("m1")]).poll(), request, Pacer())
 
 
 @pytest.mark.parametrize(
@@ -153,7 +155,7 @@ def test_nxcloud_other_permanent_errors_propagate():
     ],
 )
 def test_nxcloud_receipts(row, outcome, reason):
-    status = NXCloudPoller._status(MessageRef("m1", "6591000001"), {"msgid": "m1", **row})
+    status = NXCloudPoller.status(MessageRef("m1", "6591000001"), {"msgid": "m1", **row})
     assert (status.outcome, status.reason) == (outcome, reason)
 
 
@@ -187,10 +189,10 @@ def test_refs_from_ids_forms():
 
 
 def test_the_ratio_is_lost_before_everything_is_final():
-    def report(*outcomes: str, ratio: float) -> DeliveryReport:
-        return DeliveryReport("buka", [MessageStatus(str(i), o) for i, o in enumerate(outcomes)], ratio)
+    def report(*outcomes: str, ratio: float) -> str:
+        return verdict(len(outcomes), outcomes.count(DELIVERED), outcomes.count(FAILED), ratio)
 
-    assert report(FAILED, PENDING, PENDING, PENDING, ratio=0.75).verdict() == "pending"
-    assert report(FAILED, FAILED, PENDING, PENDING, ratio=0.75).verdict() == "failure"
-    assert report(FAILED, DELIVERED, DELIVERED, DELIVERED, ratio=0.75).verdict() == "success"
-    assert report(DELIVERED, PENDING, ratio=0.0).verdict() == "pending"  # still waits for finality
+    assert report(FAILED, PENDING, PENDING, PENDING, ratio=0.75) == "pending"
+    assert report(FAILED, FAILED, PENDING, PENDING, ratio=0.75) == "failure"
+    assert report(FAILED, DELIVERED, DELIVERED, DELIVERED, ratio=0.75) == "success"
+    assert report(DELIVERED, PENDING, ratio=0.0) == "pending"  # still waits for finality

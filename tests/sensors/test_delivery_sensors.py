@@ -13,17 +13,17 @@ from airflow.providers.common.compat.sdk import (
     TaskDeferred,
 )
 
-from airflow_provider_nxcloud.campaign.delivery import SAMPLE_SIZE
+from airflow_provider_nxcloud.campaign.delivery.verdict import NAMES_TOLD
 from airflow_provider_nxcloud.campaign.results import read_results
 from airflow_provider_nxcloud.exceptions import DeliveryWaitError, InvalidInputError, PermanentAPIError
 from airflow_provider_nxcloud.hooks.buka import BukaHook
 from airflow_provider_nxcloud.sensors.delivery import (
     BukaSmsDeliverySensor,
+    DeliverySensor,
     FoneDynamicsMessageStatusSensor,
     NXCloudSmsDeliverySensor,
-    SmsDeliverySensor,
 )
-from airflow_provider_nxcloud.triggers.delivery import SmsDeliveryTrigger
+from airflow_provider_nxcloud.triggers.wait import WaitTrigger
 from tests.sensors.senders import (
     UNDELIVERABLE_SG,
     context,
@@ -34,7 +34,7 @@ from tests.sensors.senders import (
     sg_numbers,
 )
 
-SENSORS: dict[str, type[SmsDeliverySensor]] = {
+SENSORS: dict[str, type[DeliverySensor]] = {
     "buka": BukaSmsDeliverySensor,
     "nxcloud": NXCloudSmsDeliverySensor,
     "fonedynamics": FoneDynamicsMessageStatusSensor,
@@ -48,7 +48,7 @@ def sim(nxcloud_simulator):
     return nxcloud_simulator
 
 
-def sensor(platform: str, **kwargs) -> SmsDeliverySensor:
+def sensor(platform: str, **kwargs) -> DeliverySensor:
     kwargs.setdefault("poke_interval", 1)
     kwargs.setdefault("timeout", 60)
     return SENSORS[platform](task_id="wait", **kwargs)
@@ -160,6 +160,8 @@ def test_a_truncated_xcom_without_results_path_is_refused(sim):
     with pytest.raises(AirflowFailException, match="names 100 message ids for 101 accepted") as failed:
         sensor("buka", send_task_id="send").poke(context(send=summary_of_send))
     assert isinstance(failed.value.__cause__, InvalidInputError)
+    assert failed.value.__cause__.parameter == "send_task_id"
+    assert "give the send task a results_path" in str(failed.value)
     assert sim.requests.count("buka", "sms_report") == 0
 
 
@@ -304,10 +306,12 @@ def test_deferrable_execute_defers_with_the_trigger(sim):
     assert deferred.value.method_name == "execute_complete"
     assert deferred.value.timeout.total_seconds() == 600
     trigger = deferred.value.trigger
-    assert isinstance(trigger, SmsDeliveryTrigger)
+    assert isinstance(trigger, WaitTrigger)
     path, kwargs = trigger.serialize()
-    assert path == "airflow_provider_nxcloud.triggers.delivery.SmsDeliveryTrigger"
-    assert kwargs["messages"] == [[i, None, None] for i in ids]  # explicit ids: number and day unknown
+    assert path == "airflow_provider_nxcloud.triggers.wait.WaitTrigger"
+    assert (kwargs["watch"], kwargs["options"]["kind"]) == ("delivery", "sms")
+    # explicit ids: number and day unknown
+    assert kwargs["options"]["source"] == {"message_ids": [[i, None, None] for i in ids]}
     assert (kwargs["platform"], kwargs["conn_id"], kwargs["poll_interval"]) == ("buka", "buka_default", 7.0)
     assert before + 600 <= kwargs["end_time"] <= time.time() + 600
     json.dumps(kwargs)
@@ -342,9 +346,14 @@ def test_deferrable_execute_fails_at_once_below_the_ratio(sim):
 
 
 def event(status: str, **extra) -> dict:
+    """A WaitTrigger event of a delivery wait, as the trigger yields it."""
     base = {
         "status": status,
         "platform": "buka",
+        "watch": "delivery",
+        "outcome": status,
+        "job_status": "1 delivered, 1 failed, 0 pending",
+        "kind": "sms",
         "total": 2,
         "delivered": 1,
         "failed": 1,
@@ -356,37 +365,38 @@ def event(status: str, **extra) -> dict:
             {"number": UNDELIVERABLE_SG, "message_id": "m2", "reason": "Buka report status 1: not delivered"}
         ],
         "pending_sample": [],
+        "report_path": None,
         "message": "...",
     }
     return {**base, **extra}
 
 
-def test_execute_complete_success_returns_the_summary_and_writes_the_report(tmp_path):
-    report = tmp_path / "report.jsonl"
-    details = [["m1", "6591000001", "delivered", "0", None], ["m2", UNDELIVERABLE_SG, "failed", "1", "x"]]
-    wait = sensor("buka", message_ids=["m1", "m2"], report_path=str(report))
-    result = wait.execute_complete(context(), event("success", details=details))
+def test_execute_complete_success_returns_the_summary(tmp_path):
+    report = str(tmp_path / "report.jsonl")  # written by the trigger, which concluded the wait
+    wait = sensor("buka", message_ids=["m1", "m2"], report_path=report)
+    result = wait.execute_complete(context(), event("success", report_path=report))
 
-    assert result["delivered"] == 1 and result["report_path"] == str(report)
-    assert "details" not in result and "status" not in result
+    assert result["delivered"] == 1 and result["report_path"] == report and result["platform"] == "buka"
+    assert not {"status", "watch", "outcome", "job_status", "message"} & set(result)
     json.dumps(result)
-    assert [(line["message_id"], line["outcome"]) for line in read_results(report)] == [
-        ("m1", "delivered"),
-        ("m2", "failed"),
-    ]
 
 
-def test_execute_complete_failure_names_the_numbers():
+def test_execute_complete_failure_names_the_numbers_and_the_report():
     wait = sensor("buka", message_ids=["m1", "m2"], min_delivered_ratio=1.0)
-    with pytest.raises(AirflowFailException, match=f"{UNDELIVERABLE_SG} \\(Buka report status 1"):
-        wait.execute_complete(context(), event("failure", min_delivered_ratio=1.0))
+    with pytest.raises(AirflowFailException, match=f"{UNDELIVERABLE_SG} \\(Buka report status 1") as failed:
+        wait.execute_complete(
+            context(), event("failure", min_delivered_ratio=1.0, report_path="s3://bucket/report.jsonl")
+        )
+    assert "Every message: s3://bucket/report.jsonl" in str(failed.value)
 
 
 def test_execute_complete_timeout():
     wait = sensor("buka", message_ids=["m1"])
-    pending = {"pending": 1, "pending_sample": [{"number": "6591000001", "message_id": "m1", "reason": None}]}
+    message = (
+        "buka sms delivery of 1 messages did not end before the deadline; last seen: ... Pending: 6591000001"
+    )
     with pytest.raises(AirflowSensorTimeout, match="6591000001"):
-        wait.execute_complete(context(), event("timeout", **pending))
+        wait.execute_complete(context(), {"status": "timeout", "message": message})
 
 
 def test_execute_complete_errors():
@@ -400,13 +410,39 @@ def test_execute_complete_errors():
             wait.execute_complete(context(), bad)
 
 
+async def test_defer_run_and_resume_writes_the_report_in_the_trigger(sim, tmp_path):
+    from tests.triggers.test_wait import all_events, sleeping_on
+
+    ids = send("nxcloud", [*sg_numbers(3), UNDELIVERABLE_SG])
+    report = tmp_path / "report.jsonl"
+    wait = sensor(
+        "nxcloud",
+        message_ids=ids,
+        min_delivered_ratio=0.75,
+        deferrable=True,
+        report_path=str(report),
+    )
+    ctx = context()
+    with pytest.raises(TaskDeferred) as deferred:
+        wait.execute(ctx)
+    _, kwargs = deferred.value.trigger.serialize()
+    assert not report.exists()  # the wait goes on in the triggerer, which concludes it
+
+    [fired] = await all_events(sleeping_on(sim, WaitTrigger(**kwargs)))
+    result = wait.execute_complete(ctx, fired.payload)
+
+    assert (result["total"], result["delivered"], result["failed"]) == (4, 3, 1)
+    assert result["report_path"] == str(report)
+    assert len(report.read_text().splitlines()) == 4
+
+
 def test_sampled_failures_are_bounded(sim):
     numbers = [f"659{i:03d}0000" for i in range(1, 31)]  # 30 undeliverable numbers
     ids = send("buka", numbers)
     sim.clock.advance(5)
     with pytest.raises(AirflowFailException) as failed:
         sensor("buka", message_ids=ids).poke(context())
-    assert f"and {30 - SAMPLE_SIZE} more" in str(failed.value)
+    assert f"and {30 - NAMES_TOLD} more" in str(failed.value)
 
 
 def test_the_sensor_never_sends(sim):
@@ -417,3 +453,32 @@ def test_the_sensor_never_sends(sim):
     sim.clock.advance(5)
     wait.poke(context())
     assert send_requests(sim) == sends and sim.ledger.count() == 2
+
+
+def test_a_failed_wait_writes_the_report_once_and_names_it(sim, tmp_path):
+    ids = send("buka", [*sg_numbers(2), UNDELIVERABLE_SG])
+    sim.clock.advance(5)
+    report = tmp_path / "report.jsonl"
+    with pytest.raises(AirflowFailException) as failed:
+        sensor("buka", message_ids=ids, report_path=str(report)).execute(context())
+    assert f"Every message: {report}" in str(failed.value)
+    outcomes = [line["outcome"] for line in read_results(report)]
+    assert outcomes == ["delivered", "delivered", "failed"]
+
+
+def test_a_mapped_send_tasks_xcom():
+    from airflow_provider_nxcloud.sensors.delivery import source_of_send
+
+    ids = source_of_send(
+        [
+            {"platform": "buka", "accepted": 1, "vendor_ids": ["a"]},
+            {"platform": "buka", "accepted": 2, "vendor_ids": ["b", "c"]},
+        ],
+        "buka",
+    )
+    assert [m["message_id"] for m in ids["message_ids"]] == ["a", "b", "c"]
+    files = [{"platform": "buka", "results_path": f"s3://b/{i}.jsonl"} for i in range(2)]
+    with pytest.raises(InvalidInputError, match="wait on each with results_path") as refused:
+        source_of_send(files, "buka")
+    assert refused.value.parameter == "send_task_id"
+    assert source_of_send(files[0], "buka") == {"results_path": "s3://b/0.jsonl"}

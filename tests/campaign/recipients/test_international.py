@@ -12,12 +12,11 @@ from airflow_provider_nxcloud.campaign.recipients import (
     InvalidNumber,
     NumberFormat,
     accept_international,
-    check_all,
     format_number,
     parse_number,
+    spool_recipients,
     validate_recipients,
 )
-from airflow_provider_nxcloud.exceptions import InvalidInputError
 
 TYPES = [t for t in vars(PhoneNumberType).values() if isinstance(t, int) and t != PhoneNumberType.UNKNOWN]
 
@@ -147,7 +146,8 @@ def test_anything_else_is_left_to_phonenumbers(raw, default_region):
 def test_validation_gives_the_same_answers_with_and_without_the_fast_path():
     """The stream over a mixed list: the fast path changes speed, not results."""
     entries = ["6591234567", "+61412345678", "12345", "447911123456", "6591234567", "+65 9123 4568"]
-    report = check_all(entries, NumberFormat.E164, on_invalid="skip")
+    with spool_recipients(entries, NumberFormat.E164, on_invalid="skip") as spool:
+        report = spool.report
     recipients = list(validate_recipients(entries, NumberFormat.E164, on_invalid="skip"))
     assert [r.number for r in recipients] == ["+6591234567", "+61412345678", "+447911123456", "+6591234568"]
     assert (report.valid, report.invalid, report.duplicates) == (4, 1, 1)
@@ -156,48 +156,7 @@ def test_validation_gives_the_same_answers_with_and_without_the_fast_path():
 
 def test_allowed_regions_apply_to_fast_numbers():
     entries = ["6591234567", "447911123456"]
-    report = check_all(entries, NumberFormat.DIGITS, on_invalid="skip", allowed_regions=["SG"])
+    with spool_recipients(entries, NumberFormat.DIGITS, on_invalid="skip", allowed_regions=["SG"]) as spool:
+        report = spool.report
     assert (report.valid, report.invalid) == (1, 1)
     assert report.sample[0].reason == "country GG is not allowed"
-
-
-# ----- the send pass replays the up-front pass's verdicts ----------------------------------------
-
-MIXED = [
-    "6591234567",  # fast path
-    "+61412345678",  # fast path, with a plus
-    "12345",  # invalid
-    "+65 9123 4568",  # valid, parsed by phonenumbers (spaces)
-    "6591234567",  # duplicate
-    "0065 9123 4569",  # valid, an international prefix
-    "447911123456",
-]
-
-
-@pytest.mark.parametrize("fmt", list(NumberFormat))
-def test_replaying_verdicts_gives_what_validating_again_gives(fmt):
-    report = check_all(MIXED, fmt, on_invalid="skip", keep_verdicts=True)
-    assert report.verdicts is not None and len(report.verdicts) == len(MIXED)
-    replayed = list(validate_recipients(MIXED, fmt, on_invalid="skip", verdicts=report.verdicts))
-    again = list(validate_recipients(MIXED, fmt, on_invalid="skip"))
-    assert replayed == again
-    assert len(replayed) == 5
-
-
-@pytest.mark.parametrize(
-    "changed",
-    [
-        [*MIXED[:3], "6591234599", *MIXED[4:]],  # an entry rewritten
-        [*MIXED, "6591234570"],  # one added at the end
-        MIXED[:-1],  # one removed
-    ],
-    ids=["rewritten", "added", "removed"],
-)
-def test_a_source_that_changed_between_the_passes_stops_the_send_pass(changed):
-    report = check_all(MIXED, NumberFormat.DIGITS, on_invalid="skip", keep_verdicts=True)
-    with pytest.raises(InvalidInputError, match="recipients: changed while the task ran"):
-        list(validate_recipients(changed, NumberFormat.DIGITS, on_invalid="skip", verdicts=report.verdicts))
-
-
-def test_verdicts_are_only_kept_when_asked_for():
-    assert check_all(MIXED, NumberFormat.DIGITS, on_invalid="skip").verdicts is None

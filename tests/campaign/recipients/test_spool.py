@@ -1,0 +1,130 @@
+"""The one pass: every entry checked once, the valid ones spooled, and the send pass reads the spool."""
+
+from __future__ import annotations
+
+import gc
+import os
+from pathlib import Path
+
+import pytest
+
+from airflow_provider_nxcloud.campaign.recipients import (
+    NumberFormat,
+    Recipient,
+    open_messages,
+    open_recipients,
+    spool_recipients,
+    validate_recipients,
+)
+from airflow_provider_nxcloud.exceptions import InvalidInputError
+
+MIXED = [
+    "6591234567",  # fast path
+    "+61412345678",  # fast path, with a plus
+    "12345",  # invalid
+    "+65 9123 4568",  # valid, parsed by phonenumbers (spaces)
+    "6591234567",  # duplicate
+    "0065 9123 4569",  # valid, an international prefix
+    "447911123456",
+]
+
+
+def open_descriptors() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.parametrize("fmt", list(NumberFormat))
+def test_the_spool_holds_what_validating_lazily_gives(fmt):
+    with spool_recipients(MIXED, fmt, on_invalid="skip") as spool:
+        spooled = list(spool)
+    assert spooled == list(validate_recipients(MIXED, fmt, on_invalid="skip"))
+    assert len(spooled) == 5
+    assert (spool.report.valid, spool.report.invalid, spool.report.duplicates) == (5, 1, 1)
+
+
+def test_lines_raw_text_and_own_texts_survive_the_spool(tmp_path):
+    path = tmp_path / "messages.jsonl"
+    path.write_text(
+        "# comment\n"
+        '{"number": "6591234567", "text": "line one\\nline two, with a comma"}\n'
+        '{"number": "+65 9123 4568", "text": "[bracketed] \\u00e9"}\n'
+        '{"number": "6591234569", "text": "\\"quoted\\""}\n',
+        encoding="utf-8",
+    )
+    with spool_recipients(open_messages(str(path)), NumberFormat.DIGITS) as spool:
+        spooled = list(spool)
+    assert spooled == [
+        Recipient("6591234567", "6591234567", 2, "line one\nline two, with a comma"),
+        Recipient("6591234568", "+65 9123 4568", 3, "[bracketed] \u00e9"),
+        Recipient("6591234569", "6591234569", 4, '"quoted"'),
+    ]
+
+
+def test_plain_numbers_keep_their_lines_after_gaps_and_a_header(tmp_path):
+    path = tmp_path / "numbers.csv"
+    path.write_text("phone,name\n6591234567,a\n\n6591234568,b\nabc,c\n6591234569,d\n", encoding="utf-8")
+    with spool_recipients(open_recipients(path), NumberFormat.E164, on_invalid="skip") as spool:
+        assert [(r.number, r.line) for r in spool] == [
+            ("+6591234567", 2),
+            ("+6591234568", 4),
+            ("+6591234569", 6),
+        ]
+        assert spool.report.sample[0].line == 5
+
+
+def test_the_send_pass_sends_what_was_checked_even_if_the_source_changes(tmp_path):
+    """The source is read once: editing it after the check changes nothing that is sent."""
+    path = tmp_path / "numbers.txt"
+    path.write_text("6591234567\n6591234568\n", encoding="utf-8")
+    with spool_recipients(open_recipients(path), NumberFormat.DIGITS) as spool:
+        path.write_text("not a number\n6599999999\n6591234570\n", encoding="utf-8")
+        assert [r.number for r in spool] == ["6591234567", "6591234568"]
+
+
+def test_fail_raises_in_the_pass_and_leaves_no_file_open():
+    before = open_descriptors()
+    with pytest.raises(InvalidInputError, match="recipients: entry 3: too short"):
+        spool_recipients(MIXED, NumberFormat.DIGITS)
+    gc.collect()
+    assert open_descriptors() == before
+
+
+def test_drain_reads_once_and_removes_the_file():
+    before = open_descriptors()
+    spool = spool_recipients(MIXED, NumberFormat.DIGITS, on_invalid="skip")
+    assert open_descriptors() == before + 1
+    assert [r.number for r in spool.drain()][:2] == ["6591234567", "61412345678"]
+    assert open_descriptors() == before
+    with pytest.raises(ValueError, match="closed file"):
+        list(spool)
+
+
+def test_a_spool_can_be_read_again_until_it_is_closed():
+    with spool_recipients(MIXED, NumberFormat.DIGITS, on_invalid="skip") as spool:
+        first = list(spool)
+        assert list(spool) == first
+
+
+def test_the_spool_is_not_in_memory(tmp_path):
+    """A million numbers would be ~12 MB in the spool's file, not in the process."""
+    entries = (str(6590000000 + n) for n in range(20_000))
+    with spool_recipients(entries, NumberFormat.DIGITS) as spool:
+        assert spool.count == 20_000
+        assert len(list(spool)) == 20_000  # read back, so the file has all of them
+        size = os.fstat(spool._file.fileno()).st_size
+    assert size == 20_000 * len("6590000000\n")
+
+
+def test_an_unordered_source_is_still_refused_before_the_pass():
+    with pytest.raises(InvalidInputError, match="recipients: a set has no stable order"):
+        spool_recipients(open_recipients({"6591234567"}), NumberFormat.DIGITS)
+
+
+def test_unlinked_from_the_start(tmp_path, monkeypatch):
+    """Nothing is left on disk if the process dies mid-campaign: the file has no name."""
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    with spool_recipients(MIXED, NumberFormat.DIGITS, on_invalid="skip"):
+        assert list(Path(tmp_path).iterdir()) == []
