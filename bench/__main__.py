@@ -57,6 +57,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--no-loopback", action="store_true", help="skip the 0 ms RTT comparison (CPU-bound reference)"
     )
+    parser.add_argument(
+        "--distributed-recipients",
+        type=int,
+        default=defaults.distributed_recipients,
+        help="the CeleryExecutor campaign's size (0: leave that run out)",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the Markdown results")
     return parser.parse_args(argv)
 
@@ -75,6 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_numbers=args.check_numbers,
         sensors=args.sensors,
         loopback=not args.no_loopback,
+        distributed_recipients=args.distributed_recipients,
     )
     started = time.perf_counter()
     print(f"bench: {machine()}; {options.describe()}", flush=True)

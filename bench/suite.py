@@ -6,7 +6,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import efficiency, hook_overhead, throughput, waiting
+from bench import (
+    deferred_wait,
+    distributed,
+    efficiency,
+    hook_overhead,
+    lookup,
+    rate_budget,
+    throughput,
+    trigger_connections,
+    waiting,
+)
 from bench.data import write_numbers
 from bench.report import Row
 from bench.sim import SimProcess
@@ -32,6 +42,16 @@ class Options:
     sensors: int = 1000
     #: also compare Buka at 0 ms RTT (the CPU-bound case)
     loopback: bool = True
+    #: Fone Dynamics lookups after a lost answer: (older messages on the property, messages sent in the same second)
+    lookup_cases: tuple[tuple[int, int], ...] = lookup.CASES
+    #: messages of the deferred waits whose trigger payload and triggerer memory are measured
+    wait_sizes: tuple[int, ...] = deferred_wait.SIZES
+    #: Fone Dynamics messages one trigger run waits for (3 poll rounds), pooled client against one per request
+    trigger_messages: int = trigger_connections.MESSAGES
+    #: sends of the shared rate budget's four processes
+    budget_requests: int = rate_budget.REQUESTS
+    #: the CeleryExecutor campaign (tests/distributed); 0 leaves it out
+    distributed_recipients: int = 2_000_000
 
     def describe(self) -> str:
         return (
@@ -63,6 +83,8 @@ def run_all(
             efficiency.delivery_poll_row(sim, options.poll_messages),
             efficiency.number_check_row(sim, checks, options.check_numbers),
         ]
+        progress("3. request efficiency: Fone Dynamics lookups after a lost answer")
+        efficiency_rows += lookup.run(sim, options.lookup_cases)
         progress("5. waiting: deferred sensors, triggers in one process")
         waiting_rows = waiting.run(sim, options.sensors)
 
@@ -98,5 +120,14 @@ def run_all(
     rows += efficiency_rows
     rows.append(throughput.memory_row(comparisons[0]))
     rows += waiting_rows
+    progress("5. waiting: one pooled client per trigger run")
+    rows += trigger_connections.run(options.trigger_messages)
+    progress(f"5. waiting: deferred waits of {', '.join(f'{n:,}' for n in options.wait_sizes)} messages")
+    rows += deferred_wait.run(options.wait_sizes)
+    progress("6. account-wide rate budget: processes sharing one connection")
+    rows += rate_budget.rows(options.budget_requests)
+    if options.distributed_recipients:
+        progress(f"6. distributed: {options.distributed_recipients:,} recipients on CeleryExecutor")
+        rows += distributed.run(options.distributed_recipients)
     notes += throughput.notes(comparisons, loopback)
     return rows, notes
