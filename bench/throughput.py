@@ -140,8 +140,13 @@ def compare(
     )
 
 
+#: the CPU-bound reference (network free) must be at least as fast as the naive loop
+REFERENCE_RATIO = 1.0
+
+
 def throughput_row(result: Comparison, *, reference: bool = False) -> Row:
-    """The comparison's row; ``reference``: reported without a target (the 0 ms RTT, CPU-bound case)."""
+    """The comparison's row; ``reference``: the 0 ms RTT, CPU-bound case, whose target is to be at
+    least as fast as the naive loop (issue #15) with no cap to keep."""
     provider = result.provider
     network = f"{result.rtt_ms:g} ms RTT" + (
         f" + {result.handshake_rtts:g} per new connection" if result.rtt_ms and result.handshake_rtts else ""
@@ -157,8 +162,8 @@ def throughput_row(result: Comparison, *, reference: bool = False) -> Row:
         f"{result.baseline.per_second:,.0f} rcpt/s ({result.baseline.seconds:,.1f} s)",
         f"{result.ratio:.1f}x; peak {provider.peak_qps} QPS"
         + ("" if result.max_qps is None else f" (cap {result.max_qps:g})"),
-        "reference" if reference else f">= {TARGET_RATIO:g}x, peak <= cap",
-        within_cap if reference else result.ratio >= TARGET_RATIO and within_cap,
+        f">= {REFERENCE_RATIO:g}x (reference)" if reference else f">= {TARGET_RATIO:g}x, peak <= cap",
+        result.ratio >= REFERENCE_RATIO if reference else result.ratio >= TARGET_RATIO and within_cap,
     )
 
 
