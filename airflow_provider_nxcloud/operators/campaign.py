@@ -19,6 +19,7 @@ from airflow_provider_nxcloud.campaign.delivery import (
     describe,
 )
 from airflow_provider_nxcloud.campaign.engine import Sender, make_batches
+from airflow_provider_nxcloud.campaign.heap import frozen_heap
 from airflow_provider_nxcloud.campaign.progress import campaign_key_from_context
 from airflow_provider_nxcloud.campaign.recipients import (
     Recipient,
@@ -172,7 +173,8 @@ class CampaignSendOperator(BaseOperator, PlatformHookMixin[HookT], InDoubtQuesti
     # ----- the shared flow -------------------------------------------------------------------
 
     def execute(self, context: Any) -> dict[str, Any]:
-        with airflow_outcome():
+        # the heap frozen: a million recipients' garbage collections skip Airflow's own objects
+        with airflow_outcome(), frozen_heap():
             self._check_text_encodes()
             self.check_in_doubt_settings()
             self.check_content()
