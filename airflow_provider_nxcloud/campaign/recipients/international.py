@@ -15,6 +15,7 @@ every country's example numbers and random digits.
 
 from __future__ import annotations
 
+import collections
 import functools
 import re
 from collections.abc import Callable
@@ -51,10 +52,22 @@ def accept_international(raw: str, *, default_region: str | None = None) -> tupl
     return None if region is None else (digits, region)
 
 
-#: (first three digits, number of digits) -> how to decide such numbers: (digits of the country
-#: code, the national number's ``fullmatch``, the region, or None: the match's group names it),
-#: or None when the fast path leaves such numbers to phonenumbers
-_PLANS: dict[tuple[str, int], tuple[int, Callable[[str], re.Match[str] | None], str | None] | None] = {}
+class _Plan(NamedTuple):
+    """How to decide the numbers of one (first three digits, number of digits)."""
+
+    #: digits of the country code
+    code_length: int
+    #: ``fullmatch`` of the national number: valid
+    fullmatch: Callable[[str], re.Match[str] | None]
+    #: the region, or None: the match's group names it
+    region: str | None
+    #: the national number's pattern, for :func:`all_valid_digits`
+    pattern: str
+
+
+#: (first three digits, number of digits) -> their plan, or None when the fast path leaves
+#: such numbers to phonenumbers
+_PLANS: dict[tuple[str, int], _Plan | None] = {}
 
 
 def region_of_digits(digits: str) -> str | None:
@@ -66,19 +79,25 @@ def region_of_digits(digits: str) -> str | None:
     try:
         plan = _PLANS[key]
     except KeyError:
-        plan = _PLANS[key] = _plan(*key)
+        plan = _plan_of(*key)
     if plan is None:
         return None
-    code_length, fullmatch, region = plan
+    code_length, fullmatch, region, _ = plan
     found = fullmatch(digits[code_length:])
     if found is None:
         return None
     return region or found.lastgroup[len(_GROUP) :]  # type: ignore[index]
 
 
-def _plan(
-    first_digits: str, length: int
-) -> tuple[int, Callable[[str], re.Match[str] | None], str | None] | None:
+def _plan_of(first_digits: str, length: int) -> _Plan | None:
+    """The plan for numbers of ``length`` digits starting with ``first_digits``, made once."""
+    key = (first_digits, length)
+    if key not in _PLANS:
+        _PLANS[key] = _plan(first_digits, length)
+    return _PLANS[key]
+
+
+def _plan(first_digits: str, length: int) -> _Plan | None:
     found = _country_of(first_digits)
     if found is None:
         return None
@@ -87,7 +106,67 @@ def _plan(
     if plan is None:
         return None
     pattern, region = plan
-    return code_length, pattern.fullmatch, region
+    return _Plan(code_length, pattern.fullmatch, region, pattern.pattern)
+
+
+#: at most this many kinds of number (plans) are looked for in one chunk by :func:`all_valid_digits`
+#: (a scan of the chunk each); a chunk of more kinds is checked number by number
+BULK_PLANS = 16
+#: the kinds of number (first three digits, length) the last chunk looked for held, most first
+_scan_order: list[tuple[str, int]] = []
+#: the plans' own groups name regions: not needed to say "valid"
+_REGION_GROUP = re.compile(r"\(\?P<" + _GROUP + r"[A-Za-z0-9]+>")
+
+
+def all_valid_digits(text: str, count: int, shortest: int, longest: int) -> bool:
+    """Whether each of the ``count`` lines of ``text`` is a number :func:`region_of_digits` accepts,
+    of ``shortest`` to ``longest`` digits; False means "check them one by one", never "invalid".
+
+    ``text`` holds ASCII digits and line breaks only (the caller has checked). A million
+    numbers are checked at C speed instead of a pattern match call each: one scan of the
+    whole text per kind of number (first three digits, length) the chunk holds
+    (:func:`_scan_pattern`), each line matched by at most one kind, until every line is
+    matched. The kinds the last chunk held are looked for first; when they do not cover
+    this chunk, its own kinds are counted and looked for (at most :data:`BULK_PLANS`).
+    """
+    if _scan(text, count, shortest, longest, _scan_order):
+        return True
+    kinds = collections.Counter((line[:3], len(line)) for line in text.split("\n"))
+    if len(kinds) > BULK_PLANS:
+        return False
+    _scan_order[:] = [kind for kind, _ in kinds.most_common()]
+    return _scan(text, count, shortest, longest, _scan_order)
+
+
+def _scan(text: str, count: int, shortest: int, longest: int, kinds: list[tuple[str, int]]) -> bool:
+    """Whether the scans for ``kinds`` together match all ``count`` lines of ``text``."""
+    total = 0
+    for kind in kinds:
+        if not shortest <= kind[1] <= longest or (pattern := _scan_pattern(kind)) is None:
+            return False
+        total += pattern.subn("", text)[1]
+        if total >= count:
+            break
+    return total == count
+
+
+@functools.cache
+def _scan_pattern(key: tuple[str, int]) -> re.Pattern[str] | None:
+    """The lines of a text that are valid numbers of this kind (first three digits, length), for
+    ``subn`` to count: the line must start with the key's digits and have its length, and the
+    national number after the country code match the plan's pattern to the end of the line,
+    as ``fullmatch`` would. None when the plan cannot be scanned for (checked one by one)."""
+    first_digits, length = key
+    plan = _plan_of(first_digits, length)
+    if plan is None:
+        return None
+    # \Z ends the national number in a plan; here the end of the line ends it
+    national = _REGION_GROUP.sub("(?:", plan.pattern).replace("\\Z", "$")
+    code = first_digits[: plan.code_length]
+    try:
+        return re.compile(f"^(?={first_digits}\\d{{{length - 3}}}$){code}(?:{national})$", re.MULTILINE)
+    except re.error:
+        return None
 
 
 @functools.cache

@@ -19,13 +19,18 @@ metadata directly (:mod:`.international`, ~1 us), the rest through ``phonenumber
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import phonenumbers
 
 from airflow_provider_nxcloud.campaign.recipients.entries import Entry
-from airflow_provider_nxcloud.campaign.recipients.international import accept_international, region_of_digits
+from airflow_provider_nxcloud.campaign.recipients.international import (
+    accept_international,
+    all_valid_digits,
+    region_of_digits,
+)
 from airflow_provider_nxcloud.campaign.recipients.numbers import (
     INTERNATIONAL_DIGITS,
     InvalidNumber,
@@ -34,13 +39,21 @@ from airflow_provider_nxcloud.campaign.recipients.numbers import (
     parse_number,
 )
 from airflow_provider_nxcloud.campaign.recipients.recipient import Recipient, ValidationReport
-from airflow_provider_nxcloud.campaign.recipients.spool import RecipientSpool
+from airflow_provider_nxcloud.campaign.recipients.spool import PlainRun, RecipientSpool
 from airflow_provider_nxcloud.exceptions import InvalidInputError
 
 ON_INVALID = ("fail", "skip")
 
 #: ``check(raw)``: ``(value, None)`` for a valid entry, ``("", reason)`` for an invalid one
 Check = Callable[[str], tuple[str, str | None]]
+#: ``all_valid(chunk)``: True when every entry of the chunk is valid and already its own value
+#: (then the chunk is checked at once); False: check them one by one
+AllValid = Callable[[list[str]], bool]
+#: a valid entry checked on its own: ``(value, raw, line)``
+Valid = tuple[str, str, int]
+#: entries read and checked together
+CHUNK = 4096
+_ONLY_STR = {str}
 
 
 @dataclass(frozen=True)
@@ -66,7 +79,8 @@ def validate_recipients(
 
     ``on_invalid="fail"`` raises at the first invalid entry, naming its line
     and why but not the number; validate with :func:`spool_recipients` before
-    sending, or numbers before it are already sent. ``"skip"`` drops invalid
+    sending, or numbers before it are already sent (those of earlier chunks: entries
+    are read and checked :data:`CHUNK` at a time, and a chunk is given only once checked). ``"skip"`` drops invalid
     entries. Either way a number seen before is dropped as a duplicate and
     everything dropped is counted in ``report``. A stream with no valid
     recipient at all raises when it ends. Arguments are checked at once.
@@ -78,6 +92,7 @@ def validate_recipients(
         fail=rules.fail,
         parameter=parameter,
         report=report if report is not None else ValidationReport(),
+        all_valid=_all_valid_numbers(rules),
     )
 
 
@@ -98,15 +113,30 @@ def spool_recipients(
     source or parsing a number again.
     """
     rules = _rules(fmt, on_invalid, default_region, allowed_regions, parameter)
-    return spool_valid(entries, _number_check(rules), fail=rules.fail, parameter=parameter)
+    return spool_valid(
+        entries,
+        _number_check(rules),
+        fail=rules.fail,
+        parameter=parameter,
+        all_valid=_all_valid_numbers(rules),
+    )
 
 
-def spool_valid(entries: Iterable[str], check: Check, *, fail: bool, parameter: str) -> RecipientSpool:
+def spool_valid(
+    entries: Iterable[str],
+    check: Check,
+    *,
+    fail: bool,
+    parameter: str,
+    all_valid: AllValid | None = None,
+) -> RecipientSpool:
     """:func:`spool_recipients` for recipients of any kind, given their ``check`` (email addresses too)."""
     report = ValidationReport()
     spool = RecipientSpool(report)
     try:
-        spool.write(_valid_entries(entries, check, fail=fail, parameter=parameter, report=report))
+        spool.write(
+            _valid_chunks(entries, check, fail=fail, parameter=parameter, report=report, all_valid=all_valid)
+        )
     except BaseException:
         spool.close()
         raise
@@ -120,6 +150,7 @@ def validated_stream(
     fail: bool,
     parameter: str,
     report: ValidationReport,
+    all_valid: AllValid | None = None,
 ) -> Iterator[Recipient]:
     """Valid, distinct recipients of any kind, lazily; ``check(raw)`` gives ``(value, None)`` or ``("", reason)``.
 
@@ -127,39 +158,63 @@ def validated_stream(
     should not collect recipients) or are skipped; duplicates are skipped. Both are
     counted in ``report``. Phone numbers and email addresses share this loop.
     """
-    for value, raw, line in _valid_entries(entries, check, fail=fail, parameter=parameter, report=report):
-        yield Recipient(value, str(raw), line, raw.content if isinstance(raw, Entry) else None)
+    for valid in _valid_chunks(
+        entries, check, fail=fail, parameter=parameter, report=report, all_valid=all_valid
+    ):
+        if isinstance(valid, PlainRun):
+            for line, value in enumerate(valid.values, start=valid.first_line):
+                yield Recipient(value, value, line)
+        else:
+            for value, raw, line in valid:
+                yield Recipient(value, str(raw), line, raw.content if isinstance(raw, Entry) else None)
 
 
-def _valid_entries(
+def _valid_chunks(
     entries: Iterable[str],
     check: Check,
     *,
     fail: bool,
     parameter: str,
     report: ValidationReport,
-) -> Iterator[tuple[str, str, int]]:
-    """The one loop of every validation: ``(value, raw, line)`` of each valid, distinct entry.
+    all_valid: AllValid | None,
+) -> Iterator[PlainRun | list[Valid]]:
+    """The one loop of every validation: the valid, distinct entries, a chunk of entries at a time.
 
+    A chunk of plain entries (each at the line its position says) that ``all_valid`` vouches
+    for, none seen before, comes whole as a :class:`.spool.PlainRun`; any other chunk is
+    checked entry by entry and comes as ``(value, raw, line)`` of each valid, distinct entry.
     ``report.valid`` is set when the loop ends (the rest of the report as it goes).
     """
     seen: set[str] = set()
     keep = seen.add
     position = 0
+    iterator = iter(entries)
     try:
-        for position, raw in enumerate(entries, start=1):
-            value, reason = check(raw)
-            if reason is None and value not in seen:
-                keep(value)
-                yield value, raw, raw.line if isinstance(raw, Entry) else position
-                continue
-            line = raw.line if isinstance(raw, Entry) else position
-            if reason is None:
-                report.record_duplicate(line, raw)
-                continue
-            report.record_invalid(line, raw, reason)
-            if fail:
-                raise InvalidInputError(parameter, f"entry {line}: {reason}")
+        while chunk := list(itertools.islice(iterator, CHUNK)):
+            first = position + 1
+            if all_valid is not None and set(map(type, chunk)) == _ONLY_STR and all_valid(chunk):
+                fresh = set(chunk)
+                if len(fresh) == len(chunk) and seen.isdisjoint(fresh):
+                    seen |= fresh
+                    position += len(chunk)
+                    yield PlainRun(chunk, first)
+                    continue
+            valid: list[Valid] = []
+            for position, raw in enumerate(chunk, start=first):
+                value, reason = check(raw)
+                if reason is None and value not in seen:
+                    keep(value)
+                    valid.append((value, raw, raw.line if isinstance(raw, Entry) else position))
+                    continue
+                line = raw.line if isinstance(raw, Entry) else position
+                if reason is None:
+                    report.record_duplicate(line, raw)
+                    continue
+                report.record_invalid(line, raw, reason)
+                if fail:
+                    raise InvalidInputError(parameter, f"entry {line}: {reason}")
+            if valid:
+                yield valid
     finally:
         report.valid = len(seen)
     if position == 0:
@@ -223,6 +278,25 @@ def _number_check(rules: _Rules) -> Check:
         return _checked_number(raw, rules)
 
     return check
+
+
+def _all_valid_numbers(rules: _Rules) -> AllValid | None:
+    """``all_valid(chunk)`` for :func:`_valid_chunks`, where a valid number is written exactly as
+    the vendor wants it: bare international digits (no default region) in the DIGITS format;
+    else None (entries are checked one by one)."""
+    if rules.fmt is not NumberFormat.DIGITS or rules.default_region is not None or rules.allowed_regions:
+        return None
+    shortest, longest = INTERNATIONAL_DIGITS.start, INTERNATIONAL_DIGITS.stop - 1
+
+    def all_valid(chunk: list[str]) -> bool:
+        digits = "".join(chunk)
+        return (
+            digits.isdigit()
+            and digits.isascii()
+            and all_valid_digits("\n".join(chunk), len(chunk), shortest, longest)
+        )
+
+    return all_valid
 
 
 def _checked_number(raw: str, rules: _Rules) -> tuple[str, str | None]:

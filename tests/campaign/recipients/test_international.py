@@ -17,6 +17,12 @@ from airflow_provider_nxcloud.campaign.recipients import (
     spool_recipients,
     validate_recipients,
 )
+from airflow_provider_nxcloud.campaign.recipients.international import (
+    BULK_PLANS,
+    _scan_pattern,
+    all_valid_digits,
+    region_of_digits,
+)
 
 TYPES = [t for t in vars(PhoneNumberType).values() if isinstance(t, int) and t != PhoneNumberType.UNKNOWN]
 
@@ -160,3 +166,46 @@ def test_allowed_regions_apply_to_fast_numbers():
         report = spool.report
     assert (report.valid, report.invalid) == (1, 1)
     assert report.sample[0].reason == "country GG is not allowed"
+
+
+def test_the_scans_accept_exactly_the_numbers_each_plan_accepts():
+    """all_valid_digits scans a chunk once per kind of number: line by line over the corpus (every
+    country, several-region codes such as +1 and +44 included), a kind's scan matches exactly the
+    numbers of that kind region_of_digits accepts, and no other line."""
+    bare = [digits for digits in CORPUS if 8 <= len(digits) <= 15 and digits[0] != "0"]
+    accepted = {digits for digits in bare if region_of_digits(digits) is not None}
+    by_kind: dict[tuple[str, int], list[str]] = {}
+    for digits in bare:
+        by_kind.setdefault((digits[:3], len(digits)), []).append(digits)
+    scanned = 0
+    for kind, numbers in by_kind.items():
+        pattern = _scan_pattern(kind)
+        if pattern is None:
+            assert not accepted.intersection(numbers), kind
+            continue
+        for digits in numbers:
+            assert (pattern.subn("", digits)[1] == 1) == (digits in accepted), digits
+        # as one text, with lines of other kinds among them: one match per accepted line of its kind
+        others = by_kind[min(by_kind)] if kind != min(by_kind) else []
+        text = "\n".join([*others, *numbers, *others])
+        assert pattern.subn("", text)[1] == sum(digits in accepted for digits in numbers)
+        scanned += len(numbers)
+    assert scanned > 15_000 and len(accepted) > 10_000
+
+
+def test_a_chunk_is_vouched_for_only_when_every_number_in_it_is_valid():
+    good = ["6591234567", "61412345678", "447911123456", "447400123456"]
+    for digits in good:
+        assert region_of_digits(digits) is not None
+    assert all_valid_digits("\n".join(good), len(good), 8, 15)
+    for bad in ["659123456", "6501234567", "4401234567890", "12345678", "9991234567"]:
+        mixed = [*good, bad]
+        assert not all_valid_digits("\n".join(mixed), len(mixed), 8, 15), bad
+    # a kind of number not looked for before (+1 here): the chunk's own kinds are looked for
+    assert all_valid_digits("16502531234\n6591234567", 2, 8, 15)
+    # too many kinds in one chunk: checked one by one instead (False is "undecided", not "invalid")
+    many = [digits for digits in example_digits() if 8 <= len(digits) <= 15 and accept_international(digits)]
+    assert len({(digits[:3], len(digits)) for digits in many}) > BULK_PLANS
+    assert not all_valid_digits("\n".join(many), len(many), 8, 15)
+    # out of the length range the caller gives: never vouched for
+    assert not all_valid_digits("6591234567", 1, 11, 15)

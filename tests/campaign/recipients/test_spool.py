@@ -128,3 +128,34 @@ def test_unlinked_from_the_start(tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", None)
     with spool_recipients(MIXED, NumberFormat.DIGITS, on_invalid="skip"):
         assert list(Path(tmp_path).iterdir()) == []
+
+
+def test_chunks_checked_at_once_give_what_checking_each_gives(tmp_path):
+    """A long plain file takes the one-scan path; its recipients, lines and report are those of
+    the entry-by-entry path (the E164 format checks each entry), gaps, duplicates and all."""
+    numbers = [f"659{1000000 + n}" for n in range(9_000)]
+    numbers[5_000] = "659123"  # invalid: its chunk is checked entry by entry
+    numbers[7_000] = numbers[6_999]  # a duplicate
+    path = tmp_path / "numbers.txt"
+    path.write_text("phone\n" + "\n".join(numbers) + "\n", encoding="utf-8")
+    with spool_recipients(open_recipients(path), NumberFormat.DIGITS, on_invalid="skip") as spool:
+        spooled = [(r.number, r.raw, r.line, r.content) for r in spool]
+        report = spool.report
+    each = [
+        (r.number[1:], r.raw, r.line, r.content)
+        for r in validate_recipients(open_recipients(path), NumberFormat.E164, on_invalid="skip")
+    ]
+    assert spooled == each
+    assert len(spooled) == 8_998 and spooled[-1] == (numbers[-1], numbers[-1], 9_001, None)
+    assert (report.valid, report.invalid, report.duplicates) == (8_998, 1, 1)
+    assert [(s.line, s.reason) for s in report.sample] == [(5_002, "too short"), (7_002, "duplicate")]
+
+
+def test_a_duplicate_across_chunks_is_still_found():
+    numbers = [f"659{1000000 + n}" for n in range(5_000)] + ["6591000007"]
+    with spool_recipients(numbers, NumberFormat.DIGITS, on_invalid="skip") as spool:
+        assert spool.count == 5_000
+        assert spool.report.duplicates == 1
+        assert spool.report.sample[0].line == 5_001
+    with pytest.raises(InvalidInputError, match="entry 5001"):
+        spool_recipients([*numbers[:-1], "659123"], NumberFormat.DIGITS)
