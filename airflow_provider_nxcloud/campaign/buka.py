@@ -25,6 +25,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from itertools import repeat
 from pathlib import Path
 from typing import IO, Any
 
@@ -33,6 +34,7 @@ from airflow_provider_nxcloud.campaign.recipients import (
     ON_INVALID,
     NumberFormat,
     RecipientSpool,
+    chunked,
     content_of,
     is_object_storage_path,
     line_of,
@@ -46,6 +48,12 @@ from airflow_provider_nxcloud.campaign.results import RecipientResult
 from airflow_provider_nxcloud.exceptions import InvalidInputError, NXCloudProviderError, check_one_of
 from airflow_provider_nxcloud.hooks.buka import BukaHook
 from airflow_provider_nxcloud.platforms import buka as vendor
+
+#: makes a RecipientResult from its fields' tuple in C, without the NamedTuple's Python-level ``__new__``
+_new_tuple = tuple.__new__
+_ONLY_DICT = {dict}
+#: entries tested for their own texts at once
+_TEXT_CHECK_CHUNK = 4096
 
 MAX_NUMBERS = vendor.SMS_MAX_NUMBERS
 MAX_BATCH_NUMBERS = vendor.SMS_BATCH_MAX_NUMBERS
@@ -102,11 +110,16 @@ def _checked_texts(entries: Iterator[str]) -> Iterator[str]:
 
 
 def _without_texts(entries: Iterator[str]) -> Iterator[str]:
-    for position, entry in enumerate(entries, start=1):
-        # a JSON Lines object: no number starts with "{"
-        if entry.startswith("{"):
-            raise _text_twice(f"entry {line_of(entry, position)}")
-        yield entry
+    position = 0
+    # read a chunk at a time (validation does too): the usual chunk is tested as one text, in C
+    for chunk in chunked(entries, _TEXT_CHECK_CHUNK):
+        if "\n{" in "\n" + "\n".join(chunk):
+            for at, entry in enumerate(chunk, start=position + 1):
+                # a JSON Lines object: no number starts with "{"
+                if entry.startswith("{"):
+                    raise _text_twice(f"entry {line_of(entry, at)}")
+        position += len(chunk)
+        yield from chunk
 
 
 def _text_twice(where: str) -> InvalidInputError:
@@ -161,7 +174,7 @@ class BukaSmsSender:
         numbers = batch.numbers
         # batch.recipient_reference(i) for each, made at once
         prefix = f"{batch.reference}-"
-        references = [f"{prefix}{position}" for position in range(len(numbers))]
+        references = list(map(prefix.__add__, map(str, range(len(numbers)))))
         if self.text is not None:
             message = vendor.sms_message(numbers, self.text, references, self.sender_id)
             reply = self.hook.send_sms(self.app_id, message, client_reference=batch.reference)
@@ -171,9 +184,12 @@ class BukaSmsSender:
                 for recipient, reference in zip(batch.recipients, references, strict=True)
             ]
             reply = self.hook.send_sms_batch(self.app_id, messages, client_reference=batch.reference)
-        items = [item for item in reply.get("array") or [] if isinstance(item, dict)]
+        items = _objects(reply.get("array"))
         # each accepted number is listed as {msgId, number, orderId} (onbuka.com/sms-api3): matched
         # by its orderId, else by the number (a reply that leaves the orderId out)
+        in_order = _accepted_in_order(numbers, references, items)
+        if in_order is not None:
+            return in_order
         by_order = {str(item["orderId"]): item for item in items if item.get("orderId")}
         by_number: dict[str, dict[str, Any]] | None = None
         results = []
@@ -764,3 +780,31 @@ def _email_result(address: str, item: Mapping[str, Any] | None) -> RecipientResu
         return RecipientResult(address, "accepted", str(item["emailId"]))
     reason = item.get("remark") or f"emailState {state}"
     return RecipientResult(address, "rejected", None, None, str(reason))
+
+
+def _accepted_in_order(
+    numbers: list[str], references: list[str], items: list[dict[str, Any]]
+) -> list[RecipientResult] | None:
+    """The results when the reply lists every number, in the order sent, each with its own orderId
+    and a msgId (all accepted, the usual reply); else None, for the matching by orderId and number.
+
+    The usual reply of a million-recipient campaign, read without a dictionary per batch and
+    with its results made in C (``map``), not a Python loop per number.
+    """
+    if len(items) != len(numbers) or list(map(dict.get, items, repeat("orderId"))) != references:
+        return None
+    vendor_ids = list(map(dict.get, items, repeat("msgId")))
+    if not all(vendor_ids):
+        return None
+    fields = zip(numbers, repeat("accepted"), map(str, vendor_ids), references, repeat(None), repeat(None))
+    return list(map(_new_tuple, repeat(RecipientResult), fields))
+
+
+def _objects(array: Any) -> list[dict[str, Any]]:
+    """The objects of a reply's array (anything else in it left out); the usual array, objects
+    only, is kept as it is: its items' types are tested in C, not one by one."""
+    if not array:
+        return []
+    if isinstance(array, list) and set(map(type, array)) == _ONLY_DICT:
+        return array
+    return [item for item in array if isinstance(item, dict)]
