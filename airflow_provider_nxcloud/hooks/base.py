@@ -248,7 +248,7 @@ class CPaaSHook(BaseHook):
 
     # ----- transports -------------------------------------------------------------------
 
-    def authenticator(self, settings: ConnectionSettings, *, mask: Callable[[str], None]) -> Authenticator:
+    def authenticator(self, settings: ConnectionSettings) -> Authenticator:
         raise NotImplementedError
 
     def reply_parser(self) -> ReplyParser:
@@ -258,11 +258,11 @@ class CPaaSHook(BaseHook):
         """Platform-specific keyword arguments for the transports (base path, basic auth)."""
         return {}
 
-    def _transport_kwargs(self, settings: ConnectionSettings, mask: Callable[[str], None]) -> dict[str, Any]:
+    def _transport_kwargs(self, settings: ConnectionSettings) -> dict[str, Any]:
         return {
             "platform": self.conn_type,
             "origin": settings.origin,
-            "authenticator": self.authenticator(settings, mask=mask),
+            "authenticator": self.authenticator(settings),
             "parse": self.reply_parser(),
             "settings": settings.transport,
             "overrides": self.overrides,
@@ -279,7 +279,7 @@ class CPaaSHook(BaseHook):
             with self._transport_lock:
                 if self._transport is None:
                     extra = {"sleep": self._sleep} if self._sleep is not None else {}
-                    self._transport = Transport(**self._transport_kwargs(self.settings, mask_secret), **extra)
+                    self._transport = Transport(**self._transport_kwargs(self.settings), **extra)
         return self._transport
 
     async def aget_settings(self) -> ConnectionSettings:
@@ -314,11 +314,10 @@ class CPaaSHook(BaseHook):
         settings = await self.aget_settings()
         if max_attempts is not None:
             settings = replace(settings, transport=replace(settings.transport, max_attempts=max_attempts))
-        # Signatures are masked in this process only (see aget_settings).
         return AsyncTransport(
             sleep=sleep or asyncio.sleep,
             httpx_transport=httpx_transport,
-            **self._transport_kwargs(settings, _mask_locally),
+            **self._transport_kwargs(settings),
         )
 
     def close(self) -> None:

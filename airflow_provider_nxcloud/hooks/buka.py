@@ -23,13 +23,10 @@ APP_ID_EXTRAS = {
 
 
 class _BukaAuthenticator:
-    def __init__(
-        self, settings: ConnectionSettings, clock: Callable[[], float], mask: Callable[[str], None]
-    ) -> None:
+    def __init__(self, settings: ConnectionSettings, clock: Callable[[], float]) -> None:
         self._key = settings.login
         self._secret = settings.password
         self._clock = clock
-        self._mask = mask
 
     def headers(self, endpoint: Endpoint, body: bytes | None) -> dict[str, str]:
         headers = buka.signed_headers(self._key, self._secret, int(self._clock()))
@@ -59,10 +56,8 @@ class BukaHook(CPaaSHook):
         super().__init__(buka_conn_id, **kwargs)
         self.buka_conn_id = buka_conn_id
 
-    def authenticator(
-        self, settings: ConnectionSettings, *, mask: Callable[[str], None]
-    ) -> _BukaAuthenticator:
-        return _BukaAuthenticator(settings, self.clock, mask)
+    def authenticator(self, settings: ConnectionSettings) -> _BukaAuthenticator:
+        return _BukaAuthenticator(settings, self.clock)
 
     def reply_parser(self) -> ReplyParser:
         return buka.parse_reply

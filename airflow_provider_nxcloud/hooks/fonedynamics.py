@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from airflow_provider_nxcloud.exceptions import ConnectionConfigError, InvalidInputError
@@ -37,7 +37,7 @@ class FoneDynamicsHook(CPaaSHook):
         super().__init__(fonedynamics_conn_id, **kwargs)
         self.fonedynamics_conn_id = fonedynamics_conn_id
 
-    def authenticator(self, settings: ConnectionSettings, *, mask: Callable[[str], None]) -> _NoHeaders:
+    def authenticator(self, settings: ConnectionSettings) -> _NoHeaders:
         return _NoHeaders()
 
     def reply_parser(self) -> ReplyParser:

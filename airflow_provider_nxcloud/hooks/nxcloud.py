@@ -42,14 +42,11 @@ def _checked(build: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
 
 class _NXCloudAuthenticator:
-    def __init__(
-        self, settings: ConnectionSettings, clock: Callable[[], float], mask: Callable[[str], None]
-    ) -> None:
+    def __init__(self, settings: ConnectionSettings, clock: Callable[[], float]) -> None:
         self._key = settings.login
         self._secret = settings.password
         self._algorithm = str(settings.extras.get("sign_algorithm", "md5"))
         self._clock = clock
-        self._mask = mask
 
     def headers(self, endpoint: Endpoint, body: bytes | None) -> dict[str, str]:
         if endpoint.auth is not Auth.NXCLOUD_SIGNED:
@@ -82,10 +79,8 @@ class NXCloudHook(CPaaSHook):
         super().__init__(nxcloud_conn_id, **kwargs)
         self.nxcloud_conn_id = nxcloud_conn_id
 
-    def authenticator(
-        self, settings: ConnectionSettings, *, mask: Callable[[str], None]
-    ) -> _NXCloudAuthenticator:
-        return _NXCloudAuthenticator(settings, self.clock, mask)
+    def authenticator(self, settings: ConnectionSettings) -> _NXCloudAuthenticator:
+        return _NXCloudAuthenticator(settings, self.clock)
 
     def reply_parser(self) -> ReplyParser:
         return nxcloud.parse_reply
