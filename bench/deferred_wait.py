@@ -44,6 +44,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bench.child import run_json_module
 from bench.report import Row, table
 from bench.sim import ROOT, free_port
 
@@ -212,19 +213,8 @@ def baseline_kwargs_bytes(results_path: Path) -> int:
 
 
 def _trigger_run(results: Path, url: str, report: Path, *, traced: bool) -> dict[str, Any]:
-    command = [sys.executable, "-m", "bench.deferred_wait", "trigger", str(results), url, str(report)]
-    done = subprocess.run(
-        command + (["traced"] if traced else []),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=RUN_TIMEOUT_S,
-        check=False,
-    )
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    if done.returncode != 0 or not lines:
-        raise RuntimeError(f"the trigger run failed ({done.returncode}): {done.stderr[-3000:]}")
-    return dict(json.loads(lines[-1]))
+    arguments = ["trigger", str(results), url, str(report), *(["traced"] if traced else [])]
+    return run_json_module("bench.deferred_wait", *arguments, timeout=RUN_TIMEOUT_S)
 
 
 def measure(count: int, workdir: Path) -> dict[str, Any]:

@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from airflow_provider_nxcloud.hooks.transport import PACER_HEADROOM_S
 from bench import baseline
+from bench.child import run_json_module
 from bench.report import Row
-from bench.sim import ROOT, SimProcess
+from bench.sim import SimProcess
 
 TARGET_RATIO = 4.0
 MEMORY_TARGET_MB = 300.0
@@ -66,22 +64,6 @@ class Comparison:
         return self.provider.per_second / self.baseline.per_second if self.baseline.per_second else 0.0
 
 
-def run_task_module(module: str, argument: str, timeout: float = 1800) -> dict[str, Any]:
-    """Run ``python -m <module> <argument>`` in a child process; the JSON line it prints."""
-    done = subprocess.run(
-        [sys.executable, "-m", module, argument],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    if done.returncode != 0 or not lines:
-        raise RuntimeError(f"{module} failed ({done.returncode}): {done.stderr[-3000:]}")
-    return dict(json.loads(lines[-1]))
-
-
 def run_provider(
     sim: SimProcess,
     platform: str,
@@ -99,7 +81,7 @@ def run_provider(
         "env": sim.connection_env(max_qps=max_qps, max_concurrency=max_concurrency),
         "run_id": f"bench-{platform}",
     }
-    result = run_task_module("bench.task", json.dumps(spec))
+    result = run_json_module("bench.task", json.dumps(spec))
     cpu_after = sim.cpu_seconds()
     log = sim.requests()
     return ProviderRun(

@@ -19,12 +19,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.child import run_json_module
 from bench.efficiency import _sent_message_ids
 from bench.hook_overhead import patched_env
 from bench.report import Row
 from bench.sim import SimProcess
 from bench.task import context
-from bench.throughput import run_task_module
 
 MESSAGES_PER_SENSOR = 5
 #: rounds in which every report is still pending (the first also opens the connections)
@@ -68,7 +68,7 @@ def run(sim: SimProcess, sensors: int) -> list[Row]:
         spec_path = Path(work) / "spec.json"
         spec = {"env": env, "triggers": triggers, "sim_url": sim.url, "pending_rounds": PENDING_ROUNDS}
         spec_path.write_text(json.dumps(spec))
-        result = run_task_module("bench.triggerer", str(spec_path))
+        result = run_json_module("bench.triggerer", str(spec_path))
     rounds = result["rounds"]
     steady = rounds[PENDING_ROUNDS - 1]
     per_trigger_kb = (steady["rss_mb"] - result["rss_before_mb"]) * 1024 / sensors
