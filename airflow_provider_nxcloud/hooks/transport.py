@@ -39,6 +39,7 @@ import functools
 import json
 import logging
 import math
+import os
 import re
 import ssl
 import threading
@@ -52,6 +53,7 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 import requests
 import tenacity
+import urllib3
 from requests.adapters import HTTPAdapter
 
 from airflow_provider_nxcloud.exceptions import (
@@ -560,6 +562,8 @@ class Transport(_BaseTransport):
         self._sleep = sleep
         self._session: requests.Session | None = None
         self._session_lock = threading.Lock()
+        #: origin -> (proxies, verify) from the environment (:meth:`_environment`)
+        self._environments: dict[str, tuple[dict[str, str], bool | str]] = {}
 
     @property
     def session(self) -> requests.Session:
@@ -567,6 +571,9 @@ class Transport(_BaseTransport):
             with self._session_lock:
                 if self._session is None:
                     session = requests.Session()
+                    # the environment's proxies and CA bundle are read once per origin
+                    # (:meth:`_environment`), not on every request (its cost was ~30% of a send)
+                    session.trust_env = False
                     # a connection for every send a campaign keeps in flight, so none is thrown away
                     size = max(self.settings.pool_size, self.settings.max_concurrency)
                     adapter = HTTPAdapter(pool_connections=4, pool_maxsize=size, max_retries=0)
@@ -581,6 +588,21 @@ class Transport(_BaseTransport):
         if self._session is not None:
             self._session.close()
             self._session = None
+
+    def _environment(self, url: str) -> tuple[dict[str, str], bool | str]:
+        """The proxies and the CA bundle the environment gives requests to ``url``'s origin, as
+        ``requests`` would read them on each request (``HTTPS_PROXY``, ``NO_PROXY``,
+        ``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``), read once per origin; ``.netrc`` is
+        not read (every vendor request carries its own signature or Basic credential)."""
+        origin = url[: url.find("/", url.find("//") + 2)] if url.count("/") > 2 else url
+        found = self._environments.get(origin)
+        if found is None:
+            proxies = requests.utils.get_environ_proxies(origin)
+            verify: bool | str = (
+                os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+            )
+            found = self._environments[origin] = (dict(proxies), verify)
+        return found
 
     def request(self, endpoint: Endpoint, **kwargs: Any) -> Any:
         call = self.prepare(endpoint, **kwargs)
@@ -602,6 +624,7 @@ class Transport(_BaseTransport):
             return refused
         # signed after the wait for a slot, so the timestamp is fresh when the request leaves
         headers = self._headers(call)
+        proxies, verify = self._environment(call.url)
         try:
             response = self.session.request(
                 call.endpoint.method,
@@ -612,8 +635,11 @@ class Transport(_BaseTransport):
                 headers=headers,
                 timeout=(self.settings.connect_timeout, self.settings.read_timeout),
                 allow_redirects=False,
+                proxies=proxies,
+                verify=verify,
+                stream=True,
             )
-            content = response.content
+            content = _read_body(response)
         except requests.exceptions.ConnectTimeout:
             return self.classifier.lost(call, "connect timed out", written=False)
         except requests.exceptions.ConnectionError as exc:
@@ -645,6 +671,31 @@ class Transport(_BaseTransport):
         except RateLimitStoreError as exc:
             return self._store_refused(call, exc)
         return None
+
+
+def _read_body(response: requests.Response) -> bytes:
+    """The whole body of a streamed response in one read, its connection back in the pool.
+
+    ``response.content`` reads it in 10 KB pieces, each through several layers: for the
+    ~76 KB reply to a 1,000-number send that cost more CPU than the rest of the request.
+    urllib3's errors while reading are raised as the ``requests`` errors ``content`` raises,
+    so a lost answer is classified the same way.
+    """
+    raw = response.raw
+    try:
+        content: bytes = raw.read(decode_content=True)
+    except urllib3.exceptions.ReadTimeoutError as exc:
+        response.close()
+        raise requests.exceptions.ReadTimeout(exc, response=response) from exc
+    except urllib3.exceptions.DecodeError as exc:
+        response.close()
+        raise requests.exceptions.ContentDecodingError(exc, response=response) from exc
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        # a reset, a truncated body, a TLS error after the request was written: it was written
+        response.close()
+        raise requests.exceptions.ChunkedEncodingError(exc, response=response) from exc
+    raw.release_conn()
+    return content
 
 
 def _describe_connection_error(exc: requests.exceptions.ConnectionError) -> tuple[str, bool]:
