@@ -44,7 +44,7 @@ from airflow_provider_nxcloud.campaign.recipients import (
     spool_valid,
     storage_path_of,
 )
-from airflow_provider_nxcloud.campaign.results import RecipientResult
+from airflow_provider_nxcloud.campaign.results import ACCEPTED, RecipientResult
 from airflow_provider_nxcloud.exceptions import InvalidInputError, NXCloudProviderError, check_one_of
 from airflow_provider_nxcloud.hooks.buka import BukaHook
 from airflow_provider_nxcloud.platforms import buka as vendor
@@ -796,7 +796,7 @@ def _accepted_in_order(
     vendor_ids = list(map(dict.get, items, repeat("msgId")))
     if not all(vendor_ids):
         return None
-    fields = zip(numbers, repeat("accepted"), map(str, vendor_ids), references, repeat(None), repeat(None))
+    fields = zip(numbers, repeat(ACCEPTED), map(str, vendor_ids), references, repeat(None), repeat(None))
     return list(map(_new_tuple, repeat(RecipientResult), fields))
 
 

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import operator
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -54,7 +55,7 @@ from airflow_provider_nxcloud.campaign.fingerprint import (
 )
 from airflow_provider_nxcloud.campaign.progress import ProgressStore
 from airflow_provider_nxcloud.campaign.recipients import NumberFormat, Recipient, chunked
-from airflow_provider_nxcloud.campaign.results import RecipientResult, ResultsWriter
+from airflow_provider_nxcloud.campaign.results import ACCEPTED, RecipientResult, ResultsWriter
 from airflow_provider_nxcloud.exceptions import (
     AmbiguousSendError,
     BatchInDoubtError,
@@ -65,6 +66,9 @@ from airflow_provider_nxcloud.exceptions import (
 )
 
 log = logging.getLogger(__name__)
+
+#: a result's status, read in C
+_STATUS = operator.attrgetter("status")
 
 #: what may be decided about one batch in doubt
 DECISIONS = ("skip", "resend", "fail")
@@ -454,12 +458,14 @@ class Campaign:
         )
 
     def _record(self, batch: Batch, results: list[RecipientResult]) -> None:
-        not_accepted = [result for result in results if not result.accepted]
-        rejected = len(not_accepted)
-        accepted = len(results) - rejected
-        for result in not_accepted:
-            reason = result.error or "rejected"
-            self.summary.rejections[reason] = self.summary.rejections.get(reason, 0) + 1
+        # counted in C: a batch of a thousand results is read without a Python step per result
+        accepted = list(map(_STATUS, results)).count(ACCEPTED)
+        rejected = len(results) - accepted
+        if rejected:
+            for result in results:
+                if result.status != ACCEPTED:
+                    reason = result.error or "rejected"
+                    self.summary.rejections[reason] = self.summary.rejections.get(reason, 0) + 1
         # results first: a done batch must never lack its results lines
         self.writer.write(batch.index, results)
         self.progress.finish(batch.index, accepted, rejected)

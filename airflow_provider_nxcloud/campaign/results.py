@@ -34,6 +34,10 @@ XCOM_ID_LIMIT = 100
 _PART = re.compile(r"batch-(\d+)\.try-(\d+)\.jsonl$")
 
 
+#: the status of a recipient the vendor accepted
+ACCEPTED = "accepted"
+
+
 class RecipientResult(NamedTuple):
     """One recipient's outcome; a tuple, as a million of them are made for one campaign (cheaply)."""
 
@@ -50,7 +54,7 @@ class RecipientResult(NamedTuple):
 
     @property
     def accepted(self) -> bool:
-        return self.status == "accepted"
+        return self.status == ACCEPTED
 
 
 def _path(value: Any) -> Any:
