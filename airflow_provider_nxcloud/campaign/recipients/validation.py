@@ -15,6 +15,8 @@ distinct number, ~100 MB for a million, and the report's sample at most
 
 Speed: a number already written as international digits is checked against libphonenumber's
 metadata directly (:mod:`.international`, ~1 us), the rest through ``phonenumbers.parse`` (~15 us).
+A chunk of :data:`CHUNK` plain entries, all bare international digits, is checked in one scan per
+kind of number and spooled whole (~0.6 us a number, the pass over a million ~1 s).
 """
 
 from __future__ import annotations
@@ -79,9 +81,9 @@ def validate_recipients(
 
     ``on_invalid="fail"`` raises at the first invalid entry, naming its line
     and why but not the number; validate with :func:`spool_recipients` before
-    sending, or numbers before it are already sent (those of earlier chunks: entries
-    are read and checked :data:`CHUNK` at a time, and a chunk is given only once checked). ``"skip"`` drops invalid
-    entries. Either way a number seen before is dropped as a duplicate and
+    sending, or numbers before it are already sent (those of earlier chunks:
+    entries are read and checked :data:`CHUNK` at a time, and a chunk is given
+    only once all of it is checked). ``"skip"`` drops invalid entries. Either way a number seen before is dropped as a duplicate and
     everything dropped is counted in ``report``. A stream with no valid
     recipient at all raises when it ends. Arguments are checked at once.
     """
