@@ -28,3 +28,18 @@ def airflow_variables() -> Iterator[MemoryVariables]:
     here (the end-to-end tests use the real one)."""
     with memory_variables() as variables:
         yield variables
+
+
+@pytest.fixture
+def one_record_day(monkeypatch: pytest.MonkeyPatch) -> None:
+    """NXCloud record and number-check queries ask only the day the simulator files under.
+
+    A client asks both the UTC and the UTC+8 reading of a moment's day (ASSUMPTION [NX-2]); from
+    16:00 to 24:00 UTC they differ and every query is made twice. Tests that count requests
+    per round or per page pin the client to the simulator's one zone so that they hold at any
+    hour; tests/contracts/test_nxcloud_messaging.py proves the two readings themselves.
+    """
+    from airflow_provider_nxcloud.platforms import nxcloud
+    from airflow_provider_nxcloud.testing import nxcloud as simulated
+
+    monkeypatch.setattr(nxcloud, "RECORD_DAY_OFFSETS_HOURS", (simulated.RECORD_DAY_UTC_OFFSET_HOURS,))

@@ -38,6 +38,9 @@ from tests.sensors.senders import (
     sg_numbers,
 )
 
+# request counts below assume one record day: see tests/conftest.py
+pytestmark = pytest.mark.usefixtures("one_record_day")
+
 HOOKS = {"buka": BukaHook, "nxcloud": NXCloudHook, "fonedynamics": FoneDynamicsHook}
 
 

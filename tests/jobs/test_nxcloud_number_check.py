@@ -32,6 +32,9 @@ from tests.operators.conftest import TaskRun
 from tests.sensors.senders import context, sg_numbers
 from tests.triggers.test_wait import all_events, sleeping_on
 
+# request counts below assume one record day: see tests/conftest.py
+pytestmark = pytest.mark.usefixtures("one_record_day")
+
 SUBMIT = ("nxcloud", "number_check_submit")
 QUERY = ("nxcloud", "number_check_query")
 DEAD = "6591230000"  # ends in 0000: the simulator finds it invalid / inactive

@@ -69,6 +69,9 @@ from airflow_provider_nxcloud.testing import accounts
 from airflow_provider_nxcloud.testing.buka import DEFAULT_EMAIL_SENDER
 from tests.operators.conftest import TaskRun
 
+# request counts below assume one record day: see tests/conftest.py
+pytestmark = pytest.mark.usefixtures("one_record_day")
+
 NUMBER = "6591234567"
 OTHER_NUMBER = "6591234568"
 ENDPOINTS: dict[str, dict[str, Endpoint]] = {

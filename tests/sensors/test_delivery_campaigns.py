@@ -29,6 +29,9 @@ from airflow_provider_nxcloud.sensors.delivery import (
 from tests.campaign.test_delivery_watch import watch_over
 from tests.sensors.senders import UNDELIVERABLE_SG, context, send_campaign, sg_numbers
 
+# request counts below assume one record day: see tests/conftest.py
+pytestmark = pytest.mark.usefixtures("one_record_day")
+
 SENSORS = {
     "buka": BukaSmsDeliverySensor,
     "nxcloud": NXCloudSmsDeliverySensor,

@@ -34,6 +34,9 @@ from tests.sensors.senders import (
     sg_numbers,
 )
 
+# request counts below assume one record day: see tests/conftest.py
+pytestmark = pytest.mark.usefixtures("one_record_day")
+
 SENSORS: dict[str, type[DeliverySensor]] = {
     "buka": BukaSmsDeliverySensor,
     "nxcloud": NXCloudSmsDeliverySensor,
