@@ -30,6 +30,7 @@ import json
 import signal
 import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -168,6 +169,27 @@ def console_handler(console: Console) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+#: a pause of this process longer than this is logged (the request log would count the
+#: requests that queued meanwhile as one burst)
+STALL_S = 0.1
+
+
+def _report_stalls(sim: Simulator, stop: threading.Event) -> None:
+    """Log every pause of this process (a thread that should wake each 10 ms, late by more
+    than :data:`STALL_S`), with the ledger's size then: evidence for a peak the clients did not send."""
+    started = time.monotonic()
+    while not stop.is_set():
+        before = time.monotonic()
+        time.sleep(0.01)
+        late = time.monotonic() - before - 0.01
+        if late > STALL_S:
+            print(
+                f"simhost: stalled {late:.3f} s at +{before - started:.1f} s, "
+                f"ledger {sim.ledger.count():,} entries",
+                flush=True,
+            )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.reliability.runtime.simhost")
     parser.add_argument("--port", type=int, required=True, help="the simulator")
@@ -199,6 +221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         tls_context=server_context(args.cert, args.key),
     ).start()
     console = Console(sim, proxy)
+    threading.Thread(target=_report_stalls, args=(sim, stop), name="stalls", daemon=True).start()
     server = ThreadingHTTPServer(("127.0.0.1", args.console_port), console_handler(console))
     threading.Thread(target=server.serve_forever, name="console", daemon=True).start()
     print(f"simhost: simulator {sim.url}, proxy {proxy.port}, console {args.console_port}", flush=True)
