@@ -594,7 +594,8 @@ class Transport(_BaseTransport):
         ``requests`` would read them on each request (``HTTPS_PROXY``, ``NO_PROXY``,
         ``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``), read once per origin; ``.netrc`` is
         not read (every vendor request carries its own signature or Basic credential)."""
-        origin = url[: url.find("/", url.find("//") + 2)] if url.count("/") > 2 else url
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
         found = self._environments.get(origin)
         if found is None:
             proxies = requests.utils.get_environ_proxies(origin)
