@@ -83,9 +83,10 @@ def validate_recipients(
     and why but not the number; validate with :func:`spool_recipients` before
     sending, or numbers before it are already sent (those of earlier chunks:
     entries are read and checked :data:`CHUNK` at a time, and a chunk is given
-    only once all of it is checked). ``"skip"`` drops invalid entries. Either way a number seen before is dropped as a duplicate and
-    everything dropped is counted in ``report``. A stream with no valid
-    recipient at all raises when it ends. Arguments are checked at once.
+    only once all of it is checked). ``"skip"`` drops invalid entries. Either
+    way a number seen before is dropped as a duplicate and everything dropped
+    is counted in ``report``. A stream with no valid recipient at all raises
+    when it ends. Arguments are checked at once.
     """
     rules = _rules(fmt, on_invalid, default_region, allowed_regions, parameter)
     return validated_stream(
