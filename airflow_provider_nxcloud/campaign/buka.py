@@ -24,7 +24,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import repeat
 from pathlib import Path
 from typing import IO, Any
@@ -37,20 +37,19 @@ from airflow_provider_nxcloud.campaign.recipients import (
     chunked,
     content_of,
     is_object_storage_path,
-    line_of,
+    last_line,
     open_messages,
     open_recipients,
     redacted_location,
     spool_valid,
     storage_path_of,
+    with_lines,
 )
-from airflow_provider_nxcloud.campaign.results import ACCEPTED, RecipientResult
+from airflow_provider_nxcloud.campaign.results import AcceptedRun, RecipientResult
 from airflow_provider_nxcloud.exceptions import InvalidInputError, NXCloudProviderError, check_one_of
 from airflow_provider_nxcloud.hooks.buka import BukaHook
 from airflow_provider_nxcloud.platforms import buka as vendor
 
-#: makes a RecipientResult from its fields' tuple in C, without the NamedTuple's Python-level ``__new__``
-_new_tuple = tuple.__new__
 _ONLY_DICT = {dict}
 #: entries tested for their own texts at once
 _TEXT_CHECK_CHUNK = 4096
@@ -103,22 +102,22 @@ def sms_entries(recipients: Any, text: Any) -> Iterator[str]:
 
 
 def _checked_texts(entries: Iterator[str]) -> Iterator[str]:
-    for position, entry in enumerate(entries, start=1):
+    for line, entry in with_lines(entries):
         if problem := _content_problem(content_of(entry)):
-            raise InvalidInputError("recipients", f"entry {line_of(entry, position)}: text {problem}")
+            raise InvalidInputError("recipients", f"entry {line}: text {problem}")
         yield entry
 
 
 def _without_texts(entries: Iterator[str]) -> Iterator[str]:
-    position = 0
+    line = 0
     # read a chunk at a time (validation does too): the usual chunk is tested as one text, in C
     for chunk in chunked(entries, _TEXT_CHECK_CHUNK):
         if "\n{" in "\n" + "\n".join(chunk):
-            for at, entry in enumerate(chunk, start=position + 1):
+            for at, entry in with_lines(chunk, after=line):
                 # a JSON Lines object: no number starts with "{"
                 if entry.startswith("{"):
-                    raise _text_twice(f"entry {line_of(entry, at)}")
-        position += len(chunk)
+                    raise _text_twice(f"entry {at}")
+        line = last_line(chunk, line)
         yield from chunk
 
 
@@ -161,7 +160,7 @@ class BukaSmsSender:
         self._sends: dict[str, tuple[float, float]] = {}
         self._sends_lock = threading.Lock()
 
-    def send(self, batch: Batch) -> list[RecipientResult]:
+    def send(self, batch: Batch) -> Sequence[RecipientResult]:
         started = self.clock()
         try:
             return self._send(batch)
@@ -170,7 +169,7 @@ class BukaSmsSender:
             with self._sends_lock:
                 self._sends[batch.reference] = (started, self.clock())
 
-    def _send(self, batch: Batch) -> list[RecipientResult]:
+    def _send(self, batch: Batch) -> Sequence[RecipientResult]:
         numbers = batch.numbers
         # batch.recipient_reference(i) for each, made at once
         prefix = f"{batch.reference}-"
@@ -784,20 +783,19 @@ def _email_result(address: str, item: Mapping[str, Any] | None) -> RecipientResu
 
 def _accepted_in_order(
     numbers: list[str], references: list[str], items: list[dict[str, Any]]
-) -> list[RecipientResult] | None:
+) -> AcceptedRun | None:
     """The results when the reply lists every number, in the order sent, each with its own orderId
     and a msgId (all accepted, the usual reply); else None, for the matching by orderId and number.
 
-    The usual reply of a million-recipient campaign, read without a dictionary per batch and
-    with its results made in C (``map``), not a Python loop per number.
+    The usual reply of a million-recipient campaign, read without a dictionary per batch, its
+    fields taken in C (``map``), and its results kept as an :class:`.AcceptedRun`.
     """
     if len(items) != len(numbers) or list(map(dict.get, items, repeat("orderId"))) != references:
         return None
     vendor_ids = list(map(dict.get, items, repeat("msgId")))
     if not all(vendor_ids):
         return None
-    fields = zip(numbers, repeat(ACCEPTED), map(str, vendor_ids), references, repeat(None), repeat(None))
-    return list(map(_new_tuple, repeat(RecipientResult), fields))
+    return AcceptedRun(numbers, vendor_ids, references)
 
 
 def _objects(array: Any) -> list[dict[str, Any]]:

@@ -39,9 +39,8 @@ from __future__ import annotations
 
 import functools
 import logging
-import operator
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -54,8 +53,8 @@ from airflow_provider_nxcloud.campaign.fingerprint import (
     batch_digest,
 )
 from airflow_provider_nxcloud.campaign.progress import ProgressStore
-from airflow_provider_nxcloud.campaign.recipients import NumberFormat, Recipient, chunked
-from airflow_provider_nxcloud.campaign.results import ACCEPTED, RecipientResult, ResultsWriter
+from airflow_provider_nxcloud.campaign.recipients import NumberFormat, PlainRun, Recipient, chunked
+from airflow_provider_nxcloud.campaign.results import ACCEPTED, RecipientResult, ResultsWriter, accepted_count
 from airflow_provider_nxcloud.exceptions import (
     AmbiguousSendError,
     BatchInDoubtError,
@@ -67,9 +66,6 @@ from airflow_provider_nxcloud.exceptions import (
 
 log = logging.getLogger(__name__)
 
-#: a result's status, read in C
-_STATUS = operator.attrgetter("status")
-
 #: what may be decided about one batch in doubt
 DECISIONS = ("skip", "resend", "fail")
 
@@ -77,7 +73,8 @@ DECISIONS = ("skip", "resend", "fail")
 @dataclass(frozen=True)
 class Batch:
     index: int
-    recipients: list[Recipient]
+    #: a :class:`PlainRun` for the usual batch, read from the spool without a tuple per recipient
+    recipients: Sequence[Recipient]
     #: the campaign key: with the index, a client reference stable across tries
     campaign: str
     #: 1-based position of the first recipient in the campaign
@@ -97,6 +94,8 @@ class Batch:
     @functools.cached_property
     def numbers(self) -> list[str]:
         """The recipients' numbers (made once: the digest, the request and the results all read them)."""
+        if type(self.recipients) is PlainRun:
+            return self.recipients.values
         return [recipient.number for recipient in self.recipients]
 
 
@@ -110,7 +109,7 @@ class Sender(Protocol):
     # A sender may also have ``batch_group(number) -> key``: then every batch holds numbers
     # of one key only (NXCloud voice: one country code per request).
 
-    def send(self, batch: Batch) -> list[RecipientResult]:
+    def send(self, batch: Batch) -> Sequence[RecipientResult]:
         """Send the batch; per-recipient results, or a VendorAPIError for the whole batch."""
         ...
 
@@ -286,7 +285,7 @@ class Campaign:
         self._start(batch)
         self._complete(batch, lambda: self.sender.send(batch))
 
-    def _complete(self, batch: Batch, outcome: Callable[[], list[RecipientResult]]) -> None:
+    def _complete(self, batch: Batch, outcome: Callable[[], Sequence[RecipientResult]]) -> None:
         """Record what the send of ``batch`` came to (``outcome`` returns its results or raises)."""
         try:
             results = outcome()
@@ -309,7 +308,7 @@ class Campaign:
 
     def _run_concurrently(self, batches: Iterable[Batch]) -> None:
         """Sends in up to ``max_concurrency`` worker threads; all recording in this thread."""
-        in_flight: dict[Future[list[RecipientResult]], Batch] = {}
+        in_flight: dict[Future[Sequence[RecipientResult]], Batch] = {}
         failure: Exception | None = None
         name = f"{self.sender.platform}-send"
         with ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix=name) as pool:
@@ -337,7 +336,7 @@ class Campaign:
         if failure is not None:
             raise failure
 
-    def _complete_some(self, in_flight: dict[Future[list[RecipientResult]], Batch]) -> None:
+    def _complete_some(self, in_flight: dict[Future[Sequence[RecipientResult]], Batch]) -> None:
         """Wait for at least one send, record every finished one; then raise the first error, if any."""
         finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
         first: Exception | None = None
@@ -457,9 +456,8 @@ class Campaign:
             why=why,
         )
 
-    def _record(self, batch: Batch, results: list[RecipientResult]) -> None:
-        # counted in C: a batch of a thousand results is read without a Python step per result
-        accepted = list(map(_STATUS, results)).count(ACCEPTED)
+    def _record(self, batch: Batch, results: Sequence[RecipientResult]) -> None:
+        accepted = accepted_count(results)
         rejected = len(results) - accepted
         if rejected:
             for result in results:

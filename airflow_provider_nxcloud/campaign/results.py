@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+import operator
 import re
-from collections.abc import Iterable
-from typing import Any, NamedTuple
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import repeat
+from typing import Any, NamedTuple, overload
 
 from airflow_provider_nxcloud.exceptions import InvalidInputError
 
@@ -55,6 +57,78 @@ class RecipientResult(NamedTuple):
     @property
     def accepted(self) -> bool:
         return self.status == ACCEPTED
+
+
+#: makes a RecipientResult from its fields' tuple in C, without the NamedTuple's Python-level ``__new__``
+_new_tuple = tuple.__new__
+
+
+class AcceptedRun(Sequence[RecipientResult]):
+    """The results of a batch the vendor accepted whole: ``numbers[i]`` accepted with
+    ``vendor_ids[i]`` under ``references[i]``.
+
+    The usual reply to a send, kept as the three lists it came as: a reader that wants
+    :class:`RecipientResult` tuples gets them made as it reads; counting them
+    (:func:`accepted_count`) makes none.
+    """
+
+    __slots__ = ("numbers", "references", "vendor_ids")
+
+    def __init__(self, numbers: list[str], vendor_ids: list[Any], references: list[str]) -> None:
+        if not len(numbers) == len(vendor_ids) == len(references):
+            raise ValueError("an AcceptedRun needs one vendor id and one reference per number")
+        self.numbers = numbers
+        #: as the reply gave them (made text as they are read)
+        self.vendor_ids = vendor_ids
+        self.references = references
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    @overload
+    def __getitem__(self, index: int) -> RecipientResult: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[RecipientResult]: ...
+
+    def __getitem__(self, index: int | slice) -> RecipientResult | list[RecipientResult]:
+        if isinstance(index, slice):
+            return list(self)[index]
+        return RecipientResult(
+            self.numbers[index], ACCEPTED, str(self.vendor_ids[index]), self.references[index]
+        )
+
+    def __iter__(self) -> Iterator[RecipientResult]:
+        fields = zip(
+            self.numbers,
+            repeat(ACCEPTED),
+            map(str, self.vendor_ids),
+            self.references,
+            repeat(None),
+            repeat(None),
+        )
+        return map(_new_tuple, repeat(RecipientResult), fields)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"AcceptedRun({len(self.numbers)} accepted)"
+
+
+#: a result's status, read in C
+_STATUS = operator.attrgetter("status")
+
+
+def accepted_count(results: Sequence[RecipientResult]) -> int:
+    """How many of ``results`` are accepted; counted in C, without a Python step per result."""
+    if type(results) is AcceptedRun:
+        return len(results)
+    return list(map(_STATUS, results)).count(ACCEPTED)
 
 
 def _path(value: Any) -> Any:

@@ -22,7 +22,6 @@ from airflow_provider_nxcloud.campaign.engine import Sender, make_batches
 from airflow_provider_nxcloud.campaign.heap import frozen_heap
 from airflow_provider_nxcloud.campaign.progress import campaign_key_from_context
 from airflow_provider_nxcloud.campaign.recipients import (
-    Recipient,
     RecipientSpool,
     ValidationReport,
     open_recipients,
@@ -300,14 +299,15 @@ class CampaignSendOperator(BaseOperator, PlatformHookMixin[HookT], InDoubtQuesti
         self.log.info("%s", state.message)
         return {"platform": platform, **state.details}
 
-    def _recipient_stream(self, sender: Sender) -> Iterator[Recipient]:
+    def _recipient_stream(self, sender: Sender) -> RecipientSpool:
         """The recipients to send to, in the vendor's format, streamed from the up-front pass's spool.
 
         Not the source again: each entry was read and checked once, and what is sent is
         what that check kept (invalid entries are already left out, duplicates too).
-        The spool's file goes when the stream ends.
+        The spool's file goes when the stream ends (:meth:`.RecipientSpool.chunks`, which
+        batching reads).
         """
-        return self._spool.drain()
+        return self._spool
 
     def _validate_up_front(self, sender: Sender) -> ValidationReport:
         """The one pass over the recipients, before the first request.

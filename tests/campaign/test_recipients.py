@@ -14,6 +14,7 @@ import pytest
 from airflow_provider_nxcloud.campaign.recipients import (
     PLATFORM_FORMATS,
     SAMPLE_SIZE,
+    Entry,
     InvalidNumber,
     NumberFormat,
     Recipient,
@@ -25,6 +26,7 @@ from airflow_provider_nxcloud.campaign.recipients import (
     open_recipients,
     spool_recipients,
     validate_recipients,
+    with_lines,
 )
 from airflow_provider_nxcloud.campaign.recipients.validation import CHUNK as VALIDATION_CHUNK
 from airflow_provider_nxcloud.exceptions import InvalidInputError
@@ -134,7 +136,9 @@ def test_file_with_bom_comments_blanks_and_csv_columns(tmp_path):
     )
     entries = list(open_recipients(path))
     assert entries == [SG1, SG2, SG3]
-    assert [entry.line for entry in entries] == [2, 5, 6]
+    assert [line for line, _ in with_lines(entries)] == [2, 5, 6]
+    # each entry after a gap says its line; one right after the previous entry's need not
+    assert [type(entry) for entry in entries] == [Entry, Entry, str]
 
 
 def test_bom_without_header(tmp_path):

@@ -16,7 +16,7 @@ The public names, by concern:
 from __future__ import annotations
 
 from airflow_provider_nxcloud.campaign.recipients.chunks import chunked
-from airflow_provider_nxcloud.campaign.recipients.entries import Entry, content_of, line_of
+from airflow_provider_nxcloud.campaign.recipients.entries import Entry, content_of, last_line, with_lines
 from airflow_provider_nxcloud.campaign.recipients.international import accept_international
 from airflow_provider_nxcloud.campaign.recipients.numbers import (
     INTERNATIONAL_DIGITS,
@@ -30,6 +30,7 @@ from airflow_provider_nxcloud.campaign.recipients.numbers import (
 )
 from airflow_provider_nxcloud.campaign.recipients.recipient import (
     SAMPLE_SIZE,
+    PlainRun,
     Recipient,
     Skipped,
     ValidationReport,
@@ -60,6 +61,7 @@ __all__ = [
     "Entry",
     "InvalidNumber",
     "NumberFormat",
+    "PlainRun",
     "Recipient",
     "RecipientSpool",
     "Skipped",
@@ -70,7 +72,7 @@ __all__ = [
     "country_and_national",
     "format_number",
     "is_object_storage_path",
-    "line_of",
+    "last_line",
     "normalize_number",
     "open_messages",
     "open_recipients",
@@ -81,4 +83,5 @@ __all__ = [
     "storage_path_of",
     "validate_recipients",
     "validated_stream",
+    "with_lines",
 ]

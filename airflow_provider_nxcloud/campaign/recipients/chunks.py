@@ -3,22 +3,36 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Iterator
-from typing import TypeVar
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Protocol, TypeVar, runtime_checkable
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
+
+@runtime_checkable
+class Chunkable(Protocol[T_co]):
+    """A stream that gives its items in sequences of a size itself, cheaper than one at a time
+    (:class:`.spool.RecipientSpool`: a block of its file at a time)."""
+
+    def chunks(self, size: int) -> Iterator[Sequence[T_co]]: ...
 
 
 def chunked(
     iterable: Iterable[T], size: int, *, key: Callable[[T], object] | None = None
-) -> Iterator[list[T]]:
+) -> Iterator[Sequence[T]]:
     """Lists of at most ``size`` items, read from ``iterable`` only as each list is needed.
 
     With ``key``, a list also ends where ``key(item)`` changes, so all items of a list
-    share one key (consecutive runs: the same input always gives the same lists).
+    share one key (consecutive runs: the same input always gives the same lists). A
+    :class:`Chunkable` stream gives its own sequences.
     """
     if size < 1:
         raise ValueError(f"chunk size must be at least 1, not {size}")
+    if isinstance(iterable, Chunkable):
+        if key is None:
+            return iterable.chunks(size)
+        iterable = itertools.chain.from_iterable(iterable.chunks(size))
     if key is not None:
         return _runs(iter(iterable), size, key)
     return _chunks(iter(iterable), size)

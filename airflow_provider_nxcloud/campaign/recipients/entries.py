@@ -1,17 +1,18 @@
 """Entries: the raw recipients of a source, one per list item or file line, before any validation.
 
-An entry is the text of one recipient, stripped. Most entries are plain ``str``: one at
-the line (or 1-based list position) its position among the entries says. An entry
-anywhere else (after blank lines, ``#`` comments or a CSV header), or with its own
-message text, is an :class:`Entry`, which remembers both: a million plain numbers
-are read without an object more than their text each. :func:`line_of` reads either.
+An entry is the text of one recipient, stripped. Most entries are plain ``str``: one on
+the line (or 1-based list position) right after the previous entry's (the first entry:
+line 1). An entry anywhere else (after blank lines, ``#`` comments or a CSV header), or
+with its own message text, is an :class:`Entry`, which remembers both: a million plain
+numbers, a header above them or not, are read without an object more than their text
+each. :func:`with_lines` gives each entry's line.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import IO, Any, NamedTuple
 
 from airflow_provider_nxcloud.exceptions import InvalidInputError
@@ -30,9 +31,37 @@ class Entry(str):
         return entry
 
 
-def line_of(entry: str, position: int) -> int:
-    """The line (or list position) of the ``position``-th entry (1-based) of a source."""
-    return entry.line if isinstance(entry, Entry) else position
+def with_lines(entries: Iterable[str], after: int = 0) -> Iterator[tuple[int, str]]:
+    """``(line, entry)`` of each entry of a source (or list position): an :class:`Entry` says its
+    own, a plain one is on the line after the previous entry's; ``after``: the line of the entry
+    before the first one given."""
+    line = after
+    for entry in entries:
+        line = entry.line if isinstance(entry, Entry) else line + 1
+        yield line, entry
+
+
+def last_line(entries: Sequence[str], after: int) -> int:
+    """The line of the last of ``entries`` (see :func:`with_lines`), read in C when all are plain."""
+    if set(map(type, entries)) <= _ONLY_STR:
+        return after + len(entries)
+    for back, entry in enumerate(reversed(entries)):
+        if isinstance(entry, Entry):
+            return entry.line + back
+    return after + len(entries)
+
+
+def plain_start(entry: str, after: int) -> int | None:
+    """The line of ``entry`` (following an entry on line ``after``) if it is a number alone, with
+    no text of its own; else None."""
+    if type(entry) is str:
+        return after + 1
+    if isinstance(entry, Entry) and entry.content is None:
+        return entry.line
+    return None
+
+
+_ONLY_STR = {str}
 
 
 def content_of(entry: str) -> str | None:
@@ -54,7 +83,7 @@ class Reader(NamedTuple):
 
 def _number_lines(handle: IO[str], parameter: str, where: str) -> Iterator[str]:
     """One number per line (or a CSV row's first column), a first row of column names left out."""
-    position = line = 0
+    previous = line = 0
     first = True
     try:
         for line, text in enumerate(handle, start=1):
@@ -68,13 +97,13 @@ def _number_lines(handle: IO[str], parameter: str, where: str) -> Iterator[str]:
                     first = False
                     continue
             first = False
-            position += 1
-            yield entry if line == position else Entry(entry, line)
+            yield entry if line == previous + 1 else Entry(entry, line)
+            previous = line
     except UnicodeDecodeError:
         raise _not_utf8(parameter, where) from None
     except OSError as exc:
         raise _unreadable(parameter, where, line, exc) from exc
-    if position == 0:
+    if previous == 0:
         raise _no_entries(parameter, where)
 
 
@@ -83,7 +112,7 @@ def _lines(
 ) -> Iterator[str]:
     """The entries ``read(text, line, parameter)`` makes of the lines (None: not an entry), a first
     row of column names left out."""
-    position = line = 0
+    previous = line = 0
     first = True
     try:
         for line, text in enumerate(handle, start=1):
@@ -94,13 +123,13 @@ def _lines(
                 first = False
                 if _is_header(entry):
                     continue
-            position += 1
-            yield entry if line == position or isinstance(entry, Entry) else Entry(entry, line)
+            yield entry if line == previous + 1 or isinstance(entry, Entry) else Entry(entry, line)
+            previous = line
     except UnicodeDecodeError:
         raise _not_utf8(parameter, where) from None
     except OSError as exc:
         raise _unreadable(parameter, where, line, exc) from exc
-    if position == 0:
+    if previous == 0:
         raise _no_entries(parameter, where)
 
 
@@ -127,15 +156,15 @@ def why_unreadable(exc: BaseException) -> str:
 
 
 def _items(items: Iterable[Any], parameter: str) -> Iterator[str]:
-    position = 0
+    previous = 0
     for line, item in enumerate(items, start=1):
         if isinstance(item, bool) or not isinstance(item, str | int):
             raise InvalidInputError(parameter, f"entry {line} is a {type(item).__name__}, not text")
         text = str(item).strip()
         if _is_entry(text):
-            position += 1
-            yield text if line == position else Entry(text, line)
-    if position == 0:
+            yield text if line == previous + 1 else Entry(text, line)
+            previous = line
+    if previous == 0:
         raise _no_entries(parameter, "")
 
 
@@ -215,12 +244,12 @@ MESSAGE_READER = Reader(_message_items, _message_lines)
 
 def with_texts(entries: Iterator[str], parameter: str, text_parameter: str) -> Iterator[str]:
     """``entries``, each checked to carry a text of its own."""
-    for position, entry in enumerate(entries, start=1):
+    for position, (line, entry) in enumerate(with_lines(entries), start=1):
         content = content_of(entry)
         if content is None and position == 1:
             raise InvalidInputError(
                 text_parameter, "is not given, and the recipients carry no texts of their own"
             )
         if not (content or "").strip():
-            raise InvalidInputError(parameter, f"entry {line_of(entry, position)} has no text")
+            raise InvalidInputError(parameter, f"entry {line} has no text")
         yield entry

@@ -60,9 +60,9 @@ def open_recipients(source: object, *, parameter: str = "recipients") -> Iterato
     """The raw entries of ``source``, stripped, without blank lines and ``#`` comments.
 
     The source's type is checked at once; a file is opened on the first
-    ``next()`` and closed when the stream ends or is closed. An entry not at the
-    line its position says is an :class:`.entries.Entry` (see :func:`.entries.line_of`),
-    so later errors can name its line.
+    ``next()`` and closed when the stream ends or is closed. An entry not on the
+    line after the previous entry's is an :class:`.entries.Entry` (see
+    :func:`.entries.with_lines`), so later errors can name its line.
     """
     return _entries_of(source, parameter)
 

@@ -18,29 +18,18 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Iterable, Iterator
-from itertools import repeat
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import chain, pairwise
 from types import TracebackType
-from typing import IO, NamedTuple
+from typing import IO
 
 from airflow_provider_nxcloud.campaign.recipients.entries import Entry
-from airflow_provider_nxcloud.campaign.recipients.recipient import Recipient, ValidationReport
+from airflow_provider_nxcloud.campaign.recipients.recipient import PlainRun, Recipient, ValidationReport
 
 #: lines written to the file at once
 _BUFFERED = 4096
 #: about this many characters of lines read from the file at once
 _READ_HINT = 1 << 16
-
-#: makes a Recipient from its fields' tuple in C, without the NamedTuple's Python-level ``__new__``
-_new_tuple = tuple.__new__
-
-
-class PlainRun(NamedTuple):
-    """Valid, distinct recipients on consecutive lines from ``first_line``, each written exactly
-    as the vendor wants it and with no text of its own: each entry is its own value."""
-
-    values: list[str]
-    first_line: int
 
 
 class RecipientSpool:
@@ -63,7 +52,7 @@ class RecipientSpool:
         previous = self._last_line
         for chunk in valid:
             if isinstance(chunk, PlainRun):
-                values, line = chunk
+                values, line = chunk.values, chunk.first_line
                 if line != previous + 1:
                     # the first value does not follow the last one written: it says its line
                     add(json.dumps([values[0], values[0], line, None], ensure_ascii=False))
@@ -102,28 +91,68 @@ class RecipientSpool:
 
     def __iter__(self) -> Iterator[Recipient]:
         """The recipients in the order they were written; one reader at a time (they share the file)."""
+        return chain.from_iterable(self._pieces())
+
+    def _pieces(self) -> Iterator[Sequence[Recipient]]:
+        """The recipients, a block of the file at a time: a :class:`PlainRun` for each run of
+        numbers alone on consecutive lines (a block of plain lines is one: no Recipient made
+        until a reader asks), a list for the others."""
+        line = 0
+        for block in self._blocks():
+            texts = block[:-1].split("\n")
+            if block[0] != "[" and "\n[" not in block:
+                yield PlainRun(texts, line + 1)
+                line += len(texts)
+                continue
+            run: list[str] = []
+            others: list[Recipient] = []
+            for text in texts:
+                if text[0] != "[":
+                    if others:
+                        yield others
+                        others = []
+                    line += 1
+                    run.append(text)
+                    continue
+                number, raw, at, content = json.loads(text)
+                if run:
+                    yield PlainRun(run, line - len(run) + 1)
+                    run = []
+                line = at
+                if number == raw and content is None:
+                    # a number alone that says its line (it follows a gap): it starts a run
+                    if others:
+                        yield others
+                        others = []
+                    run.append(number)
+                else:
+                    others.append(Recipient(number, raw, at, content))
+            if run:
+                yield PlainRun(run, line - len(run) + 1)
+            if others:
+                yield others
+
+    def _blocks(self) -> Iterator[str]:
+        """The file's text in blocks of whole lines, about :data:`_READ_HINT` characters each."""
         handle = self._file
         handle.flush()
         handle.seek(0)
-        line = 0
-        while block := handle.readlines(_READ_HINT):
-            text = "".join(block)
-            if text[0] != "[" and "\n[" not in text:
-                # plain lines only (the usual block): the recipients made in C, not a loop per line
-                numbers = text[:-1].split("\n")
-                lines = range(line + 1, line + 1 + len(numbers))
-                yield from map(_new_tuple, repeat(Recipient), zip(numbers, numbers, lines, repeat(None)))
-                line += len(numbers)
+        rest = ""
+        while text := handle.read(_READ_HINT):
+            end = text.rfind("\n") + 1
+            if not end:
+                rest += text
                 continue
-            for text in block:
-                if text[0] == "[":
-                    number, raw, line, content = json.loads(text)
-                    yield Recipient(number, raw, line, content)
-                else:
-                    line += 1
-                    number = text[:-1]
-                    # the tuple made directly: no Python-level __new__ for the usual line
-                    yield _new_tuple(Recipient, (number, number, line, None))
+            yield rest + text[:end]
+            rest = text[end:]
+        if rest:  # every line is written with its line break: only a file cut short ends without one
+            yield rest + "\n"
+
+    def chunks(self, size: int) -> Iterator[Sequence[Recipient]]:
+        """The recipients, once, in sequences of ``size`` (the last one shorter); the file is removed
+        when they end or the stream is closed. Runs of plain lines stay :class:`PlainRun` s."""
+        with self:
+            yield from sized(self._pieces(), size)
 
     def drain(self) -> Iterator[Recipient]:
         """The recipients, once: the file is removed when the stream ends or is closed."""
@@ -141,3 +170,33 @@ class RecipientSpool:
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
         self.close()
+
+
+def sized(pieces: Iterable[Sequence[Recipient]], size: int) -> Iterator[Sequence[Recipient]]:
+    """The recipients of ``pieces`` again, in sequences of ``size`` (the last one shorter)."""
+    held: list[Sequence[Recipient]] = []
+    count = 0
+    for piece in pieces:
+        start = 0
+        while len(piece) - start >= size - count:
+            end = start + size - count
+            held.append(piece[start:end])
+            yield _joined(held)
+            held, count, start = [], 0, end
+        if start < len(piece):
+            held.append(piece[start:])
+            count += len(piece) - start
+    if held:
+        yield _joined(held)
+
+
+def _joined(parts: list[Sequence[Recipient]]) -> Sequence[Recipient]:
+    """``parts`` as one sequence: one :class:`PlainRun` where they are runs of consecutive lines."""
+    if len(parts) == 1:
+        return parts[0]
+    runs = [part for part in parts if isinstance(part, PlainRun)]
+    if len(runs) == len(parts) and all(
+        after.first_line == before.first_line + len(before) for before, after in pairwise(runs)
+    ):
+        return PlainRun(list(chain.from_iterable(run.values for run in runs)), runs[0].first_line)
+    return list(chain.from_iterable(parts))

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import phonenumbers
 
-from airflow_provider_nxcloud.campaign.recipients.entries import Entry
+from airflow_provider_nxcloud.campaign.recipients.entries import Entry, plain_start, with_lines
 from airflow_provider_nxcloud.campaign.recipients.international import (
     accept_international,
     all_valid_digits,
@@ -40,8 +40,8 @@ from airflow_provider_nxcloud.campaign.recipients.numbers import (
     format_number,
     parse_number,
 )
-from airflow_provider_nxcloud.campaign.recipients.recipient import Recipient, ValidationReport
-from airflow_provider_nxcloud.campaign.recipients.spool import PlainRun, RecipientSpool
+from airflow_provider_nxcloud.campaign.recipients.recipient import PlainRun, Recipient, ValidationReport
+from airflow_provider_nxcloud.campaign.recipients.spool import RecipientSpool
 from airflow_provider_nxcloud.exceptions import InvalidInputError
 
 ON_INVALID = ("fail", "skip")
@@ -165,8 +165,7 @@ def validated_stream(
         entries, check, fail=fail, parameter=parameter, report=report, all_valid=all_valid
     ):
         if isinstance(valid, PlainRun):
-            for line, value in enumerate(valid.values, start=valid.first_line):
-                yield Recipient(value, value, line)
+            yield from valid
         else:
             for value, raw, line in valid:
                 yield Recipient(value, str(raw), line, raw.content if isinstance(raw, Entry) else None)
@@ -183,33 +182,42 @@ def _valid_chunks(
 ) -> Iterator[PlainRun | list[Valid]]:
     """The one loop of every validation: the valid, distinct entries, a chunk of entries at a time.
 
-    A chunk of plain entries (each at the line its position says) that ``all_valid`` vouches
-    for, none seen before, comes whole as a :class:`.spool.PlainRun`; any other chunk is
+    A chunk of entries on consecutive lines, each a number alone, that ``all_valid`` vouches
+    for, none seen before, comes whole as a :class:`.recipient.PlainRun`; any other chunk is
     checked entry by entry and comes as ``(value, raw, line)`` of each valid, distinct entry.
     ``report.valid`` is set when the loop ends (the rest of the report as it goes).
     """
     seen: set[str] = set()
     keep = seen.add
-    position = 0
+    #: entries read, and the line of the last one
+    count = line = 0
     iterator = iter(entries)
     try:
         while chunk := list(itertools.islice(iterator, CHUNK)):
-            first = position + 1
-            if all_valid is not None and set(map(type, chunk)) == _ONLY_STR and all_valid(chunk):
+            count += len(chunk)
+            # the first entry may say its line (the first after a CSV header, a blank line...)
+            first = plain_start(chunk[0], line)
+            if (
+                first is not None
+                and all_valid is not None
+                and set(map(type, itertools.islice(chunk, 1, None))) <= _ONLY_STR
+                and all_valid(chunk)
+            ):
+                chunk[0] = str(chunk[0])
                 fresh = set(chunk)
                 if len(fresh) == len(chunk) and seen.isdisjoint(fresh):
                     seen |= fresh
-                    position += len(chunk)
+                    line = first + len(chunk) - 1
                     yield PlainRun(chunk, first)
                     continue
             valid: list[Valid] = []
-            for position, raw in enumerate(chunk, start=first):
+            previous = line
+            for line, raw in with_lines(chunk, after=previous):
                 value, reason = check(raw)
                 if reason is None and value not in seen:
                     keep(value)
-                    valid.append((value, raw, raw.line if isinstance(raw, Entry) else position))
+                    valid.append((value, raw, line))
                     continue
-                line = raw.line if isinstance(raw, Entry) else position
                 if reason is None:
                     report.record_duplicate(line, raw)
                     continue
@@ -220,10 +228,10 @@ def _valid_chunks(
                 yield valid
     finally:
         report.valid = len(seen)
-    if position == 0:
+    if count == 0:
         raise InvalidInputError(parameter, "no recipients")
     if not seen:
-        raise InvalidInputError(parameter, f"no valid recipients among {position} entries")
+        raise InvalidInputError(parameter, f"no valid recipients among {count} entries")
 
 
 def _rules(

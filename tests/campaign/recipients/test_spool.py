@@ -10,12 +10,14 @@ import pytest
 
 from airflow_provider_nxcloud.campaign.recipients import (
     NumberFormat,
+    PlainRun,
     Recipient,
     open_messages,
     open_recipients,
     spool_recipients,
     validate_recipients,
 )
+from airflow_provider_nxcloud.campaign.recipients.spool import sized
 from airflow_provider_nxcloud.exceptions import InvalidInputError
 
 MIXED = [
@@ -159,3 +161,74 @@ def test_a_duplicate_across_chunks_is_still_found():
         assert spool.report.sample[0].line == 5_001
     with pytest.raises(InvalidInputError, match="entry 5001"):
         spool_recipients([*numbers[:-1], "659123"], NumberFormat.DIGITS)
+
+
+def _gapped_file(tmp_path: Path) -> Path:
+    """30,000 numbers (several of the spool's read blocks) with blank lines here and there, so
+    some spooled lines say their own line (JSON) and the rest follow their neighbour."""
+    lines = []
+    for n in range(30_000):
+        if n % 7_001 == 0:
+            lines.append("")
+        lines.append(f"659{1000000 + n}")
+    path = tmp_path / "numbers.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("size", [1, 7, 1000, 4096, 100_000])
+def test_chunks_hold_what_reading_one_by_one_gives(tmp_path, size):
+    path = _gapped_file(tmp_path)
+    with spool_recipients(open_recipients(path), NumberFormat.DIGITS) as spool:
+        one_by_one = list(spool)
+    before = open_descriptors()
+    spool = spool_recipients(open_recipients(path), NumberFormat.DIGITS)
+    chunks = list(spool.chunks(size))
+    assert open_descriptors() == before  # read once: the file went when the chunks ended
+    assert [len(chunk) for chunk in chunks[:-1]] == [size] * (len(chunks) - 1)
+    assert 0 < len(chunks[-1]) <= size
+    assert [recipient for chunk in chunks for recipient in chunk] == one_by_one
+    assert one_by_one[7_001] == Recipient("6591007001", "6591007001", 7_004)  # after two blank lines
+    # the usual chunk is a run of plain lines: its numbers are there as they are, no tuple made
+    runs = [chunk for chunk in chunks if isinstance(chunk, PlainRun)]
+    assert len(runs) >= len(chunks) - 5
+    assert all(run.values == [r.number for r in run] for run in runs)
+
+
+def test_a_plain_run_reads_as_the_recipients_it_stands_for():
+    run = PlainRun(["6591000001", "6591000002", "6591000003"], 10)
+    expected = [Recipient(f"659100000{n}", f"659100000{n}", 9 + n) for n in (1, 2, 3)]
+    assert list(run) == expected and run == expected and len(run) == 3
+    assert (run[0], run[-1]) == (expected[0], expected[-1])
+    assert run[1:] == PlainRun(["6591000002", "6591000003"], 11) == expected[1:]
+    assert run != PlainRun(run.values, 11)
+    with pytest.raises(IndexError):
+        run[3]
+
+
+def test_runs_of_consecutive_lines_join_into_one_run_and_others_into_a_list():
+    first, second = PlainRun(["6591000001"], 1), PlainRun(["6591000002", "6591000003"], 2)
+    (joined,) = sized([first, second], 3)
+    assert isinstance(joined, PlainRun) and joined == PlainRun([*first.values, *second.values], 1)
+    apart = PlainRun(["6591000009"], 9)
+    (mixed,) = sized([first, apart], 2)
+    assert type(mixed) is list and mixed == [first[0], apart[0]]
+    assert [list(chunk) for chunk in sized([second, apart], 2)] == [list(second), list(apart)]
+
+
+def test_numbers_under_a_csv_header_are_checked_and_read_back_as_runs(tmp_path):
+    """The usual export: a header, then a number a line. Only the first number says its line;
+    every chunk read back is a run of plain lines, on the lines the file has them."""
+    numbers = [f"659{1000000 + n}" for n in range(10_000)]
+    path = tmp_path / "numbers.csv"
+    path.write_text("phone\n" + "\n".join(numbers) + "\n", encoding="utf-8")
+    spool = spool_recipients(open_recipients(path), NumberFormat.DIGITS)
+    spooled = spool._file
+    spooled.seek(0)
+    assert sum(line.startswith("[") for line in spooled) == 1
+    chunks = list(spool.chunks(1000))
+    assert all(isinstance(chunk, PlainRun) for chunk in chunks)
+    assert [(chunk.first_line, chunk.values) for chunk in chunks[:2]] == [
+        (2, numbers[:1000]),
+        (1002, numbers[1000:2000]),
+    ]
