@@ -436,12 +436,9 @@ def sms_sent_records(call: Call) -> Reply:
     index = int(index_text)
     # a lagging list: what was accepted in the last sent_records_lag_s seconds is not listed yet
     end = min(end, now - call.state.accounts.buka.sent_records_lag_s)
-    rows = [
-        entry
-        for entry in call.state.ledger.entries(PLATFORM, "sms")
-        if entry.app == app_id and start <= entry.time <= end
-    ]
-    chosen = rows[index : index + vendor.SMS_SENT_RECORDS_PAGE_ROWS]
+    chosen, _ = call.state.ledger.page(
+        PLATFORM, "sms", app_id, start, end, index, vendor.SMS_SENT_RECORDS_PAGE_ROWS
+    )
     array = [
         {
             "msgId": entry.vendor_id,

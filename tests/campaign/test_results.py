@@ -6,7 +6,13 @@ import json
 
 import pytest
 
-from airflow_provider_nxcloud.campaign.results import RecipientResult, ResultsWriter, read_results
+from airflow_provider_nxcloud.campaign.results import (
+    AcceptedRun,
+    RecipientResult,
+    ResultsWriter,
+    accepted_count,
+    read_results,
+)
 from airflow_provider_nxcloud.exceptions import InvalidInputError
 
 
@@ -70,3 +76,21 @@ def test_the_writability_check_changes_nothing_it_finds(tmp_path):
     writer.check_writable()
     assert path.read_text() == '{"batch": 0}\n'
     assert list((tmp_path / "results.jsonl.parts").iterdir()) == []
+
+
+def test_an_accepted_run_reads_as_the_results_it_stands_for(tmp_path):
+    run = AcceptedRun(["6591000001", "6591000002"], [17, "m-2"], ["c-0-0", "c-0-1"])
+    expected = [
+        RecipientResult("6591000001", "accepted", "17", "c-0-0"),
+        RecipientResult("6591000002", "accepted", "m-2", "c-0-1"),
+    ]
+    assert list(run) == expected and run == expected and run[-1] == expected[-1] and run[:1] == expected[:1]
+    assert accepted_count(run) == 2
+    assert accepted_count([*expected, RecipientResult("6591000003", "rejected", error="bad")]) == 2
+    with pytest.raises(ValueError, match="one vendor id and one reference per number"):
+        AcceptedRun(["6591000001"], [], ["c-0-0"])
+    path = tmp_path / "results.jsonl"
+    writer = ResultsWriter(str(path))
+    writer.write(0, run)
+    writer.finish()
+    assert [line["vendor_id"] for line in read_results(str(path))] == ["17", "m-2"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from starlette.datastructures import Headers
 
@@ -214,3 +216,18 @@ def test_pns_requests_resolve_by_action_header():
     path = router.table["pns_bindAXB"].path
     assert router.resolve("POST", path, Headers({"action": "unbindAXB"})).name == "pns_unbindAXB"
     assert router.resolve("POST", path, Headers({"action": "nope"})) is None
+
+
+def test_ledger_window_and_ids_across_apps_and_many_entries():
+    """The time index answers a window of every app; ids are found among entries enough to grow
+    every shard of the id index several times."""
+    ledger = Ledger(lambda: 0.0)
+    for n in range(5_000):
+        ledger.add(replace(entry(str(n), "x", None), time=float(n), app="a" if n % 2 else "b"))
+    found = ledger.window("buka", "sms", 100.0, 103.0)
+    assert sorted(e.recipient for e in found) == ["100", "101", "102", "103"]
+    assert ledger.window("buka", "voice", 0.0, 10_000.0) == []
+    assert all(ledger.get("buka", f"{n}-x-None-buka").recipient == str(n) for n in range(0, 5_000, 7))
+    assert ledger.get("fonedynamics", "1-x-None-buka") is None
+    ledger.clear()
+    assert ledger.get("buka", "1-x-None-buka") is None
