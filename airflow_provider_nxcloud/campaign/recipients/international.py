@@ -129,17 +129,20 @@ def all_valid_digits(text: str, count: int, shortest: int, longest: int) -> bool
     matched. The kinds the last chunk held are looked for first; when they do not cover
     this chunk, its own kinds are counted and looked for (at most :data:`BULK_PLANS`).
     """
-    if _scan(text, count, shortest, longest, _scan_order):
+    # every line between line breaks, the first and the last too (see _scan_pattern)
+    scanned = f"\n{text}\n"
+    if _scan(scanned, count, shortest, longest, _scan_order):
         return True
     kinds = collections.Counter((line[:3], len(line)) for line in text.split("\n"))
     if len(kinds) > BULK_PLANS:
         return False
     _scan_order[:] = [kind for kind, _ in kinds.most_common()]
-    return _scan(text, count, shortest, longest, _scan_order)
+    return _scan(scanned, count, shortest, longest, _scan_order)
 
 
 def _scan(text: str, count: int, shortest: int, longest: int, kinds: list[tuple[str, int]]) -> bool:
-    """Whether the scans for ``kinds`` together match all ``count`` lines of ``text``."""
+    """Whether the scans for ``kinds`` together match all ``count`` lines of ``text`` (which
+    starts and ends with a line break)."""
     total = 0
     for kind in kinds:
         if not shortest <= kind[1] <= longest or (pattern := _scan_pattern(kind)) is None:
@@ -160,11 +163,14 @@ def _scan_pattern(key: tuple[str, int]) -> re.Pattern[str] | None:
     plan = _plan_of(first_digits, length)
     if plan is None:
         return None
-    # \Z ends the national number in a plan; here the end of the line ends it
-    national = _REGION_GROUP.sub("(?:", plan.pattern).replace("\\Z", "$")
+    # \Z ends the national number in a plan; here the line break after the line ends it
+    national = _REGION_GROUP.sub("(?:", plan.pattern).replace("\\Z", "(?=\\n)")
     code = first_digits[: plan.code_length]
     try:
-        return re.compile(f"^(?={first_digits}\\d{{{length - 3}}}$){code}(?:{national})$", re.MULTILINE)
+        # each line is matched with the line break before it (the scan's text starts with one):
+        # a pattern that starts with a literal is searched for at line breaks only, where one
+        # that starts with ^ would be tried at every character
+        return re.compile(f"\\n(?={first_digits}\\d{{{length - 3}}}\\n){code}(?:{national})(?=\\n)")
     except re.error:
         return None
 

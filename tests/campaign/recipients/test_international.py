@@ -184,10 +184,11 @@ def test_the_scans_accept_exactly_the_numbers_each_plan_accepts():
             assert not accepted.intersection(numbers), kind
             continue
         for digits in numbers:
-            assert (pattern.subn("", digits)[1] == 1) == (digits in accepted), digits
+            # the scan's text: each line between line breaks
+            assert (pattern.subn("", f"\n{digits}\n")[1] == 1) == (digits in accepted), digits
         # as one text, with lines of other kinds among them: one match per accepted line of its kind
         others = by_kind[min(by_kind)] if kind != min(by_kind) else []
-        text = "\n".join([*others, *numbers, *others])
+        text = "\n".join(["", *others, *numbers, *others, ""])
         assert pattern.subn("", text)[1] == sum(digits in accepted for digits in numbers)
         scanned += len(numbers)
     assert scanned > 15_000 and len(accepted) > 10_000
