@@ -53,6 +53,7 @@ from airflow_provider_nxcloud.campaign.fingerprint import (
     batch_digest,
 )
 from airflow_provider_nxcloud.campaign.progress import ProgressStore
+from airflow_provider_nxcloud.campaign.progress_log import ProgressLog
 from airflow_provider_nxcloud.campaign.recipients import NumberFormat, PlainRun, Recipient, chunked
 from airflow_provider_nxcloud.campaign.results import ACCEPTED, RecipientResult, ResultsWriter, accepted_count
 from airflow_provider_nxcloud.exceptions import (
@@ -180,6 +181,7 @@ class Campaign:
         max_concurrency: int = 1,
         source_changed: str = "fail",
         source_parameter: str = "recipients",
+        total: int | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -190,7 +192,8 @@ class Campaign:
         ``source_changed``: what a try does when the batches an earlier try recorded
         now hold other recipients: ``"fail"`` (default, before anything is sent, naming
         the batch) or ``"resume_by_position"``. ``source_parameter`` names the recipients
-        parameter in that error."""
+        parameter in that error. ``total``: the campaign's recipients, for the progress lines'
+        share and time left (:mod:`.progress_log`)."""
         if source_changed not in SOURCE_CHANGED_POLICIES:
             raise InvalidInputError(
                 "source_changed",
@@ -222,6 +225,9 @@ class Campaign:
         self._stopping = False
         #: batches in doubt with no decision, in the order they were found
         self._undecided: list[InDoubtBatch] = []
+        self._progress_log = ProgressLog(
+            sender.platform, total, done_before=self.progress.accepted + self.progress.rejected
+        )
         #: the first other error while batches were in doubt, for the message
         self._other_error: Exception | None = None
 
@@ -470,6 +476,7 @@ class Campaign:
         self.store.save(self.progress)
         self.summary.accepted = self.progress.accepted
         self.summary.rejected = self.progress.rejected
+        self._progress_log.note(self.progress.accepted, self.progress.rejected, len(self._undecided))
 
 
 def check_decisions(decisions: Mapping[str, str] | None) -> dict[str, str]:

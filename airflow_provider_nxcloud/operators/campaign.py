@@ -193,6 +193,7 @@ class CampaignSendOperator(BaseOperator, PlatformHookMixin[HookT], InDoubtQuesti
                     group=getattr(sender, "batch_group", None),
                 ),
                 writer=writer,
+                total=report.valid,
             )
         result = summary.to_xcom()
         result.update(

@@ -268,8 +268,10 @@ class InDoubtQuestions:
         store: ProgressStore | None = None,
         writer: ResultsWriter | None = None,
         source_parameter: str = "recipients",
+        total: int | None = None,
     ) -> tuple[CampaignSummary, int]:
-        """Run the batches exactly once across tries: ``(summary, results lines written)``.
+        """Run the batches exactly once across tries: ``(summary, results lines written)``;
+        ``total``: the recipients they hold, for the progress lines in the log.
 
         A batch in doubt with no decision becomes a question to a person (``in_doubt="ask"``,
         inside Airflow's task runner) or fails the task naming every such batch. A finished
@@ -287,6 +289,7 @@ class InDoubtQuestions:
             max_concurrency=int(getattr(getattr(sender, "hook", None), "max_concurrency", 1)),
             source_changed=self.source_changed,
             source_parameter=source_parameter,
+            total=total,
         )
         # done batches before this try: the results file is an earlier try's, never to be truncated
         resumed = campaign.progress.batches_done() > 0

@@ -317,6 +317,7 @@ class NXCloudNumberCheckOperator(BaseOperator, PlatformHookMixin[NXCloudHook], I
                 submitter,
                 _noting_sizes(make_batches(numbers, submitter.max_batch, key), sizes),
                 source_parameter="numbers",
+                total=report.valid,
             )
             for index in summary.skipped_batches:
                 submitter.unconfirmed(index, sizes[index])
