@@ -46,6 +46,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from airflow_provider_nxcloud import metrics
 from airflow_provider_nxcloud.campaign.fingerprint import (
     SOURCE_CHANGED_POLICIES,
     SourceCheck,
@@ -397,6 +398,7 @@ class Campaign:
             batch.reference,
             why,
         )
+        metrics.in_doubt(self.sender.platform)
         self._undecided.append(in_doubt)
         self._stopping = True
         return False
@@ -476,6 +478,7 @@ class Campaign:
         self.store.save(self.progress)
         self.summary.accepted = self.progress.accepted
         self.summary.rejected = self.progress.rejected
+        metrics.recipients(self.sender.platform, accepted, rejected)
         self._progress_log.note(self.progress.accepted, self.progress.rejected, len(self._undecided))
 
 

@@ -56,6 +56,7 @@ import tenacity
 import urllib3
 from requests.adapters import HTTPAdapter
 
+from airflow_provider_nxcloud import metrics
 from airflow_provider_nxcloud.exceptions import (
     AmbiguousSendError,
     PermanentAPIError,
@@ -551,6 +552,7 @@ class _BaseTransport:
 
     def _log_retry(self, state: tenacity.RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
+        metrics.retried(self.platform)
         log.warning("%s: attempt %d failed, retrying: %s", self.platform, state.attempt_number, exc)
 
 
@@ -626,6 +628,7 @@ class Transport(_BaseTransport):
         # signed after the wait for a slot, so the timestamp is fresh when the request leaves
         headers = self._headers(call)
         proxies, verify = self._environment(call.url)
+        started = time.perf_counter()
         try:
             response = self.session.request(
                 call.endpoint.method,
@@ -650,6 +653,7 @@ class Transport(_BaseTransport):
             return self.classifier.lost(call, "read timed out after the request was sent", written=True)
         except requests.exceptions.RequestException as exc:
             return self.classifier.lost(call, f"transport error {type(exc).__name__}", written=True)
+        metrics.latency(self.platform, call.endpoint.name, time.perf_counter() - started)
         result = self.classifier.outcome(
             call,
             response.status_code,
@@ -829,6 +833,7 @@ class AsyncTransport(_BaseTransport):
         ):
             return refused
         headers = self._headers(call)
+        started = time.perf_counter()
         try:
             response = await client.request(
                 call.endpoint.method,
@@ -845,6 +850,7 @@ class AsyncTransport(_BaseTransport):
             return self.classifier.lost(call, _connect_failure(exc), written=False)
         except httpx.TransportError as exc:
             return self.classifier.lost(call, f"transport error {type(exc).__name__}", written=True)
+        metrics.latency(self.platform, call.endpoint.name, time.perf_counter() - started)
         result = self.classifier.outcome(
             call,
             response.status_code,
