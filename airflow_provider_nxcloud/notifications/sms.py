@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import Any
@@ -33,9 +34,23 @@ class SmsNotifier(BaseNotifier, PlatformHookMixin[CPaaSHook]):
     :param text: the message. Templated.
     :param sender_id: optional sender ID in the platform's rules. Templated.
     :param default_region: ISO region for numbers written without a country code.
+    :param kwargs: passed to Airflow's ``BaseNotifier`` (``context``, as a Deadline Alert's
+        ``AsyncCallback`` gives it).
 
-    Only the synchronous path is offered: a notification sent from the
-    triggerer could be repeated when the triggerer restarts.
+    Synchronous (``notify``: task and DAG callbacks) and asynchronous (``async_notify``: the
+    triggerer, as Deadline Alerts run it)::
+
+        DeadlineAlert(
+            reference=DeadlineReference.DAGRUN_QUEUED_AT,
+            interval=timedelta(hours=1),
+            callback=AsyncCallback(SmsNotifier, kwargs={
+                "conn_id": "buka_default", "recipients": ["6591234567"],
+                "text": "{{ dag_run.dag_id }} is an hour late"}))
+
+    The asynchronous path looks the connection up without blocking the event loop and
+    sends from a worker thread. A triggerer that restarts during that send may run the
+    callback again, and the message then goes twice: no vendor here takes a key that
+    would make a repeated send a no-op.
     """
 
     template_fields: Sequence[str] = ("conn_id", "recipients", "text", "sender_id")
@@ -50,8 +65,9 @@ class SmsNotifier(BaseNotifier, PlatformHookMixin[CPaaSHook]):
         text: str,
         sender_id: str | None = None,
         default_region: str | None = None,
+        **kwargs: Any,
     ) -> None:
-        super().__init__()
+        super().__init__(**kwargs)
         self.conn_id = conn_id
         self.recipients = recipients
         self.text = text
@@ -73,9 +89,25 @@ class SmsNotifier(BaseNotifier, PlatformHookMixin[CPaaSHook]):
         return self.conn_id
 
     def notify(self, context: Any) -> None:
+        self._forget_connection()
+        self._send(context)
+
+    async def async_notify(self, context: Any) -> None:
+        from airflow.providers.common.compat.connection import get_async_connection
+
+        self._forget_connection()
+        conn = await get_async_connection(self.conn_id)
+        self.__dict__["conn_type"] = check_sms_conn_type(str(conn.conn_type), self.conn_id)
+        # the hook keeps what this lookup found: the send in the thread looks nothing up again
+        await self.hook.aget_settings()
+        await asyncio.to_thread(self._send, context)
+
+    def _forget_connection(self) -> None:
         # one notifier may serve several callbacks, each rendered afresh: so is its hook
         for cached in ("conn_type", "hook"):
             self.__dict__.pop(cached, None)
+
+    def _send(self, context: Any) -> None:
         conn_type = self.conn_type
         sender = build_sms_sender(self.hook, text=self.text, sender_id=self.sender_id)
         # every number is checked before the first one is messaged
@@ -90,7 +122,17 @@ class SmsNotifier(BaseNotifier, PlatformHookMixin[CPaaSHook]):
 
 
 def _notification_key(context: Any) -> str:
-    """A client reference per notified event: the DAG run and, for task callbacks, the task and try."""
+    """A client reference per notified event: the DAG run and, for task callbacks, the task and try;
+    for a Deadline Alert (whose context is ``{"dag_run": {...}, "deadline": {...}}``), the deadline."""
+    deadline = context.get("deadline")
+    dag_run = context.get("dag_run")
+    if isinstance(deadline, Mapping) and isinstance(dag_run, Mapping):
+        return campaign_key(
+            str(dag_run.get("dag_id") or "dag"),
+            str(dag_run.get("dag_run_id") or dag_run.get("run_id") or ""),
+            f"deadline:{deadline.get('id')}",
+            -1,
+        )
     ti = context.get("ti") or context.get("task_instance")
     dag = context.get("dag")
     dag_id = str(getattr(ti, "dag_id", None) or getattr(dag, "dag_id", None) or "dag")

@@ -7,7 +7,7 @@ import sys
 from collections import Counter
 
 from airflow_provider_nxcloud.testing import run_simulator
-from tests.e2e.harness import REPO, airflow_env, example_dag_ids, migrate, run_dag
+from tests.e2e.harness import REPO, airflow_env, dags_testable_example_ids, migrate, run_dag
 
 
 def main() -> int:
@@ -19,7 +19,7 @@ def main() -> int:
         migrate(env)
         print(f"AIRFLOW_HOME: {home} (SQLite, migrated)")
         failed = []
-        for dag_id in example_dag_ids():
+        for dag_id in dags_testable_example_ids():
             result = run_dag(dag_id, env)
             print(f"  {dag_id:<40} {result.state}")
             if result.state != "success":

@@ -54,6 +54,20 @@ def migrate(env: Mapping[str, str]) -> None:
         raise RuntimeError(f"airflow db migrate failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
 
 
+#: example DAGs that ``airflow dags test`` cannot run, and why (each is tested another way)
+NOT_DAGS_TESTABLE = {
+    # the run succeeds, then DagRun.update_state() looks the deadline up by a dict and the command
+    # exits 1: apache/airflow#73428, open in 3.3.2. tests/notifications runs its alert through
+    # Airflow's own CallbackTrigger, with the kwargs of this DAG's deadline.
+    "example_deadline_sms": "airflow dags test crashes after any run of a DAG with a deadline",
+}
+
+
+def dags_testable_example_ids() -> list[str]:
+    """The example DAGs that ``airflow dags test`` can run."""
+    return [dag_id for dag_id in example_dag_ids() if dag_id not in NOT_DAGS_TESTABLE]
+
+
 def example_dag_ids() -> list[str]:
     try:
         from airflow.dag_processing.dagbag import DagBag

@@ -9,7 +9,7 @@ import pytest
 from airflow.sdk import DAG
 
 from airflow_provider_nxcloud.exceptions import InvalidInputError
-from airflow_provider_nxcloud.notifications.sms import SmsNotifier, send_sms_notification
+from airflow_provider_nxcloud.notifications.sms import SmsNotifier, _notification_key, send_sms_notification
 from tests.operators.conftest import FakeTI
 
 
@@ -57,3 +57,76 @@ def test_a_connection_of_another_type_is_refused(nxcloud_simulator, monkeypatch)
 
 def test_templated_fields():
     assert set(SmsNotifier.template_fields) == {"conn_id", "recipients", "text", "sender_id"}
+
+
+def deadline_context() -> dict:
+    """What the scheduler hands a Deadline Alert's callback (``Deadline.handle_miss``)."""
+    return {
+        "dag_run": {"dag_id": "nightly_load", "dag_run_id": "scheduled__2026-11-23", "state": "running"},
+        "deadline": {"id": "0193f2a0-0000-7000-8000-000000000001", "deadline_time": "2026-11-23T01:00:00Z"},
+    }
+
+
+async def run_callback_trigger(kwargs: dict) -> list:
+    """The triggerer's own CallbackTrigger, as it runs an ``AsyncCallback(SmsNotifier, kwargs=...)``."""
+    from airflow.triggers.callback import CallbackTrigger
+
+    trigger = CallbackTrigger(
+        callback_path="airflow_provider_nxcloud.notifications.sms.SmsNotifier",
+        callback_kwargs={**kwargs, "context": deadline_context()},
+    )
+    return [event.payload async for event in trigger.run()]
+
+
+@pytest.mark.asyncio
+async def test_a_deadline_alert_texts_from_the_triggerer(nxcloud_simulator):
+    events = await run_callback_trigger(
+        {"conn_id": "buka_default", "recipients": ["6591234567"], "text": "{{ dag_run.dag_id }} is late"}
+    )
+    assert [event["state"] for event in events] == ["running", "success"]
+    [entry] = nxcloud_simulator.ledger.entries(platform="buka", kind="sms")
+    assert (entry.recipient, entry.content) == ("6591234567", "nightly_load is late")
+    # the client reference is the deadline's own: another alert of the same run gets another
+    assert entry.client_reference.startswith(_notification_key(deadline_context()))
+    other = deadline_context()
+    other["deadline"]["id"] = "0193f2a0-0000-7000-8000-000000000002"
+    assert _notification_key(other) != _notification_key(deadline_context())
+
+
+@pytest.mark.asyncio
+async def test_a_deadline_alert_with_an_invalid_number_fails_and_sends_nothing(nxcloud_simulator):
+    events = await run_callback_trigger({"conn_id": "buka_default", "recipients": ["123"], "text": "late"})
+    assert [event["state"] for event in events] == ["running", "failed"]
+    assert "recipients: entry 1" in events[-1]["body"]
+    assert nxcloud_simulator.requests.total() == 0
+
+
+def test_the_notifier_takes_base_notifier_kwargs():
+    notifier = SmsNotifier(conn_id="buka_default", recipients=["6591234567"], text="x", context={"a": 1})
+    assert notifier.context == {"a": 1}
+
+
+@pytest.mark.asyncio
+async def test_the_example_dags_deadline_alert_texts_the_on_call_number(nxcloud_simulator):
+    """example_deadline_sms (which `airflow dags test` cannot run: tests/e2e/harness.py) as the
+    triggerer would run its alert: the DAG's own callback path and kwargs, through CallbackTrigger."""
+    from airflow.dag_processing.dagbag import DagBag
+    from airflow.triggers.callback import CallbackTrigger
+
+    from tests.e2e.harness import DAGS_FOLDER
+
+    bag = DagBag(dag_folder=str(DAGS_FOLDER / "example_deadline_sms.py"))
+    assert not bag.import_errors
+    [alert] = bag.dags["example_deadline_sms"].deadline
+    callback = alert.callback
+    assert callback.path == "airflow_provider_nxcloud.notifications.sms.SmsNotifier"
+    trigger = CallbackTrigger(
+        callback_path=callback.path, callback_kwargs={**callback.kwargs, "context": deadline_context()}
+    )
+    events = [event.payload async for event in trigger.run()]
+    assert [event["state"] for event in events] == ["running", "success"]
+    [entry] = nxcloud_simulator.ledger.entries(platform="buka", kind="sms")
+    assert (entry.recipient, entry.content) == (
+        "6591234500",
+        "nightly_load run scheduled__2026-11-23 is an hour late",
+    )
