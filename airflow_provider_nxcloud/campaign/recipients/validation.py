@@ -203,11 +203,13 @@ def _valid_chunks(
                 and set(map(type, itertools.islice(chunk, 1, None))) <= _ONLY_STR
                 and all_valid(chunk)
             ):
-                chunk[0] = str(chunk[0])
                 fresh = set(chunk)
                 if len(fresh) == len(chunk) and seen.isdisjoint(fresh):
                     seen |= fresh
                     line = first + len(chunk) - 1
+                    # the run says where it starts: its first value is plain text (after the run
+                    # is taken; a chunk checked entry by entry needs the Entry's own line)
+                    chunk[0] = str(chunk[0])
                     yield PlainRun(chunk, first)
                     continue
             valid: list[Valid] = []

@@ -232,3 +232,16 @@ def test_numbers_under_a_csv_header_are_checked_and_read_back_as_runs(tmp_path):
         (2, numbers[:1000]),
         (1002, numbers[1000:2000]),
     ]
+
+
+def test_a_duplicate_in_the_first_chunk_under_a_header_keeps_every_line(tmp_path):
+    """The chunk under the header is vouched for but holds a duplicate, so it is checked entry by
+    entry: its first entry still says its own line (2), and so do the rest."""
+    numbers = [f"659{1000000 + n}" for n in range(10)]
+    numbers[5] = numbers[4]
+    path = tmp_path / "numbers.csv"
+    path.write_text("phone\n" + "\n".join(numbers) + "\n", encoding="utf-8")
+    with spool_recipients(open_recipients(path), NumberFormat.DIGITS, on_invalid="skip") as spool:
+        assert [(r.number, r.line) for r in spool][:2] == [(numbers[0], 2), (numbers[1], 3)]
+        assert [r.line for r in spool][-1] == 11
+        assert [(s.line, s.reason) for s in spool.report.sample] == [(7, "duplicate")]
