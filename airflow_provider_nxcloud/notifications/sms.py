@@ -17,9 +17,10 @@ from airflow_provider_nxcloud.campaign.results import ResultsWriter
 from airflow_provider_nxcloud.campaign.senders import build_sms_sender, check_sms_conn_type
 from airflow_provider_nxcloud.hooks.base import CPaaSHook
 from airflow_provider_nxcloud.hooks.mixin import PlatformHookMixin, hook_class_for
+from airflow_provider_nxcloud.message_text import MessageTextFiles
 
 
-class SmsNotifier(BaseNotifier, PlatformHookMixin[CPaaSHook]):
+class SmsNotifier(MessageTextFiles, BaseNotifier, PlatformHookMixin[CPaaSHook]):
     """Send an SMS when a task or DAG run succeeds or fails.
 
     The platform follows the connection's type (``nxcloud``, ``buka`` or
@@ -31,7 +32,8 @@ class SmsNotifier(BaseNotifier, PlatformHookMixin[CPaaSHook]):
 
     :param conn_id: an ``nxcloud``, ``buka`` or ``fonedynamics`` connection. Templated.
     :param recipients: a list of numbers or a comma-separated string. Templated.
-    :param text: the message. Templated.
+    :param text: the message. Templated; a value ending in ``.txt`` or ``.j2`` names a template
+        file on the DAG's template search path, rendered as the message.
     :param sender_id: optional sender ID in the platform's rules. Templated.
     :param default_region: ISO region for numbers written without a country code.
     :param kwargs: passed to Airflow's ``BaseNotifier`` (``context``, as a Deadline Alert's

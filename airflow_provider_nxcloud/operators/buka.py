@@ -37,7 +37,7 @@ class BukaSendSmsOperator(CampaignSendOperator[BukaHook]):
 
     :param text: the message (at most 1,024 characters), or None for a text per
         recipient. Templated.
-    :param buka_conn_id: connection of type ``buka``.
+    :param buka_conn_id: connection of type ``buka``. Templated.
     :param app_id: the SMS appId; defaults to the connection's ``app_id``. Templated.
     :param sender_id: optional sender ID (at most 32 characters). Templated.
 
@@ -46,7 +46,13 @@ class BukaSendSmsOperator(CampaignSendOperator[BukaHook]):
     """
 
     hook_class = BukaHook
-    template_fields: Sequence[str] = (*CampaignSendOperator.template_fields, "text", "app_id", "sender_id")
+    template_fields: Sequence[str] = (
+        "buka_conn_id",
+        *CampaignSendOperator.template_fields,
+        "text",
+        "app_id",
+        "sender_id",
+    )
 
     def __init__(
         self,
@@ -104,7 +110,7 @@ class BukaSendVoiceOperator(CampaignSendOperator[BukaHook]):
     :param max_duration: hangs up 1 to 120 seconds after the call is answered.
     :param max_ringing_time: rings 20 to 120 seconds (Buka's default 60).
     :param display_number: caller number shown, 7 to 15 digits. Templated.
-    :param buka_conn_id: connection of type ``buka``.
+    :param buka_conn_id: connection of type ``buka``. Templated.
     :param app_id: the voice appId; defaults to the connection's ``voice_app_id``,
         else its ``app_id``. Templated.
 
@@ -131,6 +137,7 @@ class BukaSendVoiceOperator(CampaignSendOperator[BukaHook]):
         "display_number",
     )
     template_fields: Sequence[str] = (
+        "buka_conn_id",
         *CampaignSendOperator.template_fields,
         "text",
         "language",
@@ -202,7 +209,7 @@ class BukaSendEmailOperator(CampaignSendOperator[BukaHook]):
     :param from_address: a sender address configured in Buka. Templated.
     :param language: template language code such as ``"en"``; Buka's default when unset. Templated.
     :param ad_flag: 0 no ad tag, 1 before the subject, 2 after it.
-    :param buka_conn_id: connection of type ``buka``.
+    :param buka_conn_id: connection of type ``buka``. Templated.
     :param app_id: the email appId; defaults to the connection's ``email_app_id``,
         else its ``app_id``. Templated.
 
@@ -216,6 +223,7 @@ class BukaSendEmailOperator(CampaignSendOperator[BukaHook]):
     hook_class = BukaHook
     campaign_kind = "email"
     template_fields: Sequence[str] = (
+        "buka_conn_id",
         *CampaignSendOperator.template_fields,
         "subject",
         "template_id",

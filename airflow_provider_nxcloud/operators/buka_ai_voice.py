@@ -136,7 +136,7 @@ class BukaCreateAiVoiceTaskOperator(BaseOperator, PlatformHookMixin[BukaHook], I
     :param call_record_dup: passed as importCustomer's ``callRecordDup``. ASSUMPTION [BK-19]: a
         vendor-side duplicate check against earlier call records; the docs do not explain it.
     :param start: MANUAL: start the task after the import (``taskStart``).
-    :param buka_conn_id: connection of type ``buka``.
+    :param buka_conn_id: connection of type ``buka``. Templated.
     :param app_id: the AI voice appId; defaults to the connection's ``ai_voice_app_id``,
         else its ``app_id``. Templated.
     :param disposition_overrides: ``{code or "service:code": "retry"|"resign"|"fail"}``.
@@ -157,6 +157,7 @@ class BukaCreateAiVoiceTaskOperator(BaseOperator, PlatformHookMixin[BukaHook], I
     """
 
     template_fields: Sequence[str] = (
+        "buka_conn_id",
         "name",
         "dialog_flow_id",
         "robot_count",
@@ -399,7 +400,7 @@ class BukaCreateAiVoiceTaskOperator(BaseOperator, PlatformHookMixin[BukaHook], I
 class _AiVoiceTaskActionOperator(BaseOperator, PlatformHookMixin[BukaHook]):
     """Base of the start, pause and delete operators."""
 
-    template_fields: Sequence[str] = ("job_id", "app_id")
+    template_fields: Sequence[str] = ("buka_conn_id", "job_id", "app_id")
     ui_color = "#e3f4e1"
     hook_class = BukaHook
     #: the action, the statuses that mean it is already done, and the words for the result
@@ -445,7 +446,7 @@ class BukaStartAiVoiceTaskOperator(_AiVoiceTaskActionOperator):
     customers fails with -45.
 
     :param job_id: the task's jobId. Templated.
-    :param buka_conn_id: connection of type ``buka``.
+    :param buka_conn_id: connection of type ``buka``. Templated.
     :param app_id: the AI voice appId; defaults to the connection's. Templated.
     :param disposition_overrides: ``{code or "service:code": "retry"|"resign"|"fail"}``.
 
@@ -465,7 +466,7 @@ class BukaPauseAiVoiceTaskOperator(_AiVoiceTaskActionOperator):
     and the task fails naming it.
 
     :param job_id: the task's jobId. Templated.
-    :param buka_conn_id: connection of type ``buka``.
+    :param buka_conn_id: connection of type ``buka``. Templated.
     :param app_id: the AI voice appId; defaults to the connection's. Templated.
     :param disposition_overrides: ``{code or "service:code": "retry"|"resign"|"fail"}``.
 
@@ -489,7 +490,7 @@ class BukaDeleteAiVoiceTaskOperator(_AiVoiceTaskActionOperator):
     settled that way, by looking the task up.
 
     :param job_id: the task's jobId. Templated.
-    :param buka_conn_id: connection of type ``buka``.
+    :param buka_conn_id: connection of type ``buka``. Templated.
     :param app_id: the AI voice appId; defaults to the connection's. Templated.
     :param disposition_overrides: ``{code or "service:code": "retry"|"resign"|"fail"}``.
 

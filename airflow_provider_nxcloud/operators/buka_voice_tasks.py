@@ -99,7 +99,7 @@ class BukaCreateVoiceTaskOperator(BaseOperator, PlatformHookMixin[BukaHook]):
         sent) or ``"skip"`` (invalid numbers are left out and counted).
     :param default_region: ISO region for numbers written without a country code.
     :param allowed_regions: refuse numbers of any other country (e.g. ``["SG", "MY"]``).
-    :param buka_conn_id: connection of type ``buka``.
+    :param buka_conn_id: connection of type ``buka``. Templated.
     :param app_id: the voice appId; defaults to the connection's ``voice_app_id``, else its
         ``app_id``. Templated.
     :param wait_for_completion: wait until the task ends; a cancelled or failed task fails
@@ -116,6 +116,7 @@ class BukaCreateVoiceTaskOperator(BaseOperator, PlatformHookMixin[BukaHook]):
     """
 
     template_fields: Sequence[str] = (
+        "buka_conn_id",
         "numbers",
         "task_name",
         "voice_file_id",
@@ -349,14 +350,17 @@ class BukaResendVoiceTaskOperator(BaseOperator, PlatformHookMixin[BukaHook]):
 
     :param voice_task_id: the task's id (e.g. the create operator's XCom ``task_id``). Templated.
     :param failed_only: call only the numbers whose call failed (default) or all of them.
-    :param buka_conn_id: connection of type ``buka``.
+    :param buka_conn_id: connection of type ``buka``. Templated.
     :param disposition_overrides: ``{code or "service:code": "retry"|"resign"|"fail"}``.
 
     Returns (XCom) ``{"task_id", "resent", "failed_only", "resolution"}``; ``resent`` is
     False when the vendor had no number left to call.
     """
 
-    template_fields: Sequence[str] = ("voice_task_id",)
+    template_fields: Sequence[str] = (
+        "buka_conn_id",
+        "voice_task_id",
+    )
     ui_color = "#e8f4fd"
     hook_class = BukaHook
 
@@ -431,7 +435,7 @@ class BukaCancelVoiceTaskOperator(BaseOperator, PlatformHookMixin[BukaHook]):
     """Cancel Buka voice tasks (``voice/group/call/cancel``); tasks that already ended stay as they are.
 
     :param voice_task_ids: one task id or a list of them. Templated.
-    :param buka_conn_id: connection of type ``buka``.
+    :param buka_conn_id: connection of type ``buka``. Templated.
     :param disposition_overrides: ``{code or "service:code": "retry"|"resign"|"fail"}``.
 
     Cancelling is idempotent (ASSUMPTION [BK-11]: the vendor accepts a cancel of an ended task),
@@ -439,7 +443,10 @@ class BukaCancelVoiceTaskOperator(BaseOperator, PlatformHookMixin[BukaHook]):
     running again. Returns (XCom) ``{"cancelled": [ids]}``.
     """
 
-    template_fields: Sequence[str] = ("voice_task_ids",)
+    template_fields: Sequence[str] = (
+        "buka_conn_id",
+        "voice_task_ids",
+    )
     ui_color = "#e8f4fd"
     hook_class = BukaHook
 

@@ -33,6 +33,7 @@ from airflow_provider_nxcloud.hooks.base import CPaaSHook
 from airflow_provider_nxcloud.hooks.mixin import PlatformHookMixin
 from airflow_provider_nxcloud.hooks.rate_budget import apply_rate_budget
 from airflow_provider_nxcloud.jobs.watch import FAILURE, JobState
+from airflow_provider_nxcloud.message_text import MessageTextFiles
 from airflow_provider_nxcloud.operators.in_doubt import DEFAULT_RESPONSE_TIMEOUT, InDoubtQuestions
 from airflow_provider_nxcloud.outcome import airflow_outcome
 from airflow_provider_nxcloud.sensors.wait import Waiter, event_result
@@ -46,12 +47,16 @@ DELIVERY_WATCH = "delivery"
 HookT = TypeVar("HookT", bound=CPaaSHook)
 
 
-class CampaignSendOperator(BaseOperator, PlatformHookMixin[HookT], InDoubtQuestions):
+class CampaignSendOperator(MessageTextFiles, BaseOperator, PlatformHookMixin[HookT], InDoubtQuestions):
     """Base of the send operators; see a platform's operator for its parameters.
 
     Batches go out one after another, or up to the connection extra ``max_concurrency``
     at once (all within its ``max_qps``); each is still recorded in flight before its
     request and done after it, so a retry resumes exactly either way.
+
+    A message ``text`` ending in ``.txt`` or ``.j2`` names a template file (found on the DAG
+    folder or ``template_searchpath``) rendered with Jinja as the message; other fields ending
+    in ``.txt`` (a recipients file) stay paths (:mod:`airflow_provider_nxcloud.message_text`).
 
     :param recipients: a list of numbers, a comma-separated string, or the path /
         ``ObjectStoragePath`` URL of a file with one number per line (streamed, so a

@@ -30,7 +30,7 @@ class FoneDynamicsSendSmsOperator(CampaignSendOperator[FoneDynamicsHook]):
     ``"ErrorCode: Message"``.
 
     :param text: the message, at most 39,015 characters (255 SMS segments). Templated.
-    :param fonedynamics_conn_id: connection of type ``fonedynamics``.
+    :param fonedynamics_conn_id: connection of type ``fonedynamics``. Templated.
     :param property_sid: the property to send from; defaults to the connection's
         ``property_sid``. Templated.
     :param sender_id: optional ``From``: an E.164 number, or 1-11 letters, digits or
@@ -46,6 +46,7 @@ class FoneDynamicsSendSmsOperator(CampaignSendOperator[FoneDynamicsHook]):
 
     hook_class = FoneDynamicsHook
     template_fields: Sequence[str] = (
+        "fonedynamics_conn_id",
         *CampaignSendOperator.template_fields,
         "text",
         "property_sid",

@@ -32,7 +32,7 @@ class NXCloudSendSmsOperator(CampaignSendOperator[NXCloudHook]):
     ``<messageid>-<10 digits>`` per number, ids no reply returns.
 
     :param text: the message (at most 1,000 characters). Templated.
-    :param nxcloud_conn_id: connection of type ``nxcloud``.
+    :param nxcloud_conn_id: connection of type ``nxcloud``. Templated.
     :param api: ``"v2"`` (default: signed ``/api/sms/mtsend_v2``), ``"v1"`` (signed
         ``/v1/sms/mt``, same body) or ``"legacy"`` (form ``/api/sms/mtsend`` with the
         connection's ``sms_app_key``/``sms_app_secret``).
@@ -48,7 +48,13 @@ class NXCloudSendSmsOperator(CampaignSendOperator[NXCloudHook]):
     """
 
     hook_class = NXCloudHook
-    template_fields: Sequence[str] = (*CampaignSendOperator.template_fields, "text", "app_key", "sender_id")
+    template_fields: Sequence[str] = (
+        "nxcloud_conn_id",
+        *CampaignSendOperator.template_fields,
+        "text",
+        "app_key",
+        "sender_id",
+    )
 
     def __init__(
         self,
@@ -120,7 +126,7 @@ class NXCloudSendVoiceOperator(CampaignSendOperator[NXCloudHook]):
     :param display_number: caller number shown (``show_phone``), 1 to 50 digits; the
         vendor may replace it. Required: every NXCloud voice API requires ``show_phone`` and
         documents no default, so the task fails before sending without one. Templated.
-    :param nxcloud_conn_id: connection of type ``nxcloud``.
+    :param nxcloud_conn_id: connection of type ``nxcloud``. Templated.
 
     Recipients, validation, results and retry behaviour: see
     :class:`~airflow_provider_nxcloud.operators.campaign.CampaignSendOperator`.
@@ -129,7 +135,11 @@ class NXCloudSendVoiceOperator(CampaignSendOperator[NXCloudHook]):
     hook_class = NXCloudHook
     campaign_kind = "voice"
     content_parameters = ("text", "language", "audio_url", "schedule_time", "display_number")
-    template_fields: Sequence[str] = (*CampaignSendOperator.template_fields, *content_parameters)
+    template_fields: Sequence[str] = (
+        "nxcloud_conn_id",
+        *CampaignSendOperator.template_fields,
+        *content_parameters,
+    )
 
     def __init__(
         self,

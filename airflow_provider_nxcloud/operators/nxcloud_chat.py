@@ -84,7 +84,7 @@ class NXCloudSendWhatsAppOperator(_NXCloudChatOperator):
         ``{"type": "image", "link": "https://..."}`` (or an uploaded ``"id"``), with
         ``caption`` (image, video) or ``filename`` (document). Templated.
     :param app_key: the WhatsApp appkey; defaults to the connection's ``whatsapp_app_key``. Templated.
-    :param nxcloud_conn_id: connection of type ``nxcloud``.
+    :param nxcloud_conn_id: connection of type ``nxcloud``. Templated.
 
     Recipients, validation, results and retry behaviour: see
     :class:`~airflow_provider_nxcloud.operators.campaign.CampaignSendOperator`.
@@ -94,6 +94,7 @@ class NXCloudSendWhatsAppOperator(_NXCloudChatOperator):
     app_key_extra = "whatsapp_app_key"
     content_parameters = ("text", "template", "media")
     template_fields: Sequence[str] = (
+        "nxcloud_conn_id",
         *CampaignSendOperator.template_fields,
         "business_phone",
         *content_parameters,
@@ -169,7 +170,7 @@ class NXCloudSendViberOperator(_NXCloudChatOperator):
     :param button_text: the button's title. Templated.
     :param button_link: the button's http(s) link. Templated.
     :param app_key: the Viber appkey; defaults to the connection's ``viber_app_key``. Templated.
-    :param nxcloud_conn_id: connection of type ``nxcloud``.
+    :param nxcloud_conn_id: connection of type ``nxcloud``. Templated.
 
     Recipients, validation, results and retry behaviour: see
     :class:`~airflow_provider_nxcloud.operators.campaign.CampaignSendOperator`.
@@ -178,7 +179,12 @@ class NXCloudSendViberOperator(_NXCloudChatOperator):
     campaign_kind = "Viber"
     app_key_extra = "viber_app_key"
     content_parameters = ("message_data", *VIBER_NAMED_FIELDS)
-    template_fields: Sequence[str] = (*CampaignSendOperator.template_fields, *content_parameters, "app_key")
+    template_fields: Sequence[str] = (
+        "nxcloud_conn_id",
+        *CampaignSendOperator.template_fields,
+        *content_parameters,
+        "app_key",
+    )
     template_fields_renderers: ClassVar[dict[str, str]] = {
         **CampaignSendOperator.template_fields_renderers,
         "message_data": "json",
@@ -244,7 +250,7 @@ class NXCloudSendZaloOperator(_NXCloudChatOperator):
         most 256 characters). Templated.
     :param ext: text echoed unchanged in every receipt (at most 65,535 bytes). Templated.
     :param app_key: the Zalo appkey; defaults to the connection's ``zalo_app_key``. Templated.
-    :param nxcloud_conn_id: connection of type ``nxcloud``.
+    :param nxcloud_conn_id: connection of type ``nxcloud``. Templated.
 
     Recipients, validation, results and retry behaviour: see
     :class:`~airflow_provider_nxcloud.operators.campaign.CampaignSendOperator`.
@@ -253,7 +259,12 @@ class NXCloudSendZaloOperator(_NXCloudChatOperator):
     campaign_kind = "Zalo ZNS"
     app_key_extra = "zalo_app_key"
     content_parameters = ("template_id", "template_data", "journey_token", "dr_webhook", "ext")
-    template_fields: Sequence[str] = (*CampaignSendOperator.template_fields, *content_parameters, "app_key")
+    template_fields: Sequence[str] = (
+        "nxcloud_conn_id",
+        *CampaignSendOperator.template_fields,
+        *content_parameters,
+        "app_key",
+    )
     template_fields_renderers: ClassVar[dict[str, str]] = {
         **CampaignSendOperator.template_fields_renderers,
         "template_data": "json",

@@ -248,7 +248,7 @@ class NXCloudNumberCheckOperator(BaseOperator, PlatformHookMixin[NXCloudHook], I
     :param settle_delay: seconds after a submit before its batch is looked up again.
     :param app_key: the number-check app's appkey; defaults to the connection's extra
         ``number_check_app_key``. Templated.
-    :param nxcloud_conn_id: connection of type ``nxcloud``.
+    :param nxcloud_conn_id: connection of type ``nxcloud``. Templated.
     :param disposition_overrides: ``{code or "service:code": "retry"|"resign"|"fail"}``.
 
     Returns (XCom): ``{"date", "level", "submitted", "rejected_up_front", "invalid",
@@ -258,7 +258,7 @@ class NXCloudNumberCheckOperator(BaseOperator, PlatformHookMixin[NXCloudHook], I
     """
 
     hook_class = NXCloudHook
-    template_fields: Sequence[str] = ("numbers", "level", "app_key", "in_doubt_decisions")
+    template_fields: Sequence[str] = ("nxcloud_conn_id", "numbers", "level", "app_key", "in_doubt_decisions")
     template_fields_renderers: ClassVar[dict[str, str]] = {"numbers": "json"}
     ui_color = "#e8f4fd"
 

@@ -75,6 +75,7 @@ class _PnsOperator(BaseOperator, PlatformHookMixin[NXCloudHook]):
 
     ui_color = "#eef6e8"
     hook_class = NXCloudHook
+    template_fields: Sequence[str] = ("nxcloud_conn_id",)
 
     def __init__(
         self,
@@ -134,11 +135,12 @@ class NXCloudBindNumberOperator(_PnsOperator):
     :param expire_seconds: how long the binding lasts: seconds or a ``timedelta``; 0 = until
         unbound. Templated.
     :param record: record the calls (``flag`` bit 1).
-    :param nxcloud_conn_id: connection of type ``nxcloud``.
+    :param nxcloud_conn_id: connection of type ``nxcloud``. Templated.
     :param disposition_overrides: ``{code or "service:code": "retry"|"resign"|"fail"}``.
     """
 
     template_fields: Sequence[str] = (
+        "nxcloud_conn_id",
         "mode",
         "phone_a",
         "phone_b",
@@ -362,11 +364,11 @@ class NXCloudUnbindNumberOperator(_PnsOperator):
     :param bind_id: the ``bindId`` the bind returned. Templated.
     :param customer_bind_id: your ``customerBindId``: every active binding with it is ended. Templated.
     :param missing_ok: treat "no such binding" as done (default True).
-    :param nxcloud_conn_id: connection of type ``nxcloud``.
+    :param nxcloud_conn_id: connection of type ``nxcloud``. Templated.
     :param disposition_overrides: ``{code or "service:code": "retry"|"resign"|"fail"}``.
     """
 
-    template_fields: Sequence[str] = ("bind_id", "customer_bind_id")
+    template_fields: Sequence[str] = ("nxcloud_conn_id", "bind_id", "customer_bind_id")
 
     def __init__(
         self,
@@ -458,11 +460,11 @@ class NXCloudQueryBindingOperator(_PnsOperator):
     :param caller: the calling number; its country code is optional. Templated.
     :param did: the virtual number X, with country code. Templated.
     :param extension: the 3-digit extension dialled after X (extension bindings). Templated.
-    :param nxcloud_conn_id: connection of type ``nxcloud``.
+    :param nxcloud_conn_id: connection of type ``nxcloud``. Templated.
     :param disposition_overrides: ``{code or "service:code": "retry"|"resign"|"fail"}``.
     """
 
-    template_fields: Sequence[str] = ("caller", "did", "extension")
+    template_fields: Sequence[str] = ("nxcloud_conn_id", "caller", "did", "extension")
 
     def __init__(self, *, caller: str, did: str, extension: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -497,11 +499,14 @@ class NXCloudListBindingsOperator(_PnsOperator):
     :param limit: bindings per page, 1-1000.
     :param max_items: stop after this many bindings (default: all).
     :param results_path: where to write the JSON Lines; any ``ObjectStoragePath`` URL. Templated.
-    :param nxcloud_conn_id: connection of type ``nxcloud``.
+    :param nxcloud_conn_id: connection of type ``nxcloud``. Templated.
     :param disposition_overrides: ``{code or "service:code": "retry"|"resign"|"fail"}``.
     """
 
-    template_fields: Sequence[str] = ("results_path",)
+    template_fields: Sequence[str] = (
+        "nxcloud_conn_id",
+        "results_path",
+    )
 
     def __init__(
         self,
@@ -592,11 +597,11 @@ class NXCloudCreateNumberGroupOperator(_PnsOperator):
         file of one number per line. Templated.
     :param group_name: the group's name. Templated.
     :param remark: a note kept with the group. Templated.
-    :param nxcloud_conn_id: connection of type ``nxcloud``.
+    :param nxcloud_conn_id: connection of type ``nxcloud``. Templated.
     :param disposition_overrides: ``{code or "service:code": "retry"|"resign"|"fail"}``.
     """
 
-    template_fields: Sequence[str] = ("phones", "group_name", "remark")
+    template_fields: Sequence[str] = ("nxcloud_conn_id", "phones", "group_name", "remark")
 
     def __init__(
         self, *, phones: Any, group_name: str | None = None, remark: str | None = None, **kwargs: Any
@@ -625,11 +630,11 @@ class NXCloudUpdateNumberGroupOperator(_PnsOperator):
     :param group_id: the group's id. Templated.
     :param operation: ``"add"``, ``"delete"`` or ``"replace"``. Templated.
     :param phones: the numbers, with country code (list, comma string or file). Templated.
-    :param nxcloud_conn_id: connection of type ``nxcloud``.
+    :param nxcloud_conn_id: connection of type ``nxcloud``. Templated.
     :param disposition_overrides: ``{code or "service:code": "retry"|"resign"|"fail"}``.
     """
 
-    template_fields: Sequence[str] = ("group_id", "operation", "phones")
+    template_fields: Sequence[str] = ("nxcloud_conn_id", "group_id", "operation", "phones")
 
     def __init__(self, *, group_id: str, operation: str, phones: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -650,11 +655,14 @@ class NXCloudDeleteNumberGroupOperator(_PnsOperator):
     """Delete a number group; returns ``{"group_id", "deleted": True}``.
 
     :param group_id: the group's id. Templated.
-    :param nxcloud_conn_id: connection of type ``nxcloud``.
+    :param nxcloud_conn_id: connection of type ``nxcloud``. Templated.
     :param disposition_overrides: ``{code or "service:code": "retry"|"resign"|"fail"}``.
     """
 
-    template_fields: Sequence[str] = ("group_id",)
+    template_fields: Sequence[str] = (
+        "nxcloud_conn_id",
+        "group_id",
+    )
 
     def __init__(self, *, group_id: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -676,7 +684,7 @@ class NXCloudListNumberGroupsOperator(_PnsOperator):
 
     :param limit: groups per page, 1-1000.
     :param max_items: stop after this many groups (default: all).
-    :param nxcloud_conn_id: connection of type ``nxcloud``.
+    :param nxcloud_conn_id: connection of type ``nxcloud``. Templated.
     :param disposition_overrides: ``{code or "service:code": "retry"|"resign"|"fail"}``.
     """
 

@@ -25,7 +25,7 @@ class BukaAiVoiceTaskSensor(VendorTaskSensor):
     :param job_id: the task's jobId, e.g. ``"{{ ti.xcom_pull('create')['job_id'] }}"``. Templated.
     :param name: the task's exact name (the create operator's ``name`` in its XCom), to
         find it with one request. Templated.
-    :param buka_conn_id: connection of type ``buka``.
+    :param buka_conn_id: connection of type ``buka``. Templated.
     :param app_id: the AI voice appId; defaults to the connection's ``ai_voice_app_id``,
         else its ``app_id``. Templated.
 
@@ -33,7 +33,7 @@ class BukaAiVoiceTaskSensor(VendorTaskSensor):
     ``task_completed``, ``progress``): see :class:`~airflow_provider_nxcloud.sensors.task.VendorTaskSensor`.
     """
 
-    template_fields: Sequence[str] = ("job_id", "name", "app_id")
+    template_fields: Sequence[str] = ("buka_conn_id", "job_id", "name", "app_id")
     platform = "buka"
     watch_name = "buka_ai_voice_task"
 

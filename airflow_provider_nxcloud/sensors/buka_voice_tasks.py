@@ -18,7 +18,7 @@ class BukaVoiceTaskSensor(VendorTaskSensor):
     task's calling windows; logged as such) keep waiting.
 
     :param voice_task_id: the task's id (e.g. the create operator's XCom ``task_id``). Templated.
-    :param buka_conn_id: connection of type ``buka``.
+    :param buka_conn_id: connection of type ``buka``. Templated.
 
     Modes, timeout and errors: see :class:`~airflow_provider_nxcloud.sensors.task.VendorTaskSensor`.
     Returns (XCom) ``outcome``, ``status``, ``message``, ``task_id``, ``task_name``,
@@ -27,7 +27,10 @@ class BukaVoiceTaskSensor(VendorTaskSensor):
 
     platform = PLATFORM
     watch_name = WATCH_NAME
-    template_fields: Sequence[str] = ("voice_task_id",)
+    template_fields: Sequence[str] = (
+        "buka_conn_id",
+        "voice_task_id",
+    )
 
     def __init__(
         self, *, voice_task_id: str | int, buka_conn_id: str = BukaHook.default_conn_name, **kwargs: Any

@@ -178,7 +178,7 @@ def nxcloud_voice_poller_options(mode: str) -> dict[str, Any]:
 class _BukaAppSensor(DeliverySensor):
     """A Buka sensor whose query names the app the messages were sent with."""
 
-    template_fields: Sequence[str] = (*DeliverySensor.template_fields, "app_id")
+    template_fields: Sequence[str] = ("buka_conn_id", *DeliverySensor.template_fields, "app_id")
 
     def __init__(
         self,
@@ -198,7 +198,7 @@ class _BukaAppSensor(DeliverySensor):
 class BukaSmsDeliverySensor(_BukaAppSensor):
     """Wait until Buka reports the messages delivered (``getReport``, 200 ids per request).
 
-    :param buka_conn_id: connection of type ``buka``.
+    :param buka_conn_id: connection of type ``buka``. Templated.
     :param app_id: the SMS appId the messages were sent with; default: the connection's. Templated.
 
     Message sources, ratio, report and modes: see :class:`DeliverySensor`.
@@ -213,7 +213,7 @@ class BukaEmailStatusSensor(_BukaAppSensor):
     Status ``0`` (sent) counts as delivered, ``1`` as failed, ``-1`` (sending) as pending.
     The recipients in the summary are the addresses.
 
-    :param buka_conn_id: connection of type ``buka``.
+    :param buka_conn_id: connection of type ``buka``. Templated.
     :param app_id: the email appId the emails were sent with; default: the connection's
         ``email_app_id``, else its ``app_id``. Templated.
 
@@ -231,11 +231,12 @@ class BukaVoiceCallSensor(DeliverySensor):
     any other code a call that was not; no record yet is pending. ``min_delivered_ratio`` is
     the answered ratio.
 
-    :param buka_conn_id: connection of type ``buka``.
+    :param buka_conn_id: connection of type ``buka``. Templated.
 
     Message sources (voiceIds), ratio, report and modes: see :class:`DeliverySensor`.
     """
 
+    template_fields: Sequence[str] = ("buka_conn_id", *DeliverySensor.template_fields)
     platform = "buka"
     kind = "voice"
 
@@ -252,11 +253,12 @@ class NXCloudSmsDeliverySensor(DeliverySensor):
     (UTC) are tried. The SMS app's ``sms_app_key``/``sms_app_secret`` come from the
     connection's extras.
 
-    :param nxcloud_conn_id: connection of type ``nxcloud``.
+    :param nxcloud_conn_id: connection of type ``nxcloud``. Templated.
 
     Message sources, ratio, report and modes: see :class:`DeliverySensor`.
     """
 
+    template_fields: Sequence[str] = ("nxcloud_conn_id", *DeliverySensor.template_fields)
     platform = "nxcloud"
 
     def __init__(self, *, nxcloud_conn_id: str = "nxcloud_default", **kwargs: Any) -> None:
@@ -269,11 +271,12 @@ class FoneDynamicsMessageStatusSensor(DeliverySensor):
 
     A message sent without a delivery receipt counts as delivered once ``Submitted``.
 
-    :param fonedynamics_conn_id: connection of type ``fonedynamics``.
+    :param fonedynamics_conn_id: connection of type ``fonedynamics``. Templated.
 
     Message sources, ratio, report and modes: see :class:`DeliverySensor`.
     """
 
+    template_fields: Sequence[str] = ("fonedynamics_conn_id", *DeliverySensor.template_fields)
     platform = "fonedynamics"
 
     def __init__(self, *, fonedynamics_conn_id: str = "fonedynamics_default", **kwargs: Any) -> None:
@@ -293,13 +296,14 @@ class NXCloudVoiceCallSensor(DeliverySensor):
     Give ``results_path`` (or the send task's, through ``send_task_id``): the numbers
     are needed to tell a request's calls apart.
 
-    :param nxcloud_conn_id: connection of type ``nxcloud``.
+    :param nxcloud_conn_id: connection of type ``nxcloud``. Templated.
     :param mode: what sent the calls, as in ``NXCloudSendVoiceOperator``: ``"notification"``
         (default) or ``"verification"`` (records of voiceType 1), ``"broadcast"`` (voiceType 0).
 
     Message sources, ratio, report and modes: see :class:`DeliverySensor`.
     """
 
+    template_fields: Sequence[str] = ("nxcloud_conn_id", *DeliverySensor.template_fields)
     platform = "nxcloud"
     kind = "voice"
 

@@ -71,7 +71,7 @@ class NXCloudNumberCheckSensor(VendorTaskSensor):
         overrides the batches' own dates. Default: each batch's date, else today (UTC). Templated.
     :param app_key: the number-check app's appkey, sent with each query; defaults to the
         connection's extra ``number_check_app_key`` (omitted when neither is set). Templated.
-    :param nxcloud_conn_id: connection of type ``nxcloud``.
+    :param nxcloud_conn_id: connection of type ``nxcloud``. Templated.
 
     Also ``max_consecutive_errors``, ``disposition_overrides`` and ``deferrable`` (see
     :class:`~airflow_provider_nxcloud.sensors.task.VendorTaskSensor`). ``poke_interval``
@@ -79,7 +79,7 @@ class NXCloudNumberCheckSensor(VendorTaskSensor):
     "valid", "not_valid", "by_type", "batches", "message"}``.
     """
 
-    template_fields: Sequence[str] = ("results_path", "batches", "date", "app_key")
+    template_fields: Sequence[str] = ("nxcloud_conn_id", "results_path", "batches", "date", "app_key")
     template_fields_renderers: ClassVar[dict[str, str]] = {"batches": "json"}
 
     platform = "nxcloud"

@@ -248,7 +248,8 @@ class WaitSensor(BaseSensorOperator, PlatformHookMixin[CPaaSHook]):
 
     @property
     def hook_conn_id(self) -> str:
-        return self.conn_id
+        """The connection id as rendered: a platform sensor's own templated name for it (``buka_conn_id``, ...)."""
+        return str(getattr(self, self.hook_class.conn_name_attr, self.conn_id))
 
     def waiter(self, context: Any) -> Waiter:
         """The wait of this try, built on the first poke and kept across pokes."""
@@ -308,7 +309,7 @@ class WaitSensor(BaseSensorOperator, PlatformHookMixin[CPaaSHook]):
         if isinstance(done, PokeReturnValue) and done.is_done:
             return done.xcom_value
         self.waiter(context).defer(
-            conn_id=self.conn_id,
+            conn_id=self.hook_conn_id,
             poll_interval=self.poke_interval,
             timeout=self.timeout,
             max_consecutive_errors=self.max_consecutive_errors,

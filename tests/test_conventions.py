@@ -1,0 +1,153 @@
+"""What Airflow users expect of a provider, as Airflow's own providers (http, slack, dbt-cloud) do it.
+
+Each test is one row of the conventions table in the README.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from typing import Any
+
+import pytest
+from airflow.sdk import DAG
+
+from airflow_provider_nxcloud.get_provider_info import get_provider_info
+from airflow_provider_nxcloud.hooks.mixin import PlatformHookMixin
+from airflow_provider_nxcloud.notifications.sms import SmsNotifier
+from airflow_provider_nxcloud.operators.buka import BukaSendEmailOperator, BukaSendSmsOperator
+from airflow_provider_nxcloud.sensors.delivery import BukaSmsDeliverySensor, DeliverySensor
+from airflow_provider_nxcloud.sensors.wait import WaitSensor
+from tests.operators.conftest import TaskRun, numbers, sent_to
+
+
+def _provider_classes() -> list[type]:
+    """Every public operator and sensor class of the modules the provider info lists."""
+    info = get_provider_info()
+    modules = {
+        m for layer in ("operators", "sensors") for entry in info[layer] for m in entry["python-modules"]
+    }
+    found = []
+    for module_name in sorted(modules):
+        module = importlib.import_module(module_name)
+        for value in vars(module).values():
+            if (
+                inspect.isclass(value)
+                and value.__module__ == module_name
+                and not value.__name__.startswith("_")
+                and issubclass(value, PlatformHookMixin)
+            ):
+                found.append(value)
+    return found
+
+
+def _conn_attribute(cls: type) -> str | None:
+    """The attribute the class's hook reads its connection id from (None for an abstract base)."""
+    if issubclass(cls, WaitSensor):
+        platform = getattr(cls, "platform", None)
+        if platform is None:
+            return None
+        from airflow_provider_nxcloud.hooks.mixin import hook_class_for
+
+        return hook_class_for(platform).conn_name_attr
+    hook_class = inspect.getattr_static(cls, "hook_class", None)
+    return hook_class.conn_name_attr if isinstance(hook_class, type) else None
+
+
+#: the classes a DAG names a connection on (a base such as DeliverySensor leaves it to its platforms)
+CONNECTED_CLASSES = [cls for cls in _provider_classes() if _conn_attribute(cls)]
+
+
+def test_every_platform_class_is_checked():
+    assert len(CONNECTED_CLASSES) >= 34
+
+
+@pytest.mark.parametrize("cls", CONNECTED_CLASSES, ids=lambda c: c.__name__)
+def test_the_connection_id_is_templated(cls):
+    assert _conn_attribute(cls) in cls.template_fields
+
+
+def test_a_templated_connection_id_is_the_one_the_hook_and_the_trigger_use():
+    with DAG("conventions_conn"):
+        operator = BukaSendSmsOperator(
+            task_id="send", buka_conn_id="{{ params.conn }}", text="x", recipients="1"
+        )
+        sensor = BukaSmsDeliverySensor(task_id="wait", buka_conn_id="{{ params.conn }}", message_ids=["m1"])
+    for task in (operator, sensor):
+        task.render_template_fields({"params": {"conn": "buka_marketing"}})
+        assert task.hook_conn_id == "buka_marketing"
+        assert task.hook.conn_id == "buka_marketing"
+    assert issubclass(BukaSmsDeliverySensor, DeliverySensor)
+
+
+# ----- template_ext for the message text ---------------------------------------------------------
+
+
+@pytest.fixture
+def dag_folder(tmp_path):
+    (tmp_path / "reminder.txt").write_text("Hi {{ params.name }}, your order ships on {{ params.day }}.")
+    (tmp_path / "reminder.j2").write_text("{{ params.name | upper }}")
+    # a recipients file in the same folder: data, never read as a template
+    (tmp_path / "audience.txt").write_text("{{ this is not jinja }}\n6591000001\n")
+    return tmp_path
+
+
+def _rendered(task: Any, **params: Any) -> Any:
+    task.render_template_fields({"params": params})
+    return task
+
+
+@pytest.mark.parametrize(
+    "name, expected", [("reminder.txt", "Hi Ann, your order ships on Monday."), ("reminder.j2", "ANN")]
+)
+def test_a_message_text_file_renders_as_the_message(dag_folder, name, expected):
+    with DAG("conventions_text", template_searchpath=[str(dag_folder)]):
+        operator = BukaSendSmsOperator(task_id="send", text=name, recipients="audience.txt")
+    rendered = _rendered(operator, name="Ann", day="Monday")
+    assert rendered.text == expected
+    assert rendered.recipients == "audience.txt"  # a path, even in the template folder
+
+
+def test_at_parse_only_the_message_text_file_is_read(dag_folder):
+    with DAG("conventions_parse", template_searchpath=[str(dag_folder)]) as dag:
+        operator = BukaSendSmsOperator(task_id="send", text="reminder.txt", recipients="audience.txt")
+    dag.resolve_template_files()
+    assert operator.text.startswith("Hi {{ params.name }}")
+    assert operator.recipients == "audience.txt"
+
+
+def test_a_field_other_than_the_text_ending_in_txt_still_renders_jinja(dag_folder):
+    with DAG("conventions_path", template_searchpath=[str(dag_folder)]):
+        operator = BukaSendSmsOperator(task_id="send", text="Hi", recipients="{{ params.day }}/audience.txt")
+    assert _rendered(operator, day="2026-12-03").recipients == "2026-12-03/audience.txt"
+
+
+def test_an_email_operator_without_text_keeps_every_path(dag_folder):
+    with DAG("conventions_email", template_searchpath=[str(dag_folder)]):
+        operator = BukaSendEmailOperator(
+            task_id="mail",
+            recipients="audience.txt",
+            subject="reminder.txt",
+            template_id="1",
+            from_address="a@b.c",
+        )
+    rendered = _rendered(operator)
+    assert (rendered.recipients, rendered.subject) == ("audience.txt", "reminder.txt")
+
+
+def test_the_notifier_reads_its_text_file_too(dag_folder):
+    with DAG("conventions_notifier", template_searchpath=[str(dag_folder)]) as dag:
+        pass
+    notifier = SmsNotifier(conn_id="buka_default", recipients=["6591000001"], text="reminder.j2")
+    notifier.render_template_fields({"params": {"name": "ops"}, "dag": dag})
+    assert notifier.text == "OPS"
+
+
+def test_a_text_file_is_what_the_vendor_receives(dag_folder, nxcloud_simulator):
+    recipients = numbers(3)
+    with DAG("conventions_send", template_searchpath=[str(dag_folder)]):
+        operator = BukaSendSmsOperator(task_id="send", text="reminder.txt", recipients=recipients)
+    _rendered(operator, name="Ann", day="Monday").execute(TaskRun().context())
+    entries = list(nxcloud_simulator.ledger.entries(kind="sms"))
+    assert sent_to(nxcloud_simulator, "sms") == dict.fromkeys(recipients, 1)
+    assert {entry.content for entry in entries} == {"Hi Ann, your order ships on Monday."}
