@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -16,8 +19,11 @@ from airflow_provider_nxcloud.get_provider_info import get_provider_info
 from airflow_provider_nxcloud.hooks.mixin import PlatformHookMixin
 from airflow_provider_nxcloud.notifications.sms import SmsNotifier
 from airflow_provider_nxcloud.operators.buka import BukaSendEmailOperator, BukaSendSmsOperator
+from airflow_provider_nxcloud.operators.buka_ai_voice import BukaCreateAiVoiceTaskOperator
+from airflow_provider_nxcloud.operators.buka_voice_tasks import BukaCreateVoiceTaskOperator
 from airflow_provider_nxcloud.sensors.delivery import BukaSmsDeliverySensor, DeliverySensor
 from airflow_provider_nxcloud.sensors.wait import WaitSensor
+from tests.e2e.harness import REPO
 from tests.operators.conftest import TaskRun, numbers, sent_to
 
 
@@ -151,3 +157,62 @@ def test_a_text_file_is_what_the_vendor_receives(dag_folder, nxcloud_simulator):
     entries = list(nxcloud_simulator.ledger.entries(kind="sms"))
     assert sent_to(nxcloud_simulator, "sms") == dict.fromkeys(recipients, 1)
     assert {entry.content for entry in entries} == {"Hi Ann, your order ships on Monday."}
+
+
+# ----- a minimum-version guard -------------------------------------------------------------------
+
+
+def test_the_floor_is_the_one_pyproject_declares():
+    import tomllib
+
+    from airflow_provider_nxcloud import MIN_AIRFLOW_VERSION
+
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())
+    assert f"apache-airflow>={MIN_AIRFLOW_VERSION}" in pyproject["project"]["dependencies"]
+
+
+@pytest.mark.parametrize(
+    "version, refused", [("3.0.6", True), ("3.1.7", True), ("3.1.8rc1", False), ("3.3.2", False)]
+)
+def test_an_older_airflow_is_refused_at_import(tmp_path, version, refused):
+    fake = tmp_path / "airflow"
+    fake.mkdir()
+    (fake / "__init__.py").write_text(f"__version__ = {version!r}\n")
+    result = subprocess.run(
+        [sys.executable, "-c", "import airflow_provider_nxcloud"],
+        check=False,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(REPO)])},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (result.returncode != 0) is refused
+    if refused:
+        assert f"needs Apache Airflow 3.1.8+; this is Apache Airflow {version}" in result.stderr
+
+
+# ----- deferrable=True without a wait warns ------------------------------------------------------
+
+WAITING_OPERATORS = [
+    (BukaSendSmsOperator, {"text": "x", "recipients": "1"}, "wait_for_delivery"),
+    (BukaCreateVoiceTaskOperator, {"numbers": "1", "task_name": "t"}, "wait_for_completion"),
+    (
+        BukaCreateAiVoiceTaskOperator,
+        {"name": "n", "dialog_flow_id": 1, "robot_count": 1, "line_id": 1},
+        "wait_for_completion",
+    ),
+]
+
+
+@pytest.mark.parametrize("cls, args, wait", WAITING_OPERATORS, ids=lambda v: getattr(v, "__name__", ""))
+def test_deferrable_without_a_wait_warns_naming_the_wait(cls, args, wait):
+    with pytest.warns(UserWarning, match=f"deferrable=True has no effect without {wait}=True"):
+        cls(task_id="t", deferrable=True, **args)
+
+
+@pytest.mark.parametrize("cls, args, wait", WAITING_OPERATORS, ids=lambda v: getattr(v, "__name__", ""))
+def test_no_warning_with_the_wait_or_by_deployment_default(cls, args, wait, monkeypatch, recwarn):
+    cls(task_id="waits", deferrable=True, **{wait: True}, **args)
+    monkeypatch.setenv("AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE", "True")
+    cls(task_id="policy", deferrable=True, **args)
+    assert not [w for w in recwarn if "deferrable=True" in str(w.message)]

@@ -292,9 +292,13 @@ class CPaaSHook(BaseHook):
             from airflow.providers.common.compat.connection import get_async_connection
 
             conn = await get_async_connection(self.conn_id)
-            # Masked in this process only: a synchronous round-trip to the
-            # supervisor from the triggerer's event loop can deadlock.
-            self.__dict__["settings"] = self.settings_from_connection(conn, mask=_mask_locally)
+            secrets: list[str] = []
+            settings = self.settings_from_connection(conn, mask=secrets.append)
+            # masked from a worker thread: mask_secret tells the supervisor synchronously,
+            # which from the triggerer's event loop thread can deadlock
+            for secret in secrets:
+                await asyncio.to_thread(mask_secret, secret)
+            self.__dict__["settings"] = settings
         return self.settings
 
     async def get_async_transport(
@@ -444,13 +448,3 @@ def _check_rate_pool(conn_id: str, extras: Mapping[str, Any]) -> None:
         raise ConnectionConfigError(conn_id, "rate_pool", "is needed with rate_pool_slots: the pool's name")
     if slots is not None and slots != int(slots):
         raise ConnectionConfigError(conn_id, "rate_pool_slots", f"must be a whole number, not {slots!r}")
-
-
-def _mask_locally(secret: str) -> None:
-    """Mask in this process without a round-trip to the supervisor (safe inside an event loop)."""
-    try:
-        from airflow.sdk.log import _secrets_masker
-    except ImportError:  # pragma: no cover - older task SDKs keep it elsewhere
-        mask_secret(secret)
-        return
-    _secrets_masker().add_mask(secret)

@@ -40,6 +40,7 @@ from airflow_provider_nxcloud.jobs.buka_ai_voice import (
     task_fields,
 )
 from airflow_provider_nxcloud.jobs.watch import find_or_create, stable_name
+from airflow_provider_nxcloud.operators.deferral import warn_deferrable_without_wait
 from airflow_provider_nxcloud.operators.in_doubt import DEFAULT_RESPONSE_TIMEOUT, InDoubtQuestions
 from airflow_provider_nxcloud.outcome import airflow_outcome
 from airflow_provider_nxcloud.platforms import buka as vendor
@@ -242,6 +243,7 @@ class BukaCreateAiVoiceTaskOperator(BaseOperator, PlatformHookMixin[BukaHook], I
         self.in_doubt_decisions = in_doubt_decisions
         self.wait_for_completion = wait_for_completion
         self.deferrable = deferrable
+        warn_deferrable_without_wait(self.task_id, deferrable, wait_for_completion, "wait_for_completion")
         self.poll_interval = poll_interval
         self.wait_timeout = wait_timeout
         self.max_consecutive_errors = max_consecutive_errors

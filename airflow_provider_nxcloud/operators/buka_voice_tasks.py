@@ -42,6 +42,7 @@ from airflow_provider_nxcloud.jobs.buka_voice import (
     vendor_windows,
 )
 from airflow_provider_nxcloud.jobs.watch import stable_name
+from airflow_provider_nxcloud.operators.deferral import warn_deferrable_without_wait
 from airflow_provider_nxcloud.outcome import airflow_outcome
 from airflow_provider_nxcloud.platforms import buka
 from airflow_provider_nxcloud.sensors.wait import Waiter, event_result, fail_on_failure
@@ -189,6 +190,7 @@ class BukaCreateVoiceTaskOperator(BaseOperator, PlatformHookMixin[BukaHook]):
         self.app_id = app_id
         self.wait_for_completion = wait_for_completion
         self.deferrable = deferrable
+        warn_deferrable_without_wait(self.task_id, deferrable, wait_for_completion, "wait_for_completion")
         self.poll_interval = poll_interval
         self.timeout = timeout
         self.max_consecutive_errors = max_consecutive_errors

@@ -34,6 +34,7 @@ from airflow_provider_nxcloud.hooks.mixin import PlatformHookMixin
 from airflow_provider_nxcloud.hooks.rate_budget import apply_rate_budget
 from airflow_provider_nxcloud.jobs.watch import FAILURE, JobState
 from airflow_provider_nxcloud.message_text import MessageTextFiles
+from airflow_provider_nxcloud.operators.deferral import warn_deferrable_without_wait
 from airflow_provider_nxcloud.operators.in_doubt import DEFAULT_RESPONSE_TIMEOUT, InDoubtQuestions
 from airflow_provider_nxcloud.outcome import airflow_outcome
 from airflow_provider_nxcloud.sensors.wait import Waiter, event_result
@@ -150,6 +151,7 @@ class CampaignSendOperator(MessageTextFiles, BaseOperator, PlatformHookMixin[Hoo
         self.disposition_overrides = disposition_overrides
         self.wait_for_delivery = wait_for_delivery
         self.deferrable = deferrable
+        warn_deferrable_without_wait(self.task_id, deferrable, wait_for_delivery, "wait_for_delivery")
         self.min_delivered_ratio = min_delivered_ratio
         self.delivery_poll_interval = delivery_poll_interval
         self.delivery_timeout = delivery_timeout

@@ -183,6 +183,26 @@ def test_secrets_are_masked(monkeypatch):
     assert "voice-secret-to-mask" not in str(redact("voice-secret-to-mask"))
 
 
+def test_secrets_read_in_a_trigger_are_masked(monkeypatch):
+    """The async lookup (triggers) masks through the public mask_secret, off the event loop thread."""
+    import asyncio
+
+    from airflow.sdk.log import redact
+
+    set_conn(
+        monkeypatch,
+        "masked_async",
+        conn_type="nxcloud",
+        login="k",
+        password="async-secret-to-mask",
+        extra={"sms_app_secret": "sms-secret-to-mask"},
+    )
+    settings = asyncio.run(NXCloudHook("masked_async").aget_settings())
+    assert settings.login == "k"
+    assert "async-secret-to-mask" not in str(redact("x async-secret-to-mask y"))
+    assert "sms-secret-to-mask" not in str(redact("sms-secret-to-mask"))
+
+
 # ----- test_connection ----------------------------------------------------------------------------
 
 
