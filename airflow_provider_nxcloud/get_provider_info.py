@@ -6,10 +6,13 @@ from typing import Any
 
 from airflow_provider_nxcloud import __version__
 from airflow_provider_nxcloud.connection_forms import FORMS
+from airflow_provider_nxcloud.platforms import buka, fonedynamics, nxcloud
 
 PACKAGE = "airflow_provider_nxcloud"
 #: integration name -> the module name each layer uses for it
 PLATFORMS = {"NXCloud": "nxcloud", "Buka": "buka", "Fone Dynamics": "fonedynamics"}
+#: integration name -> the vendor's API documentation
+DOC_URLS = {"NXCloud": nxcloud.DOC_URL, "Buka": buka.DOC_URL, "Fone Dynamics": fonedynamics.DOC_URL}
 #: modules beyond the platform's own, per layer and integration (task-style APIs and chat channels)
 MORE_MODULES: dict[str, dict[str, list[str]]] = {
     "operators": {
@@ -32,7 +35,10 @@ def get_provider_info() -> dict[str, Any]:
         # __version__ is the one source (pyproject reads it for the wheel); cheaper than importlib.metadata
         # in every Airflow process that discovers providers
         "versions": [__version__],
-        "integrations": [{"integration-name": name, "tags": ["service"]} for name in PLATFORMS],
+        "integrations": [
+            {"integration-name": name, "external-doc-url": DOC_URLS[name], "tags": ["service"]}
+            for name in PLATFORMS
+        ],
         "connection-types": [form.provider_entry() for form in FORMS.values()],
         "hooks": _per_platform("hooks"),
         "operators": _per_platform("operators"),
@@ -40,6 +46,7 @@ def get_provider_info() -> dict[str, Any]:
         "sensors": _per_platform("sensors", shared="delivery"),
         "triggers": _per_platform("triggers", shared="wait"),
         "notifications": ["airflow_provider_nxcloud.notifications.sms.SmsNotifier"],
+        "extra-links": ["airflow_provider_nxcloud.operators.links.VendorConsoleLink"],
     }
 
 

@@ -216,3 +216,77 @@ def test_no_warning_with_the_wait_or_by_deployment_default(cls, args, wait, monk
     monkeypatch.setenv("AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE", "True")
     cls(task_id="policy", deferrable=True, **args)
     assert not [w for w in recwarn if "deferrable=True" in str(w.message)]
+
+
+# ----- Assets: the results file -----------------------------------------------------------------
+
+
+def test_an_alias_outlet_gets_an_event_of_the_results_files_own_asset(nxcloud_simulator, tmp_path):
+    from airflow.sdk import Asset, AssetAlias
+    from airflow.sdk.execution_time.context import OutletEventAccessors
+
+    alias, named = AssetAlias("campaign-results"), Asset("campaign_totals")
+    results = tmp_path / "results.jsonl"
+    operator = BukaSendSmsOperator(
+        task_id="send", text="Hi", recipients=numbers(3), results_path=str(results), outlets=[alias, named]
+    )
+    events = OutletEventAccessors()
+    context = {**TaskRun().context(), "outlet_events": events}
+    operator.execute(context)
+    (event,) = events[alias].asset_alias_events
+    assert event.dest_asset_key.uri == results.as_uri()
+    assert event.extra["accepted"] == 3 and event.extra["results_path"] == str(results)
+    assert events[named].extra["accepted"] == 3 and events[named].extra["platform"] == "buka"
+
+
+def test_an_alias_outlet_without_a_results_file_fails_before_sending(nxcloud_simulator):
+    from airflow.sdk import AssetAlias
+    from airflow.sdk.exceptions import AirflowFailException
+
+    operator = BukaSendSmsOperator(
+        task_id="send", text="Hi", recipients=numbers(3), outlets=[AssetAlias("campaign-results")]
+    )
+    with pytest.raises(AirflowFailException, match="results_path: is needed with an AssetAlias outlet"):
+        operator.execute(TaskRun().context())
+    assert nxcloud_simulator.ledger.entries() == []
+
+
+def test_an_object_storage_results_path_is_the_assets_uri():
+    from airflow_provider_nxcloud.operators.links import results_asset_uri
+
+    assert (
+        results_asset_uri("s3://audiences/2026-12-03/results.jsonl")
+        == "s3://audiences/2026-12-03/results.jsonl"
+    )
+    assert results_asset_uri("/data/results.jsonl") == "file:///data/results.jsonl"
+
+
+# ----- extra links ------------------------------------------------------------------------------
+
+
+def test_the_console_link_follows_the_connection(monkeypatch):
+    from airflow_provider_nxcloud.operators.links import VendorConsoleLink
+    from tests.hooks.conftest import set_conn
+
+    set_conn(
+        monkeypatch,
+        "buka_white_label",
+        conn_type="buka",
+        login="k",
+        password="s",
+        extra={"console_url": "https://console.example-sms.com/"},
+    )
+    set_conn(monkeypatch, "buka_plain", conn_type="buka", login="k", password="s")
+    link = VendorConsoleLink()
+    for conn_id, expected in [
+        ("buka_white_label", "https://console.example-sms.com/"),
+        ("buka_plain", "https://www.onbuka.com/"),
+    ]:
+        operator = BukaSendSmsOperator(task_id=conn_id, text="x", recipients="1", buka_conn_id=conn_id)
+        assert link.get_link(operator, ti_key=None) == expected
+    broken = BukaSendSmsOperator(
+        task_id="broken", text="x", recipients="1", buka_conn_id="buka_plain_missing"
+    )
+    monkeypatch.setenv("AIRFLOW_CONN_BUKA_PLAIN_MISSING", '{"conn_type": "buka"}')
+    assert link.get_link(broken, ti_key=None) == ""
+    assert link in BukaSendSmsOperator.operator_extra_links

@@ -168,6 +168,8 @@ class CPaaSHook(BaseHook):
     default_conn_name: ClassVar[str]
     conn_type: ClassVar[str]
     hook_name: ClassVar[str]
+    #: the vendor's console (a platform module's CONSOLE_URL); the ``console_url`` extra overrides it
+    default_console_url: ClassVar[str]
     #: extras that hold secrets (masked as soon as they are read)
     secret_extras: ClassVar[tuple[str, ...]] = ()
 
@@ -198,6 +200,11 @@ class CPaaSHook(BaseHook):
     @cached_property
     def settings(self) -> ConnectionSettings:
         return self.settings_from_connection(self.get_connection(self.conn_id))
+
+    @property
+    def console_url(self) -> str:
+        """Where a person checks this account's sends: the ``console_url`` extra, else the vendor's console."""
+        return str(self.settings.extras.get("console_url") or self.default_console_url)
 
     def settings_from_connection(
         self, conn: Any, *, mask: Callable[[str], None] = mask_secret

@@ -50,6 +50,7 @@ class BukaHook(CPaaSHook):
     conn_name_attr = "buka_conn_id"
     default_conn_name = "buka_default"
     conn_type = "buka"
+    default_console_url = buka.CONSOLE_URL
     hook_name = "Buka (onbuka)"
 
     def __init__(self, buka_conn_id: str = default_conn_name, **kwargs: Any) -> None:

@@ -31,6 +31,7 @@ class FoneDynamicsHook(CPaaSHook):
     conn_name_attr = "fonedynamics_conn_id"
     default_conn_name = "fonedynamics_default"
     conn_type = "fonedynamics"
+    default_console_url = fonedynamics.CONSOLE_URL
     hook_name = "Fone Dynamics"
 
     def __init__(self, fonedynamics_conn_id: str = default_conn_name, **kwargs: Any) -> None:

@@ -72,6 +72,7 @@ class NXCloudHook(CPaaSHook):
     conn_name_attr = "nxcloud_conn_id"
     default_conn_name = "nxcloud_default"
     conn_type = "nxcloud"
+    default_console_url = nxcloud.CONSOLE_URL
     hook_name = "NXCloud"
     secret_extras: ClassVar[tuple[str, ...]] = ("sms_app_secret", "voice_app_secret")
 

@@ -36,6 +36,7 @@ from airflow_provider_nxcloud.jobs.watch import FAILURE, JobState
 from airflow_provider_nxcloud.message_text import MessageTextFiles
 from airflow_provider_nxcloud.operators.deferral import warn_deferrable_without_wait
 from airflow_provider_nxcloud.operators.in_doubt import DEFAULT_RESPONSE_TIMEOUT, InDoubtQuestions
+from airflow_provider_nxcloud.operators.links import VendorConsoleLink, announce_results, check_asset_outlets
 from airflow_provider_nxcloud.outcome import airflow_outcome
 from airflow_provider_nxcloud.sensors.wait import Waiter, event_result
 from airflow_provider_nxcloud.triggers.wait import MAX_CONSECUTIVE_ERRORS
@@ -58,6 +59,11 @@ class CampaignSendOperator(MessageTextFiles, BaseOperator, PlatformHookMixin[Hoo
     A message ``text`` ending in ``.txt`` or ``.j2`` names a template file (found on the DAG
     folder or ``template_searchpath``) rendered with Jinja as the message; other fields ending
     in ``.txt`` (a recipients file) stay paths (:mod:`airflow_provider_nxcloud.message_text`).
+
+    ``outlets``: an ``Asset`` among them gets the send summary's counts and ``results_path``
+    as its event's ``extra``; an ``AssetAlias`` gets an event of the results file's own Asset
+    (``file://`` or its object storage URL; ``results_path`` is then required). The task's
+    "Vendor console" extra link opens the connection's console (:mod:`.operators.links`).
 
     :param recipients: a list of numbers, a comma-separated string, or the path /
         ``ObjectStoragePath`` URL of a file with one number per line (streamed, so a
@@ -108,6 +114,7 @@ class CampaignSendOperator(MessageTextFiles, BaseOperator, PlatformHookMixin[Hoo
     template_fields: Sequence[str] = ("recipients", "results_path", "in_doubt_decisions")
     template_fields_renderers: ClassVar[dict[str, str]] = {"recipients": "json"}
     ui_color = "#e8f4fd"
+    operator_extra_links = (VendorConsoleLink(),)
     #: what is sent, for the task log ("SMS", "email", "voice")
     campaign_kind: ClassVar[str] = "SMS"
     #: the reports wait_for_delivery waits for: "sms", "email" or "voice" (the platform's poller
@@ -188,6 +195,7 @@ class CampaignSendOperator(MessageTextFiles, BaseOperator, PlatformHookMixin[Hoo
             sender = self.build_sender()
             report = self._validate_up_front(sender)
             self._check_waiting_is_possible(sender.platform, report.valid)
+            check_asset_outlets(self.outlets, self.results_path)
             writer = ResultsWriter(self.results_path, try_number=getattr(context["ti"], "try_number", 1))
             writer.check_writable()
             summary, lines = self.run_campaign(
@@ -225,6 +233,7 @@ class CampaignSendOperator(MessageTextFiles, BaseOperator, PlatformHookMixin[Hoo
             summary.resumed_batches,
         )
         if not self.wait_for_delivery:
+            announce_results(self.outlets, context, result)
             return result
         # The summary must outlive a deferral: dags test and the triggerer resume in execute_complete.
         context["ti"].xcom_push(key=SEND_SUMMARY_KEY, value=result)
@@ -242,13 +251,17 @@ class CampaignSendOperator(MessageTextFiles, BaseOperator, PlatformHookMixin[Hoo
                 cancel_on_kill=False,
             )
         state = waiter.wait_here(self.delivery_poll_interval, self.delivery_timeout)
-        return {**result, "delivery": self._delivery_summary(sender.platform, state)}
+        result = {**result, "delivery": self._delivery_summary(sender.platform, state)}
+        announce_results(self.outlets, context, result)
+        return result
 
     def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> dict[str, Any]:
         """Resume after the delivery wait's trigger fired: the send summary and the delivery summary."""
         result = context["ti"].xcom_pull(task_ids=self.task_id, key=SEND_SUMMARY_KEY) or {}
         state = event_result(event, self.delivery_timeout)
-        return {**result, "delivery": self._delivery_summary(str(result.get("platform", "")), state)}
+        result = {**result, "delivery": self._delivery_summary(str(result.get("platform", "")), state)}
+        announce_results(self.outlets, context, result)
+        return result
 
     def _check_text_encodes(self) -> None:
         """Refuse a templated value that no request body could carry (a lone surrogate), naming it."""

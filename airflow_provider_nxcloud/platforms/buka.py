@@ -27,6 +27,11 @@ from airflow_provider_nxcloud.platforms.endpoints import (
 
 PLATFORM = "buka"
 ORIGIN = "https://api.onbuka.com"
+#: where a person checks a campaign (the vendor's site; its console is reached from there).
+#: ASSUMPTION [X-4]: no page documents a deep link to a message or a send
+CONSOLE_URL = "https://www.onbuka.com/"
+#: the API's documentation (signing, SMS, voice, email pages; the provider info's external-doc-url)
+DOC_URL = "https://www.onbuka.com/api"
 BASE_PATH = "/v3"
 
 #: the server accepts timestamps within this many seconds of its clock

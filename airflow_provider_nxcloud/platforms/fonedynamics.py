@@ -36,6 +36,11 @@ from airflow_provider_nxcloud.platforms.endpoints import (
 PLATFORM = "fonedynamics"
 SERVICE = "rest"
 ORIGIN = "https://api.fonedynamics.com"
+#: where a person checks a campaign (the vendor's site; the Fone Dynamics Portal is reached from there).
+#: ASSUMPTION [X-4]: no page documents a deep link to a message or a send
+CONSOLE_URL = "https://www.fonedynamics.com/"
+#: the REST API's documentation (the provider info's external-doc-url)
+DOC_URL = "https://www.fonedynamics.com/docs/rest-api/"
 
 # ----- sources --------------------------------------------------------------------------------
 

@@ -29,6 +29,11 @@ PLATFORM = "nxcloud"
 
 API2_ORIGIN = "https://api2.nxcloud.com"
 API_ORIGIN = "https://api.nxcloud.com"
+#: where a person checks a campaign: NXCloud's console login (help.nxlink.ai, "register an account").
+#: ASSUMPTION [X-4]: no page documents a deep link to a message or a send
+CONSOLE_URL = "https://app.nxcloud.com/#/login"
+#: the API's documentation: NXCloud's English wiki (the provider info's external-doc-url)
+DOC_URL = "https://github.com/nxtele/nxcloud-doc-en/wiki"
 #: PNS generation A: every English page (nxtele/nxcloud-doc-en PNS-API-*) posts to
 #: https://number.nxcloud.com/api/pns/; the Chinese master pages (nxtele/http-api-document wiki
 #: PNS-API-unbind, PNS-API-list, edited May 2024, under "隐私号(旧)") give https://api.nxcloud.com/v1/api/pns/.

@@ -178,7 +178,61 @@ def expect_voice_campaign(sim: Simulator, home: Path) -> None:
 
 
 #: what each example DAG must leave on the simulator's ledger
+SHIPPING_CUSTOMERS = {f"65{91_000_000 + i}" for i in range(25)}
+
+
+def asset_event_extras(home: Path, asset_name: str) -> list[dict]:
+    """The ``extra`` of every event of an Asset, newest first, read from the metadata DB."""
+    import sqlite3
+
+    with sqlite3.connect(home / "airflow.db") as db:
+        rows = db.execute(
+            "SELECT e.extra FROM asset_event e JOIN asset a ON a.id = e.asset_id WHERE a.name = ? ORDER BY e.id DESC",
+            (asset_name,),
+        ).fetchall()
+    return [json.loads(extra) for (extra,) in rows]
+
+
+def link_values(home: Path, dag_id: str, task_id: str, link: str) -> dict[int, str]:
+    """The extra link Airflow stored for each map index of a task in the newest run."""
+    import sqlite3
+
+    with sqlite3.connect(home / "airflow.db") as db:
+        (run_id,) = db.execute(
+            "SELECT run_id FROM dag_run WHERE dag_id = ? ORDER BY id DESC LIMIT 1", (dag_id,)
+        ).fetchone()
+        rows = db.execute(
+            "SELECT map_index, value FROM xcom WHERE dag_id = ? AND run_id = ? AND task_id = ? AND key = ?",
+            (dag_id, run_id, task_id, f"_link_{link}"),
+        ).fetchall()
+    return {map_index: json.loads(value) for map_index, value in rows}
+
+
+def expect_results_asset(sim: Simulator, home: Path) -> None:
+    entries = sim.ledger.entries(platform="buka", kind="sms")
+    assert Counter(entry.recipient for entry in entries) == dict.fromkeys(SHIPPING_CUSTOMERS, 1)
+    # the text came from templates/order_shipped.txt, rendered: params and ds_nodash filled in
+    (text,) = {entry.content for entry in entries}
+    assert text.startswith("Your order SG-2") and text.endswith("Reply STOP to opt out.") and "{{" not in text
+    newest = asset_event_extras(home, "campaign_results")[0]
+    assert (newest["platform"], newest["accepted"], newest["rejected"]) == ("buka", 25, 0)
+    assert {line["number"] for line in read_results(Path(newest["results_path"]))} == SHIPPING_CUSTOMERS
+    links = link_values(home, "example_results_asset", "send_shipping_notices", "VendorConsoleLink")
+    assert links == {-1: BukaHook.default_console_url}
+
+
+def expect_results_asset_report(sim: Simulator, home: Path) -> None:
+    (report,) = return_values(home, "example_results_asset_report", "count_by_status").values()
+    assert report == {"accepted_by_event": 25, "accepted": 25}
+
+
+#: a DAG scheduled on another's Asset runs after that DAG, as the scheduler would start it
+PRODUCERS = {"example_results_asset_report": "example_results_asset"}
+
+
 EXPECTATIONS: dict[str, Callable[[Simulator, Path], None]] = {
+    "example_results_asset": expect_results_asset,
+    "example_results_asset_report": expect_results_asset_report,
     "example_hooks_quickstart": expect_quickstart,
     "example_sms_campaign": expect_sms_campaign,
     "example_fonedynamics_sms": expect_fonedynamics_sms,
@@ -212,6 +266,9 @@ def test_every_example_dag_parses_and_has_ledger_expectations():
 @pytest.mark.parametrize("dag_id", sorted(EXPECTATIONS))
 def test_example_dag_runs_against_the_simulator(dag_id, simulator, airflow_home):
     simulator.reset()
+    if dag_id in PRODUCERS:
+        produced = run_dag(PRODUCERS[dag_id], airflow_env(airflow_home, simulator.connection_env()))
+        assert produced.state == "success", produced.output[-4000:]
     result = run_dag(dag_id, airflow_env(airflow_home, simulator.connection_env()))
     assert result.state == "success", result.output[-4000:]
     EXPECTATIONS[dag_id](simulator, airflow_home)
