@@ -290,3 +290,47 @@ def test_the_console_link_follows_the_connection(monkeypatch):
     monkeypatch.setenv("AIRFLOW_CONN_BUKA_PLAIN_MISSING", '{"conn_type": "buka"}')
     assert link.get_link(broken, ti_key=None) == ""
     assert link in BukaSendSmsOperator.operator_extra_links
+
+
+# ----- OpenLineage ------------------------------------------------------------------------------
+
+
+def test_openlineage_sees_the_recipients_file_in_and_the_results_file_out(nxcloud_simulator, tmp_path):
+    pytest.importorskip("airflow.providers.openlineage")
+    from airflow.providers.openlineage.extractors.base import DefaultExtractor
+
+    audience, results = tmp_path / "audience.txt", tmp_path / "results.jsonl"
+    audience.write_text("\n".join(numbers(3)) + "\n")
+    operator = BukaSendSmsOperator(
+        task_id="send", text="Hi", recipients=str(audience), results_path=str(results)
+    )
+    operator.execute(TaskRun().context())
+    lineage = DefaultExtractor(operator).extract_on_complete(task_instance=None)
+    assert [(d.namespace, d.name) for d in lineage.inputs] == [("file", str(audience))]
+    assert [(d.namespace, d.name) for d in lineage.outputs] == [("file", str(results))]
+
+
+@pytest.mark.parametrize(
+    "recipients, results, inputs, outputs",
+    [
+        (["6591000001"], None, [], []),  # numbers inline: no dataset
+        (
+            "s3://audiences/2026-12-03/sg.txt",
+            "gs://campaigns/results.jsonl",
+            [("s3://audiences", "2026-12-03/sg.txt")],
+            [("gs://campaigns", "results.jsonl")],
+        ),
+        (
+            "sftp://user:pw-123@files.example:2222/out/sg.txt",
+            None,
+            [("sftp://files.example:2222", "out/sg.txt")],  # the credentials never reach a name
+            [],
+        ),
+    ],
+)
+def test_openlineage_dataset_names_follow_the_naming_spec(recipients, results, inputs, outputs):
+    pytest.importorskip("airflow.providers.openlineage")
+    operator = BukaSendSmsOperator(task_id="send", text="Hi", recipients=recipients, results_path=results)
+    lineage = operator.get_openlineage_facets_on_complete(None)
+    assert [(d.namespace, d.name) for d in lineage.inputs] == inputs
+    assert [(d.namespace, d.name) for d in lineage.outputs] == outputs

@@ -263,6 +263,12 @@ class CampaignSendOperator(MessageTextFiles, BaseOperator, PlatformHookMixin[Hoo
         announce_results(self.outlets, context, result)
         return result
 
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """OpenLineage (its provider calls this when installed): the recipients file in, the results file out."""
+        from airflow_provider_nxcloud.operators.lineage import send_lineage
+
+        return send_lineage(self.recipients, self.results_path)
+
     def _check_text_encodes(self) -> None:
         """Refuse a templated value that no request body could carry (a lone surrogate), naming it."""
         for name in self.template_fields:

@@ -40,6 +40,7 @@ from airflow_provider_nxcloud.campaign.recipients.sources import (
     open_messages,
     open_recipients,
     redacted_location,
+    source_location,
     storage_path_of,
 )
 from airflow_provider_nxcloud.campaign.recipients.spool import RecipientSpool
@@ -78,6 +79,7 @@ __all__ = [
     "open_recipients",
     "parse_number",
     "redacted_location",
+    "source_location",
     "spool_recipients",
     "spool_valid",
     "storage_path_of",

@@ -144,6 +144,22 @@ def _file_entries(
         yield from reader.lines(handle, parameter, where)
 
 
+def source_location(source: object) -> str | None:
+    """The file or URL a recipients source names (a password in a URL removed); None for numbers given inline."""
+    if isinstance(source, str):
+        location = source.strip()
+        if "://" in location:
+            return redacted_location(location)
+        return (
+            str(Path(location).expanduser().absolute()) if location.startswith(_LOCATION_PREFIXES) else None
+        )
+    if is_object_storage_path(source):
+        return redacted_location(str(source))
+    if isinstance(source, os.PathLike):
+        return str(Path(os.fspath(source)).expanduser().absolute())
+    return None
+
+
 def storage_path_of(url: str) -> Any:
     """Airflow's ObjectStoragePath for a ``scheme://`` URL (the reader of any URL source)."""
     storage_path = _object_storage_path_class()
