@@ -14,9 +14,15 @@ LOWEST_AIRFLOW_VERSION ?= 3.1.8
 venv: $(STAMP)
 
 $(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
+		echo "Python 3.11 or newer is needed; '$(PYTHON)' is $$($(PYTHON) --version 2>&1 || echo missing)." \
+		     "Run with PYTHON=python3.11 (or newer)." >&2; exit 1; }
+	@echo "==> creating $(VENV) with $$($(PYTHON) --version)"
 	$(PYTHON) -m venv $(VENV)
+	@echo "==> installing Apache Airflow $(AIRFLOW_VERSION), the provider and its test tools (2-4 minutes the first time)"
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet "apache-airflow==$(AIRFLOW_VERSION)" -e ".[test]"
+	$(BIN)/python -m pip install --quiet --progress-bar off "apache-airflow==$(AIRFLOW_VERSION)" -e ".[test]"
+	@echo "==> $(VENV) is ready"
 	touch $@
 
 lint: $(STAMP)
@@ -37,7 +43,8 @@ test: lint typecheck browser redis dist unit
 browser:
 	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
 	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq --no-upgrade chromium chromium-driver; \
-	else sudo apt-get update -qq && sudo apt-get install -y -qq --no-upgrade chromium chromium-driver; fi
+	elif command -v sudo >/dev/null; then sudo apt-get update -qq && sudo apt-get install -y -qq --no-upgrade chromium chromium-driver; \
+	else echo "Install the Debian packages chromium chromium-driver (as root: apt-get install --no-upgrade chromium chromium-driver)" >&2; exit 1; fi
 
 # Regenerate the README's connection-form screenshots (docs/img/) with the browser test.
 screenshots: $(STAMP) browser
@@ -79,7 +86,8 @@ reliability-smoke: $(STAMP)
 redis:
 	@if command -v redis-server >/dev/null; then :; \
 	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq --no-upgrade redis-server; \
-	else sudo apt-get update -qq && sudo apt-get install -y -qq --no-upgrade redis-server; fi
+	elif command -v sudo >/dev/null; then sudo apt-get update -qq && sudo apt-get install -y -qq --no-upgrade redis-server; \
+	else echo "Install the Debian packages redis-server (as root: apt-get install --no-upgrade redis-server)" >&2; exit 1; fi
 
 # A Buka SMS campaign of DISTRIBUTED_RECIPIENTS split over 8 mapped tasks on CeleryExecutor (Redis,
 # scheduler, dag-processor, api-server, triggerer, Celery workers; tests/distributed): once with one
