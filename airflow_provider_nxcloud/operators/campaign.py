@@ -165,6 +165,11 @@ class CampaignSendOperator(BaseOperator, PlatformHookMixin[HookT], InDoubtQuesti
     def build_sender(self) -> Sender:
         raise NotImplementedError
 
+    @property
+    def source_parameter(self) -> str:
+        """What errors about the recipients (an invalid entry, a source changed between tries) name."""
+        return "recipients"
+
     def delivery_settings(self) -> dict[str, Any]:
         """What the report query needs besides the messages: ``app_id``, ``poller_options`` (rendered)."""
         return {}
@@ -193,6 +198,7 @@ class CampaignSendOperator(BaseOperator, PlatformHookMixin[HookT], InDoubtQuesti
                     group=getattr(sender, "batch_group", None),
                 ),
                 writer=writer,
+                source_parameter=self.source_parameter,
                 total=report.valid,
             )
         result = summary.to_xcom()
@@ -323,5 +329,6 @@ class CampaignSendOperator(BaseOperator, PlatformHookMixin[HookT], InDoubtQuesti
             on_invalid=self.on_invalid,
             default_region=self.default_region,
             allowed_regions=self.allowed_regions,
+            parameter=self.source_parameter,
         )
         return self._spool.report
