@@ -42,7 +42,9 @@ _SQL_FIELDS = ("sql", "sql_conn_id", "parameters")
 
 
 class SqlRecipients(CampaignSendOperator[HookT]):
-    """A send operator whose recipients are the rows of a SQL query (see the module docstring).
+    """Base of the SQL to SMS operators: a send operator whose recipients are a query's rows.
+
+    See the module docstring for how the rows are read and why the query needs an ``ORDER BY``.
 
     :param sql: the query (or a ``.sql`` file, rendered as a template). It must have an
         ``ORDER BY`` on a unique key: a retry reads the rows again and resumes by batch
