@@ -70,6 +70,8 @@ class SqlRecipients(CampaignSendOperator[HookT]):
 
     template_ext: Sequence[str] = (".sql",)
     template_fields_renderers: ClassVar[dict[str, str]] = {"sql": "sql", "parameters": "json"}
+    #: the column of each row's own text, where the platform's send takes one (Buka)
+    text_column: str | None = None
 
     def __init__(
         self,
@@ -93,9 +95,6 @@ class SqlRecipients(CampaignSendOperator[HookT]):
     @property
     def source_parameter(self) -> str:
         return f"sql, column {self.number_column!r}"
-
-    #: the column of each row's own text, where the platform's send takes one (Buka)
-    text_column: str | None = None
 
     def check_content(self) -> None:
         self.check_query()

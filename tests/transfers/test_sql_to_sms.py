@@ -328,3 +328,36 @@ def test_constructor_stores_arguments_unchanged_and_templates_the_query(nxcloud_
         SqlToNXCloudSmsOperator(
             task_id="x", sql=QUERY, sql_conn_id=CONN_ID, number_column="p", text_column="t"
         )
+
+
+def test_a_sql_file_is_rendered_as_the_query(nxcloud_simulator, database, tmp_path):
+    from airflow.sdk import DAG
+
+    fill(database, customers(30))
+    (tmp_path / "audience.sql").write_text(
+        "SELECT phone, greeting FROM customers WHERE id <= {{ params.last }} ORDER BY id\n", encoding="utf-8"
+    )
+    with DAG("sql_file", schedule=None, template_searchpath=[str(tmp_path)], params={"last": 12}) as dag:
+        op = buka(sql="audience.sql")
+    op.render_template_fields(context={"dag": dag, "params": dag.params})
+    assert op.sql.startswith("SELECT phone, greeting FROM customers WHERE id <= 12 ORDER BY id")
+    op.execute(TaskRun().context())
+    assert sent(nxcloud_simulator, "buka") == Counter((phone(i), greeting(i)) for i in range(1, 13))
+
+
+def test_mapped_instances_send_their_own_rows_with_their_own_references(nxcloud_simulator, database):
+    """``.partial().expand()`` over the bind parameters: one segment per mapped instance."""
+    from airflow.sdk import DAG
+
+    fill(database, customers(40))
+    sql = "SELECT phone, greeting FROM customers WHERE segment = :segment ORDER BY id"
+    with DAG("mapped_sql", schedule=None):
+        mapped = SqlToBukaSmsOperator.partial(
+            task_id="send", sql=sql, sql_conn_id=CONN_ID, number_column="phone", text_column="greeting"
+        ).expand(parameters=[{"segment": "vip"}, {"segment": "all"}])
+    assert mapped.partial_kwargs["sql"] == sql  # the keyword-only arguments map
+    for map_index, segment in enumerate(["vip", "all"]):
+        buka(sql=sql, parameters={"segment": segment}).execute(TaskRun(map_index=map_index).context())
+    assert sent(nxcloud_simulator, "buka") == Counter((phone(i), greeting(i)) for i in range(1, 41))
+    references = {e.client_reference.rsplit("-", 2)[0] for e in nxcloud_simulator.ledger.entries()}
+    assert len(references) == 2  # a campaign key per map index: no instance resumes another's batches
