@@ -47,6 +47,15 @@ def get_provider_info() -> dict[str, Any]:
         "triggers": _per_platform("triggers", shared="wait"),
         "notifications": ["airflow_provider_nxcloud.notifications.sms.SmsNotifier"],
         "extra-links": ["airflow_provider_nxcloud.operators.links.VendorConsoleLink"],
+        # rows of any common.sql connection into an SMS campaign (the [sql] extra)
+        "transfers": [
+            {
+                "source-integration-name": "Common SQL",
+                "target-integration-name": name,
+                "python-module": f"{PACKAGE}.transfers.sql_to_sms",
+            }
+            for name in PLATFORMS
+        ],
     }
 
 

@@ -26,7 +26,7 @@ PACKAGE_DIR = Path(airflow_provider_nxcloud.__file__).parent
 #: the layers allowed to know endpoints by name
 ENDPOINT_LAYERS = ("hooks", "platforms", "testing")
 #: the layers whose tasks get their hook only through the mixin
-TASK_LAYERS = ("operators", "sensors", "notifications")
+TASK_LAYERS = ("operators", "transfers", "sensors", "notifications")
 HOOK_NAMES = frozenset({"CPaaSHook", *(hook.__name__ for hook in PLATFORM_HOOKS.values())})
 
 

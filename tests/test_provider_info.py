@@ -57,6 +57,7 @@ def test_every_listed_module_and_class_imports():
         for m in e["python-modules"]
     ]
     assert len(modules) >= 6
+    modules += [entry["python-module"] for entry in info["transfers"]]
     for module in modules:
         importlib.import_module(module)
     for path in info["notifications"] + [c["hook-class-name"] for c in info["connection-types"]]:

@@ -135,6 +135,8 @@ def listed_classes() -> set[type]:
         for entry in info[layer]:
             for module_name in entry["python-modules"]:
                 found |= defined_classes(module_name, BaseOperator)
+    for entry in info["transfers"]:
+        found |= defined_classes(entry["python-module"], BaseOperator)
     for path in info["notifications"]:
         module_name, _, name = path.rpartition(".")
         found |= defined_classes(module_name, BaseNotifier)

@@ -95,16 +95,17 @@ def sms_entries(recipients: Any, text: Any) -> Iterator[str]:
     """The raw entries of an SMS campaign: numbers for one ``text``, or, with ``text`` None,
     numbers with their own texts (:func:`open_messages`), each text checked as Buka would."""
     if text is None:
-        return _checked_texts(open_messages(recipients))
+        return checked_texts(open_messages(recipients))
     if isinstance(recipients, list | tuple) and any(isinstance(item, Mapping) for item in recipients):
         raise _text_twice("a list entry")
     return _without_texts(open_recipients(recipients))
 
 
-def _checked_texts(entries: Iterator[str]) -> Iterator[str]:
+def checked_texts(entries: Iterator[str], parameter: str = "recipients") -> Iterator[str]:
+    """``entries``, each one's own text checked as Buka would; an error names ``parameter`` and the entry."""
     for line, entry in with_lines(entries):
         if problem := _content_problem(content_of(entry)):
-            raise InvalidInputError("recipients", f"entry {line}: text {problem}")
+            raise InvalidInputError(parameter, f"entry {line}: text {problem}")
         yield entry
 
 

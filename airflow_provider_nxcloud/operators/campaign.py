@@ -179,6 +179,11 @@ class CampaignSendOperator(MessageTextFiles, BaseOperator, PlatformHookMixin[Hoo
     def build_sender(self) -> Sender:
         raise NotImplementedError
 
+    @property
+    def source_parameter(self) -> str:
+        """What errors about the recipients (an invalid entry, a source changed between tries) name."""
+        return "recipients"
+
     def delivery_settings(self) -> dict[str, Any]:
         """What the report query needs besides the messages: ``app_id``, ``poller_options`` (rendered)."""
         return {}
@@ -208,6 +213,7 @@ class CampaignSendOperator(MessageTextFiles, BaseOperator, PlatformHookMixin[Hoo
                     group=getattr(sender, "batch_group", None),
                 ),
                 writer=writer,
+                source_parameter=self.source_parameter,
                 total=report.valid,
             )
         result = summary.to_xcom()
@@ -349,5 +355,6 @@ class CampaignSendOperator(MessageTextFiles, BaseOperator, PlatformHookMixin[Hoo
             on_invalid=self.on_invalid,
             default_region=self.default_region,
             allowed_regions=self.allowed_regions,
+            parameter=self.source_parameter,
         )
         return self._spool.report

@@ -40,6 +40,10 @@ def airflow_env(home: Path, connections: Mapping[str, str], **overrides: str) ->
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
             "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+            # example_sql_to_sms's database: a SQLite file in the private home
+            "AIRFLOW_CONN_SMS_AUDIENCE_DB": json.dumps(
+                {"conn_type": "sqlite", "host": str(home / "audience.db")}
+            ),
             **connections,
             **overrides,
         }

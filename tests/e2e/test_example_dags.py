@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -177,6 +178,25 @@ def expect_voice_campaign(sim: Simulator, home: Path) -> None:
     assert sim.requests.count("buka", "voice_task_create") == 1
 
 
+def expect_sql_to_sms(sim: Simulator, home: Path, *, requests: int = 3) -> None:
+    # customers 1..2,500 less the opted out (25, 75, ...) and those with no number (1,000, 2,000)
+    audience = [i for i in range(1, 2_501) if i % 50 != 25 and i % 1_000 != 0]
+    sent = Counter(
+        (entry.recipient, entry.content) for entry in sim.ledger.entries(platform="buka", kind="sms")
+    )
+    [day] = {re.sub(r".* for (\S+) is ready.*", r"\1", content) for _, content in sent}
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", day)  # {{ ds }}, rendered into the bind parameter
+    assert sent == Counter(
+        (f"6592{i:06d}", f"Hi Customer {i}, your voucher for {day} is ready. Reply STOP to opt out.")
+        for i in audience
+    )
+    assert sim.requests.count("buka", "sms_send_batch") == requests  # a text per number, 1,000 per request
+    [summary] = return_values(home, "example_sql_to_sms", "send_greetings").values()
+    assert (summary["accepted"], summary["invalid"]) == (len(audience), 2)
+    [results] = (home / "data" / "example_sql_to_sms").glob("results-*.jsonl")
+    assert [line["number"] for line in read_results(results)] == [f"6592{i:06d}" for i in audience]
+
+
 #: what each example DAG must leave on the simulator's ledger
 SHIPPING_CUSTOMERS = {f"65{91_000_000 + i}" for i in range(25)}
 
@@ -242,6 +262,7 @@ EXPECTATIONS: dict[str, Callable[[Simulator, Path], None]] = {
     "example_privacy_number": expect_privacy_number,
     "example_clean_then_send": expect_clean_then_send,
     "example_voice_campaign": expect_voice_campaign,
+    "example_sql_to_sms": expect_sql_to_sms,
 }
 
 
@@ -307,6 +328,18 @@ def test_campaign_retry_after_a_failure_mid_campaign_sends_each_recipient_once(s
     # 6 batches of the 3 segments, plus the one the vendor refused
     assert simulator.requests.count("buka", "sms_send") == 7
     expect_sms_campaign(simulator, airflow_home)
+
+
+def test_sql_to_sms_retry_reads_the_rows_again_and_sends_each_once(simulator, airflow_home):
+    """The second batch meets "vendor busy"; Airflow retries the send task, which runs the query
+    again, finds batch 0 what it recorded and sends the rest once."""
+    simulator.reset()
+    simulator.faults.set(at={2: "vendor_busy"})
+    result = run_dag("example_sql_to_sms", airflow_env(airflow_home, simulator.connection_env()))
+    assert result.state == "success", result.output[-4000:]
+    assert simulator.faults.counts() == {"vendor_busy": 1}
+    expect_sql_to_sms(simulator, airflow_home, requests=4)  # 3 batches, plus the one refused
+    assert simulator.ledger.duplicates() == {}
 
 
 def test_a_failing_dag_is_reported_and_sends_nothing(simulator, airflow_home):
