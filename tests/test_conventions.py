@@ -334,3 +334,16 @@ def test_openlineage_dataset_names_follow_the_naming_spec(recipients, results, i
     lineage = operator.get_openlineage_facets_on_complete(None)
     assert [(d.namespace, d.name) for d in lineage.inputs] == inputs
     assert [(d.namespace, d.name) for d in lineage.outputs] == outputs
+
+
+def test_a_sql_transfer_reads_its_query_file_and_its_text_file(dag_folder):
+    from airflow_provider_nxcloud.transfers.sql_to_sms import SqlToBukaSmsOperator
+
+    (dag_folder / "audience.sql").write_text("SELECT phone FROM customers WHERE day = '{{ ds }}' ORDER BY id")
+    with DAG("conventions_sql", template_searchpath=[str(dag_folder)]):
+        operator = SqlToBukaSmsOperator(
+            task_id="send", sql="audience.sql", sql_conn_id="db", number_column="phone", text="reminder.j2"
+        )
+    operator.render_template_fields({"params": {"name": "ann"}, "ds": "2026-12-03"})
+    assert operator.sql == "SELECT phone FROM customers WHERE day = '2026-12-03' ORDER BY id"
+    assert operator.text == "ANN"

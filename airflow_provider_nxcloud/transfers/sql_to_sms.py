@@ -27,6 +27,7 @@ from airflow_provider_nxcloud.exceptions import InvalidInputError
 from airflow_provider_nxcloud.hooks.buka import BukaHook
 from airflow_provider_nxcloud.hooks.fonedynamics import FoneDynamicsHook
 from airflow_provider_nxcloud.hooks.nxcloud import NXCloudHook
+from airflow_provider_nxcloud.message_text import MESSAGE_TEMPLATE_EXT
 from airflow_provider_nxcloud.operators.buka import BukaSendSmsOperator
 from airflow_provider_nxcloud.operators.campaign import CampaignSendOperator, HookT
 from airflow_provider_nxcloud.operators.fonedynamics import FoneDynamicsSendSmsOperator
@@ -68,7 +69,12 @@ class SqlRecipients(CampaignSendOperator[HookT]):
     (``connection.cursor(name=...)`` for psycopg).
     """
 
-    template_ext: Sequence[str] = (".sql",)
+    #: the query may come from a .sql file, the message text from a .txt / .j2 one (MessageTextFiles)
+    template_files: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        **CampaignSendOperator.template_files,
+        "sql": (".sql",),
+    }
+    template_ext: Sequence[str] = (*MESSAGE_TEMPLATE_EXT, ".sql")
     template_fields_renderers: ClassVar[dict[str, str]] = {"sql": "sql", "parameters": "json"}
     #: the column of each row's own text, where the platform's send takes one (Buka)
     text_column: str | None = None

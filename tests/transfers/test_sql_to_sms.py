@@ -322,7 +322,7 @@ def test_constructor_stores_arguments_unchanged_and_templates_the_query(nxcloud_
     assert (op.parameters, op.fetch_size, op.recipients) == ({"segment": "{{ ds }}"}, 250, None)
     assert {"sql", "sql_conn_id", "parameters", "text", "results_path"} <= set(op.template_fields)
     assert "recipients" not in op.template_fields
-    assert op.template_ext == (".sql",)
+    assert op.template_ext == (".txt", ".j2", ".sql")
     assert nxcloud_simulator.requests.total("buka") == 0
     with pytest.raises(TypeError):
         SqlToNXCloudSmsOperator(
