@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import os
+import re
 import subprocess
 import sys
 from typing import Any
@@ -347,3 +348,29 @@ def test_a_sql_transfer_reads_its_query_file_and_its_text_file(dag_folder):
     operator.render_template_fields({"params": {"name": "ann"}, "ds": "2026-12-03"})
     assert operator.sql == "SELECT phone FROM customers WHERE day = '2026-12-03' ORDER BY id"
     assert operator.text == "ANN"
+
+
+# ----- only public Airflow APIs ------------------------------------------------------------------
+
+PRIVATE_AIRFLOW_IMPORT = re.compile(
+    r"^\s*(?:from|import)\s+airflow[\w.]*\._\w+|^\s*from\s+airflow[\w.]*\s+import\s+\(?\s*_(?!_)\w+", re.MULTILINE
+)
+
+
+def test_the_package_imports_no_private_airflow_module_or_name():
+    offenders = [
+        f"{path.relative_to(REPO)}: {match.group(0).strip()}"
+        for path in sorted((REPO / "airflow_provider_nxcloud").rglob("*.py"))
+        for match in PRIVATE_AIRFLOW_IMPORT.finditer(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
+
+
+def test_the_private_import_pattern_catches_what_it_should():
+    for line in (
+        "from airflow.sdk.log import _secrets_masker",
+        "from airflow.sdk._shared.x import y",
+        "import airflow._vendor.a",
+    ):
+        assert PRIVATE_AIRFLOW_IMPORT.search(line), line
+    assert not PRIVATE_AIRFLOW_IMPORT.search("from airflow.providers.common.compat.sdk import mask_secret")
