@@ -761,8 +761,9 @@ def _describe_connection_error(exc: requests.exceptions.ConnectionError) -> tupl
 _TLS_CAUSE = re.compile(r"\[SSL(?:: [A-Z0-9_]+)?\][^'\")]*")
 #: what OpenSSL says when a TLS handshake is answered in plain HTTP (https:// to an http port)
 _PLAIN_ANSWER = ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG")
-#: a proxy's refusal of a CONNECT, as urllib3 and httpx report it ("... 407 Proxy Authentication Required")
-_PROXY_STATUS = re.compile(r"\b([1-5]\d\d [A-Za-z][A-Za-z -]*)")
+#: a proxy's refusal of a CONNECT: urllib3 says "Tunnel connection failed: 407 Proxy Authentication
+#: Required", httpx (httpcore) the status line alone
+_PROXY_STATUS = re.compile(r"(?:Tunnel connection failed: |^)([1-5]\d\d [A-Za-z][A-Za-z -]*)")
 
 
 def _tls_to_plain(exc: BaseException) -> bool:
@@ -773,7 +774,7 @@ def _tls_to_plain(exc: BaseException) -> bool:
 
 def _proxy_failure(exc: BaseException) -> str:
     """What went wrong at the proxy, without its URL (it may carry the proxy's password)."""
-    status = _PROXY_STATUS.search(str(exc)) if "Tunnel connection failed" in str(exc) else None
+    status = _PROXY_STATUS.search(str(exc))
     if status is not None:
         return f"the proxy refused to connect to the vendor ({status.group(1).strip()}), so nothing was sent"
     return "the proxy could not be reached, so nothing was sent"

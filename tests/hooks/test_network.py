@@ -174,6 +174,26 @@ def test_a_proxy_refusing_the_credentials_is_not_a_send_in_doubt_and_never_shows
     assert wrong not in shown and proxy_url(proxy, wrong) not in shown
 
 
+async def test_the_async_client_reports_a_refused_tunnel_without_the_credentials(
+    nxcloud_simulator, proxy, tls_front, ca, monkeypatch
+):
+    wrong = "wrong-proxy-pass-A1"
+    hook = buka_conn(
+        monkeypatch,
+        nxcloud_simulator,
+        "proxy_refuses_async",
+        host=tls_front.url,
+        extra={"proxy": proxy_url(proxy, wrong), "verify": ca[0]},
+    )
+
+    with pytest.raises(RetryableAPIError) as err:
+        await async_balance(hook)
+
+    assert "the proxy refused to connect to the vendor (407 Proxy Authentication Required)" in str(err.value)
+    assert wrong not in str(err.value) + repr(err.value)
+    assert nxcloud_simulator.requests.total() == 0
+
+
 def test_an_unreachable_proxy_means_nothing_was_sent(nxcloud_simulator, monkeypatch):
     with ForwardingProxy() as gone:
         url = f"http://{PROXY_USER}:{PROXY_PASSWORD_IN_URL}@127.0.0.1:{gone.port}"
