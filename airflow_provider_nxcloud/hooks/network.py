@@ -133,9 +133,10 @@ def _ca_bundle_context(path: str, mtime_ns: int, size: int) -> ssl.SSLContext:
 def scheme_hint(host: str | None, schema: str | None) -> str | None:
     """What to tell a user whose ``host`` has no scheme, if https:// was assumed for it; else None.
 
-    Like the http provider's ``HttpHook``, a bare host takes its scheme from the connection's
-    ``schema`` (http or https); unlike it, the default is https, not http: every vendor serves
-    https only, and http would carry the credentials in the clear.
+    Like the http provider's ``HttpHook`` (providers/http/src/airflow/providers/http/hooks/http.py:
+    a host without ``://`` gets ``conn.schema``, else ``http``), a bare host takes its scheme from
+    the connection's ``schema`` (http or https); unlike it, the default is https, not http: every
+    vendor serves https only, and http would carry the credentials in the clear.
     """
     text = (host or "").strip()
     if not text or "://" in text or schema in ("http", "https"):

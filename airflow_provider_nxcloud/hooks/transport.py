@@ -15,6 +15,8 @@ Retry rules, in one place:
   it (HTTP 429, a rate-limit or concurrency code in its body). Other ``retry``
   codes are raised as :class:`RetryableAPIError` for Airflow's task retries,
   where the operator knows which batches were already accepted;
+* a proxy that cannot be reached or refuses the tunnel (the connection's ``proxy``) wrote
+  nothing to the vendor: it is retried like a connection that was never made;
 * a send whose request was written but whose answer was lost (read timeout,
   reset, any HTTP 5xx: a gateway may answer 503 after it forwarded the
   request) raises :class:`AmbiguousSendError`, never a resend;
@@ -618,10 +620,11 @@ class Transport(_BaseTransport):
             self._session = None
 
     def _environment(self, url: str) -> tuple[dict[str, str], bool | str]:
-        """The proxies and the CA bundle the environment gives requests to ``url``'s origin, as
-        ``requests`` would read them on each request (``HTTPS_PROXY``, ``NO_PROXY``,
-        ``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``), read once per origin; ``.netrc`` is
-        not read (every vendor request carries its own signature or Basic credential)."""
+        """The proxies and the CA bundle for requests to ``url``'s origin: the connection's
+        ``proxy`` and ``verify`` where set, else what the environment gives, as ``requests``
+        would read it on each request (``HTTPS_PROXY``, ``NO_PROXY``, ``REQUESTS_CA_BUNDLE``,
+        ``CURL_CA_BUNDLE``), read once per origin; ``.netrc`` is not read (every vendor
+        request carries its own signature or Basic credential)."""
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
         found = self._environments.get(origin)
