@@ -5,6 +5,11 @@ from the provider info without importing the hooks; older 3.x versions call
 the hooks' legacy ``get_connection_form_widgets`` / ``get_ui_field_behaviour``.
 Both are generated from the specs below so they cannot drift apart. No
 Airflow imports: ``get_provider_info`` must stay cheap.
+
+Text fields carry no ``default``: the UI saves a default into the extras, and Airflow passes
+every extra value to its secrets masker when it reads the connection, which logs "Skipping
+masking ... too short" for any text under five characters (``/v3``, ``md5``). The hooks
+apply those defaults themselves when the extra is empty.
 """
 
 from __future__ import annotations
@@ -140,6 +145,21 @@ def _transport_fields(default_connect: int, default_read: int) -> tuple[FormFiel
             "Only for trusted test networks: credentials then travel unencrypted.",
             default=False,
         ),
+        FormField(
+            "proxy",
+            "Proxy URL",
+            "password",
+            "http:// or https:// proxy every vendor request goes through, e.g. "
+            "http://user:password@proxy.internal:3128 (SOCKS is not supported). "
+            "Empty: HTTPS_PROXY / NO_PROXY of the worker's environment.",
+        ),
+        FormField(
+            "verify",
+            "Verify TLS certificates",
+            "string",
+            "true (empty), false (tests only: the credentials are then open to whoever is in between), "
+            "or the path of a CA bundle file on the workers and the triggerer.",
+        ),
     )
 
 
@@ -152,9 +172,8 @@ NXCLOUD = ConnectionForm(
             "sign_algorithm",
             "Signature algorithm",
             "string",
-            "Digest for the request signature (the algorithm header).",
+            "Digest for the request signature (the algorithm header); empty means md5.",
             enum=("md5", "sha256"),
-            default="md5",
         ),
         FormField(
             "sms_app_key", "SMS app key", "string", "appkey of the SMS application (console: SMS > Apps)."
@@ -180,7 +199,7 @@ NXCLOUD = ConnectionForm(
     placeholders={
         "login": "accessKey from the NXCloud console",
         "password": "accessSecret",
-        "host": "empty = NXCloud's own hosts; e.g. http://127.0.0.1:8765 for the simulator",
+        "host": "empty = https://api2.nxcloud.com (and api., number.nxcloud.com per endpoint)",
     },
 )
 
@@ -203,8 +222,8 @@ BUKA = ConnectionForm(
             "base_path",
             "API base path",
             "string",
-            "Path prefix of the API on the host: /v3 on onbuka; / for white-label hosts that serve without it.",
-            default="/v3",
+            "Path prefix of the API on the host; empty means /v3 (onbuka); / for white-label hosts that "
+            "serve without it.",
         ),
         *_transport_fields(15, 15),
     ),

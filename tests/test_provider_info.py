@@ -111,9 +111,9 @@ def test_secret_fields_are_password_format():
         for name, field in form.conn_fields().items()
         if field["schema"].get("format") == "password"
     }
-    # the rate-limit store's URL may carry the Redis password
-    stores = {(conn_type, "rate_limit_store") for conn_type in FORMS}
-    assert sensitive == {("nxcloud", "sms_app_secret"), ("nxcloud", "voice_app_secret"), *stores}
+    # the rate-limit store's URL may carry the Redis password, the proxy's URL the proxy's
+    urls = {(conn_type, name) for conn_type in FORMS for name in ("rate_limit_store", "proxy")}
+    assert sensitive == {("nxcloud", "sms_app_secret"), ("nxcloud", "voice_app_secret"), *urls}
 
 
 def test_nxcloud_form_has_an_app_key_per_chat_channel():

@@ -2,7 +2,8 @@
 
 A connection is checked completely before the first request: missing
 credentials, a malformed host, ``http://`` to a non-loopback host, broken
-JSON in the extras or an extra of the wrong type raise
+JSON in the extras, an extra of the wrong type, a proxy that is not an http(s)
+URL or a ``verify`` path that names no CA bundle (``hooks/network.py``) raise
 :class:`ConnectionConfigError` naming the field, and nothing is sent.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import json
+import logging
 import math
 import threading
 import time
@@ -25,6 +27,14 @@ from airflow.providers.common.compat.sdk import BaseHook, mask_secret
 
 from airflow_provider_nxcloud.connection_forms import FORMS, ConnectionForm
 from airflow_provider_nxcloud.exceptions import ConnectionConfigError, VendorAPIError
+from airflow_provider_nxcloud.hooks.network import (
+    PROXY_EXTRA,
+    VERIFY_EXTRA,
+    check_proxy_url,
+    proxy_secrets,
+    resolve_verify,
+    scheme_hint,
+)
 from airflow_provider_nxcloud.hooks.rate_limit import (
     STORE_EXTRA,
     account_key,
@@ -41,6 +51,8 @@ from airflow_provider_nxcloud.hooks.transport import (
 )
 from airflow_provider_nxcloud.platforms.endpoints import Endpoint
 from airflow_provider_nxcloud.polling import Call
+
+log = logging.getLogger(__name__)
 
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 
@@ -65,6 +77,8 @@ class ConnectionSettings:
     origin: str | None
     extras: Mapping[str, Any] = field(repr=False)
     transport: TransportSettings
+    #: why a failed connection to ``origin`` may be the scheme's fault (a host without one); None if not
+    origin_hint: str | None = None
 
 
 def parse_extras(conn_id: str, raw: str | None, form: ConnectionForm) -> dict[str, Any]:
@@ -90,6 +104,8 @@ def parse_extras(conn_id: str, raw: str | None, form: ConnectionForm) -> dict[st
         if value is None or value == "":
             checked.pop(spec.name, None)
             continue
+        if spec.name == VERIFY_EXTRA and isinstance(value, bool):
+            continue  # JSON true/false; text is checked by resolve_verify
         checked[spec.name] = _check_extra(conn_id, spec.name, spec.kind, value, spec.enum, spec.minimum)
     return checked
 
@@ -242,6 +258,18 @@ class CPaaSHook(BaseHook):
             if store_secret := store_password(store):
                 mask(store_secret)
         _check_rate_pool(conn_id, extras)
+        proxy = extras.get(PROXY_EXTRA)
+        if proxy:
+            for secret in proxy_secrets(proxy):
+                mask(secret)
+            proxy = check_proxy_url(conn_id, proxy)
+        verify = resolve_verify(conn_id, extras.get(VERIFY_EXTRA))
+        if verify is False:
+            log.warning(
+                "connection %r: TLS certificates are not verified (extra verify=false); whoever is "
+                "between this worker and the vendor can read and change its requests",
+                conn_id,
+            )
         transport = TransportSettings(
             connect_timeout=float(extras.get("connect_timeout", defaults["connect_timeout"])),
             read_timeout=float(extras.get("read_timeout", defaults["read_timeout"])),
@@ -250,8 +278,11 @@ class CPaaSHook(BaseHook):
             pool_size=max(TransportSettings.pool_size, int(concurrency)),
             rate_limit_store=store or None,
             rate_limit_account=account_key(self.conn_type, origin, login) if store else None,
+            proxy=proxy or None,
+            verify=verify,
         )
-        return ConnectionSettings(conn_id, login, password, origin, extras, transport)
+        hint = scheme_hint(conn.host, conn.schema)
+        return ConnectionSettings(conn_id, login, password, origin, extras, transport, hint)
 
     # ----- transports -------------------------------------------------------------------
 
@@ -276,7 +307,9 @@ class CPaaSHook(BaseHook):
             "secrets": (
                 settings.password,
                 *(str(settings.extras.get(name) or "") for name in self.secret_extras),
+                *proxy_secrets(settings.transport.proxy),
             ),
+            "origin_hint": settings.origin_hint,
             **self.transport_options(settings),
         }
 

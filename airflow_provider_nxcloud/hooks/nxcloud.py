@@ -7,7 +7,7 @@ from typing import Any, ClassVar, TypeVar
 
 import pendulum
 
-from airflow_provider_nxcloud.exceptions import ConnectionConfigError, InvalidInputError
+from airflow_provider_nxcloud.exceptions import ConnectionConfigError, InvalidInputError, VendorAPIError
 from airflow_provider_nxcloud.hooks.base import ConnectionSettings, CPaaSHook
 from airflow_provider_nxcloud.hooks.transport import ReplyParser
 from airflow_provider_nxcloud.platforms import nxcloud
@@ -24,6 +24,8 @@ _LEGACY_APP_EXTRAS: dict[str, tuple[str, str]] = {
 
 #: the batch number the connection test queries; it never exists, so the answer is an empty page
 PROBE_BATCH_NO = "airflow-connection-test"
+#: extras of products NXCloud documents no read for: the connection test names them as not checked
+_UNCHECKED_EXTRAS = ("voice_app_key", "whatsapp_app_key", "viber_app_key", "zalo_app_key")
 
 T = TypeVar("T")
 
@@ -468,18 +470,56 @@ class NXCloudHook(CPaaSHook):
                     return dict(row)
         return None
 
-    def probe(self) -> str:
-        # The cheapest signed read: a number-check result query for a batch that
-        # does not exist answers an empty page, sends nothing and costs nothing.
-        # It proves accessKey, accessSecret and the clock; a 1005 means the key is
-        # wrong or the account lacks the number-check product.
-        app_key = self.settings.extras.get("number_check_app_key")
+    def test_connection(self) -> tuple[bool, str]:
+        """Check what the connection is configured for, with cheap authenticated reads, never a send.
+
+        * ``sms_app_key`` with ``sms_app_secret``: the balance query (Balance Inquiry.md), which
+          proves the SMS app's keys;
+        * ``number_check_app_key``: a signed number-check query for a batch that does not exist
+          (Number-Check-API-query), which proves accessKey, accessSecret, the clock and the product.
+
+        NXCloud documents no read for the other products (SMS over the signed API, voice, the chat
+        channels take sends only), so their keys are named as not checked. An SMS-only account
+        is no longer asked about number check, which it would refuse with 1005.
+        """
+        try:
+            extras = self.settings.extras
+        except ConnectionConfigError as exc:
+            return False, str(exc)
+        checks: list[tuple[str, Callable[[], str]]] = []
+        if extras.get("sms_app_key") and extras.get("sms_app_secret"):
+            checks.append((f"SMS app {extras['sms_app_key']} (balance query)", self._check_balance))
+        if extras.get("number_check_app_key"):
+            what = f"accessKey {self.settings.login} with number-check app {extras['number_check_app_key']}"
+            checks.append((f"{what} (signed number-check query)", self._check_number_check))
+        unchecked = [name for name in _UNCHECKED_EXTRAS if extras.get(name)]
+        if extras.get("sms_app_key") and not extras.get("sms_app_secret"):
+            unchecked.insert(0, "sms_app_key (set sms_app_secret to check it)")
+        if not checks:
+            return False, (
+                "NXCloud: nothing could be checked without sending: set sms_app_key and sms_app_secret "
+                "(checked with the balance query) or number_check_app_key (a signed number-check query)"
+            )
+        passed = []
+        for what, check in checks:
+            try:
+                passed.append(f"{what}: {check()}")
+            except (VendorAPIError, ConnectionConfigError) as exc:
+                return False, "; ".join([*(f"OK {p}" for p in passed), f"FAILED {what}: {exc}"])
+        message = "NXCloud accepted " + "; ".join(passed)
+        if unchecked:
+            message += f". Not checked (NXCloud documents no read for them): {', '.join(unchecked)}"
+        return True, message
+
+    def _check_balance(self) -> str:
+        return f"balance {self.get_balance()['balance']}"
+
+    def _check_number_check(self) -> str:
+        # A batch that does not exist answers an empty page: it sends nothing and costs nothing.
         date = pendulum.now("UTC").format("YYYY-MM-DD")
-        self.query_number_check(PROBE_BATCH_NO, date, page_size=1, app_key=str(app_key) if app_key else None)
-        message = f"NXCloud accepted the signed request from accessKey {self.settings.login}"
-        if self.settings.extras.get("sms_app_key") and self.settings.extras.get("sms_app_secret"):
-            message += f"; SMS app balance {self.get_balance()['balance']}"
-        return message
+        app_key = str(self.settings.extras["number_check_app_key"])
+        self.query_number_check(PROBE_BATCH_NO, date, page_size=1, app_key=app_key)
+        return "answered"
 
     # ----- privacy numbers (PNS, generation A: one URL, the ``action`` header names the operation) -----
 

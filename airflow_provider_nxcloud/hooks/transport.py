@@ -15,6 +15,8 @@ Retry rules, in one place:
   it (HTTP 429, a rate-limit or concurrency code in its body). Other ``retry``
   codes are raised as :class:`RetryableAPIError` for Airflow's task retries,
   where the operator knows which batches were already accepted;
+* a proxy that cannot be reached or refuses the tunnel (the connection's ``proxy``) wrote
+  nothing to the vendor: it is retried like a connection that was never made;
 * a send whose request was written but whose answer was lost (read timeout,
   reset, any HTTP 5xx: a gateway may answer 503 after it forwarded the
   request) raises :class:`AmbiguousSendError`, never a resend;
@@ -63,6 +65,7 @@ from airflow_provider_nxcloud.exceptions import (
     RetryableAPIError,
     VendorAPIError,
 )
+from airflow_provider_nxcloud.hooks.network import ca_bundle_context
 from airflow_provider_nxcloud.hooks.rate_limit import (
     RateLimitStoreError,
     SharedRateLimit,
@@ -106,6 +109,11 @@ class TransportSettings:
     rate_limit_store: str | None = field(default=None, repr=False)
     #: the account's name in the store (``rate_limit.account_key``; no secret in it)
     rate_limit_account: str | None = None
+    #: the connection's ``proxy`` (http(s) URL, maybe with credentials); None = the environment's
+    proxy: str | None = field(default=None, repr=False)
+    #: the connection's ``verify``: True (the environment's or the default CA bundle), False, or
+    #: a CA bundle's path (``hooks/network.py`` checked it)
+    verify: bool | str = True
 
 
 @dataclass(frozen=True)
@@ -473,8 +481,11 @@ class _BaseTransport:
             body, ensure_ascii=False, separators=(",", ":")
         ),
         secrets: Collection[str] = (),
+        origin_hint: str | None = None,
     ) -> None:
         self.platform = platform
+        #: added to the error of a connection to ``origin`` that failed (its scheme was assumed)
+        self.origin_hint = origin_hint
         #: the connection's override; None = each endpoint's own vendor origin
         self.origin = origin.rstrip("/") if origin else None
         self.base_path = base_path.rstrip("/")
@@ -529,6 +540,23 @@ class _BaseTransport:
             headers["Content-Type"] = call.content_type
         headers.update(self.authenticator.headers(call.endpoint, call.body))
         return headers
+
+    def _lost(self, call: PreparedCall, what: str, *, written: bool, tls_to_plain: bool = False) -> Any:
+        """:meth:`_Classifier.lost`, saying so when the connection's host had no scheme and https was
+        assumed; a TLS handshake answered in plain text then fails at once: retries change nothing."""
+        hint = self.origin_hint if self.origin and call.url.startswith(self.origin) else None
+        if hint is None:
+            return self.classifier.lost(call, what, written=written)
+        if tls_to_plain and not written:
+            info = CodeInfo(
+                self.platform,
+                call.endpoint.service,
+                "SCHEME_ASSUMED",
+                f"{what}; {hint}",
+                Reason.CONFIGURATION,
+            )
+            return self.classifier.error(call, info)
+        return self.classifier.lost(call, f"{what}; {hint}", written=written)
 
     def _retrying_kwargs(self) -> dict[str, Any]:
         return {
@@ -592,18 +620,21 @@ class Transport(_BaseTransport):
             self._session = None
 
     def _environment(self, url: str) -> tuple[dict[str, str], bool | str]:
-        """The proxies and the CA bundle the environment gives requests to ``url``'s origin, as
-        ``requests`` would read them on each request (``HTTPS_PROXY``, ``NO_PROXY``,
-        ``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``), read once per origin; ``.netrc`` is
-        not read (every vendor request carries its own signature or Basic credential)."""
+        """The proxies and the CA bundle for requests to ``url``'s origin: the connection's
+        ``proxy`` and ``verify`` where set, else what the environment gives, as ``requests``
+        would read it on each request (``HTTPS_PROXY``, ``NO_PROXY``, ``REQUESTS_CA_BUNDLE``,
+        ``CURL_CA_BUNDLE``), read once per origin; ``.netrc`` is not read (every vendor
+        request carries its own signature or Basic credential)."""
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
         found = self._environments.get(origin)
         if found is None:
-            proxies = requests.utils.get_environ_proxies(origin)
-            verify: bool | str = (
-                os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
-            )
+            proxy = self.settings.proxy
+            # the connection's proxy serves every vendor request, whatever NO_PROXY says
+            proxies = {"http": proxy, "https": proxy} if proxy else requests.utils.get_environ_proxies(origin)
+            verify: bool | str = self.settings.verify
+            if verify is True:
+                verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
             found = self._environments[origin] = (dict(proxies), verify)
         return found
 
@@ -644,11 +675,15 @@ class Transport(_BaseTransport):
                 stream=True,
             )
             content = _read_body(response)
+        except requests.exceptions.ProxyError as exc:
+            # raised only before the proxy forwarded anything (urllib3 wraps errors that come
+            # before it has connected through the proxy): nothing reached the vendor
+            return self._lost(call, _proxy_failure(exc), written=False)
         except requests.exceptions.ConnectTimeout:
-            return self.classifier.lost(call, "connect timed out", written=False)
+            return self._lost(call, "connect timed out", written=False)
         except requests.exceptions.ConnectionError as exc:
             what, written = _describe_connection_error(exc)
-            return self.classifier.lost(call, what, written=written)
+            return self._lost(call, what, written=written, tls_to_plain=_tls_to_plain(exc))
         except requests.exceptions.Timeout:
             return self.classifier.lost(call, "read timed out after the request was sent", written=True)
         except requests.exceptions.RequestException as exc:
@@ -727,6 +762,25 @@ def _describe_connection_error(exc: requests.exceptions.ConnectionError) -> tupl
 
 
 _TLS_CAUSE = re.compile(r"\[SSL(?:: [A-Z0-9_]+)?\][^'\")]*")
+#: what OpenSSL says when a TLS handshake is answered in plain HTTP (https:// to an http port)
+_PLAIN_ANSWER = ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG")
+#: a proxy's refusal of a CONNECT: urllib3 says "Tunnel connection failed: 407 Proxy Authentication
+#: Required", httpx (httpcore) the status line alone
+_PROXY_STATUS = re.compile(r"(?:Tunnel connection failed: |^)([1-5]\d\d [A-Za-z][A-Za-z -]*)")
+
+
+def _tls_to_plain(exc: BaseException) -> bool:
+    """Whether ``exc`` is a TLS handshake that got a plain-HTTP answer."""
+    text = repr(exc)
+    return "[SSL" in text and any(marker in text for marker in _PLAIN_ANSWER)
+
+
+def _proxy_failure(exc: BaseException) -> str:
+    """What went wrong at the proxy, without its URL (it may carry the proxy's password)."""
+    status = _PROXY_STATUS.search(str(exc))
+    if status is not None:
+        return f"the proxy refused to connect to the vendor ({status.group(1).strip()}), so nothing was sent"
+    return "the proxy could not be reached, so nothing was sent"
 
 
 def _connect_failure(exc: BaseException) -> str:
@@ -772,11 +826,18 @@ class AsyncTransport(_BaseTransport):
         self._client: httpx.AsyncClient | None = None
 
     def _new_client(self) -> httpx.AsyncClient:
+        verify: ssl.SSLContext | bool = self.settings.verify is not False
+        if isinstance(self.settings.verify, str):
+            verify = ca_bundle_context(self.settings.verify)
+        elif verify:
+            verify = shared_ssl_context()
         return httpx.AsyncClient(
             timeout=httpx.Timeout(self.settings.read_timeout, connect=self.settings.connect_timeout),
             auth=httpx.BasicAuth(*self.basic_auth) if self.basic_auth else None,
             transport=self._httpx_transport,
-            verify=shared_ssl_context(),
+            # the connection's proxy for every request; without one httpx reads HTTPS_PROXY/NO_PROXY
+            proxy=self.settings.proxy,
+            verify=verify,
             follow_redirects=False,
         )
 
@@ -843,11 +904,14 @@ class AsyncTransport(_BaseTransport):
                 files=call.files,
                 headers=headers,
             )
+        except httpx.ProxyError as exc:
+            # the proxy refused the tunnel: nothing reached the vendor
+            return self._lost(call, _proxy_failure(exc), written=False)
         except httpx.ConnectTimeout:
-            return self.classifier.lost(call, "connect timed out", written=False)
+            return self._lost(call, "connect timed out", written=False)
         except httpx.ConnectError as exc:
             # TLS failures surface here too: the handshake failed, so no request was written
-            return self.classifier.lost(call, _connect_failure(exc), written=False)
+            return self._lost(call, _connect_failure(exc), written=False, tls_to_plain=_tls_to_plain(exc))
         except httpx.TransportError as exc:
             return self.classifier.lost(call, f"transport error {type(exc).__name__}", written=True)
         metrics.latency(self.platform, call.endpoint.name, time.perf_counter() - started)

@@ -23,7 +23,8 @@ Fone Dynamics  AccountSid / Token               ``sim-account-sid`` / ``sim-toke
 Fone Dynamics  PropertySid                      ``sim-property-sid``
 ============== ================================ =====================================
 
-Every account reports a balance of ``1000.00``. Pass your own
+Every account reports a balance of ``1000.00``; the NXCloud account has every product
+(``products``: a signed request for another answers 1005). Pass your own
 :class:`NXCloudAccount`, :class:`BukaAccount` or :class:`FoneDynamicsAccount`
 to ``run_simulator(...)`` to use other values. :meth:`connection` gives the
 Airflow connection (JSON form) that points at the simulator with the account's
@@ -56,6 +57,9 @@ NXCLOUD_PNS_VIRTUAL_NUMBERS = (
     *(f"8523575335{i}" for i in range(2, 5)),
     *(f"6128000000{i}" for i in range(1, 4)),
 )
+
+#: the signed API's services, as the catalogs name them (an SMS-only account: ``("sms",)``)
+NXCLOUD_PRODUCTS = ("sms", "voice", "number_check", "pns", "whatsapp", "viber", "zalo")
 
 BUKA_API_KEY = "sim-api-key"
 BUKA_API_SECRET = "sim-api-secret"
@@ -102,6 +106,9 @@ class NXCloudAccount:
     #: the virtual numbers privacy-number bindings draw from (none: every bind answers 10008)
     pns_virtual_numbers: tuple[str, ...] = NXCLOUD_PNS_VIRTUAL_NUMBERS
     balance: str = DEFAULT_BALANCE
+    #: the services of the signed API the account has bought; a signed request to another
+    #: answers 1005 "the account lacks this business permission" (common codes, seed 000)
+    products: tuple[str, ...] = NXCLOUD_PRODUCTS
 
     def legacy_apps(self) -> dict[str, dict[str, str]]:
         """appkey -> secretkey of each legacy application, per catalog service."""
@@ -162,7 +169,6 @@ class BukaAccount:
                 "voice_app_id": self.voice_app_id,
                 "email_app_id": self.email_app_id,
                 "ai_voice_app_id": self.ai_voice_app_id,
-                "base_path": "/v3",
             },
         )
 

@@ -10,7 +10,10 @@ Auth of signed endpoints, checked in this order (reference §2, §4.2):
 * a Content-Type other than the endpoint's (``application/json`` or
   ``multipart/form-data``), an unknown ``algorithm`` or a ``sign`` that is not
   the signature of the raw body bytes as received -> 1003;
-* ``ts`` not an integer or more than 60 000 ms from the vendor clock -> 1004.
+* ``ts`` not an integer or more than 60 000 ms from the vendor clock -> 1004;
+* a service the account has not bought (``NXCloudAccount.products``) -> 1005, the common
+  code's "the account lacks this business permission" (ASSUMPTION [SIM-8]: the vendor checks
+  the permission after the signature; the page lists the code, not the order).
 
 Legacy endpoints check ``appkey``/``secretkey`` in the form body and answer the
 service's auth code (SMS send "1", SMS reports and balance "2", voice "1"; the voice
@@ -199,6 +202,8 @@ def _check_signed(call: Call) -> Endpoint:
         raise reject(call, 1004, "ts must be epoch milliseconds") from None
     if abs(ts - call.state.clock.vendor_now_ms()) > vendor.TIMESTAMP_WINDOW_MS:
         raise reject(call, 1004)
+    if endpoint.service not in account.products:
+        raise reject(call, 1005, f"the account has no {endpoint.service} product")
     call.account = account.access_key
     return endpoint
 

@@ -474,18 +474,19 @@ def test_the_hook_uploads_to_the_simulator(nxcloud_simulator):
     assert url.startswith("https://") and url.endswith(".mp3")
 
 
-def test_the_connection_probe_requests_hold(hook):
+def test_the_connection_test_requests_hold(hook):
     import re
 
     with vendor_network(example("number_check_query")) as network:
         network.register_uri("POST", re.compile("getBalance"), json=example("balance"))
-        message = hook.probe()
-    query, balance = network.request_history
+        ok, message = hook.test_connection()
+    assert ok, message
+    balance, query = network.request_history
     assert (
         assert_holds(query, nxcloud.ENDPOINTS["number_check_query"])["batchNo"] == "airflow-connection-test"
     )
     assert_holds(balance, nxcloud.ENDPOINTS["balance"])
-    assert message.endswith("SMS app balance 3788.32")
+    assert "(balance query): balance 3788.32;" in message
 
 
 def test_a_broken_limit_reaches_the_caller_as_invalid_input(hook):

@@ -6,12 +6,13 @@ import pytest
 from airflow.providers.common.compat.sdk import AirflowNotFoundException
 
 from airflow_provider_nxcloud import version_compat
+from airflow_provider_nxcloud.connection_forms import FORMS
 from airflow_provider_nxcloud.exceptions import ConnectionConfigError
 from airflow_provider_nxcloud.hooks.base import resolve_origin
 from airflow_provider_nxcloud.hooks.buka import BukaHook
 from airflow_provider_nxcloud.hooks.fonedynamics import FoneDynamicsHook
 from airflow_provider_nxcloud.hooks.nxcloud import PROBE_BATCH_NO, NXCloudHook
-from tests.hooks.conftest import NX_SECRET, ORIGIN, set_conn
+from tests.hooks.conftest import NX_SECRET, ORIGIN, SMS_APP_SECRET, set_conn
 
 HOOKS = {"nxcloud": NXCloudHook, "buka": BukaHook, "fonedynamics": FoneDynamicsHook}
 
@@ -46,6 +47,19 @@ def broken(monkeypatch, conn_type: str, **fields) -> object:
         ({"extra": {"read_timeout": 0}}, "read_timeout", ">= 1"),
         ({"extra": {"max_qps": True}}, "max_qps", "must be a number"),
         ({"extra": {"allow_insecure_http": "yes"}}, "allow_insecure_http", "true or false"),
+        (
+            {"extra": {"proxy": "socks5://u:secret-value-123@p.test:1080"}},
+            "proxy",
+            "only http:// and https://",
+        ),
+        ({"extra": {"proxy": "ftp://p.test"}}, "proxy", "must be an http:// or https:// URL"),
+        ({"extra": {"proxy": "http://u:secret-value-123@p.test:99999"}}, "proxy", "not a valid URL"),
+        ({"extra": {"proxy": "http://u:secret-value-123@:3128"}}, "proxy", "names no host"),
+        ({"extra": {"proxy": "http://p.test:3128/path"}}, "proxy", "host[:port] only"),
+        ({"extra": {"proxy": 3128}}, "proxy", "must be text"),
+        ({"extra": {"verify": "/nonexistent/ca-bundle.pem"}}, "verify", "does not exist on this worker"),
+        ({"extra": {"verify": "yes"}}, "verify", "must be true, false or the path"),
+        ({"extra": {"verify": 1}}, "verify", "must be text"),
     ],
 )
 def test_bad_connections_fail_before_any_request(
@@ -88,6 +102,41 @@ def test_nxcloud_specific_extras_are_checked(monkeypatch, extra, problem_field):
     with pytest.raises(ConnectionConfigError) as err:
         hook.get_conn()
     assert err.value.field == problem_field
+
+
+def test_a_verify_file_that_is_no_ca_bundle_fails_naming_the_extra(requests_mock, monkeypatch, tmp_path):
+    not_pem = tmp_path / "bundle.pem"
+    not_pem.write_text("this is not a certificate\n")
+    hook = broken(monkeypatch, "fonedynamics", extra={"verify": str(not_pem)})
+    with pytest.raises(ConnectionConfigError, match="is not a readable CA bundle in PEM form") as err:
+        hook.get_conn()
+    assert err.value.field == "verify"
+    assert requests_mock.call_count == 0
+
+
+@pytest.mark.parametrize("conn_type", sorted(HOOKS))
+def test_a_connection_saved_with_the_forms_defaults_gives_the_masker_nothing_short(monkeypatch, conn_type):
+    # The UI stores a field's default in the extras, and Airflow hands every extra value to its
+    # secrets masker when the connection is read: one under 5 characters (a default base_path
+    # "/v3") logged "Skipping masking for a secret as it's too short" for every Buka connection.
+    from airflow.sdk._shared.secrets_masker.secrets_masker import SecretsMasker
+
+    short: list[tuple[str | None, str]] = []
+    add_mask = SecretsMasker.add_mask
+
+    def recording(self, secret, name=None):
+        if isinstance(secret, str) and 0 < len(secret) < 5:
+            short.append((name, secret))
+        return add_mask(self, secret, name)
+
+    monkeypatch.setattr(SecretsMasker, "add_mask", recording)
+    defaults = {spec.name: spec.default for spec in FORMS[conn_type].fields if spec.default is not None}
+    assert defaults, "the form lost its defaults: this test would prove nothing"
+    set_conn(
+        monkeypatch, "defaults", conn_type=conn_type, login="key-1234", password="secret-1234", extra=defaults
+    )
+    HOOKS[conn_type]("defaults").get_conn()
+    assert short == []
 
 
 def test_buka_base_path_must_be_a_path(monkeypatch):
@@ -176,11 +225,16 @@ def test_secrets_are_masked(monkeypatch):
         conn_type="nxcloud",
         login="k",
         password="access-secret-to-mask",
-        extra={"voice_app_secret": "voice-secret-to-mask"},
+        extra={
+            "voice_app_secret": "voice-secret-to-mask",
+            "proxy": "http://squid:proxy%2Bpass-to-mask@proxy.test:3128",
+        },
     )
     NXCloudHook("masked").get_conn()
     assert "access-secret-to-mask" not in str(redact("x access-secret-to-mask y"))
     assert "voice-secret-to-mask" not in str(redact("voice-secret-to-mask"))
+    # the proxy's password as written in the URL and as sent (decoded)
+    assert "pass-to-mask" not in str(redact("proxy%2Bpass-to-mask proxy+pass-to-mask"))
 
 
 def test_secrets_read_in_a_trigger_are_masked(monkeypatch):
@@ -207,23 +261,30 @@ def test_secrets_read_in_a_trigger_are_masked(monkeypatch):
 
 
 @pytest.mark.usefixtures("connections")
-def test_nxcloud_test_connection_is_a_signed_read(requests_mock):
-    query = requests_mock.post(f"{ORIGIN}/api/number/query", json={"code": 0, "msg": "success", "data": {}})
+def test_nxcloud_test_connection_reads_what_the_connection_is_for(requests_mock):
     balance = requests_mock.post(f"{ORIGIN}/api/common/getBalance", json={"code": "0", "balance": "88.10"})
+    query = requests_mock.post(f"{ORIGIN}/api/number/query", json={"code": 0, "msg": "success", "data": {}})
     ok, message = NXCloudHook().test_connection()
     assert ok, message
-    assert "88.10" in message
+    assert message == (
+        "NXCloud accepted SMS app sms-app (balance query): balance 88.10; accessKey nx-access-key "
+        "with number-check app nc-app (signed number-check query): answered"
+    )
+    assert balance.call_count == 1
     assert query.last_request.json()["batchNo"] == PROBE_BATCH_NO
     assert query.last_request.headers["action"] == "numbercheck"
-    assert balance.call_count == 1
-    assert NX_SECRET not in message
+    assert NX_SECRET not in message and SMS_APP_SECRET not in message
 
 
 @pytest.mark.usefixtures("connections")
-def test_test_connection_reports_the_vendor_code(requests_mock):
+def test_test_connection_reports_the_vendor_code_and_what_it_was_checking(requests_mock):
+    requests_mock.post(f"{ORIGIN}/api/common/getBalance", json={"code": "0", "balance": "88.10"})
     requests_mock.post(f"{ORIGIN}/api/number/query", json={"code": 1005, "msg": "Insufficient permissions"})
     ok, message = NXCloudHook().test_connection()
     assert ok is False
+    assert message.startswith(
+        "OK SMS app sms-app (balance query): balance 88.10; FAILED accessKey nx-access-key"
+    )
     assert "code 1005" in message
 
 

@@ -86,9 +86,13 @@ def nxcloud_case(sim: Simulator) -> FormCase:
             "element_sms_app_secret": "SMS app secret (legacy API)",
         },
         probe=("nxcloud", "number_check_query"),
-        # the balance is read only with the SMS app key and its secret: both came through
-        success_text=f"accessKey {account.access_key}; SMS app balance {account.balance}",
-        secret_extras=("sms_app_secret", "voice_app_secret", "rate_limit_store"),
+        # the balance is read only with the SMS app key and its secret, the number check only with
+        # its app key: all three came through
+        success_text=(
+            f"SMS app {account.sms_app_key} (balance query): balance {account.balance}; accessKey "
+            f"{account.access_key} with number-check app {account.number_check_app_key}"
+        ),
+        secret_extras=("sms_app_secret", "voice_app_secret", "rate_limit_store", "proxy"),
     )
 
 
@@ -102,7 +106,7 @@ def buka_case(sim: Simulator) -> FormCase:
         literal_labels={"login": "API key", "password": "API secret", "element_app_id": "Default app ID"},
         probe=("buka", "balance"),
         success_text=f"Buka accepted API key {account.api_key}; balance {account.balance}",
-        secret_extras=("rate_limit_store",),
+        secret_extras=("rate_limit_store", "proxy"),
     )
 
 
@@ -121,7 +125,7 @@ def fonedynamics_case(sim: Simulator) -> FormCase:
         probe=("fonedynamics", "get_property"),
         # the property is read only when the property SID extra came through
         success_text=f"property {account.property_sid} is readable",
-        secret_extras=("rate_limit_store",),
+        secret_extras=("rate_limit_store", "proxy"),
     )
 
 
