@@ -353,7 +353,8 @@ def test_a_sql_transfer_reads_its_query_file_and_its_text_file(dag_folder):
 # ----- only public Airflow APIs ------------------------------------------------------------------
 
 PRIVATE_AIRFLOW_IMPORT = re.compile(
-    r"^\s*(?:from|import)\s+airflow[\w.]*\._\w+|^\s*from\s+airflow[\w.]*\s+import\s+\(?\s*_(?!_)\w+", re.MULTILINE
+    r"^\s*(?:from|import)\s+airflow[\w.]*\._\w+|^\s*from\s+airflow[\w.]*\s+import\s+\(?\s*_(?!_)\w+",
+    re.MULTILINE,
 )
 
 
