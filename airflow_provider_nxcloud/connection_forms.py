@@ -160,6 +160,13 @@ def _transport_fields(default_connect: int, default_read: int) -> tuple[FormFiel
             "true (empty), false (tests only: the credentials are then open to whoever is in between), "
             "or the path of a CA bundle file on the workers and the triggerer.",
         ),
+        FormField(
+            "console_url",
+            "Console URL",
+            "string",
+            "The console the send tasks' \"Vendor console\" link opens (a white-label's own); "
+            "empty: the vendor's.",
+        ),
     )
 
 
