@@ -1,35 +1,94 @@
-"""``make demo``: start the simulator, run every example DAG against it, summarise what it received."""
+"""``make demo``: start the simulator, run every example DAG against it, say what each one did.
+
+Per DAG: its final state and time, what the simulator accepted from it (by platform, kind
+and the status the simulator gives each message now), the results files it wrote, and the
+path of its full output (task logs included), kept under ``.airflow/demo-logs/``.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
 import shutil
 import sys
+import time
 from collections import Counter
+from pathlib import Path
 
 from airflow_provider_nxcloud.testing import run_simulator
 from tests.e2e.harness import REPO, airflow_env, dags_testable_example_ids, migrate, run_dag
 
 
+def say(line: str = "") -> None:
+    print(line, flush=True)
+
+
+def results_files(data: Path, since: float) -> list[Path]:
+    """The JSON Lines files written under ``data`` since ``since`` (the DAG's results and reports)."""
+    if not data.is_dir():
+        return []
+    return sorted(path for path in data.rglob("*.jsonl") if path.stat().st_mtime >= since)
+
+
+def describe_results(path: Path, home: Path) -> str:
+    statuses: Counter[str] = Counter()
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            record = json.loads(line)
+            if "valid" in record and "status" not in record:  # a number check's line
+                statuses["valid" if record["valid"] else "invalid"] += 1
+            else:
+                statuses[str(record.get("status") or record.get("outcome") or "line")] += 1
+    counts = ", ".join(f"{count:,} {status}" for status, count in statuses.most_common())
+    return f"{path.relative_to(home.parent)}: {counts}"
+
+
 def main() -> int:
     home = REPO / ".airflow"
+    logs = home / "demo-logs"
     shutil.rmtree(home, ignore_errors=True)
+    started = time.monotonic()
+    say("==> finding the example DAGs")
+    # DagBag's own parse lines are not the demo's
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        dag_ids = dags_testable_example_ids()
     with run_simulator() as sim:
-        print(f"simulator: {sim.url}")
+        say(f"==> simulator of NXCloud, Buka and Fone Dynamics at {sim.url}")
         env = airflow_env(home, sim.connection_env())
+        say(f"==> Airflow metadata database (SQLite) in {home.relative_to(REPO)}/")
         migrate(env)
-        print(f"AIRFLOW_HOME: {home} (SQLite, migrated)")
+        logs.mkdir(parents=True)
         failed = []
-        for dag_id in dags_testable_example_ids():
+        for number, dag_id in enumerate(dag_ids, 1):
+            say(f"\n[{number}/{len(dag_ids)}] airflow dags test {dag_id} ...")
+            before, began = len(sim.ledger.entries()), time.time()
             result = run_dag(dag_id, env)
-            print(f"  {dag_id:<40} {result.state}")
+            log = logs / f"{dag_id}.log"
+            log.write_text(result.output, encoding="utf-8")
+            say(f"    {result.state} in {time.time() - began:.0f} s; full output: {log.relative_to(REPO)}")
+            sent = Counter((e.platform, e.kind, e.status) for e in sim.ledger.entries()[before:])
+            by_kind: dict[tuple[str, str], Counter[str]] = {}
+            for (platform, kind, status), count in sent.items():
+                by_kind.setdefault((platform, kind), Counter())[status] += count
+            for (platform, kind), statuses in sorted(by_kind.items()):
+                detail = ", ".join(f"{count:,} {status}" for status, count in statuses.most_common())
+                say(f"    simulator accepted {platform} {kind}: {sum(statuses.values()):,} ({detail})")
+            if not by_kind:
+                say("    simulator accepted no message (a task-style API or a failure: see the log)")
+            for path in results_files(home / "data", began):
+                say(f"    results file {describe_results(path, home)}")
             if result.state != "success":
                 failed.append(result)
-        entries = sim.ledger.entries()
-        kinds = Counter((entry.platform, entry.kind) for entry in entries)
-        print("\nwhat the simulator accepted:")
-        for (platform, kind), count in sorted(kinds.items()):
-            print(f"  {platform:<14} {kind:<14} {count}")
-        print(f"  requests received: {sim.requests.total()}, duplicates: {len(sim.ledger.duplicates())}")
+        say(
+            f"\n==> {len(dag_ids) - len(failed)} of {len(dag_ids)} DAGs succeeded in {time.monotonic() - started:.0f} s"
+        )
+        say(
+            f"    requests the simulator received: {sim.requests.total():,}; duplicates: {len(sim.ledger.duplicates())}"
+        )
+        say(
+            f"    task logs and outputs: {logs.relative_to(REPO)}/; results files: {(home / 'data').relative_to(REPO)}/"
+        )
     for result in failed:
         print(
             f"\n--- {result.dag_id} ended {result.state}; last output:\n{result.output[-4000:]}",
