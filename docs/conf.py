@@ -36,4 +36,3 @@ autodoc_member_order = "bysource"
 add_module_names = False
 # signatures stay readable; the types are listed under each parameter
 autodoc_typehints = "description"
-autodoc_class_signature = "separated"
