@@ -1,4 +1,4 @@
-"""The one error hierarchy every layer of the provider speaks.
+"""The one error hierarchy every layer of the provider speaks::
 
     NXCloudProviderError
     ├── InvalidInputError          rejected before any request was sent

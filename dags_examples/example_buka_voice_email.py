@@ -35,6 +35,7 @@ SENDER = os.environ.get("BUKA_EXAMPLE_SENDER", "noreply@sim.buka.test")
     tags=["example", "buka", "voice", "email"],
 )
 def example_buka_voice_email():
+    # [START howto_operator_buka_send_voice]
     call = BukaSendVoiceOperator(
         task_id="call_reminder",
         recipients=CUSTOMERS,
@@ -43,6 +44,8 @@ def example_buka_voice_email():
         language="EN",
         max_ringing_time=30,
     )
+    # [END howto_operator_buka_send_voice]
+    # [START howto_sensor_buka_voice_call]
     wait_for_calls = BukaVoiceCallSensor(
         task_id="wait_for_calls",
         send_task_id="call_reminder",
@@ -51,6 +54,8 @@ def example_buka_voice_email():
         poke_interval=1,
         timeout=600,
     )
+    # [END howto_sensor_buka_voice_call]
+    # [START howto_operator_buka_send_email]
     email = BukaSendEmailOperator(
         task_id="send_email",
         recipients=ADDRESSES,
@@ -59,6 +64,8 @@ def example_buka_voice_email():
         template_data={"date": "{{ ds }}", "slot": "09:00-12:00"},
         from_address=SENDER,
     )
+    # [END howto_operator_buka_send_email]
+    # [START howto_sensor_buka_email_status]
     wait_for_email = BukaEmailStatusSensor(
         task_id="wait_for_email",
         send_task_id="send_email",
@@ -66,6 +73,7 @@ def example_buka_voice_email():
         poke_interval=1,
         timeout=600,
     )
+    # [END howto_sensor_buka_email_status]
     call >> wait_for_calls
     email >> wait_for_email
 

@@ -42,6 +42,7 @@ CONTACTS = [f"6592{i:06d}" for i in range(1, 98)] + ["6590000000", "6591000000",
     tags=["example", "nxcloud", "number-check", "sms"],
 )
 def example_clean_then_send():
+    # [START howto_operator_nxcloud_number_check]
     check = NXCloudNumberCheckOperator(task_id="check_numbers", numbers=CONTACTS, level="basic")
     wait = NXCloudNumberCheckSensor(
         task_id="wait_for_results",
@@ -51,7 +52,9 @@ def example_clean_then_send():
         poke_interval=3,
         timeout=900,
     )
+    # [END howto_operator_nxcloud_number_check]
 
+    # [START howto_valid_numbers]
     @task
     def keep_valid(checked: str, ds: str | None = None) -> str:
         """The live numbers, one per line, for the send task to stream."""
@@ -69,6 +72,7 @@ def example_clean_then_send():
         results_path=str(FOLDER / "sent-{{ ds }}.jsonl"),
     )
     check >> wait >> live
+    # [END howto_valid_numbers]
 
 
 example_clean_then_send()

@@ -28,6 +28,7 @@ CUSTOMERS = ["+65 9123 4501", "+65 9123 4502", "+65 9123 4503"]
     start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Singapore"),
     catchup=False,
     tags=["example", "buka", "sms", "deadline"],
+    # [START howto_notifier_deadline_alert]
     deadline=DeadlineAlert(
         reference=DeadlineReference.DAGRUN_QUEUED_AT,
         interval=timedelta(hours=1),
@@ -40,6 +41,7 @@ CUSTOMERS = ["+65 9123 4501", "+65 9123 4502", "+65 9123 4503"]
             },
         ),
     ),
+    # [END howto_notifier_deadline_alert]
 )
 def example_deadline_sms():
     BukaSendSmsOperator(

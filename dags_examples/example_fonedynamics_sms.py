@@ -23,6 +23,7 @@ PATIENTS = ["+61491570156", "+61491570157", "+61491570158"]
     tags=["example", "fonedynamics", "sms"],
 )
 def example_fonedynamics_sms():
+    # [START howto_operator_fonedynamics_send_sms]
     FoneDynamicsSendSmsOperator(
         task_id="send_reminders",
         recipients=PATIENTS,
@@ -33,6 +34,7 @@ def example_fonedynamics_sms():
         delivery_poll_interval=2,
         delivery_timeout=600,
     )
+    # [END howto_operator_fonedynamics_send_sms]
 
 
 example_fonedynamics_sms()

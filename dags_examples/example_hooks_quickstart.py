@@ -28,6 +28,7 @@ TEXT = "Your parcel is on its way"
     tags=["example", "nxcloud", "buka", "fonedynamics"],
 )
 def example_hooks_quickstart():
+    # [START howto_hook_test_connection]
     @task
     def check_connections() -> dict[str, str]:
         results = {}
@@ -38,6 +39,8 @@ def example_hooks_quickstart():
             results[hook.conn_id] = message
         return results
 
+    # [END howto_hook_test_connection]
+
     @task
     def send_with_nxcloud(run_id: str | None = None) -> str:
         hook = NXCloudHook()
@@ -45,6 +48,7 @@ def example_hooks_quickstart():
         with airflow_outcome():
             return hook.call("sms_send_v2", body)["messageid"]
 
+    # [START howto_hook_buka_send]
     @task
     def send_with_buka(run_id: str | None = None) -> str:
         hook = BukaHook()
@@ -53,6 +57,8 @@ def example_hooks_quickstart():
         body = {"appId": hook.app_id("sms"), "numbers": "6591234568", "content": TEXT, "orderId": order_id}
         with airflow_outcome():
             return hook.call("sms_send", body, client_reference=order_id)["array"][0]["msgId"]
+
+    # [END howto_hook_buka_send]
 
     @task
     def send_with_fonedynamics(run_id: str | None = None) -> str:

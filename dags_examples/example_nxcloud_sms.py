@@ -31,6 +31,7 @@ CUSTOMERS = [f"+65 9100 {i:04d}" for i in range(1, 251)]
     tags=["example", "nxcloud", "sms"],
 )
 def example_nxcloud_sms():
+    # [START howto_operator_nxcloud_send_sms]
     send = NXCloudSendSmsOperator(
         task_id="send_sms",
         recipients=CUSTOMERS,
@@ -38,6 +39,8 @@ def example_nxcloud_sms():
         sender_id="ShopSG",
         results_path=RESULTS,
     )
+    # [END howto_operator_nxcloud_send_sms]
+    # [START howto_sensor_nxcloud_sms_delivery]
     wait = NXCloudSmsDeliverySensor(
         task_id="wait_for_delivery",
         results_path=RESULTS,
@@ -46,6 +49,7 @@ def example_nxcloud_sms():
         timeout=600,
         min_delivered_ratio=0.99,
     )
+    # [END howto_sensor_nxcloud_sms_delivery]
     send >> wait
 
 

@@ -36,6 +36,7 @@ CUSTOMERS = ["+65 9100 0001", "+65 9100 0002", "+65 9100 0003", "+65 9000 0000",
     tags=["example", "nxcloud", "voice"],
 )
 def example_nxcloud_voice():
+    # [START howto_operator_nxcloud_send_voice]
     NXCloudSendVoiceOperator(
         task_id="call_customers",
         recipients=CUSTOMERS,
@@ -50,6 +51,7 @@ def example_nxcloud_voice():
         delivery_poll_interval=2,
         delivery_timeout=600,
     )
+    # [END howto_operator_nxcloud_send_voice]
 
 
 example_nxcloud_voice()

@@ -35,6 +35,7 @@ ORDER = {"id": "SO-20261123-0042", "customer": "6591234501", "courier": "6591234
     tags=["example", "nxcloud", "pns"],
 )
 def example_privacy_number():
+    # [START howto_operator_nxcloud_bind_number]
     bind = NXCloudBindNumberOperator(
         task_id="bind_order",
         mode="AXB",
@@ -44,11 +45,14 @@ def example_privacy_number():
         expire_seconds=dt.timedelta(hours=8),  # the delivery window; NXCloud unbinds after it
         record=True,
     )
+    # [END howto_operator_nxcloud_bind_number]
+    # [START howto_operator_nxcloud_query_binding]
     who_answers = NXCloudQueryBindingOperator(
         task_id="who_answers",
         caller="{{ params.order.customer }}",
         did="{{ ti.xcom_pull(task_ids='bind_order')['did'] }}",
     )
+    # [END howto_operator_nxcloud_query_binding]
 
     @task
     def wait_for_delivery(binding: dict, answer: dict) -> str:
@@ -56,10 +60,12 @@ def example_privacy_number():
         print(f"order bound on {binding['did']}; a call from the customer reaches {answer['callee']}")
         return binding["bind_id"]
 
+    # [START howto_operator_nxcloud_unbind_number]
     unbind = NXCloudUnbindNumberOperator(
         task_id="unbind_order",
         customer_bind_id="order-{{ params.order.id }}",
     )
+    # [END howto_operator_nxcloud_unbind_number]
     wait_for_delivery(bind.output, who_answers.output) >> unbind
     bind >> who_answers
 

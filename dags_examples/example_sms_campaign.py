@@ -64,6 +64,7 @@ def example_sms_campaign():
             paths.append(str(path))
         return paths
 
+    # [START howto_operator_buka_send_sms_mapped]
     sends = BukaSendSmsOperator.partial(
         task_id="send_sms",
         text=TEXT,
@@ -75,7 +76,9 @@ def example_sms_campaign():
             text="{{ dag.dag_id }}: segment {{ ti.map_index }} failed on {{ ds }}",
         ),
     ).expand(recipients=export_audience())
+    # [END howto_operator_buka_send_sms_mapped]
 
+    # [START howto_sensor_buka_sms_delivery_mapped]
     BukaSmsDeliverySensor.partial(
         task_id="wait_for_delivery",
         deferrable=True,
@@ -83,6 +86,7 @@ def example_sms_campaign():
         timeout=600,
         min_delivered_ratio=0.95,
     ).expand(results_path=sends.output.map(lambda summary: summary["results_path"]))
+    # [END howto_sensor_buka_sms_delivery_mapped]
 
 
 example_sms_campaign()

@@ -46,6 +46,7 @@ TASK_ID = "{{ ti.xcom_pull(task_ids='create_task')['task_id'] }}"
     tags=["example", "buka", "voice"],
 )
 def example_voice_campaign():
+    # [START howto_operator_buka_create_voice_task]
     create = BukaCreateVoiceTaskOperator(
         task_id="create_task",
         task_name="renewal-reminder",
@@ -55,10 +56,15 @@ def example_voice_campaign():
         loop_count=2,
         max_ringing_seconds=30,
     )
+    # [END howto_operator_buka_create_voice_task]
+    # [START howto_sensor_buka_voice_task]
     wait = BukaVoiceTaskSensor(
         task_id="wait_for_calls", voice_task_id=TASK_ID, deferrable=True, poke_interval=2, timeout=900
     )
+    # [END howto_sensor_buka_voice_task]
+    # [START howto_operator_buka_resend_voice_task]
     again = BukaResendVoiceTaskOperator(task_id="call_again", voice_task_id=TASK_ID, failed_only=True)
+    # [END howto_operator_buka_resend_voice_task]
     wait_again = BukaVoiceTaskSensor(
         task_id="wait_for_second_round", voice_task_id=TASK_ID, deferrable=True, poke_interval=2, timeout=900
     )
