@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 #: the provider-info keys whose modules the reference covers
-LAYERS = ("hooks", "operators", "sensors", "triggers", "notifications")
+LAYERS = ("hooks", "operators", "sensors", "triggers", "notifications", "transfers", "extra-links")
 
 _AUTOMODULE = re.compile(r"^\.\. automodule:: *(\S+)\s*$", re.MULTILINE)
 
@@ -27,8 +27,12 @@ def provider_modules() -> list[str]:
     modules: list[str] = []
     for layer in LAYERS:
         for entry in info.get(layer, []):
-            # notifications are listed as class paths, the other layers as modules per integration
-            names = [entry.rsplit(".", 1)[0]] if isinstance(entry, str) else entry["python-modules"]
+            # notifications and extra links are listed as class paths, transfers as one module per
+            # pair of integrations, the other layers as modules per integration
+            if isinstance(entry, str):
+                names = [entry.rsplit(".", 1)[0]]
+            else:
+                names = entry.get("python-modules") or [entry["python-module"]]
             modules.extend(name for name in names if name not in modules)
     return modules
 
@@ -39,10 +43,10 @@ def component_classes(module_name: str) -> Iterator[str]:
     Imported classes are left to the module that defines them, as autodoc does.
     """
     from airflow.providers.common.compat.notifier import BaseNotifier
-    from airflow.providers.common.compat.sdk import BaseHook, BaseOperator
+    from airflow.providers.common.compat.sdk import BaseHook, BaseOperator, BaseOperatorLink
     from airflow.triggers.base import BaseTrigger
 
-    bases = (BaseOperator, BaseHook, BaseTrigger, BaseNotifier)
+    bases = (BaseOperator, BaseHook, BaseTrigger, BaseNotifier, BaseOperatorLink)
     module = importlib.import_module(module_name)
     for name, value in vars(module).items():
         if (

@@ -40,7 +40,7 @@ def directive_options(page: Path, module: str) -> dict[str, str]:
 def test_every_layer_has_modules():
     # a renamed key in get_provider_info would otherwise make every test below pass vacuously
     layers = {name.split(".")[1] for name in MODULES}
-    assert layers == {"hooks", "operators", "sensors", "triggers", "notifications"}
+    assert layers == {"hooks", "operators", "sensors", "triggers", "notifications", "transfers"}
 
 
 @pytest.mark.parametrize("module", MODULES)
