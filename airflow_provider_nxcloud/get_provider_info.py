@@ -11,6 +11,19 @@ from airflow_provider_nxcloud.platforms import buka, fonedynamics, nxcloud
 PACKAGE = "airflow_provider_nxcloud"
 #: integration name -> the module name each layer uses for it
 PLATFORMS = {"NXCloud": "nxcloud", "Buka": "buka", "Fone Dynamics": "fonedynamics"}
+#: integration name -> this provider's how-to guides (docs/, built by `make docs`)
+HOW_TO_GUIDES = {
+    "NXCloud": [
+        "campaigns",
+        "conventions",
+        "delivery-sensors",
+        "chat",
+        "nxcloud-pns",
+        "nxcloud-number-check",
+    ],
+    "Buka": ["campaigns", "conventions", "delivery-sensors", "buka-voice-tasks", "buka-ai-voice"],
+    "Fone Dynamics": ["campaigns", "conventions", "delivery-sensors"],
+}
 #: integration name -> the vendor's API documentation
 DOC_URLS = {"NXCloud": nxcloud.DOC_URL, "Buka": buka.DOC_URL, "Fone Dynamics": fonedynamics.DOC_URL}
 #: modules beyond the platform's own, per layer and integration (task-style APIs and chat channels)
@@ -36,7 +49,12 @@ def get_provider_info() -> dict[str, Any]:
         # in every Airflow process that discovers providers
         "versions": [__version__],
         "integrations": [
-            {"integration-name": name, "external-doc-url": DOC_URLS[name], "tags": ["service"]}
+            {
+                "integration-name": name,
+                "external-doc-url": DOC_URLS[name],
+                "how-to-guide": [f"/docs/guides/{guide}.rst" for guide in HOW_TO_GUIDES[name]],
+                "tags": ["service"],
+            }
             for name in PLATFORMS
         ],
         "connection-types": [form.provider_entry() for form in FORMS.values()],

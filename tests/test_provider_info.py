@@ -166,3 +166,13 @@ def test_legacy_hook_form_agrees_with_the_declarative_one(conn_type):
         "relabeling": declared["relabeling"],
         "placeholders": declared["placeholders"],
     }
+
+
+def test_every_integration_links_its_vendor_docs_and_existing_how_to_guides():
+    repo = Path(__file__).resolve().parents[1]
+    for integration in get_provider_info()["integrations"]:
+        assert integration["external-doc-url"].startswith("https://"), integration
+        guides = integration["how-to-guide"]
+        assert guides, integration
+        missing = [guide for guide in guides if not (repo / guide.lstrip("/")).is_file()]
+        assert missing == [], integration["integration-name"]
