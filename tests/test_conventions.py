@@ -1,6 +1,6 @@
 """What Airflow users expect of a provider, as Airflow's own providers (http, slack, dbt-cloud) do it.
 
-Each test is one row of the conventions table in the README.
+Each test is a row of the conventions table in docs/guides/conventions.rst.
 """
 
 from __future__ import annotations
