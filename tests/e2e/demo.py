@@ -11,6 +11,7 @@ import contextlib
 import io
 import json
 import shutil
+import sqlite3
 import sys
 import time
 from collections import Counter
@@ -18,6 +19,14 @@ from pathlib import Path
 
 from airflow_provider_nxcloud.testing import run_simulator
 from tests.e2e.harness import REPO, airflow_env, dags_testable_example_ids, migrate, run_dag
+
+
+def where(path: Path) -> str:
+    """A path as the person who ran the demo can use it: relative to where they are, if inside."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def say(line: str = "") -> None:
@@ -31,7 +40,7 @@ def results_files(data: Path, since: float) -> list[Path]:
     return sorted(path for path in data.rglob("*.jsonl") if path.stat().st_mtime >= since)
 
 
-def describe_results(path: Path, home: Path) -> str:
+def describe_results(path: Path) -> str:
     statuses: Counter[str] = Counter()
     with path.open(encoding="utf-8") as lines:
         for line in lines:
@@ -41,22 +50,39 @@ def describe_results(path: Path, home: Path) -> str:
             else:
                 statuses[str(record.get("status") or record.get("outcome") or "line")] += 1
     counts = ", ".join(f"{count:,} {status}" for status, count in statuses.most_common())
-    return f"{path.relative_to(home.parent)}: {counts}"
+    return f"{where(path)}: {counts}"
 
 
-def main() -> int:
-    home = REPO / ".airflow"
+def returned(home: Path, dag_id: str, width: int = 110) -> list[tuple[str, str]]:
+    """Each task's return value in the DAG's newest run, as stored, cut to ``width`` characters."""
+    with sqlite3.connect(home / "airflow.db") as db:
+        rows = db.execute(
+            "SELECT task_id, map_index, value FROM xcom WHERE key = 'return_value' AND run_id = "
+            "(SELECT run_id FROM dag_run WHERE dag_id = ? ORDER BY id DESC LIMIT 1) AND dag_id = ? "
+            "ORDER BY task_id, map_index",
+            (dag_id, dag_id),
+        ).fetchall()
+    shown = []
+    for task_id, map_index, value in rows:
+        text = json.dumps(json.loads(value), separators=(", ", ": "))
+        name = task_id if map_index < 0 else f"{task_id}[{map_index}]"
+        shown.append((name, text if len(text) <= width else text[: width - 3] + "..."))
+    return shown
+
+
+def main(only: list[str] | None = None, home: Path = REPO / ".airflow") -> int:
+    """Run the example DAGs (``only`` those named, if given) in a fresh Airflow home."""
     logs = home / "demo-logs"
     shutil.rmtree(home, ignore_errors=True)
     started = time.monotonic()
     say("==> finding the example DAGs")
     # DagBag's own parse lines are not the demo's
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        dag_ids = dags_testable_example_ids()
+        dag_ids = [dag_id for dag_id in dags_testable_example_ids() if not only or dag_id in only]
     with run_simulator() as sim:
         say(f"==> simulator of NXCloud, Buka and Fone Dynamics at {sim.url}")
         env = airflow_env(home, sim.connection_env())
-        say(f"==> Airflow metadata database (SQLite) in {home.relative_to(REPO)}/")
+        say(f"==> Airflow metadata database (SQLite) in {where(home)}/")
         migrate(env)
         logs.mkdir(parents=True)
         failed = []
@@ -66,7 +92,7 @@ def main() -> int:
             result = run_dag(dag_id, env)
             log = logs / f"{dag_id}.log"
             log.write_text(result.output, encoding="utf-8")
-            say(f"    {result.state} in {time.time() - began:.0f} s; full output: {log.relative_to(REPO)}")
+            say(f"    {result.state} in {time.time() - began:.0f} s; full output: {where(log)}")
             sent = Counter((e.platform, e.kind, e.status) for e in sim.ledger.entries()[before:])
             by_kind: dict[tuple[str, str], Counter[str]] = {}
             for (platform, kind, status), count in sent.items():
@@ -75,9 +101,11 @@ def main() -> int:
                 detail = ", ".join(f"{count:,} {status}" for status, count in statuses.most_common())
                 say(f"    simulator accepted {platform} {kind}: {sum(statuses.values()):,} ({detail})")
             if not by_kind:
-                say("    simulator accepted no message (a task-style API or a failure: see the log)")
+                say("    the simulator accepted no message from it")
+            for task_id, value in returned(home, dag_id):
+                say(f"    {task_id} returned {value}")
             for path in results_files(home / "data", began):
-                say(f"    results file {describe_results(path, home)}")
+                say(f"    results file {describe_results(path)}")
             if result.state != "success":
                 failed.append(result)
         say(
@@ -86,9 +114,7 @@ def main() -> int:
         say(
             f"    requests the simulator received: {sim.requests.total():,}; duplicates: {len(sim.ledger.duplicates())}"
         )
-        say(
-            f"    task logs and outputs: {logs.relative_to(REPO)}/; results files: {(home / 'data').relative_to(REPO)}/"
-        )
+        say(f"    task logs and outputs: {where(logs)}/; results files: {where(home / 'data')}/")
     for result in failed:
         print(
             f"\n--- {result.dag_id} ended {result.state}; last output:\n{result.output[-4000:]}",
@@ -98,4 +124,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:] or None))
