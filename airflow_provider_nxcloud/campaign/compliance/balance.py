@@ -75,12 +75,13 @@ def account_balance(hook: ReportsBalance) -> Decimal | None:
     return amount if amount.is_finite() and not math.isnan(amount) else None
 
 
-def shortfall(messages: int, price: Decimal, balance: Decimal) -> str | None:
+def shortfall(messages: int, price: Decimal, balance: Decimal, platform: str) -> str | None:
     """Why ``messages`` at ``price`` cannot be paid from ``balance``; None when they can."""
     estimate = price * messages
     if estimate <= balance:
         return None
     return (
-        f"balance_check: the estimated cost {estimate} ({messages} messages x price_per_message {price}) "
-        f"is above the account balance {balance}; nothing was sent"
+        f"balance_check: the estimated cost {estimate} ({messages} messages x price_per_message {price}; "
+        f"the recipients left to send, suppressed ones not counted) is above the {platform} account "
+        f"balance {balance}; nothing was sent"
     )

@@ -114,12 +114,9 @@ def _screen(
     suppression: SuppressionList | None,
     quiet_hours: QuietHours | None,
 ) -> None:
-    """Put each recipient of ``chunk`` in its spool; a run of plain numbers none of which is
-    suppressed and all of one group goes whole (the usual chunk of a one-country list)."""
-    if isinstance(chunk, PlainRun):
-        digits = chunk.values
-    else:
-        digits = [item[0] for item in chunk]
+    """Put each recipient of ``chunk`` in its spool; a run of plain numbers all of one group (the
+    usual chunk of a one-country list) goes on as a run, its suppressed ones taken out."""
+    digits = chunk.values if isinstance(chunk, PlainRun) else [item[0] for item in chunk]
     if digits[0][:1] == "+":
         digits = [value[1:] for value in digits]
     flags = suppression.flags(digits) if suppression is not None else None
