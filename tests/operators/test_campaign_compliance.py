@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from typing import Any
 
@@ -14,7 +15,8 @@ from airflow_provider_nxcloud.campaign.results import read_results
 from airflow_provider_nxcloud.exceptions import RetryableAPIError
 from airflow_provider_nxcloud.operators.buka import BukaSendEmailOperator, BukaSendSmsOperator
 from airflow_provider_nxcloud.operators.fonedynamics import FoneDynamicsSendSmsOperator
-from airflow_provider_nxcloud.operators.nxcloud import NXCloudSendSmsOperator
+from airflow_provider_nxcloud.operators.nxcloud import NXCloudSendSmsOperator, NXCloudSendVoiceOperator
+from airflow_provider_nxcloud.testing.accounts import CONNECTION_ENV_VARS
 from airflow_provider_nxcloud.testing.buka import DEFAULT_EMAIL_SENDER
 from airflow_provider_nxcloud.testing.clock import SimClock
 from tests.operators.conftest import TaskRun, numbers
@@ -184,6 +186,34 @@ def test_a_retry_during_quiet_hours_sends_nothing_twice(nxcloud_simulator, task_
     assert nxcloud_simulator.ledger.duplicates() == {}
 
 
+#: 14:00 in Singapore, 01:00 in New York
+SGT_14 = pendulum.datetime(2026, 12, 3, 6, 0, tz="UTC")
+#: 08:00 in New York (EST)
+EST_08 = pendulum.datetime(2026, 12, 3, 13, 0, tz="UTC")
+
+
+def test_held_batches_before_recorded_ones_and_concurrent_sends_resume_exactly_once(
+    nxcloud_simulator, task_run, monkeypatch
+):
+    # New York's group sorts first (batches 0-1) and is held; Singapore's (2-3) is sent, four at a time
+    name = CONNECTION_ENV_VARS["buka"]
+    conn = json.loads(nxcloud_simulator.connection_env()[name])
+    conn["extra"].update(max_concurrency=4)
+    monkeypatch.setenv(name, json.dumps(conn))
+    clock = fixed_clock(SGT_14)
+    op = quiet(clock, deferrable=True)
+    with pytest.raises(TaskDeferred) as deferred:
+        op.execute(task_run.context())
+    assert deferred.value.trigger.moment == EST_08
+    assert sent(nxcloud_simulator) == Counter(SINGAPORE)
+
+    clock.advance(EST_08.timestamp() - SGT_14.timestamp())
+    summary = op.resume_after_quiet_hours(task_run.context())
+    assert sent(nxcloud_simulator) == Counter([*SINGAPORE, *NEW_YORK])
+    assert nxcloud_simulator.ledger.duplicates() == {}
+    assert (summary["accepted"], summary["resumed_batches"]) == (2700, 2)
+
+
 @pytest.mark.parametrize(
     ("value", "problem"),
     [
@@ -293,3 +323,29 @@ def test_price_without_the_check_is_refused(nxcloud_simulator, task_run):
 def test_without_the_features_the_summary_is_unchanged(nxcloud_simulator, task_run: TaskRun):
     summary = buka(recipients=numbers(3)).execute(task_run.context())
     assert "suppressed" not in summary and nxcloud_simulator.requests.count("buka", "balance") == 0
+
+
+def test_nxcloud_voice_batches_still_hold_one_country_each(nxcloud_simulator, task_run, tmp_path):
+    malaysia = ["60123456789", "60123456788"]
+    recipients = [SINGAPORE[0], malaysia[0], SINGAPORE[1], malaysia[1], SINGAPORE[2]]
+    results = tmp_path / "results.jsonl"
+    op = NXCloudSendVoiceOperator(
+        task_id="call",
+        text="Your appointment is tomorrow at ten",
+        language="en",
+        display_number="6561234567",
+        recipients=recipients,
+        suppression_list=[SINGAPORE[1]],
+        quiet_hours={"SG": ("21:00", "08:00")},
+        results_path=str(results),
+    )
+    op.clock = fixed_clock(SGT_14).now  # 14:00 in Singapore: open
+    summary = op.execute(task_run.context())
+    by_request: dict[str, set[str]] = {}
+    for entry in nxcloud_simulator.ledger.entries(kind="voice"):
+        by_request.setdefault(entry.vendor_id, set()).add(entry.details["country_code"])
+    assert sorted(map(sorted, by_request.values())) == [["60"], ["65"]]
+    called = Counter(entry.recipient for entry in nxcloud_simulator.ledger.entries(kind="voice"))
+    assert called == Counter([SINGAPORE[0], SINGAPORE[2], *malaysia])
+    assert (summary["accepted"], summary["suppressed"]) == (4, 1)
+    assert statuses(results) == Counter({"accepted": 4, "suppressed": 1})
