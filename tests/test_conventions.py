@@ -195,25 +195,27 @@ def test_an_older_airflow_is_refused_at_import(tmp_path, version, refused):
 # ----- deferrable=True without a wait warns ------------------------------------------------------
 
 WAITING_OPERATORS = [
-    (BukaSendSmsOperator, {"text": "x", "recipients": "1"}, "wait_for_delivery"),
-    (BukaCreateVoiceTaskOperator, {"numbers": "1", "task_name": "t"}, "wait_for_completion"),
+    (BukaSendSmsOperator, {"text": "x", "recipients": "1"}, "wait_for_delivery=True or quiet_hours"),
+    (BukaCreateVoiceTaskOperator, {"numbers": "1", "task_name": "t"}, "wait_for_completion=True"),
     (
         BukaCreateAiVoiceTaskOperator,
         {"name": "n", "dialog_flow_id": 1, "robot_count": 1, "line_id": 1},
-        "wait_for_completion",
+        "wait_for_completion=True",
     ),
 ]
 
 
 @pytest.mark.parametrize("cls, args, wait", WAITING_OPERATORS, ids=lambda v: getattr(v, "__name__", ""))
 def test_deferrable_without_a_wait_warns_naming_the_wait(cls, args, wait):
-    with pytest.warns(UserWarning, match=f"deferrable=True has no effect without {wait}=True"):
+    with pytest.warns(UserWarning, match=f"deferrable=True has no effect without {re.escape(wait)}"):
         cls(task_id="t", deferrable=True, **args)
 
 
 @pytest.mark.parametrize("cls, args, wait", WAITING_OPERATORS, ids=lambda v: getattr(v, "__name__", ""))
 def test_no_warning_with_the_wait_or_by_deployment_default(cls, args, wait, monkeypatch, recwarn):
-    cls(task_id="waits", deferrable=True, **{wait: True}, **args)
+    cls(task_id="waits", deferrable=True, **{wait.split("=")[0]: True}, **args)
+    if cls is BukaSendSmsOperator:  # quiet hours are waited for too
+        cls(task_id="quiet", deferrable=True, quiet_hours=("21:00", "08:00"), **args)
     monkeypatch.setenv("AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE", "True")
     cls(task_id="policy", deferrable=True, **args)
     assert not [w for w in recwarn if "deferrable=True" in str(w.message)]

@@ -56,7 +56,13 @@ from airflow_provider_nxcloud.campaign.fingerprint import (
 from airflow_provider_nxcloud.campaign.progress import ProgressStore
 from airflow_provider_nxcloud.campaign.progress_log import ProgressLog
 from airflow_provider_nxcloud.campaign.recipients import NumberFormat, PlainRun, Recipient, chunked
-from airflow_provider_nxcloud.campaign.results import ACCEPTED, RecipientResult, ResultsWriter, accepted_count
+from airflow_provider_nxcloud.campaign.results import (
+    ACCEPTED,
+    SUPPRESSED,
+    RecipientResult,
+    ResultsWriter,
+    accepted_count,
+)
 from airflow_provider_nxcloud.exceptions import (
     AmbiguousSendError,
     BatchInDoubtError,
@@ -84,6 +90,11 @@ class Batch:
     #: when its request was written (epoch seconds, whole seconds as the progress record keeps
     #: them): set on the batch a lookup gets, so a sender can bound its search by it
     sent_at: float | None = field(default=None, compare=False)
+    #: the recipients' quiet-hours group (their window and time zones, :mod:`.quiet_hours`):
+    #: a hold check may keep the batch for later; empty: none applies
+    time_zone_group: tuple[Any, ...] = ()
+    #: its recipients are on the suppression list: recorded as ``suppressed``, never sent
+    suppressed: bool = False
 
     @property
     def reference(self) -> str:
@@ -139,6 +150,11 @@ class CampaignSummary:
     skipped_batches: list[int] = field(default_factory=list)
     vendor_ids: list[str] = field(default_factory=list)
     rejections: dict[str, int] = field(default_factory=dict)
+    #: batches (and their recipients) a hold check kept for later in this run: not sent, not recorded
+    held_batches: int = 0
+    held_recipients: int = 0
+    #: the quiet-hours groups of the held batches, for when to run again
+    held_groups: set[tuple[Any, ...]] = field(default_factory=set)
 
     def to_xcom(self) -> dict[str, Any]:
         return {
@@ -183,6 +199,7 @@ class Campaign:
         source_changed: str = "fail",
         source_parameter: str = "recipients",
         total: int | None = None,
+        hold: Callable[[Batch], bool] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -194,7 +211,9 @@ class Campaign:
         now hold other recipients: ``"fail"`` (default, before anything is sent, naming
         the batch) or ``"resume_by_position"``. ``source_parameter`` names the recipients
         parameter in that error. ``total``: the campaign's recipients, for the progress lines'
-        share and time left (:mod:`.progress_log`)."""
+        share and time left (:mod:`.progress_log`). ``hold(batch)``: True keeps a batch that
+        is not done for a later run (quiet hours): it is neither sent nor recorded, and a
+        batch in flight from an earlier try is not looked up until it is no longer held."""
         if source_changed not in SOURCE_CHANGED_POLICIES:
             raise InvalidInputError(
                 "source_changed",
@@ -206,6 +225,7 @@ class Campaign:
         if settle_delay is None:
             settle_delay = float(getattr(sender, "settle_delay", 0.0))
         self.settle_delay = check_seconds("settle_delay", settle_delay)
+        self._hold = hold
         self._sleep = sleep
         self._clock = clock
         if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int) or max_concurrency < 1:
@@ -280,6 +300,14 @@ class Campaign:
         self.summary.batches += 1
         if self.progress.is_done(batch.index):
             self.summary.resumed_batches += 1
+            return False
+        if batch.suppressed:
+            self._suppress(batch)
+            return False
+        if self._hold is not None and self._hold(batch):
+            self.summary.held_batches += 1
+            self.summary.held_recipients += len(batch.recipients)
+            self.summary.held_groups.add(batch.time_zone_group)
             return False
         earlier = "an earlier try sent it and did not record the answer"
         return not self.progress.is_in_flight(batch.index) or self._settle(batch, earlier)
@@ -451,6 +479,20 @@ class Campaign:
         self.store.save(self.progress)
         if batch.index not in self.summary.skipped_batches:
             self.summary.skipped_batches.append(batch.index)
+
+    def _suppress(self, batch: Batch) -> None:
+        """Record the batch done and unsent, its recipients in the results file as ``suppressed``."""
+        self.writer.write(
+            batch.index,
+            [
+                RecipientResult(number, SUPPRESSED, None, None, "on the suppression list")
+                for number in batch.numbers
+            ],
+        )
+        # its digest is noted like a sent batch's: a later try with another suppression list is refused
+        self.progress.start(batch.index, batch_digest(batch.numbers))
+        self.progress.finish(batch.index, 0, 0)
+        self.store.save(self.progress)
 
     def _in_doubt(self, batch: Batch, why: str) -> InDoubtBatch:
         return InDoubtBatch(

@@ -38,13 +38,15 @@ _PART = re.compile(r"batch-(\d+)\.try-(\d+)\.jsonl$")
 
 #: the status of a recipient the vendor accepted
 ACCEPTED = "accepted"
+#: the status of a recipient on the campaign's suppression list (opted out): never sent
+SUPPRESSED = "suppressed"
 
 
 class RecipientResult(NamedTuple):
     """One recipient's outcome; a tuple, as a million of them are made for one campaign (cheaply)."""
 
     number: str
-    #: "accepted" or "rejected"
+    #: "accepted", "rejected", "skipped" (a batch in doubt left unsent) or "suppressed"
     status: str
     vendor_id: str | None = None
     #: the client reference sent with this recipient (orderId, ExternalId...)

@@ -222,6 +222,7 @@ class BukaSendEmailOperator(CampaignSendOperator[BukaHook]):
 
     hook_class = BukaHook
     campaign_kind = "email"
+    screens_numbers = False
     template_fields: Sequence[str] = (
         "buka_conn_id",
         *CampaignSendOperator.template_fields,
@@ -291,7 +292,10 @@ class BukaSendEmailOperator(CampaignSendOperator[BukaHook]):
             ad_flag=self.ad_flag,
         )
 
-    def _validate_up_front(self, sender: Sender) -> ValidationReport:
-        # addresses, not numbers: spooled for the send pass (the base's _recipient_stream) all the same
+    def _validate_up_front(self, sender: Sender, **screening: Any) -> ValidationReport:
+        # addresses, not numbers (no screening: screens_numbers is False): spooled for the send
+        # pass (the base's _recipient_stream) all the same
+        self._suppressed = 0
+        self._screened = None
         self._spool = spool_addresses(open_addresses(self.recipients), on_invalid=self.on_invalid)
         return self._spool.report

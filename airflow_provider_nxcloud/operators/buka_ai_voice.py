@@ -243,7 +243,9 @@ class BukaCreateAiVoiceTaskOperator(BaseOperator, PlatformHookMixin[BukaHook], I
         self.in_doubt_decisions = in_doubt_decisions
         self.wait_for_completion = wait_for_completion
         self.deferrable = deferrable
-        warn_deferrable_without_wait(self.task_id, deferrable, wait_for_completion, "wait_for_completion")
+        warn_deferrable_without_wait(
+            self.task_id, deferrable, wait_for_completion, "wait_for_completion=True"
+        )
         self.poll_interval = poll_interval
         self.wait_timeout = wait_timeout
         self.max_consecutive_errors = max_consecutive_errors

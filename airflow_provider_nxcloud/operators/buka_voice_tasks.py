@@ -190,7 +190,9 @@ class BukaCreateVoiceTaskOperator(BaseOperator, PlatformHookMixin[BukaHook]):
         self.app_id = app_id
         self.wait_for_completion = wait_for_completion
         self.deferrable = deferrable
-        warn_deferrable_without_wait(self.task_id, deferrable, wait_for_completion, "wait_for_completion")
+        warn_deferrable_without_wait(
+            self.task_id, deferrable, wait_for_completion, "wait_for_completion=True"
+        )
         self.poll_interval = poll_interval
         self.timeout = timeout
         self.max_consecutive_errors = max_consecutive_errors

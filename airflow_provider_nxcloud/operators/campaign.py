@@ -6,11 +6,30 @@ validation, progress, results and Airflow outcomes are done here once.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
 
+import pendulum
 from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator, conf
+from airflow.providers.standard.triggers.temporal import DateTimeTrigger
 
+from airflow_provider_nxcloud.campaign.compliance.balance import (
+    ReportsBalance,
+    account_balance,
+    check_balance_settings,
+    shortfall,
+)
+from airflow_provider_nxcloud.campaign.compliance.quiet_hours import (
+    HORIZON_DAYS,
+    QuietHours,
+    is_quiet,
+    next_opening,
+)
+from airflow_provider_nxcloud.campaign.compliance.quiet_hours import describe as describe_group
+from airflow_provider_nxcloud.campaign.compliance.screening import ScreenedRecipients, screen_recipients
+from airflow_provider_nxcloud.campaign.compliance.suppression import SuppressionList
 from airflow_provider_nxcloud.campaign.delivery import (
     INLINE_MESSAGE_LIMIT,
     DeliveryWatch,
@@ -18,7 +37,7 @@ from airflow_provider_nxcloud.campaign.delivery import (
     delivery_options,
     describe,
 )
-from airflow_provider_nxcloud.campaign.engine import Sender, make_batches
+from airflow_provider_nxcloud.campaign.engine import Batch, CampaignSummary, Sender, make_batches
 from airflow_provider_nxcloud.campaign.heap import frozen_heap
 from airflow_provider_nxcloud.campaign.progress import campaign_key_from_context
 from airflow_provider_nxcloud.campaign.recipients import (
@@ -45,6 +64,8 @@ from airflow_provider_nxcloud.triggers.wait import MAX_CONSECUTIVE_ERRORS
 SEND_SUMMARY_KEY = "send_summary"
 #: the watch a send operator waits on (jobs.watch.WATCHES)
 DELIVERY_WATCH = "delivery"
+#: the method a send resumes in when a quiet-hours window opened
+QUIET_HOURS_RESUME_METHOD = "resume_after_quiet_hours"
 
 HookT = TypeVar("HookT", bound=CPaaSHook)
 
@@ -109,9 +130,45 @@ class CampaignSendOperator(MessageTextFiles, BaseOperator, PlatformHookMixin[Hoo
     :param delivery_timeout: seconds to wait for every report to be final (0 or more).
         With ``wait_for_delivery`` these, ``min_delivered_ratio`` and the report query's
         credentials are checked before the first send.
+    :param suppression_list: numbers never to send to (opt-outs): a list, comma-separated text,
+        or the path / ``ObjectStoragePath`` URL of a file with one number per line, in any form
+        the recipients accept, normalised the same way (``default_region`` too), so
+        ``+65 9123 4567`` matches ``6591234567``. Suppressed recipients are valid, not invalid:
+        counted as ``"suppressed"`` in the summary and written once to the results file with
+        status ``suppressed``. Entries that are not valid numbers are left out and counted in the
+        log; an empty file is refused (an empty list is none). Kept as 8 bytes a number
+        (:mod:`~airflow_provider_nxcloud.campaign.compliance.suppression`). Templated.
+    :param quiet_hours: ``("21:00", "08:00")``: local times between which no recipient is sent
+        to, in the recipient's own time zone (from the number); or per region,
+        ``{"SG": ("22:00", "08:00"), "*": ("21:00", "08:00"), "US": None}`` (``"*"``: every other
+        region; None or absent: no quiet hours). A number whose country spans several zones and
+        whose prefix does not place it (a mobile number) is sent only when it is outside quiet
+        hours in **every** zone of its country. A campaign across zones runs in rounds: the
+        recipients are grouped by window and zones (a batch holds one group); each round sends
+        the batches whose group is outside quiet hours at the time of their send, holds the
+        others, and then waits until the first held group's window opens: deferred to a
+        ``DateTimeTrigger`` (``deferrable=True``: it resumes in the same try with
+        :meth:`resume_after_quiet_hours`) or asleep in the worker; then the next round, until
+        nothing is held. Every round reads the source again and resumes from the campaign's
+        progress record, so nothing is sent twice. A recipient with no known time zone, or
+        zones that are never all outside quiet hours within three days, fails the task
+        before it is sent. Templated.
+    :param balance_check: before the first send of each try and round, read the account
+        balance (Buka ``getBalance``, NXCloud ``getBalance``; refused on Fone Dynamics, which
+        documents no balance query) and fail without retries, before any send, when
+        ``price_per_message`` times the recipients left to send (suppressed ones not counted)
+        is above it. Only ``balance`` counts, not gift or credit amounts.
+    :param price_per_message: the price of one message in the account's currency (no vendor
+        documents a price query); required with ``balance_check``.
     """
 
-    template_fields: Sequence[str] = ("recipients", "results_path", "in_doubt_decisions")
+    template_fields: Sequence[str] = (
+        "recipients",
+        "results_path",
+        "in_doubt_decisions",
+        "suppression_list",
+        "quiet_hours",
+    )
     template_fields_renderers: ClassVar[dict[str, str]] = {"recipients": "json"}
     ui_color = "#e8f4fd"
     operator_extra_links = (VendorConsoleLink(),)
@@ -122,6 +179,12 @@ class CampaignSendOperator(MessageTextFiles, BaseOperator, PlatformHookMixin[Hoo
     delivery_kind: ClassVar[str | None] = None
     #: the attributes that say what is sent, handed by name to the sender and its checks
     content_parameters: ClassVar[tuple[str, ...]] = ()
+    #: recipients are phone numbers (suppression lists and quiet hours apply)
+    screens_numbers: ClassVar[bool] = True
+    #: what quiet hours read the time from, and wait with when not deferrable (epoch seconds;
+    #: a test sets the simulator's clock on the instance)
+    clock: Callable[[], float] = staticmethod(time.time)
+    sleep: Callable[[float], None] = staticmethod(time.sleep)
 
     def __init__(
         self,
@@ -142,6 +205,10 @@ class CampaignSendOperator(MessageTextFiles, BaseOperator, PlatformHookMixin[Hoo
         min_delivered_ratio: float = 1.0,
         delivery_poll_interval: float = 30.0,
         delivery_timeout: float = 3600.0,
+        suppression_list: Any = None,
+        quiet_hours: Any = None,
+        balance_check: bool = False,
+        price_per_message: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -158,10 +225,20 @@ class CampaignSendOperator(MessageTextFiles, BaseOperator, PlatformHookMixin[Hoo
         self.disposition_overrides = disposition_overrides
         self.wait_for_delivery = wait_for_delivery
         self.deferrable = deferrable
-        warn_deferrable_without_wait(self.task_id, deferrable, wait_for_delivery, "wait_for_delivery")
+        # a wait for delivery and quiet hours are what a send defers for
+        warn_deferrable_without_wait(
+            self.task_id,
+            deferrable,
+            wait_for_delivery or quiet_hours is not None,
+            "wait_for_delivery=True or quiet_hours",
+        )
         self.min_delivered_ratio = min_delivered_ratio
         self.delivery_poll_interval = delivery_poll_interval
         self.delivery_timeout = delivery_timeout
+        self.suppression_list = suppression_list
+        self.quiet_hours = quiet_hours
+        self.balance_check = balance_check
+        self.price_per_message = price_per_message
 
     # ----- what a platform operator provides ----------------------------------------------
 
@@ -196,26 +273,34 @@ class CampaignSendOperator(MessageTextFiles, BaseOperator, PlatformHookMixin[Hoo
             self._check_text_encodes()
             self.check_in_doubt_settings()
             self.check_content()
+            quiet = self._check_screening_settings()
             apply_rate_budget(self, context)
             sender = self.build_sender()
-            report = self._validate_up_front(sender)
-            self._check_waiting_is_possible(sender.platform, report.valid)
-            check_asset_outlets(self.outlets, self.results_path)
-            writer = ResultsWriter(self.results_path, try_number=getattr(context["ti"], "try_number", 1))
-            writer.check_writable()
-            summary, lines = self.run_campaign(
-                context,
-                sender,
-                make_batches(
-                    self._recipient_stream(sender),
-                    sender.max_batch,
-                    campaign_key_from_context(context),
-                    group=getattr(sender, "batch_group", None),
-                ),
-                writer=writer,
-                source_parameter=self.source_parameter,
-                total=report.valid,
+            price = check_balance_settings(
+                self.balance_check, self.price_per_message, self.hook, sender.platform
             )
+            suppression = self._load_suppression_list()
+            while True:
+                report = self._validate_up_front(sender, suppression=suppression, quiet_hours=quiet)
+                to_send = report.valid - self._suppressed
+                self._check_waiting_is_possible(sender.platform, to_send)
+                check_asset_outlets(self.outlets, self.results_path)
+                writer = ResultsWriter(self.results_path, try_number=getattr(context["ti"], "try_number", 1))
+                writer.check_writable()
+                if price is not None:
+                    self._check_balance(context, sender.platform, price, to_send)
+                summary, lines = self.run_campaign(
+                    context,
+                    sender,
+                    self._batches(sender, campaign_key_from_context(context)),
+                    writer=writer,
+                    source_parameter=self.source_parameter,
+                    total=to_send,
+                    hold=self._quiet_hold(quiet),
+                )
+                if not summary.held_batches:
+                    break
+                self._wait_for_quiet_hours_to_end(summary)
         result = summary.to_xcom()
         result.update(
             {
@@ -227,6 +312,8 @@ class CampaignSendOperator(MessageTextFiles, BaseOperator, PlatformHookMixin[Hoo
                 "results_lines": lines,
             }
         )
+        if self.suppression_list is not None:
+            result["suppressed"] = self._suppressed
         self.log.info(
             "%s %s campaign: %d accepted, %d rejected, %d invalid, %d duplicates in %d batches (%d resumed)",
             sender.platform,
@@ -342,13 +429,35 @@ class CampaignSendOperator(MessageTextFiles, BaseOperator, PlatformHookMixin[Hoo
         """
         return self._spool
 
-    def _validate_up_front(self, sender: Sender) -> ValidationReport:
+    def _validate_up_front(
+        self,
+        sender: Sender,
+        *,
+        suppression: SuppressionList | None = None,
+        quiet_hours: QuietHours | None = None,
+    ) -> ValidationReport:
         """The one pass over the recipients, before the first request.
 
         With ``on_invalid="fail"`` an invalid number anywhere in the list fails the
         task before anything is sent; the pass also counts what "skip" leaves out,
         and spools the valid recipients for the send pass (:meth:`_recipient_stream`).
+        With a suppression list or quiet hours the pass also screens them
+        (:mod:`~airflow_provider_nxcloud.campaign.compliance.screening`); without, it is the plain pass.
         """
+        self._suppressed = 0
+        self._screened: ScreenedRecipients | None = None
+        if suppression is not None or quiet_hours is not None:
+            self._screened = screen_recipients(
+                self.open_entries(),
+                sender.number_format,
+                on_invalid=self.on_invalid,
+                default_region=self.default_region,
+                allowed_regions=self.allowed_regions,
+                suppression=suppression,
+                quiet_hours=quiet_hours,
+            )
+            self._suppressed = self._screened.suppressed
+            return self._screened.report
         self._spool: RecipientSpool = spool_recipients(
             self.open_entries(),
             sender.number_format,
@@ -358,3 +467,93 @@ class CampaignSendOperator(MessageTextFiles, BaseOperator, PlatformHookMixin[Hoo
             parameter=self.source_parameter,
         )
         return self._spool.report
+
+    def _batches(self, sender: Sender, campaign: str) -> Iterator[Batch]:
+        group = getattr(sender, "batch_group", None)
+        if self._screened is not None:
+            return self._screened.batches(sender.max_batch, campaign, group=group)
+        return make_batches(self._recipient_stream(sender), sender.max_batch, campaign, group=group)
+
+    # ----- compliance: suppression list, quiet hours, balance ------------------------------------
+
+    def _check_screening_settings(self) -> QuietHours | None:
+        """``quiet_hours`` checked, and both screenings refused where recipients are not numbers."""
+        for name in ("suppression_list", "quiet_hours"):
+            if getattr(self, name) is not None and not self.screens_numbers:
+                raise InvalidInputError(
+                    name, f"applies to phone numbers; {type(self).__name__} sends to others"
+                )
+        return QuietHours.parse(self.quiet_hours) if self.quiet_hours is not None else None
+
+    def _load_suppression_list(self) -> SuppressionList | None:
+        if self.suppression_list is None:
+            return None
+        suppression = SuppressionList.load(self.suppression_list, default_region=self.default_region)
+        self.log.info(
+            "Suppression list: %d numbers (%.1f MB), %d entries not valid numbers left out",
+            len(suppression),
+            suppression.nbytes / 1e6,
+            suppression.invalid,
+        )
+        return suppression
+
+    def _check_balance(self, context: Any, platform: str, price: Decimal, to_send: int) -> None:
+        """Fail (no retries) before the first send when what is left to send costs more than the balance."""
+        progress = self.progress_store(context).load()
+        left = max(0, to_send - progress.accepted - progress.rejected)
+        if not left:
+            return
+        hook = self.hook
+        if not isinstance(hook, ReportsBalance):  # checked before: for the type checker
+            raise InvalidInputError("balance_check", f"{platform} documents no balance query")
+        balance = account_balance(hook)
+        if balance is None:
+            raise AirflowFailException(f"balance_check: the {platform} balance reply holds no amount")
+        problem = shortfall(left, price, balance, platform)
+        if problem is not None:
+            raise AirflowFailException(problem)
+        self.log.info(
+            "Balance check: %d messages x %s = %s, within the %s balance %s",
+            left,
+            price,
+            price * left,
+            platform,
+            balance,
+        )
+
+    def _quiet_hold(self, quiet: QuietHours | None) -> Callable[[Batch], bool] | None:
+        """The engine's hold check: a batch whose group is inside quiet hours now (None: no quiet hours)."""
+        if quiet is None:
+            return None
+        clock = self.clock
+        return lambda batch: is_quiet(batch.time_zone_group, clock())
+
+    def _wait_for_quiet_hours_to_end(self, summary: CampaignSummary) -> None:
+        """Defer (or, not deferrable, sleep) until the first held group's window opens."""
+        now = self.clock()
+        openings = [next_opening(group, now) for group in summary.held_groups]
+        if any(opening is None for opening in openings):
+            never = [
+                describe_group(g) for g, o in zip(summary.held_groups, openings, strict=True) if o is None
+            ]
+            raise AirflowFailException(
+                f"quiet_hours: {summary.held_recipients} recipients are held, and some are never outside "
+                f"quiet hours in all their time zones within {HORIZON_DAYS} days ({'; '.join(never)})"
+            )
+        opening = max(now, min(o for o in openings if o is not None))
+        self.log.info(
+            "Quiet hours: %d recipients in %d batches held; next window opens at %s",
+            summary.held_recipients,
+            summary.held_batches,
+            pendulum.from_timestamp(opening).to_iso8601_string(),
+        )
+        if self.deferrable:
+            self.defer(
+                trigger=DateTimeTrigger(moment=pendulum.from_timestamp(opening)),
+                method_name=QUIET_HOURS_RESUME_METHOD,
+            )
+        self.sleep(opening - now)
+
+    def resume_after_quiet_hours(self, context: Any, event: Any = None) -> dict[str, Any]:
+        """Resume when a quiet-hours window opened: the same campaign, exactly once (its progress record)."""
+        return self.execute(context)

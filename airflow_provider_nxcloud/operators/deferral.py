@@ -8,8 +8,8 @@ from typing import Any
 from airflow.providers.common.compat.sdk import conf
 
 
-def warn_deferrable_without_wait(task_id: str, deferrable: Any, wait: Any, wait_parameter: str) -> None:
-    """Warn that ``deferrable=True`` does nothing without the wait it would defer.
+def warn_deferrable_without_wait(task_id: str, deferrable: Any, wait: Any, waits: str) -> None:
+    """Warn that ``deferrable=True`` does nothing without the wait it would defer (``waits`` names them).
 
     Not when the deployment's ``[operators] default_deferrable`` made it True: that is a
     policy for every operator, not a choice made on this one.
@@ -20,8 +20,8 @@ def warn_deferrable_without_wait(task_id: str, deferrable: Any, wait: Any, wait_
         and not conf.getboolean("operators", "default_deferrable", fallback=False)
     ):
         warnings.warn(
-            f"{task_id}: deferrable=True has no effect without {wait_parameter}=True "
-            "(nothing is waited for after the send, so nothing is deferred)",
+            f"{task_id}: deferrable=True has no effect without {waits} "
+            "(nothing is waited for, so nothing is deferred)",
             UserWarning,
             stacklevel=3,
         )

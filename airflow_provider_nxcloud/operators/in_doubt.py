@@ -28,7 +28,7 @@ batch in doubt; ``in_doubt_decisions={reference: "skip"|"resend"}`` then decides
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, NoReturn
 
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
@@ -269,9 +269,11 @@ class InDoubtQuestions:
         writer: ResultsWriter | None = None,
         source_parameter: str = "recipients",
         total: int | None = None,
+        hold: Callable[[Batch], bool] | None = None,
     ) -> tuple[CampaignSummary, int]:
         """Run the batches exactly once across tries: ``(summary, results lines written)``;
-        ``total``: the recipients they hold, for the progress lines in the log.
+        ``total``: the recipients they hold, for the progress lines in the log; ``hold``: see
+        :class:`.Campaign` (a run that held batches is not finished, so its record is not sealed).
 
         A batch in doubt with no decision becomes a question to a person (``in_doubt="ask"``,
         inside Airflow's task runner) or fails the task naming every such batch. A finished
@@ -290,6 +292,7 @@ class InDoubtQuestions:
             source_changed=self.source_changed,
             source_parameter=source_parameter,
             total=total,
+            hold=hold,
         )
         # done batches before this try: the results file is an earlier try's, never to be truncated
         resumed = campaign.progress.batches_done() > 0
@@ -302,7 +305,8 @@ class InDoubtQuestions:
                 ask(self, context, exc, store, timeout=timeout)
             raise
         lines = writer.finish(keep_earlier=resumed)
-        store.seal(campaign.progress)
+        if not summary.held_batches:
+            store.seal(campaign.progress)
         return summary, lines
 
     def resume_after_decision(self, context: Any, event: dict[str, Any] | None = None) -> Any:

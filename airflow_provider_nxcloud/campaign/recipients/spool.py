@@ -83,6 +83,11 @@ class RecipientSpool:
         self._write(pending)
         self._last_line = previous
 
+    @property
+    def next_line(self) -> int:
+        """The line a run written next should start at to be spooled as plain lines (the fast read)."""
+        return self._last_line + 1
+
     def _write(self, lines: list[str]) -> None:
         if lines:
             self._file.write("\n".join(lines))
