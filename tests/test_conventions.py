@@ -176,9 +176,10 @@ def test_the_floor_is_the_one_pyproject_declares():
     "version, refused", [("3.0.6", True), ("3.1.7", True), ("3.1.8rc1", False), ("3.3.2", False)]
 )
 def test_an_older_airflow_is_refused_at_import(tmp_path, version, refused):
-    fake = tmp_path / "airflow"
-    fake.mkdir()
-    (fake / "__init__.py").write_text(f"__version__ = {version!r}\n")
+    # a distribution's metadata first on the path: what importlib.metadata reads as the installed Airflow
+    dist = tmp_path / f"apache_airflow-{version}.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: apache-airflow\nVersion: {version}\n")
     result = subprocess.run(
         [sys.executable, "-c", "import airflow_provider_nxcloud"],
         check=False,
@@ -187,9 +188,22 @@ def test_an_older_airflow_is_refused_at_import(tmp_path, version, refused):
         text=True,
         timeout=60,
     )
-    assert (result.returncode != 0) is refused
+    assert (result.returncode != 0) is refused, result.stderr[-2000:]
     if refused:
         assert f"needs Apache Airflow 3.1.8+; this is Apache Airflow {version}" in result.stderr
+
+
+def test_importing_the_package_does_not_start_airflow():
+    """The simulator's command line and get_provider_info import the package: no Airflow, no log lines."""
+    result = subprocess.run(
+        [sys.executable, "-c", "import sys, airflow_provider_nxcloud; print('airflow' in sys.modules)"],
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout == "False\n", result.stdout + result.stderr
 
 
 # ----- deferrable=True without a wait warns ------------------------------------------------------
