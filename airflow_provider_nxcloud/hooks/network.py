@@ -25,20 +25,28 @@ VERIFY_EXTRA = "verify"
 PROXY_SCHEMES = ("http", "https")
 
 
-def _parts(url: str) -> SplitResult:
+def url_parts(url: str) -> SplitResult:
+    """``url`` split, surrounding blanks ignored (a pasted connection extra)."""
     return urlsplit(url.strip())
 
 
-def redact_proxy_url(url: str) -> str:
-    """``url`` as it may be shown: scheme, host and port, never a user name or password."""
+def redact_url(url: str, *, with_path: bool = False) -> str:
+    """``url`` as it may be shown: scheme, host and port (and the path, if asked), never a user
+    name or password. Serves every URL a connection holds (a proxy, a rate-limit store)."""
     try:
-        parts = _parts(url)
+        parts = url_parts(url)
         host, port = parts.hostname or "", parts.port
     except ValueError:
         return "an unparsable URL"
     host = f"[{host}]" if ":" in host else host
     credentials = "***@" if parts.username or parts.password else ""
-    return f"{parts.scheme}://{credentials}{host}{f':{port}' if port else ''}"
+    path = parts.path if with_path else ""
+    return f"{parts.scheme}://{credentials}{host}{f':{port}' if port else ''}{path}"
+
+
+def redact_proxy_url(url: str) -> str:
+    """A proxy URL as it may be shown: scheme, host and port."""
+    return redact_url(url)
 
 
 def proxy_secrets(url: str | None) -> tuple[str, ...]:
@@ -46,7 +54,7 @@ def proxy_secrets(url: str | None) -> tuple[str, ...]:
     and the ``Proxy-Authorization`` value the clients send for it."""
     if not url:
         return ()
-    parts = _parts(url)
+    parts = url_parts(url)
     if not parts.password:
         return ()
     user, password = unquote(parts.username or ""), unquote(parts.password)
@@ -58,7 +66,7 @@ def check_proxy_url(conn_id: str, url: str) -> str:
     """``url`` if it is an ``http://`` or ``https://`` proxy; ConnectionConfigError naming the extra otherwise."""
     shown = redact_proxy_url(url)
     try:
-        parts = _parts(url)
+        parts = url_parts(url)
         _ = parts.port  # a port that is not a number raises ValueError here
     except ValueError as exc:
         raise ConnectionConfigError(conn_id, PROXY_EXTRA, f"is not a valid URL ({shown}): {exc}") from None

@@ -43,9 +43,9 @@ import hashlib
 import math
 import threading
 from typing import TYPE_CHECKING, Any
-from urllib.parse import SplitResult, urlsplit
 
 from airflow_provider_nxcloud.exceptions import ConnectionConfigError
+from airflow_provider_nxcloud.hooks.network import redact_url, url_parts
 
 if TYPE_CHECKING:
     from limits.storage import RedisStorage
@@ -74,27 +74,15 @@ class RateLimitStoreError(Exception):
         )
 
 
-def _parts(url: str) -> SplitResult:
-    return urlsplit(url.strip())
-
-
 def redact_store_url(url: str) -> str:
-    """``url`` as it may be shown: scheme, host, port and database, never a user name or password."""
-    try:
-        parts = _parts(url)
-        host, port = parts.hostname or "", parts.port
-    except ValueError:
-        return "an unparsable URL"
-    host = f"[{host}]" if ":" in host else host
-    where = f"{host}:{port}" if port else host
-    credentials = "***@" if parts.username or parts.password else ""
-    return f"{parts.scheme}://{credentials}{where}{parts.path}"
+    """A store URL as it may be shown: scheme, host, port and database, never a user name or password."""
+    return redact_url(url, with_path=True)
 
 
 def store_password(url: str) -> str | None:
     """The password in ``url``, to mask; None without one."""
     try:
-        return _parts(url).password or None
+        return url_parts(url).password or None
     except ValueError:
         return None
 
@@ -106,7 +94,7 @@ def check_store_url(conn_id: str, url: str) -> str:
     """
     shown = redact_store_url(url)
     try:
-        parts = _parts(url)
+        parts = url_parts(url)
         _ = parts.port  # a port that is not a number raises ValueError here
     except ValueError as exc:
         raise ConnectionConfigError(conn_id, STORE_EXTRA, f"is not a valid URL ({shown}): {exc}") from None
