@@ -5,7 +5,7 @@ AIRFLOW_VERSION ?= 3.3.2
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(AIRFLOW_VERSION)
 
-.PHONY: venv test unit lint typecheck browser screenshots docs dist test-matrix demo reliability reliability-smoke bench clean redis test-distributed
+.PHONY: venv test unit test-long lint typecheck browser screenshots docs dist test-matrix demo reliability reliability-smoke bench clean redis test-distributed
 
 # The lowest Airflow 3 release the provider supports (the floor in pyproject.toml); `make
 # test-matrix` runs the unit, browser and end-to-end suites on it and on AIRFLOW_VERSION.
@@ -32,11 +32,22 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
-	$(BIN)/python -m pytest
+# The suite runs in TEST_WORKERS processes (pytest-xdist): most of its time is spent waiting on
+# Airflow subprocesses, browsers and sockets, so more processes than CPUs still shortens it.
+TEST_WORKERS ?= 3
+PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
 
-# `make test` is what CI runs: the browser test and the packaging test are part of the suite.
+unit: $(STAMP)
+	$(PYTEST) -m "not long"
+
+# `make test` is what CI runs: the browser test and the packaging test are part of the suite, and
+# of each long proof (marked `long`) its small version.
 test: lint typecheck browser redis dist unit
+
+# The long proofs `make test` leaves out: every example DAG end to end, the browser form of every
+# connection type, the quiet-hours, changed-source, retry-policy and version-store runs on Airflow.
+test-long: $(STAMP) browser redis
+	$(PYTEST) -m long
 
 # Debian's Chromium and ChromeDriver for the connection-form test in tests/ui (no browser is
 # downloaded at run time); installed only where missing.
@@ -68,11 +79,11 @@ dist: $(STAMP)
 	rm -rf dist
 	$(BIN)/python -m build --no-isolation --outdir dist .
 
-# The unit, browser and end-to-end suites against the lowest supported Airflow 3 and against
+# The whole suite, long proofs included, against the lowest supported Airflow 3 and against
 # AIRFLOW_VERSION, each in its own virtual environment (.venv-<version>).
-test-matrix: browser
-	$(MAKE) dist unit VENV=.venv-$(LOWEST_AIRFLOW_VERSION) AIRFLOW_VERSION=$(LOWEST_AIRFLOW_VERSION)
-	$(MAKE) dist unit VENV=.venv-$(AIRFLOW_VERSION) AIRFLOW_VERSION=$(AIRFLOW_VERSION)
+test-matrix: browser redis
+	$(MAKE) dist unit test-long VENV=.venv-$(LOWEST_AIRFLOW_VERSION) AIRFLOW_VERSION=$(LOWEST_AIRFLOW_VERSION)
+	$(MAKE) dist unit test-long VENV=.venv-$(AIRFLOW_VERSION) AIRFLOW_VERSION=$(AIRFLOW_VERSION)
 
 # Start the offline simulator, run every example DAG against it with
 # `airflow dags test` in a private SQLite AIRFLOW_HOME (.airflow/), print what

@@ -243,6 +243,7 @@ def stored_progress(home: Path, run_id: str, fernet_key: str) -> dict[str, Any]:
 
 
 @pytest.mark.e2e
+@pytest.mark.long
 def test_a_retried_campaign_resumes_from_the_store_this_airflow_has(tmp_path):
     """A real ``airflow dags test`` run: the second batch meets "vendor busy", Airflow retries the
     task, and the retry sends only that batch. The record that carried the first batch across the

@@ -18,7 +18,7 @@ import pytest
 from airflow_provider_nxcloud.testing import run_simulator
 from tests.e2e.harness import airflow_env, migrate, run_dag
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.long]
 
 DAG_ID = "changed_source_between_tries"
 NUMBERS = [f"6591{i:06d}" for i in range(1_500)]

@@ -284,7 +284,18 @@ def test_every_example_dag_parses_and_has_ledger_expectations():
     assert not set(EXPECTATIONS) & set(NOT_DAGS_TESTABLE)
 
 
-@pytest.mark.parametrize("dag_id", sorted(EXPECTATIONS))
+#: the example DAGs `make test` runs end to end (the main job, an Asset producer, SQL to SMS; `make demo`'s
+#: test runs the quickstart and NXCloud SMS): each of the others is a long proof, in `make test-long`
+IN_MAKE_TEST = {"example_sms_campaign", "example_results_asset", "example_sql_to_sms"}
+
+
+@pytest.mark.parametrize(
+    "dag_id",
+    [
+        dag_id if dag_id in IN_MAKE_TEST else pytest.param(dag_id, marks=pytest.mark.long)
+        for dag_id in sorted(EXPECTATIONS)
+    ],
+)
 def test_example_dag_runs_against_the_simulator(dag_id, simulator, airflow_home):
     simulator.reset()
     if dag_id in PRODUCERS:
@@ -330,6 +341,7 @@ def test_campaign_retry_after_a_failure_mid_campaign_sends_each_recipient_once(s
     expect_sms_campaign(simulator, airflow_home)
 
 
+@pytest.mark.long
 def test_sql_to_sms_retry_reads_the_rows_again_and_sends_each_once(simulator, airflow_home):
     """The second batch meets "vendor busy"; Airflow retries the send task, which runs the query
     again, finds batch 0 what it recorded and sends the rest once."""

@@ -17,7 +17,7 @@ import pytest
 from airflow_provider_nxcloud.testing import run_simulator
 from tests.e2e.harness import airflow_env, migrate, run_dag
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.long]
 
 DAG_ID = "quiet_hours_on_the_runtime"
 SINGAPORE = ["6591000001", "6591000002", "6591000003"]

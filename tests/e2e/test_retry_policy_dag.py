@@ -69,6 +69,7 @@ def earlier_tries(home: Path, dag_id: str) -> list[dict]:
     return [dict(row) for row in rows]
 
 
+@pytest.mark.long
 def test_a_permanent_vendor_error_fails_on_the_first_try(simulator, airflow_home):
     simulator.reset()
     result = run_dag("retry_policy_permanent", environment(airflow_home, simulator), timeout=300)
