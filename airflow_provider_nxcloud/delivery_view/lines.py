@@ -18,17 +18,19 @@ undefined) beside a line holding none.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 #: bytes read at a time; a chunk ends at its last newline
 CHUNK_BYTES = 8 * 1024 * 1024
 #: how far apart a chunk is sampled for the minutes it holds (a missed minute costs a regex pass)
-_SAMPLE_STRIDE = 8 * 1024
+_SAMPLE_STRIDE = 32 * 1024
 #: ``yyyy-mm-ddThh:mm``: the minute a time falls in
 MINUTE_LENGTH = 16
 _MINUTE = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d")
@@ -86,16 +88,34 @@ class UnreadableLineError(ValueError):
 
 
 def chunks(handle: IO[bytes], size: int = CHUNK_BYTES) -> Iterator[bytes]:
-    """The file in pieces of about ``size`` bytes, each ending with a newline."""
-    tail = b""
+    """The file in pieces of about ``size`` bytes, each ending with a newline (the last one too).
+
+    A piece's cut-off last line is read again with the next piece (a seek back, rather than a
+    copy of every piece to join it).
+    """
     while block := handle.read(size):
-        block = tail + block
         cut = block.rfind(b"\n") + 1
-        tail = block[cut:]
-        if cut:
-            yield block[:cut]
-    if tail:
-        yield tail + b"\n"
+        while not cut:  # a line longer than a piece
+            more = handle.read(size)
+            if not more:
+                yield block + b"\n"
+                return
+            block += more
+            cut = block.rfind(b"\n") + 1
+        if cut < len(block):
+            handle.seek(cut - len(block), io.SEEK_CUR)
+            block = block[:cut]
+        yield block
+
+
+def _read_ahead(pieces: Iterator[bytes]) -> Iterator[bytes]:
+    """``pieces``, the next one read in a thread while this one is counted (a read leaves Python's
+    lock while it copies: a page's reads and counts overlap)."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="delivery-view-read") as reader:
+        ahead = reader.submit(next, pieces, None)
+        while (piece := ahead.result()) is not None:
+            ahead = reader.submit(next, pieces, None)
+            yield piece
 
 
 #: gets the lines (as written, without their newline) of the statuses a shape parses, a chunk's at a
@@ -108,7 +128,7 @@ def tally(handle: IO[bytes], shape: LineShape, on_rare: RareLines, *, fast: bool
     ``shape.parsed_statuses``. ``fast=False`` parses every line (what the fast path must equal)."""
     result = LineTally()
     first_line = 1
-    for chunk in chunks(handle, CHUNK_BYTES):
+    for chunk in _read_ahead(chunks(handle, CHUNK_BYTES)):
         count = chunk.count(b"\n")
         if not (fast and _count_chunk(chunk, count, shape, on_rare, result)):
             _parse_chunk(chunk, first_line, shape, on_rare, result)
@@ -121,51 +141,51 @@ def _count_chunk(chunk: bytes, lines: int, shape: LineShape, on_rare: RareLines,
     """Read a chunk by counting; False (nothing counted) when its markers do not account for every line."""
     # the common lines by minute first: when they and the rare ones account for every line, the
     # common status needs no count of its own (one pass less over the chunk)
-    minutes, timed = _sampled_minutes(chunk, shape.timed_marker)
-    parsed = {status: chunk.split(shape.marker(status)) for status in shape.parsed_statuses}
-    found = timed + sum(len(pieces) - 1 for pieces in parsed.values())
+    marker = shape.timed_marker
+    minutes = _sampled_minutes(chunk, marker)
+    rare = [line for status in shape.parsed_statuses for line in _lines_holding(chunk, shape.marker(status))]
     counted: dict[str, int] = {}
+    others = len(rare)
     for status in shape.counted_statuses:
-        if found == lines:
+        if sum(minutes.values()) + others == lines:
             break
         counted[status] = chunk.count(shape.marker(status))
-        found += counted[status]
-    if found != lines:
-        # a minute the samples missed, or lines that are not ours: counted in full
-        all_timed = chunk.count(shape.timed_marker)
-        if found - timed + all_timed != lines:
+        others += counted[status]
+    if sum(minutes.values()) + others != lines:
+        # a minute the samples missed, or lines that are not ours
+        timed = chunk.count(marker)
+        if timed + others != lines:
             return False
-        minutes, timed = _all_minutes(chunk, shape.timed_marker), all_timed
-    rare = [
-        _whole_line(pieces, index, marker)
-        for status, pieces in parsed.items()
-        for marker in (shape.marker(status),)
-        for index in range(len(pieces) - 1)
-    ]
+        _add_missed_minutes(chunk, marker, minutes, timed)
     if rare:
         try:
             on_rare(rare)
         except ValueError:
             return False  # read line by line, to name the line that is not JSON
-    result.statuses[shape.timed_status] += timed
-    result.statuses.update({status: len(pieces) - 1 for status, pieces in parsed.items() if len(pieces) > 1})
+    result.statuses[shape.timed_status] += sum(minutes.values())
+    for status in shape.parsed_statuses:
+        # a line's status as its marker says (the duplicate-key case aside, what parsing it says)
+        result.statuses[status] += sum(1 for line in rare if shape.marker(status) in line)
     result.statuses.update({status: n for status, n in counted.items() if n})
-    result.minutes.update(minutes)
+    result.minutes.update({m.decode(): n for m, n in minutes.items() if _MINUTE.fullmatch(m)})
     result.parsed += len(rare)
     return True
 
 
-def _whole_line(pieces: list[bytes], index: int, marker: bytes) -> bytes:
-    """The line around the ``index``-th marker of a chunk split on it."""
-    before, after = pieces[index], pieces[index + 1]
-    end = after.find(b"\n")
-    return before[before.rfind(b"\n") + 1 :] + marker + (after if end < 0 else after[:end])
+def _lines_holding(chunk: bytes, marker: bytes) -> list[bytes]:
+    """The lines of the chunk (without their newline) that hold ``marker``."""
+    found = []
+    at = chunk.find(marker)
+    while at >= 0:
+        end = chunk.find(b"\n", at)  # a chunk ends with a newline
+        found.append(chunk[chunk.rfind(b"\n", 0, at) + 1 : end])
+        at = chunk.find(marker, end)
+    return found
 
 
-def _sampled_minutes(chunk: bytes, marker: bytes) -> tuple[Counter[str], int]:
-    """The minutes of the lines holding ``marker`` that samples of the chunk find, each counted in
-    one C pass, and how many lines they count (a time that is not a minute counts as a line, not
-    as a minute).
+def _sampled_minutes(chunk: bytes, marker: bytes) -> dict[bytes, int]:
+    """The 16 bytes after ``marker`` (a minute, in the writer's lines) that samples of the chunk
+    find, each with how many lines hold it (counted in one C pass each).
 
     A campaign's lines come in batch order, and a delivery report's in the order its rounds
     walked them, so a chunk holds a few minutes, which samples every few kilobytes find.
@@ -178,14 +198,20 @@ def _sampled_minutes(chunk: bytes, marker: bytes) -> tuple[Counter[str], int]:
         if minute not in found:
             found[minute] = chunk.count(marker + minute)
         offset = at + _SAMPLE_STRIDE
-    minutes = Counter({m.decode(): n for m, n in found.items() if _MINUTE.fullmatch(m)})
-    return minutes, sum(found.values())
+    return found
 
 
-def _all_minutes(chunk: bytes, marker: bytes) -> Counter[str]:
-    """The minutes of every line holding ``marker`` (a regex pass: when the samples missed one)."""
-    pattern = re.escape(marker) + rb"(" + _MINUTE.pattern + rb")"
-    return Counter(minute.decode() for minute in re.findall(pattern, chunk))
+def _add_missed_minutes(chunk: bytes, marker: bytes, found: dict[bytes, int], total: int) -> None:
+    """Find and count the minutes the samples missed, until ``total`` lines are counted: a regex
+    search for the first line holding none of the known ones, per missed minute."""
+    while sum(found.values()) < total:
+        known = b"|".join(re.escape(minute) for minute in found)
+        missed = re.compile(re.escape(marker) + (rb"(?!" + known + rb")" if known else b""))
+        hit = missed.search(chunk)
+        if hit is None:
+            return  # cannot happen: ``total`` counts the lines holding ``marker``
+        minute = chunk[hit.end() : hit.end() + MINUTE_LENGTH]
+        found[minute] = chunk.count(marker + minute)
 
 
 def _parse_chunk(

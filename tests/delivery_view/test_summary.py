@@ -4,6 +4,7 @@ against the line-by-line read, missing and unreadable files."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -180,6 +181,14 @@ def pages_both_ways(monkeypatch, campaign: dict[str, Any]) -> tuple[Any, Any]:
     return fast, slow
 
 
+def counted(calls: Counter[str], name: str, function: Any) -> Any:
+    def call(*args: Any, **kwargs: Any) -> Any:
+        calls[name] += 1
+        return function(*args, **kwargs)
+
+    return call
+
+
 def test_the_fast_path_and_the_line_by_line_read_give_the_same_page(monkeypatch, campaign):
     fast, slow = pages_both_ways(monkeypatch, campaign)
     assert fast == slow
@@ -238,6 +247,12 @@ def test_many_chunks_read_fast_equal_the_line_by_line_read(monkeypatch, tmp_path
     )
     monkeypatch.setattr(lines, "CHUNK_BYTES", 700)
     monkeypatch.setattr(lines, "_SAMPLE_STRIDE", 300)
+    calls: Counter[str] = Counter()
+    for name in ("_add_missed_minutes", "_parse_chunk"):
+        monkeypatch.setattr(lines, name, counted(calls, name, getattr(lines, name)))
+    campaign_page(record(results, str(report)), IDENTITY)
+    # the fast read counted every chunk, some of them after a search for minutes the samples missed
+    assert calls["_add_missed_minutes"] > 0 and calls["_parse_chunk"] == 0
     fast, slow = pages_both_ways(monkeypatch, record(results, str(report)))
     assert fast == slow
     assert fast["funnel"]["accepted"] == 400 - 45 and fast["funnel"]["failed"] == 133
@@ -255,7 +270,7 @@ def test_the_fast_path_reads_few_lines_one_by_one(campaign):
 
 def test_a_missing_file_is_named(tmp_path):
     missing = str(tmp_path / "gone.jsonl")
-    with pytest.raises(CampaignFileMissingError, match="results file .*gone.jsonl does not exist") as error:
+    with pytest.raises(CampaignFileMissingError, match=r"results file .*gone\.jsonl does not exist") as error:
         campaign_page(record(missing), IDENTITY)
     assert error.value.path == missing
 
