@@ -166,7 +166,7 @@ def run(recipients: int, work: Path) -> list[Row]:
         Row(
             "7",
             f"Delivery view: one campaign's page, {recipients:,} recipients "
-            f"(results file + delivery report, {megabytes:,.0f} MB, read cold in a fresh process)",
+            f"(results file + delivery report, {megabytes:,.0f} MB, in the page cache; a fresh process)",
             f"{seconds:.2f} s",
             "-",
             f"{seconds:.2f} s, counts {'right' if counts_right else 'WRONG'}",
