@@ -294,3 +294,16 @@ def test_an_object_storage_url_is_shown_without_its_credentials():
 def test_a_missing_object_is_missing(tmp_path):
     with pytest.raises(CampaignFileMissingError, match="does not exist"):
         campaign_page(record(f"file://{tmp_path}/gone.jsonl"), IDENTITY)
+
+
+def test_an_object_storage_url_reads_as_the_local_path(monkeypatch, campaign):
+    """Through ObjectStoragePath (fsspec), in chunks that cut lines: its seeks back re-read them."""
+    monkeypatch.setattr(lines, "CHUNK_BYTES", 300)
+    local = campaign_page(campaign, IDENTITY)
+    as_urls = {**campaign, **{key: f"file://{campaign[key]}" for key in ("results_path", "report_path")}}
+    remote = campaign_page(as_urls, IDENTITY)
+    assert remote["campaign"]["results_path"] == f"file://{campaign['results_path']}"
+    for page in (local, remote):
+        page.pop("source")
+        page.pop("campaign")
+    assert remote == local
