@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
 
 import pendulum
-from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator, conf
+from airflow.providers.common.compat.sdk import AirflowFailException, AirflowSensorTimeout, BaseOperator, conf
 from airflow.providers.standard.triggers.temporal import DateTimeTrigger
 
 from airflow_provider_nxcloud.campaign.compliance.balance import (
@@ -369,31 +369,47 @@ class CampaignSendOperator(MessageTextFiles, BaseOperator, PlatformHookMixin[Hoo
                 disposition_overrides=self.disposition_overrides,
                 cancel_on_kill=False,
             )
-        state = waiter.wait_here(self.delivery_poll_interval, self.delivery_timeout)
-        try:
-            result = {**result, "delivery": self._delivery_summary(sender.platform, state)}
-        finally:
-            # a wait below the ratio fails the task; its counts are still the campaign's
-            context["ti"].xcom_push(
-                key=CAMPAIGN_XCOM_KEY, value=with_delivery(record, state.details, time.time())
-            )
+        state = self._wait_on_worker(context, waiter, record)
+        result = {**result, "delivery": self._delivery_recorded(context, record, sender.platform, state)}
         announce_results(self.outlets, context, result)
         return result
 
     def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> dict[str, Any]:
         """Resume after the delivery wait's trigger fired: the send summary and the delivery summary."""
         result = context["ti"].xcom_pull(task_ids=self.task_id, key=SEND_SUMMARY_KEY) or {}
-        state = event_result(event, self.delivery_timeout)
         record = context["ti"].xcom_pull(task_ids=self.task_id, key=CAMPAIGN_XCOM_KEY)
         try:
-            result = {**result, "delivery": self._delivery_summary(str(result.get("platform", "")), state)}
-        finally:
-            if isinstance(record, Mapping):
-                context["ti"].xcom_push(
-                    key=CAMPAIGN_XCOM_KEY, value=with_delivery(record, state.details, time.time())
-                )
+            state = event_result(event, self.delivery_timeout)
+        except AirflowSensorTimeout:
+            # a timeout event carries the last state seen (its counts) and the report written
+            if isinstance(event, Mapping) and "total" in event:
+                self._record_delivery(context, record, event)
+            raise
+        platform = str(result.get("platform", ""))
+        result = {**result, "delivery": self._delivery_recorded(context, record, platform, state)}
         announce_results(self.outlets, context, result)
         return result
+
+    def _wait_on_worker(self, context: Any, waiter: Waiter, record: Mapping[str, Any]) -> JobState:
+        """The wait in poke mode; on a timeout the record still gets what the wait saw by then."""
+        try:
+            return waiter.wait_here(self.delivery_poll_interval, self.delivery_timeout)
+        except AirflowSensorTimeout:
+            if waiter.last is not None:
+                self._record_delivery(context, record, {**waiter.last.details, **(waiter.concluded or {})})
+            raise
+
+    def _delivery_recorded(self, context: Any, record: Any, platform: str, state: JobState) -> dict[str, Any]:
+        """The delivery summary (:meth:`_delivery_summary`), also in the campaign record, even when
+        the ratio fails the task: its counts are still the campaign's."""
+        try:
+            return self._delivery_summary(platform, state)
+        finally:
+            self._record_delivery(context, record, state.details)
+
+    def _record_delivery(self, context: Any, record: Any, delivery: Mapping[str, Any]) -> None:
+        if isinstance(record, Mapping):  # None: a task resumed from before records were pushed
+            context["ti"].xcom_push(key=CAMPAIGN_XCOM_KEY, value=with_delivery(record, delivery, time.time()))
 
     def _push_record(
         self,

@@ -7,7 +7,7 @@ import sqlite3
 from collections import Counter
 
 import pytest
-from airflow.providers.common.compat.sdk import AirflowFailException, TaskDeferred
+from airflow.providers.common.compat.sdk import AirflowFailException, AirflowSensorTimeout, TaskDeferred
 
 from airflow_provider_nxcloud.delivery_view import CAMPAIGN_XCOM_KEY
 from airflow_provider_nxcloud.delivery_view.summary import campaign_page
@@ -227,3 +227,34 @@ def test_the_sql_transfers_leave_the_record_too(nxcloud_simulator, tmp_path, mon
     assert (
         campaign_page(record, identity(run))["funnel"]["accepted"] == nxcloud_simulator.ledger.count() == 30
     )
+
+
+@pytest.mark.parametrize("deferrable", [False, True])
+async def test_a_wait_that_times_out_leaves_what_it_saw(nxcloud_simulator, task_run, tmp_path, deferrable):
+    nxcloud_simulator.clock.set_time_scale(0)  # no report ever becomes final
+    report = tmp_path / "report.jsonl"
+    op = BukaSendSmsOperator(
+        task_id="send",
+        text="hi",
+        recipients=numbers(3),
+        wait_for_delivery=True,
+        deferrable=deferrable,
+        report_path=str(report),
+        delivery_poll_interval=0.05,
+        delivery_timeout=0.3,
+    )
+    context = task_run.context()
+    if deferrable:
+        with pytest.raises(TaskDeferred) as deferred:
+            op.execute(context)
+        [event] = [e async for e in WaitTrigger(**deferred.value.trigger.serialize()[1]).run()]
+        assert event.payload["status"] == "timeout"
+        with pytest.raises(AirflowSensorTimeout):
+            op.execute_complete(context, event.payload)
+    else:
+        with pytest.raises(AirflowSensorTimeout):
+            op.execute(context)
+    record = task_run.ti.xcoms[CAMPAIGN_XCOM_KEY]
+    assert (record["delivery"]["pending"], record["report_path"]) == (3, str(report))
+    page = campaign_page(record, identity(task_run))
+    assert (page["funnel"]["accepted"], page["funnel"]["pending"], page["funnel"]["delivered"]) == (3, 3, 0)
