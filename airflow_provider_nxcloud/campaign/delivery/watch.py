@@ -29,6 +29,11 @@ Why a database rather than a state file rewritten each round in step with the so
   window's answers are written as they come, and the next round asks only what is still
   open. Later rounds touch only the messages still pending, not all N.
 
+Each message's ``seen_at`` (its report line's) is when a round first found it final: the
+update from pending is the only one that sets it. A wait that starts over (its state is
+scratch: a trigger moved to another triggerer reads the source again) sees final messages
+again, and their ``seen_at`` is then that later round's.
+
 NXCloud ids shared by several numbers are looked for in the day's records
 (``getSmsCdr``) once per round for all of them together (the days any of them may be
 on, each read at most once), so windows never multiply the list requests.
