@@ -33,6 +33,9 @@ class CampaignRecord(TypedDict, total=False):
     skipped: int  # recipients of batches a person (or in_doubt_decisions) chose to skip
     #: recipients of batches left in doubt when the send ended on them (the task failed naming them)
     in_doubt: int
+    #: the send has not ended: it waits (quiet hours hold batches, or a person is asked about a batch
+    #: in doubt); ended_at is when it paused, the counts are those so far
+    paused: bool
     #: the delivery wait's summary, counts only: platform, kind, total, delivered, failed, pending,
     #: delivered_ratio, min_delivered_ratio, failure_reasons, report_path (no samples of numbers)
     delivery: dict[str, Any] | None

@@ -8,9 +8,11 @@ numbers, nothing from the connection.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from airflow_provider_nxcloud.campaign.delivery.messages import send_epoch
 from airflow_provider_nxcloud.campaign.results import utc_seconds
 from airflow_provider_nxcloud.delivery_view import CampaignRecord
 
@@ -39,13 +41,15 @@ def campaign_record(
     valid: int,
     decisions: Sequence[Mapping[str, Any]] = (),
     in_doubt: int = 0,
+    paused: bool = False,
     started_at: float,
     ended_at: float,
 ) -> CampaignRecord:
     """The record of a send that ended: ``send`` is the operator's send summary (its return value
     without the delivery); ``valid`` the recipients the validation kept (suppressed ones included);
-    ``in_doubt`` the recipients of batches left in doubt when the send ended on them; times are epoch
-    seconds."""
+    ``in_doubt`` the recipients of batches left in doubt when the send ended on them; ``paused``: the
+    send has not ended but waits (quiet hours hold batches, a person is asked about one), ``ended_at``
+    being when it paused; times are epoch seconds."""
     kept = [{key: decision.get(key) for key in DECISION_KEYS} for decision in decisions]
     invalid, duplicates = _count(send.get("invalid")), _count(send.get("duplicates"))
     results_path = send.get("results_path")
@@ -64,11 +68,22 @@ def campaign_record(
         "rejected": _count(send.get("rejected")),
         "skipped": sum(int(d.get("recipients") or 0) for d in kept if d.get("decision") == "skip"),
         "in_doubt": in_doubt,
+        "paused": paused,
         "delivery": None,
         "decisions": kept,
         "started_at": utc_seconds(started_at),
         "ended_at": utc_seconds(ended_at),
     }
+
+
+def earlier_progress(record: Any) -> tuple[float, list[dict[str, Any]]]:
+    """When a send started and the decisions it applied, from the record an earlier part of it left
+    (a send resumed after quiet hours or a person's answer); a fresh send: now, none."""
+    if not isinstance(record, Mapping):
+        return time.time(), []
+    started = send_epoch(record.get("started_at"))
+    decisions = [dict(d) for d in record.get("decisions") or [] if isinstance(d, Mapping)]
+    return (time.time() if started is None else started), decisions
 
 
 def with_delivery(record: Mapping[str, Any], delivery: Mapping[str, Any], ended_at: float) -> CampaignRecord:
@@ -78,6 +93,7 @@ def with_delivery(record: Mapping[str, Any], delivery: Mapping[str, Any], ended_
     updated: CampaignRecord = {**record, "delivery": kept}  # type: ignore[typeddict-item]
     updated["report_path"] = str(kept["report_path"]) if kept.get("report_path") else None
     updated["ended_at"] = utc_seconds(ended_at)
+    updated["paused"] = False
     return updated
 
 

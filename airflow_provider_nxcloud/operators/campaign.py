@@ -12,7 +12,13 @@ from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
 
 import pendulum
-from airflow.providers.common.compat.sdk import AirflowFailException, AirflowSensorTimeout, BaseOperator, conf
+from airflow.providers.common.compat.sdk import (
+    AirflowFailException,
+    AirflowSensorTimeout,
+    BaseOperator,
+    TaskDeferred,
+    conf,
+)
 from airflow.providers.standard.triggers.temporal import DateTimeTrigger
 
 from airflow_provider_nxcloud.campaign.compliance.balance import (
@@ -48,7 +54,7 @@ from airflow_provider_nxcloud.campaign.recipients import (
 )
 from airflow_provider_nxcloud.campaign.results import ResultsWriter
 from airflow_provider_nxcloud.delivery_view import CAMPAIGN_XCOM_KEY, CampaignRecord
-from airflow_provider_nxcloud.delivery_view.record import campaign_record, with_delivery
+from airflow_provider_nxcloud.delivery_view.record import campaign_record, earlier_progress, with_delivery
 from airflow_provider_nxcloud.exceptions import (
     BatchInDoubtError,
     InvalidInputError,
@@ -296,18 +302,22 @@ class CampaignSendOperator(MessageTextFiles, BaseOperator, PlatformHookMixin[Hoo
                 self.balance_check, self.price_per_message, self.hook, sender.platform
             )
             suppression = self._load_suppression_list()
-            started_at = time.time()
-            decisions: list[dict[str, Any]] = []
-            while True:
-                report = self._validate_up_front(sender, suppression=suppression, quiet_hours=quiet)
-                to_send = report.valid - self._suppressed
-                self._check_waiting_is_possible(sender.platform, to_send)
-                check_asset_outlets(self.outlets, self.results_path)
-                writer = ResultsWriter(self.results_path, try_number=getattr(context["ti"], "try_number", 1))
-                writer.check_writable()
-                if price is not None:
-                    self._check_balance(context, sender.platform, price, to_send)
-                try:
+            # a resumed send (after quiet hours, a person's answer) keeps its record's start and decisions
+            started_at, decisions = earlier_progress(
+                context["ti"].xcom_pull(task_ids=self.task_id, key=CAMPAIGN_XCOM_KEY)
+            )
+            try:
+                while True:
+                    report = self._validate_up_front(sender, suppression=suppression, quiet_hours=quiet)
+                    to_send = report.valid - self._suppressed
+                    self._check_waiting_is_possible(sender.platform, to_send)
+                    check_asset_outlets(self.outlets, self.results_path)
+                    writer = ResultsWriter(
+                        self.results_path, try_number=getattr(context["ti"], "try_number", 1)
+                    )
+                    writer.check_writable()
+                    if price is not None:
+                        self._check_balance(context, sender.platform, price, to_send)
                     summary, lines = self.run_campaign(
                         context,
                         sender,
@@ -317,15 +327,19 @@ class CampaignSendOperator(MessageTextFiles, BaseOperator, PlatformHookMixin[Hoo
                         total=to_send,
                         hold=self._quiet_hold(quiet),
                     )
-                except BatchInDoubtError as exc:
-                    # the send ended on batches in doubt: the view shows what the results file holds
-                    in_doubt = sum(batch.count for batch in exc.batches)
-                    self._push_record(context, sender.platform, report, decisions, started_at, in_doubt)
-                    raise
-                decisions += summary.decisions
-                if not summary.held_batches:
-                    break
-                self._wait_for_quiet_hours_to_end(summary)
+                    decisions += summary.decisions
+                    if not summary.held_batches:
+                        break
+                    self._wait_for_quiet_hours_to_end(summary)
+            except BatchInDoubtError as exc:
+                # the send ended on batches in doubt: the view shows what the results file holds
+                in_doubt = sum(batch.count for batch in exc.batches)
+                self._push_record(context, sender.platform, report, decisions, started_at, in_doubt)
+                raise
+            except TaskDeferred:
+                # paused (quiet hours hold batches; a person is asked about one): the record so far
+                self._push_record(context, sender.platform, report, decisions, started_at, paused=True)
+                raise
         result = summary.to_xcom()
         result.update(
             {
@@ -421,9 +435,19 @@ class CampaignSendOperator(MessageTextFiles, BaseOperator, PlatformHookMixin[Hoo
         in_doubt: int = 0,
         *,
         result: Mapping[str, Any] | None = None,
+        paused: bool = False,
     ) -> CampaignRecord:
-        """Leave the campaign's record for the delivery view (:mod:`~airflow_provider_nxcloud.delivery_view`)."""
-        send = result if result is not None else {"platform": platform, "results_path": self.results_path}
+        """Leave the campaign's record for the delivery view (:mod:`~airflow_provider_nxcloud.delivery_view`);
+        without ``result`` (the send did not end) its counts are the progress record's."""
+        if result is None:
+            progress = self.progress_store(context).load()
+            result = {
+                "platform": platform,
+                "results_path": str(self.results_path) if self.results_path else None,
+                "accepted": progress.accepted,
+                "rejected": progress.rejected,
+            }
+        send = result
         record = campaign_record(
             operator=type(self).__name__,
             kind=self.campaign_kind.lower(),
@@ -431,6 +455,7 @@ class CampaignSendOperator(MessageTextFiles, BaseOperator, PlatformHookMixin[Hoo
             valid=report.valid,
             decisions=decisions,
             in_doubt=in_doubt,
+            paused=paused,
             started_at=started_at,
             ended_at=time.time(),
         )

@@ -18,6 +18,7 @@ from airflow_provider_nxcloud.testing import accounts
 from airflow_provider_nxcloud.transfers.sql_to_sms import SqlToBukaSmsOperator
 from airflow_provider_nxcloud.triggers.wait import WaitTrigger
 from tests.operators.conftest import TaskRun, numbers
+from tests.operators.test_campaign_compliance import NEW_YORK, SGT_08, SGT_23, SINGAPORE, fixed_clock, quiet
 
 #: the simulator never delivers numbers ending in 0000
 UNDELIVERABLE = ["6590000000", "6591230000"]
@@ -258,3 +259,24 @@ async def test_a_wait_that_times_out_leaves_what_it_saw(nxcloud_simulator, task_
     assert (record["delivery"]["pending"], record["report_path"]) == (3, str(report))
     page = campaign_page(record, identity(task_run))
     assert (page["funnel"]["accepted"], page["funnel"]["pending"], page["funnel"]["delivered"]) == (3, 3, 0)
+
+
+def test_a_send_paused_for_quiet_hours_shows_its_progress_and_keeps_its_start(
+    nxcloud_simulator, task_run, tmp_path
+):
+    clock = fixed_clock(SGT_23)  # Singapore is inside quiet hours, New York is not
+    op = quiet(clock, deferrable=True, results_path=str(tmp_path / "results.jsonl"))
+    with pytest.raises(TaskDeferred):
+        op.execute(task_run.context())
+    paused = task_run.ti.xcoms[CAMPAIGN_XCOM_KEY]
+    assert paused["paused"] is True and paused["accepted"] == len(NEW_YORK)
+    page = campaign_page(paused, identity(task_run))
+    assert page["funnel"]["accepted"] == nxcloud_simulator.ledger.count() == len(NEW_YORK)
+
+    paused["started_at"] = "2026-12-03T14:59:00Z"  # as the first part of the send left it
+    clock.advance(SGT_08.timestamp() - SGT_23.timestamp())
+    op.resume_after_quiet_hours(task_run.context(), {"status": "success"})
+    record = task_run.ti.xcoms[CAMPAIGN_XCOM_KEY]
+    assert (record["paused"], record["started_at"]) == (False, "2026-12-03T14:59:00Z")
+    page = campaign_page(record, identity(task_run))
+    assert page["funnel"]["accepted"] == nxcloud_simulator.ledger.count() == len(SINGAPORE) + len(NEW_YORK)
