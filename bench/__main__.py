@@ -63,6 +63,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=defaults.distributed_recipients,
         help="the CeleryExecutor campaign's size (0: leave that run out)",
     )
+    parser.add_argument(
+        "--page-recipients",
+        type=int,
+        default=defaults.page_recipients,
+        help="the campaign whose delivery view page is built",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the Markdown results")
     return parser.parse_args(argv)
 
@@ -82,6 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sensors=args.sensors,
         loopback=not args.no_loopback,
         distributed_recipients=args.distributed_recipients,
+        page_recipients=args.page_recipients,
     )
     started = time.perf_counter()
     print(f"bench: {machine()}; {options.describe()}", flush=True)

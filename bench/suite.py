@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bench import (
     deferred_wait,
+    delivery_view,
     distributed,
     efficiency,
     hook_overhead,
@@ -52,6 +53,8 @@ class Options:
     budget_requests: int = rate_budget.REQUESTS
     #: the CeleryExecutor campaign (tests/distributed); 0 leaves it out
     distributed_recipients: int = 2_000_000
+    #: the campaign whose delivery view page is built (results file + delivery report)
+    page_recipients: int = delivery_view.RECIPIENTS
 
     def describe(self) -> str:
         return (
@@ -129,5 +132,7 @@ def run_all(
     if options.distributed_recipients:
         progress(f"6. distributed: {options.distributed_recipients:,} recipients on CeleryExecutor")
         rows += distributed.run(options.distributed_recipients)
+    progress(f"7. delivery view: one campaign's page, {options.page_recipients:,} recipients")
+    rows += delivery_view.run(options.page_recipients, work)
     notes += throughput.notes(comparisons, loopback)
     return rows, notes

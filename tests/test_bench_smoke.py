@@ -25,6 +25,7 @@ TINY = Options(
     trigger_messages=5,
     budget_requests=200,
     distributed_recipients=0,
+    page_recipients=2000,
 )
 
 
@@ -61,6 +62,7 @@ def test_the_table_has_every_row(bench):
         ("5", "Deferred delivery wait, 2,000 messages: triggerer memory"),
         ("6", "store time per request start"),
         ("6", "account peak"),
+        ("7", "Delivery view: one campaign's page, 2,000 recipients"),
     ]
     for section, words in expected:
         assert any(row.section == section and words in row.measure for row in rows), (words, measures)
@@ -117,6 +119,12 @@ def test_results_markdown_names_the_machine_and_holds_the_table(bench, tmp_path)
     assert table(rows) in text
     assert text.count("\n| ") == len(rows) + 1  # the header and one line per row
     assert all(column in text for column in COLUMNS)
+
+
+def test_the_delivery_view_page_counts_right(bench):
+    rows, _ = bench
+    (page,) = [row for row in rows if row.section == "7"]
+    assert "counts right" in page.result and page.met is True, page
 
 
 def test_command_line_defaults_are_the_full_sizes():

@@ -155,6 +155,9 @@ class CampaignSummary:
     held_recipients: int = 0
     #: the quiet-hours groups of the held batches, for when to run again
     held_groups: set[tuple[Any, ...]] = field(default_factory=set)
+    #: batches in doubt a decision settled in this run: ``{"batch", "reference", "decision"
+    #: ("skip"|"resend"), "by" (a person, or "in_doubt_decisions"), "recipients"}``
+    decisions: list[dict[str, Any]] = field(default_factory=list)
 
     def to_xcom(self) -> dict[str, Any]:
         return {
@@ -403,6 +406,16 @@ class Campaign:
             self.progress.abandon(batch.index)
             return True
         decision, by = self._decision(batch.reference)
+        if decision in ("resend", "skip"):
+            self.summary.decisions.append(
+                {
+                    "batch": batch.index,
+                    "reference": batch.reference,
+                    "decision": decision,
+                    "by": by,
+                    "recipients": len(batch.numbers),
+                }
+            )
         if decision == "resend":
             log.warning(
                 "batch %d (%s) is in doubt; %s decided to send it again", batch.index, batch.reference, by

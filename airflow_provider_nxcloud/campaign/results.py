@@ -12,19 +12,27 @@ batches (a retry after the delivery wait failed, a cleared task) never truncates
 it. It keeps every line there and appends only the batches the file lacks. A
 campaign that starts afresh replaces a file left at its path by another run.
 
-A line: ``{"batch": 3, "number": "6591234567", "status": "accepted",
-"vendor_id": "...", "reference": "...", "error": null, "sent_at": null}``;
-``sent_at`` (ISO 8601, UTC) is set where a delivery query needs the send time
-(NXCloud voice calls).
+A line: ``{"batch": 3, "number": "6591234567", "status": "accepted", "recorded_at":
+"2026-12-03T07:01:02Z", "vendor_id": "...", "reference": "...", "error": null, "sent_at":
+null}``, its keys always in that order (:data:`LINE_KEYS`). ``recorded_at`` (ISO 8601 UTC,
+seconds) is when the batch's outcome was written: the vendor's answer to its send (or the lookup
+that settled it, or the decision to skip it); the delivery view counts accepted messages per
+minute by it, reading the status and the time side by side without parsing the line
+(:mod:`airflow_provider_nxcloud.delivery_view.lines`). ``sent_at`` (ISO 8601, UTC) is set where a
+delivery query needs the send time (NXCloud voice calls). It is not stamped on every line for the
+view: the delivery waits read it (the day NXCloud's SMS query asks about, the window of a call
+record search), and a view should not change what a wait asks a vendor.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import operator
 import re
-from collections.abc import Iterable, Iterator, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import repeat
 from typing import Any, NamedTuple, overload
 
@@ -35,6 +43,9 @@ XCOM_ID_LIMIT = 100
 
 _PART = re.compile(r"batch-(\d+)\.try-(\d+)\.jsonl$")
 
+
+#: a results line's keys, in the order they are written
+LINE_KEYS = ("batch", "number", "status", "recorded_at", "vendor_id", "reference", "error", "sent_at")
 
 #: the status of a recipient the vendor accepted
 ACCEPTED = "accepted"
@@ -133,6 +144,29 @@ def accepted_count(results: Sequence[RecipientResult]) -> int:
     return list(map(_STATUS, results)).count(ACCEPTED)
 
 
+def utc_seconds(epoch: float) -> str:
+    """``epoch`` as ISO 8601 UTC to the second: ``2026-12-03T07:01:02Z``."""
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def result_line(batch: int, result: RecipientResult, recorded_at: str) -> str:
+    """One results line (no newline), its keys in :data:`LINE_KEYS` order."""
+    number, status, vendor_id, reference, error, sent_at = result
+    return json.dumps(
+        {
+            "batch": batch,
+            "number": number,
+            "status": status,
+            "recorded_at": recorded_at,
+            "vendor_id": vendor_id,
+            "reference": reference,
+            "error": error,
+            "sent_at": sent_at,
+        },
+        ensure_ascii=False,
+    )
+
+
 def _path(value: Any) -> Any:
     from airflow.providers.common.compat.sdk import ObjectStoragePath
 
@@ -142,9 +176,13 @@ def _path(value: Any) -> Any:
 class ResultsWriter:
     """Writes batch results durably and merges them at the end; without a path it keeps a sample of ids."""
 
-    def __init__(self, results_path: Any | None, try_number: int = 1) -> None:
+    def __init__(
+        self, results_path: Any | None, try_number: int = 1, clock: Callable[[], float] = time.time
+    ) -> None:
         self.path = _path(results_path) if results_path else None
         self.try_number = try_number
+        #: what ``recorded_at`` is read from (epoch seconds)
+        self.clock = clock
         self.vendor_ids: list[str] = []
 
     @property
@@ -156,6 +194,7 @@ class ResultsWriter:
         if self.path is None and len(self.vendor_ids) >= XCOM_ID_LIMIT:
             return  # the sample of ids is full, and there is no file to write
         lines = []
+        recorded_at = utc_seconds(self.clock()) if self.path is not None else ""
         for result in results:
             # NXCloud gives a whole batch one id: keep each id once
             if (
@@ -165,7 +204,7 @@ class ResultsWriter:
             ):
                 self.vendor_ids.append(result.vendor_id)
             if self.path is not None:
-                lines.append(json.dumps({"batch": batch, **result._asdict()}, ensure_ascii=False))
+                lines.append(result_line(batch, result, recorded_at))
         if self.path is not None:
             self.parts.mkdir(parents=True, exist_ok=True)
             part = self.parts / f"batch-{batch:06d}.try-{self.try_number:03d}.jsonl"

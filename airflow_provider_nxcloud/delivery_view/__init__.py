@@ -31,28 +31,43 @@ class CampaignRecord(TypedDict, total=False):
     accepted: int
     rejected: int
     skipped: int  # recipients of batches a person (or in_doubt_decisions) chose to skip
-    delivery: dict[str, Any] | None  # the delivery wait's summary (delivered, failed, pending...)
-    decisions: list[
-        dict[str, Any]
-    ]  # batches settled by a person: {"batch", "reference", "decision", "recipients"}
-    started_at: str  # ISO 8601 UTC
-    ended_at: str
+    #: recipients of batches left in doubt when the send ended on them (the task failed naming them)
+    in_doubt: int
+    #: the send has not ended: it waits (quiet hours hold batches, or a person is asked about a batch
+    #: in doubt); ended_at is when it paused, the counts are those so far
+    paused: bool
+    #: the delivery wait's summary, counts only: platform, kind, total, delivered, failed, pending,
+    #: delivered_ratio, min_delivered_ratio, failure_reasons, report_path (no samples of numbers)
+    delivery: dict[str, Any] | None
+    #: batches in doubt a decision settled: {"batch", "reference", "decision": "skip" | "resend",
+    #: "by": a person or "in_doubt_decisions", "recipients"}
+    decisions: list[dict[str, Any]]
+    started_at: str  # ISO 8601 UTC to the second, "2026-12-03T07:01:02Z"
+    ended_at: str  # the send's end; after the delivery wait, the wait's
 
 
 class CampaignPage(TypedDict):
     """One campaign's page, as the view's API returns it."""
 
-    campaign: dict[str, Any]  # dag_id, run_id, task_id, map_index + the record's platform, kind, paths, times
+    #: dag_id, run_id, task_id, map_index + the record's platform, kind, operator, started_at,
+    #: ended_at, results_path, report_path (object-storage URLs without credentials)
+    campaign: dict[str, Any]
     #: recipients -> valid -> accepted -> delivered / failed / pending, with in_doubt, skipped,
-    #: suppressed, invalid, duplicates, rejected; delivered/failed/pending are None without delivery data
+    #: suppressed, invalid, duplicates, rejected; delivered/failed/pending are None without delivery
+    #: data. accepted, rejected, skipped, suppressed count the results file's lines when there is one;
+    #: delivered, failed, pending the report's (else the record's delivery summary)
     funnel: dict[str, int | None]
-    #: per minute (ISO 8601 UTC, "2026-12-03T07:01:00Z"): accepted, delivered, failed
+    #: per minute, oldest first: {"minute": "2026-12-03T07:01:00Z", "accepted", "delivered",
+    #: "failed"}; accepted by the results lines' recorded_at (when the vendor's answer to the batch
+    #: was written), delivered and failed by the report lines' seen_at (when the wait saw them final)
     timeline: list[dict[str, Any]]
-    #: most frequent first: {"reason", "stage": "send" | "delivery", "count"}
+    #: most frequent first: {"reason", "stage": "send" | "delivery", "count"}; at most 20, then
+    #: one {"reason": "other", "stage": "send" | "delivery" | "send, delivery", "count"} for the rest
     failures_by_reason: list[dict[str, Any]]
     #: most frequent first: {"country": ISO 3166 alpha-2 or "unknown", "count"}
     failures_by_country: list[dict[str, Any]]
     #: the batches settled by a person, as in the record
     decisions: list[dict[str, Any]]
-    #: how the page was read: lines of each file and the seconds it took
+    #: how the page was read: {"results": {"path", "lines", "parsed_lines", "seconds"} or None,
+    #: "report": the same or None, "seconds": the whole page}
     source: dict[str, Any]

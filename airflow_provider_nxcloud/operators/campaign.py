@@ -12,7 +12,13 @@ from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
 
 import pendulum
-from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator, conf
+from airflow.providers.common.compat.sdk import (
+    AirflowFailException,
+    AirflowSensorTimeout,
+    BaseOperator,
+    TaskDeferred,
+    conf,
+)
 from airflow.providers.standard.triggers.temporal import DateTimeTrigger
 
 from airflow_provider_nxcloud.campaign.compliance.balance import (
@@ -47,7 +53,14 @@ from airflow_provider_nxcloud.campaign.recipients import (
     spool_recipients,
 )
 from airflow_provider_nxcloud.campaign.results import ResultsWriter
-from airflow_provider_nxcloud.exceptions import InvalidInputError, check_encodable, check_seconds
+from airflow_provider_nxcloud.delivery_view import CAMPAIGN_XCOM_KEY, CampaignRecord
+from airflow_provider_nxcloud.delivery_view.record import campaign_record, earlier_progress, with_delivery
+from airflow_provider_nxcloud.exceptions import (
+    BatchInDoubtError,
+    InvalidInputError,
+    check_encodable,
+    check_seconds,
+)
 from airflow_provider_nxcloud.hooks.base import CPaaSHook
 from airflow_provider_nxcloud.hooks.mixin import PlatformHookMixin
 from airflow_provider_nxcloud.hooks.rate_budget import apply_rate_budget
@@ -123,6 +136,12 @@ class CampaignSendOperator(MessageTextFiles, BaseOperator, PlatformHookMixin[Hoo
         messages apart), the wait reads the messages from ``results_path``, so it must be set:
         the task fails before sending without it. Returns the send summary with ``"delivery"``,
         the delivery summary.
+    :param report_path: with ``wait_for_delivery``, where the wait writes one JSON line per message
+        when it ends (number, id, outcome, when the wait saw it final, vendor status, reason), as the
+        delivery sensors' ``report_path``; the delivery view reads it for the delivery counts over
+        time and the failures. Templated; any ``ObjectStoragePath``. None (default): no report, as
+        a report of a million messages is a file of 150 MB that should be asked for (the view then
+        shows the delivery summary's counts only). Refused without ``wait_for_delivery``.
     :param deferrable: wait in the triggerer instead of holding a worker slot (the task defers
         itself to :class:`~airflow_provider_nxcloud.triggers.wait.WaitTrigger`); defaults
         to ``[operators] default_deferrable``.
@@ -165,6 +184,7 @@ class CampaignSendOperator(MessageTextFiles, BaseOperator, PlatformHookMixin[Hoo
     template_fields: Sequence[str] = (
         "recipients",
         "results_path",
+        "report_path",
         "in_doubt_decisions",
         "suppression_list",
         "quiet_hours",
@@ -201,6 +221,7 @@ class CampaignSendOperator(MessageTextFiles, BaseOperator, PlatformHookMixin[Hoo
         source_changed: str = "fail",
         disposition_overrides: Mapping[str | int, str] | None = None,
         wait_for_delivery: bool = False,
+        report_path: Any = None,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         min_delivered_ratio: float = 1.0,
         delivery_poll_interval: float = 30.0,
@@ -224,6 +245,7 @@ class CampaignSendOperator(MessageTextFiles, BaseOperator, PlatformHookMixin[Hoo
         self.source_changed = source_changed
         self.disposition_overrides = disposition_overrides
         self.wait_for_delivery = wait_for_delivery
+        self.report_path = report_path
         self.deferrable = deferrable
         # a wait for delivery and quiet hours are what a send defers for
         warn_deferrable_without_wait(
@@ -280,27 +302,44 @@ class CampaignSendOperator(MessageTextFiles, BaseOperator, PlatformHookMixin[Hoo
                 self.balance_check, self.price_per_message, self.hook, sender.platform
             )
             suppression = self._load_suppression_list()
-            while True:
-                report = self._validate_up_front(sender, suppression=suppression, quiet_hours=quiet)
-                to_send = report.valid - self._suppressed
-                self._check_waiting_is_possible(sender.platform, to_send)
-                check_asset_outlets(self.outlets, self.results_path)
-                writer = ResultsWriter(self.results_path, try_number=getattr(context["ti"], "try_number", 1))
-                writer.check_writable()
-                if price is not None:
-                    self._check_balance(context, sender.platform, price, to_send)
-                summary, lines = self.run_campaign(
-                    context,
-                    sender,
-                    self._batches(sender, campaign_key_from_context(context)),
-                    writer=writer,
-                    source_parameter=self.source_parameter,
-                    total=to_send,
-                    hold=self._quiet_hold(quiet),
-                )
-                if not summary.held_batches:
-                    break
-                self._wait_for_quiet_hours_to_end(summary)
+            # a resumed send (after quiet hours, a person's answer) keeps its record's start and decisions
+            started_at, decisions = earlier_progress(
+                context["ti"].xcom_pull(task_ids=self.task_id, key=CAMPAIGN_XCOM_KEY)
+            )
+            try:
+                while True:
+                    report = self._validate_up_front(sender, suppression=suppression, quiet_hours=quiet)
+                    to_send = report.valid - self._suppressed
+                    self._check_waiting_is_possible(sender.platform, to_send)
+                    check_asset_outlets(self.outlets, self.results_path)
+                    writer = ResultsWriter(
+                        self.results_path, try_number=getattr(context["ti"], "try_number", 1)
+                    )
+                    writer.check_writable()
+                    if price is not None:
+                        self._check_balance(context, sender.platform, price, to_send)
+                    summary, lines = self.run_campaign(
+                        context,
+                        sender,
+                        self._batches(sender, campaign_key_from_context(context)),
+                        writer=writer,
+                        source_parameter=self.source_parameter,
+                        total=to_send,
+                        hold=self._quiet_hold(quiet),
+                    )
+                    decisions += summary.decisions
+                    if not summary.held_batches:
+                        break
+                    self._wait_for_quiet_hours_to_end(summary)
+            except BatchInDoubtError as exc:
+                # the send ended on batches in doubt: the view shows what the results file holds
+                in_doubt = sum(batch.count for batch in exc.batches)
+                self._push_record(context, sender.platform, report, decisions, started_at, in_doubt)
+                raise
+            except TaskDeferred:
+                # paused (quiet hours hold batches; a person is asked about one): the record so far
+                self._push_record(context, sender.platform, report, decisions, started_at, paused=True)
+                raise
         result = summary.to_xcom()
         result.update(
             {
@@ -314,6 +353,7 @@ class CampaignSendOperator(MessageTextFiles, BaseOperator, PlatformHookMixin[Hoo
         )
         if self.suppression_list is not None:
             result["suppressed"] = self._suppressed
+        record = self._push_record(context, sender.platform, report, decisions, started_at, result=result)
         self.log.info(
             "%s %s campaign: %d accepted, %d rejected, %d invalid, %d duplicates in %d batches (%d resumed)",
             sender.platform,
@@ -343,18 +383,84 @@ class CampaignSendOperator(MessageTextFiles, BaseOperator, PlatformHookMixin[Hoo
                 disposition_overrides=self.disposition_overrides,
                 cancel_on_kill=False,
             )
-        state = waiter.wait_here(self.delivery_poll_interval, self.delivery_timeout)
-        result = {**result, "delivery": self._delivery_summary(sender.platform, state)}
+        state = self._wait_on_worker(context, waiter, record)
+        result = {**result, "delivery": self._delivery_recorded(context, record, sender.platform, state)}
         announce_results(self.outlets, context, result)
         return result
 
     def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> dict[str, Any]:
         """Resume after the delivery wait's trigger fired: the send summary and the delivery summary."""
         result = context["ti"].xcom_pull(task_ids=self.task_id, key=SEND_SUMMARY_KEY) or {}
-        state = event_result(event, self.delivery_timeout)
-        result = {**result, "delivery": self._delivery_summary(str(result.get("platform", "")), state)}
+        record = context["ti"].xcom_pull(task_ids=self.task_id, key=CAMPAIGN_XCOM_KEY)
+        try:
+            state = event_result(event, self.delivery_timeout)
+        except AirflowSensorTimeout:
+            # a timeout event carries the last state seen (its counts) and the report written
+            if isinstance(event, Mapping) and "total" in event:
+                self._record_delivery(context, record, event)
+            raise
+        platform = str(result.get("platform", ""))
+        result = {**result, "delivery": self._delivery_recorded(context, record, platform, state)}
         announce_results(self.outlets, context, result)
         return result
+
+    def _wait_on_worker(self, context: Any, waiter: Waiter, record: Mapping[str, Any]) -> JobState:
+        """The wait in poke mode; on a timeout the record still gets what the wait saw by then."""
+        try:
+            return waiter.wait_here(self.delivery_poll_interval, self.delivery_timeout)
+        except AirflowSensorTimeout:
+            if waiter.last is not None:
+                self._record_delivery(context, record, {**waiter.last.details, **(waiter.concluded or {})})
+            raise
+
+    def _delivery_recorded(self, context: Any, record: Any, platform: str, state: JobState) -> dict[str, Any]:
+        """The delivery summary (:meth:`_delivery_summary`), also in the campaign record, even when
+        the ratio fails the task: its counts are still the campaign's."""
+        try:
+            return self._delivery_summary(platform, state)
+        finally:
+            self._record_delivery(context, record, state.details)
+
+    def _record_delivery(self, context: Any, record: Any, delivery: Mapping[str, Any]) -> None:
+        if isinstance(record, Mapping):  # None: a task resumed from before records were pushed
+            context["ti"].xcom_push(key=CAMPAIGN_XCOM_KEY, value=with_delivery(record, delivery, time.time()))
+
+    def _push_record(
+        self,
+        context: Any,
+        platform: str,
+        report: ValidationReport,
+        decisions: list[dict[str, Any]],
+        started_at: float,
+        in_doubt: int = 0,
+        *,
+        result: Mapping[str, Any] | None = None,
+        paused: bool = False,
+    ) -> CampaignRecord:
+        """Leave the campaign's record for the delivery view (:mod:`~airflow_provider_nxcloud.delivery_view`);
+        without ``result`` (the send did not end) its counts are the progress record's."""
+        if result is None:
+            progress = self.progress_store(context).load()
+            result = {
+                "platform": platform,
+                "results_path": str(self.results_path) if self.results_path else None,
+                "accepted": progress.accepted,
+                "rejected": progress.rejected,
+            }
+        send = result
+        record = campaign_record(
+            operator=type(self).__name__,
+            kind=self.campaign_kind.lower(),
+            send={**send, "invalid": report.invalid, "duplicates": report.duplicates},
+            valid=report.valid,
+            decisions=decisions,
+            in_doubt=in_doubt,
+            paused=paused,
+            started_at=started_at,
+            ended_at=time.time(),
+        )
+        context["ti"].xcom_push(key=CAMPAIGN_XCOM_KEY, value=record)
+        return record
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
         """OpenLineage (its provider calls this when installed): the recipients file in, the results file out."""
@@ -370,6 +476,10 @@ class CampaignSendOperator(MessageTextFiles, BaseOperator, PlatformHookMixin[Hoo
     def _check_waiting_is_possible(self, platform: str, recipients: int) -> None:
         """Fail before sending if the wait asked for could not follow every message."""
         if not self.wait_for_delivery:
+            if self.report_path:
+                raise InvalidInputError(
+                    "report_path", "is written by the delivery wait: set wait_for_delivery=True"
+                )
             return
         if self.delivery_kind is None:
             raise InvalidInputError(
@@ -410,7 +520,9 @@ class CampaignSendOperator(MessageTextFiles, BaseOperator, PlatformHookMixin[Hoo
             raise InvalidInputError(
                 "wait_for_delivery", "no message was accepted: there is no delivery to wait for"
             )
-        return delivery_options(platform, str(self.delivery_kind), **source, **self._wait_settings())
+        return delivery_options(
+            platform, str(self.delivery_kind), **source, report_path=self.report_path, **self._wait_settings()
+        )
 
     def _delivery_summary(self, platform: str, state: JobState) -> dict[str, Any]:
         """The delivery summary of an ended wait; AirflowFailException (no retries) below the ratio."""

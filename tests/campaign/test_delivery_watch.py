@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,8 @@ from airflow_provider_nxcloud.campaign.delivery import (
     write_report,
 )
 from airflow_provider_nxcloud.campaign.delivery import watch as delivery_watch
-from airflow_provider_nxcloud.campaign.results import read_results
+from airflow_provider_nxcloud.campaign.delivery.messages import REPORT_KEYS
+from airflow_provider_nxcloud.campaign.results import read_results, utc_seconds
 from airflow_provider_nxcloud.exceptions import InvalidInputError
 from airflow_provider_nxcloud.hooks.buka import BukaHook
 from airflow_provider_nxcloud.hooks.fonedynamics import FoneDynamicsHook
@@ -185,7 +187,9 @@ def test_a_lower_ratio_passes_and_the_report_is_todays_format(sim, tmp_path, cas
     report = tmp_path / "out" / "report.jsonl"
     found, hook = watch(case, results_path=str(results), min_delivered_ratio=0.5, report_path=str(report))
 
+    before = utc_seconds(time.time())
     state = poll(found, hook)
+    after = utc_seconds(time.time())
     assert (state.outcome, counts(state)) == (SUCCESS, (3, 2, 1, 0))
     assert found.conclude() == {"report_path": str(report)}
 
@@ -193,14 +197,22 @@ def test_a_lower_ratio_passes_and_the_report_is_todays_format(sim, tmp_path, cas
     assert [row["message_id"] for row in rows] == [line["vendor_id"] for line in lines]
     # the same bytes write_report makes of these statuses
     statuses = [
-        MessageStatus(r["message_id"], r["outcome"], r["number"], r["vendor_status"], r["reason"])
+        MessageStatus(
+            r["message_id"], r["outcome"], r["number"], r["vendor_status"], r["reason"], r["seen_at"]
+        )
         for r in rows
     ]
     expected = tmp_path / "expected.jsonl"
     write_report(expected, statuses)
     assert report.read_bytes() == expected.read_bytes()
     assert [row["outcome"] for row in rows].count(DELIVERED) == 2
-    assert list(rows[0]) == ["message_id", "number", "outcome", "vendor_status", "reason"]
+    # the key order the delivery view counts lines by; every message was final in the one poll round
+    assert (
+        list(rows[0])
+        == list(REPORT_KEYS)
+        == ["message_id", "number", "outcome", "seen_at", "vendor_status", "reason"]
+    )
+    assert all(before <= row["seen_at"] <= after for row in rows), rows
 
 
 def test_the_state_directory_is_removed_by_conclude(sim, tmp_path):

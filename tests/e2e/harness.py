@@ -116,8 +116,9 @@ def last_run_state(dag_id: str, env: Mapping[str, str]) -> str:
     return str(newest["state"])
 
 
-def return_values(home: Path, dag_id: str, task_id: str) -> dict[int, Any]:
-    """The return values (by map index) of a task in the newest run, read from the metadata DB."""
+def return_values(home: Path, dag_id: str, task_id: str, key: str = "return_value") -> dict[int, Any]:
+    """The return values (or the XComs under ``key``), by map index, of a task in the newest run,
+    read from the metadata DB."""
     import sqlite3
 
     with sqlite3.connect(home / "airflow.db") as db:
@@ -126,7 +127,7 @@ def return_values(home: Path, dag_id: str, task_id: str) -> dict[int, Any]:
         ).fetchone()
         rows = db.execute(
             "SELECT map_index, value FROM xcom WHERE dag_id = ? AND run_id = ? AND task_id = ? AND key = ?",
-            (dag_id, run_id, task_id, "return_value"),
+            (dag_id, run_id, task_id, key),
         ).fetchall()
     return {map_index: json.loads(value) for map_index, value in rows}
 

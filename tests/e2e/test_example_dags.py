@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from airflow_provider_nxcloud.campaign.results import read_results
+from airflow_provider_nxcloud.delivery_view import CAMPAIGN_XCOM_KEY
+from airflow_provider_nxcloud.delivery_view.summary import campaign_page
 from airflow_provider_nxcloud.hooks.buka import BukaHook
 from airflow_provider_nxcloud.hooks.fonedynamics import FoneDynamicsHook
 from airflow_provider_nxcloud.hooks.nxcloud import NXCloudHook
@@ -58,6 +60,17 @@ def expect_sms_campaign(sim: Simulator, home: Path) -> None:
     assert all(summary["pending"] == 0 and summary["total"] == 1200 for summary in waited.values())
     assert [summary["failed"] for _, summary in sorted(waited.items())] == [1, 0, 0]
     assert waited[0]["failed_sample"][0]["number"] == "6590000000"
+    # each mapped send left its campaign record; its page counts what the simulator accepted
+    records = return_values(home, "example_sms_campaign", "send_sms", key=CAMPAIGN_XCOM_KEY)
+    assert sorted(records) == [0, 1, 2]
+    pages = [campaign_page(record, {"map_index": index}) for index, record in records.items()]
+    assert sum(page["funnel"]["accepted"] for page in pages) == sim.ledger.count() == len(CAMPAIGN_AUDIENCE)
+    # each segment file holds one entry that is not a number: read, counted invalid, not sent
+    funnels = [
+        (page["funnel"]["recipients"], page["funnel"]["invalid"], page["funnel"]["accepted"])
+        for page in pages
+    ]
+    assert funnels == [(1201, 1, 1200)] * 3
     assert sim.requests.count("buka", "sms_report") >= 3 * 6  # 200 ids per getReport, 1,200 per segment
 
 

@@ -46,8 +46,14 @@ class XComTI:
     map_index: int = -1
     try_number: int = 1
 
+    #: what the task pushed, by key (a send task's campaign record)
+    pushed: dict[str, Any] = field(default_factory=dict)
+
     def xcom_pull(self, task_ids: str | None = None, key: str = "return_value", **_: Any) -> Any:
         return self.xcoms.get(task_ids or "")
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        self.pushed[key] = value
 
 
 def context(**xcoms: Any) -> dict[str, Any]:

@@ -211,6 +211,9 @@ class MessageStatus:
     vendor_status: str | None = None
     #: why it failed; for a pending message, a note (``not found``) if any
     reason: str | None = None
+    #: when the wait first saw it final (delivered or failed), ISO 8601 UTC to the second; set by
+    #: the wait's store, not by the vendor (whose own report times are not read)
+    seen_at: str | None = None
 
     def to_row(self) -> list[str | None]:
         return [self.message_id, self.number, self.outcome, self.vendor_status, self.reason]
@@ -221,10 +224,17 @@ class MessageStatus:
         return cls(str(message_id), outcome or PENDING, number, vendor_status, reason)
 
     def to_json(self) -> dict[str, Any]:
+        """A delivery report line, its keys always in :data:`REPORT_KEYS` order (the delivery view
+        counts lines by the outcome and the time beside it, without parsing them)."""
         return {
             "message_id": self.message_id,
             "number": self.number,
             "outcome": self.outcome,
+            "seen_at": self.seen_at,
             "vendor_status": self.vendor_status,
             "reason": self.reason,
         }
+
+
+#: a delivery report line's keys, in the order they are written
+REPORT_KEYS = ("message_id", "number", "outcome", "seen_at", "vendor_status", "reason")

@@ -29,6 +29,11 @@ Why a database rather than a state file rewritten each round in step with the so
   window's answers are written as they come, and the next round asks only what is still
   open. Later rounds touch only the messages still pending, not all N.
 
+Each message's ``seen_at`` (its report line's) is when a round first found it final: the
+update from pending is the only one that sets it. A wait that starts over (its state is
+scratch: a trigger moved to another triggerer reads the source again) sees final messages
+again, and their ``seen_at`` is then that later round's.
+
 NXCloud ids shared by several numbers are looked for in the day's records
 (``getSmsCdr``) once per round for all of them together (the days any of them may be
 on, each read at most once), so windows never multiply the list requests.
@@ -66,6 +71,7 @@ from airflow_provider_nxcloud.campaign.delivery.pollers import (
     poller_for,
 )
 from airflow_provider_nxcloud.campaign.delivery.verdict import check_ratio, describe, verdict, write_report
+from airflow_provider_nxcloud.campaign.results import utc_seconds
 from airflow_provider_nxcloud.exceptions import InvalidInputError, check_one_of
 from airflow_provider_nxcloud.jobs.watch import FAILURE, RUNNING, SUCCESS, JobState
 from airflow_provider_nxcloud.polling import Conversation
@@ -171,6 +177,7 @@ CREATE TABLE message (
     shared INTEGER NOT NULL DEFAULT 0,  -- NXCloud: its id names several numbers
     asked INTEGER NOT NULL DEFAULT 0,   -- the last round that took it into a window
     listed INTEGER NOT NULL DEFAULT 0,  -- NXCloud: the last round whose day records showed it
+    seen_at REAL,                     -- when a round first found it final (epoch seconds)
     UNIQUE (message_id, number_key)
 );
 CREATE INDEX message_by_outcome ON message (outcome, seq);
@@ -200,7 +207,8 @@ def _digits(number: str | None) -> str:
 class _Store:
     """One row per message; counts kept as rows change, so a summary never scans the table."""
 
-    def __init__(self, *, on_disk: bool) -> None:
+    def __init__(self, *, on_disk: bool, clock: Callable[[], float] = time.time) -> None:
+        self.clock = clock
         # On disk only for a results file (any size); inline ids are at most INLINE_MESSAGE_LIMIT, and a
         # triggerer holding a thousand small waits should not pay a directory and a file for each.
         self.directory = tempfile.mkdtemp(prefix="delivery-wait-") if on_disk else None
@@ -273,11 +281,23 @@ class _Store:
 
     def record(self, found: Sequence[tuple[int, MessageStatus]]) -> None:
         """What the vendor said about pending messages (by ``seq``)."""
+        now = self.clock()
         with self.db:
+            # only pending messages are asked about, so a final one is seen final here for the first time
             self.db.executemany(
-                "UPDATE message SET outcome = ?, number = coalesce(?, number), vendor_status = ?, reason = ?"
-                " WHERE seq = ?",
-                [(s.outcome, s.number, s.vendor_status, s.reason, seq) for seq, s in found],
+                "UPDATE message SET outcome = ?, number = coalesce(?, number), vendor_status = ?, reason = ?,"
+                " seen_at = ? WHERE seq = ?",
+                [
+                    (
+                        s.outcome,
+                        s.number,
+                        s.vendor_status,
+                        s.reason,
+                        None if s.outcome == PENDING else now,
+                        seq,
+                    )
+                    for seq, s in found
+                ],
             )
         for _, status in found:
             self.counts[PENDING] -= 1
@@ -333,10 +353,11 @@ class _Store:
     def statuses(self) -> Iterator[MessageStatus]:
         """Every message's latest status, in source order (streamed)."""
         rows = self.db.execute(
-            "SELECT message_id, outcome, number, vendor_status, reason FROM message ORDER BY seq"
+            "SELECT message_id, outcome, number, vendor_status, reason, seen_at FROM message ORDER BY seq"
         )
-        for message_id, outcome, number, vendor_status, reason in rows:
-            yield MessageStatus(message_id, outcome, number, vendor_status, reason)
+        for message_id, outcome, number, vendor_status, reason, seen_at in rows:
+            seen = None if seen_at is None else utc_seconds(seen_at)
+            yield MessageStatus(message_id, outcome, number, vendor_status, reason, seen)
 
     def close(self) -> None:
         _discard(self.db, self.directory)
@@ -432,8 +453,12 @@ class DeliveryWatch:
     stopped part-way (an error) keeps what its windows found.
     """
 
-    def __init__(self, poller: Poller, options: Mapping[str, Any]) -> None:
+    def __init__(
+        self, poller: Poller, options: Mapping[str, Any], clock: Callable[[], float] = time.time
+    ) -> None:
         self.poller = poller
+        #: when a message is seen final (its report line's ``seen_at``)
+        self.clock = clock
         self.platform = poller.platform
         self._options = dict(options)
         self.min_delivered_ratio = float(options.get("min_delivered_ratio", 1.0))
@@ -481,7 +506,7 @@ class DeliveryWatch:
             clock=clock,
             options=checked["poller_options"],
         )
-        return cls(poller, checked)
+        return cls(poller, checked, clock)
 
     def options(self) -> dict[str, Any]:
         return dict(self._options)
@@ -503,7 +528,7 @@ class DeliveryWatch:
         if self._store is None:
             # a fresh state reads the source from its start (a poll after conclude() starts over)
             self._source = _Source(self._options["source"])
-            self._store = _Store(on_disk=self._source.results_path is not None)
+            self._store = _Store(on_disk=self._source.results_path is not None, clock=self.clock)
             # removed with the watch if conclude() is never called
             self._finalizer = weakref.finalize(self, _discard, self._store.db, self._store.directory)
         return self._store
