@@ -19,12 +19,12 @@ import asyncio
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING, Annotated, Any, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, Protocol, cast
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse
 
-from airflow_provider_nxcloud.delivery_view import CAMPAIGN_XCOM_KEY
+from airflow_provider_nxcloud.delivery_view import CAMPAIGN_XCOM_KEY, CampaignRecord
 
 if TYPE_CHECKING:
     from airflow.api_fastapi.auth.managers.base_auth_manager import BaseAuthManager
@@ -238,7 +238,7 @@ def create_app(store: CampaignStore | None = None, auth_manager: BaseAuthManager
         from airflow_provider_nxcloud.delivery_view.summary import campaign_page
 
         try:
-            page: Any = campaign_page(found.record, found.identity())  # type: ignore[arg-type]
+            page: Any = campaign_page(cast("CampaignRecord", found.record), found.identity())
             error = None
         except (OSError, ValueError) as exc:
             # a results file moved or unreadable: the record's own counts still show

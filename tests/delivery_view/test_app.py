@@ -175,6 +175,16 @@ def test_a_token_the_auth_manager_did_not_sign_is_refused(client: TestClient, au
     assert "campaigns" not in reply.json()
 
 
+def test_an_expired_token_is_refused_with_401(client: TestClient, auth_manager: Any) -> None:
+    from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
+
+    expired = auth_manager.generate_jwt(
+        SimpleAuthManagerUser(username="admin", role="admin"), expiration_time_in_seconds=-3600
+    )
+    reply = client.get("/api/campaigns", headers=bearer(expired))
+    assert (reply.status_code, reply.json()) == (401, {"detail": "Token Expired"})
+
+
 def test_the_uis_cookie_signs_the_page_in(client: TestClient, auth_manager: Any) -> None:
     from airflow.api_fastapi.auth.managers.base_auth_manager import COOKIE_NAME_JWT_TOKEN
 
