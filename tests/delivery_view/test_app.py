@@ -331,6 +331,47 @@ def test_the_plugin_is_an_entry_point_outside_airflows_reserved_prefixes() -> No
     assert nav["href"] == "nxcloud-delivery/" and nav["destination"] == "nav"
 
 
+def test_airflows_plugins_manager_loads_the_plugin_through_the_entry_point(tmp_path: Path) -> None:
+    """``airflow plugins`` in a fresh process finds the plugin by the entry point pyproject.toml declares.
+
+    The entry point is installed as a distribution of its own on PYTHONPATH: an editable install
+    made before it existed would not carry it (the wheel's is checked in tests/packaging).
+    """
+    declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["entry-points"][
+        "airflow.plugins"
+    ]
+    dist_info = tmp_path / "site" / "nxcloud_view_entry_point-0.dist-info"
+    dist_info.mkdir(parents=True)
+    (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: nxcloud-view-entry-point\nVersion: 0\n")
+    (dist_info / "entry_points.txt").write_text(
+        "[airflow.plugins]\n" + "".join(f"{name} = {value}\n" for name, value in declared.items())
+    )
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")},
+        "AIRFLOW_HOME": str(tmp_path / "home"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "PYTHONPATH": os.pathsep.join([str(tmp_path / "site"), str(REPO)]),
+    }
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("airflow")), "plugins", "-o", "json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    [listed] = [line for line in done.stdout.splitlines() if line.startswith("[")]
+    [plugin] = [p for p in json.loads(listed) if p["name"] == "nxcloud_delivery_view"]
+    assert "EntryPoint(name='nxcloud_delivery_view'" in plugin["source"]
+    assert [(app["url_prefix"], app["name"]) for app in plugin["fastapi_apps"]] == [
+        ("/nxcloud-delivery", "NXCloud delivery view")
+    ]
+    assert [(view["url_route"], view["category"]) for view in plugin["external_views"]] == [
+        ("nxcloud-campaigns", "browse")
+    ]
+
+
 def test_the_plugin_module_imports_without_touching_the_db(tmp_path: Path) -> None:
     """Imported in every process that loads plugins: a DB that does not exist is never opened."""
     home = tmp_path / "home"
