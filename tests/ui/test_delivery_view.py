@@ -320,6 +320,20 @@ def test_the_view_shows_each_user_the_campaigns_they_may_read_with_the_ledgers_c
     assert (status, body) == (403, {"detail": "Forbidden"})
     status, body = call(ui, "GET", f"/nxcloud-delivery/api/campaigns?dag_id={DENIED_DAG}", token=outsider)
     assert (status, body["campaigns"], body["total_entries"]) == (200, [], 0)
+    # an Airflow UI that kept its token in localStorage rather than a cookie: the page falls back to it
+    view_url = f"{ui.url}/nxcloud-delivery/"
+    browser.switch_to.default_content()
+    browser.get(view_url)
+    browser.delete_all_cookies()
+    browser.execute_script("window.localStorage.setItem('token', arguments[0])", outsider)
+    browser.get(view_url)
+    assert page.listed() == [f"{OPEN_DAG}/{view_server.run_id}/{TASK_ID}/-1"]
+    browser.execute_script("window.localStorage.removeItem('token')")
+    browser.get(view_url)
+    [message] = page.wait_for(
+        lambda d: d.find_elements(By.CSS_SELECTOR, "[data-error]"), "the sign-in message"
+    )
+    assert message.text.startswith("You are not signed in to Airflow"), message.text
     # no token at all: nothing, whatever is asked
     for path in (f"/nxcloud-delivery/api/campaign?{denied}", "/nxcloud-delivery/api/campaigns"):
         assert call(ui, "GET", path) == (401, {"detail": "Not authenticated"})
