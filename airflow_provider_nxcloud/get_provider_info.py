@@ -64,7 +64,10 @@ def get_provider_info() -> dict[str, Any]:
         "sensors": _per_platform("sensors", shared="delivery"),
         "triggers": _per_platform("triggers", shared="wait"),
         "notifications": ["airflow_provider_nxcloud.notifications.sms.SmsNotifier"],
-        "extra-links": ["airflow_provider_nxcloud.operators.links.VendorConsoleLink"],
+        "extra-links": [
+            "airflow_provider_nxcloud.operators.links.VendorConsoleLink",
+            "airflow_provider_nxcloud.operators.links.CampaignLink",
+        ],
         # rows of any common.sql connection into an SMS campaign (the [sql] extra)
         "transfers": [
             {

@@ -7,10 +7,10 @@ the campaign's size, and a million recipients take about a second (``bench``'s
 the lines a person can open; what only the send knew (recipients read, invalid, duplicates) comes
 from the record.
 
-A file the record names that cannot be read raises :class:`CampaignFileMissingError` (gone:
-the API's 404) or :class:`CampaignFileUnreadableError` (there but not readable as JSON Lines:
-409); their message names the file as it may be shown (:func:`shown_path`: an object-storage
-URL without its credentials).
+A file the record names that cannot be read raises :class:`CampaignFileMissingError` (gone)
+or :class:`CampaignFileUnreadableError` (there but not readable as JSON Lines); the view's API
+then shows the record's own counts with that message, which names the file as it may be shown
+(:func:`shown_path`: an object-storage URL without its credentials).
 """
 
 from __future__ import annotations
@@ -75,11 +75,11 @@ class CampaignFileError(NXCloudProviderError):
 
 
 class CampaignFileMissingError(CampaignFileError):
-    """The file is not there (moved, deleted, never written): the API answers 404."""
+    """The file is not there (moved, deleted, never written)."""
 
 
 class CampaignFileUnreadableError(CampaignFileError):
-    """The file is there but cannot be read as the campaign's JSON Lines: the API answers 409."""
+    """The file is there but cannot be read as the campaign's JSON Lines."""
 
 
 def shown_path(path: Any) -> str:

@@ -68,7 +68,12 @@ from airflow_provider_nxcloud.jobs.watch import FAILURE, JobState
 from airflow_provider_nxcloud.message_text import MessageTextFiles
 from airflow_provider_nxcloud.operators.deferral import warn_deferrable_without_wait
 from airflow_provider_nxcloud.operators.in_doubt import DEFAULT_RESPONSE_TIMEOUT, InDoubtQuestions
-from airflow_provider_nxcloud.operators.links import VendorConsoleLink, announce_results, check_asset_outlets
+from airflow_provider_nxcloud.operators.links import (
+    CampaignLink,
+    VendorConsoleLink,
+    announce_results,
+    check_asset_outlets,
+)
 from airflow_provider_nxcloud.outcome import airflow_outcome
 from airflow_provider_nxcloud.sensors.wait import Waiter, event_result
 from airflow_provider_nxcloud.triggers.wait import MAX_CONSECUTIVE_ERRORS
@@ -191,7 +196,7 @@ class CampaignSendOperator(MessageTextFiles, BaseOperator, PlatformHookMixin[Hoo
     )
     template_fields_renderers: ClassVar[dict[str, str]] = {"recipients": "json"}
     ui_color = "#e8f4fd"
-    operator_extra_links = (VendorConsoleLink(),)
+    operator_extra_links = (VendorConsoleLink(), CampaignLink())
     #: what is sent, for the task log ("SMS", "email", "voice")
     campaign_kind: ClassVar[str] = "SMS"
     #: the reports wait_for_delivery waits for: "sms", "email" or "voice" (the platform's poller

@@ -1,4 +1,5 @@
-"""What a send task shows beyond its logs: a link to the vendor's console, its results file as an Asset.
+"""What a send task shows beyond its logs: links to the vendor's console and to the campaign's page
+in the delivery view, its results file as an Asset.
 
 Airflow 3 evaluates an operator's extra links in the worker when the task ends (whatever its
 state) and stores each as an XCom: the link is computed from the rendered task there, and
@@ -10,8 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from airflow.providers.common.compat.sdk import Asset, AssetAlias, BaseOperatorLink
+from airflow.providers.common.compat.sdk import Asset, AssetAlias, BaseOperatorLink, conf
 
+from airflow_provider_nxcloud.delivery_view.urls import campaign_url
 from airflow_provider_nxcloud.exceptions import InvalidInputError, NXCloudProviderError
 
 #: the send summary's counts an asset event carries (with the results file and the platform)
@@ -36,6 +38,17 @@ class VendorConsoleLink(BaseOperatorLink):
             return str(operator.hook.console_url)
         except NXCloudProviderError:  # a connection too broken to say: no link rather than an error
             return ""
+
+
+class CampaignLink(BaseOperatorLink):
+    """The campaign's page in the delivery view (the provider's Airflow UI plugin) for this task instance."""
+
+    name = "Campaign"
+
+    def get_link(self, operator: Any, *, ti_key: Any) -> str:
+        # evaluated in the worker: [api] base_url is the deployment's public address of the UI, when set
+        base_url = conf.get("api", "base_url", fallback="") or ""
+        return campaign_url(base_url, ti_key.dag_id, ti_key.run_id, ti_key.task_id, ti_key.map_index)
 
 
 def results_asset_uri(results_path: Any) -> str:
@@ -67,4 +80,10 @@ def announce_results(outlets: Any, context: Any, result: dict[str, Any]) -> None
             events[outlet].extra.update(extra)
 
 
-__all__ = ["VendorConsoleLink", "announce_results", "check_asset_outlets", "results_asset_uri"]
+__all__ = [
+    "CampaignLink",
+    "VendorConsoleLink",
+    "announce_results",
+    "check_asset_outlets",
+    "results_asset_uri",
+]

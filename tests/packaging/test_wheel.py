@@ -126,7 +126,14 @@ def test_wheel_holds_the_package_and_nothing_else(wheel: zipfile.ZipFile) -> Non
         f"missing from the wheel: {sorted(in_checkout - shipped)}; not in the checkout: {sorted(shipped - in_checkout)}"
     )
     # users type-check against it and test their DAGs offline with the simulator
-    for required in ("py.typed", "testing/server.py", "testing/pytest_plugin.py", "get_provider_info.py"):
+    # the delivery view's page is a data file the app serves from the package
+    for required in (
+        "py.typed",
+        "testing/server.py",
+        "testing/pytest_plugin.py",
+        "get_provider_info.py",
+        "delivery_view/page.html",
+    ):
         assert required in shipped, required
 
 
@@ -138,6 +145,9 @@ def test_wheel_registers_the_provider_and_the_pytest_plugin(wheel: zipfile.ZipFi
             "provider_info": "airflow_provider_nxcloud.get_provider_info:get_provider_info"
         },
         "pytest11": {"nxcloud_simulator": "airflow_provider_nxcloud.testing.pytest_plugin"},
+        "airflow.plugins": {
+            "nxcloud_delivery_view": "airflow_provider_nxcloud.delivery_view.plugin:DeliveryViewPlugin"
+        },
     }
 
 
