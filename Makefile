@@ -5,7 +5,7 @@ AIRFLOW_VERSION ?= 3.3.2
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(AIRFLOW_VERSION)
 
-.PHONY: venv test unit test-long lint typecheck browser screenshots docs dist test-matrix demo reliability reliability-smoke bench clean redis test-distributed
+.PHONY: venv test unit test-long demo-view lint typecheck browser screenshots docs dist test-matrix demo reliability reliability-smoke bench clean redis test-distributed
 
 # The lowest Airflow 3 release the provider supports (the floor in pyproject.toml); `make
 # test-matrix` runs the unit, browser and end-to-end suites on it and on AIRFLOW_VERSION.
@@ -90,6 +90,12 @@ test-matrix: browser redis
 # the simulator received, stop it.
 demo: $(STAMP)
 	$(BIN)/python -m tests.e2e.demo
+
+# The delivery view on what `make demo` sent: Airflow's API server on the demo's home, every
+# visitor an admin (a local demo only); open the URL it prints, Ctrl-C stops it.
+DEMO_VIEW_PORT ?= 8080
+demo-view: $(STAMP)
+	DEMO_VIEW_PORT=$(DEMO_VIEW_PORT) $(BIN)/python -m tests.e2e.demo --view
 
 # The reliability windows through the real Airflow runtime (scheduler + LocalExecutor,
 # dag-processor, api-server, triggerer on SQLite; tests/reliability/runtime): every platform,

@@ -3,6 +3,9 @@
 Per DAG: its final state and time, what the simulator accepted from it (by platform, kind
 and the status the simulator gives each message now), the results files it wrote, and the
 path of its full output (task logs included), kept under ``.airflow/demo-logs/``.
+
+``make demo-view`` (``--view``) then shows the campaigns the demo sent in the provider's delivery
+view: Airflow's API server on the demo's home, every visitor signed in as an admin (a local demo).
 """
 
 from __future__ import annotations
@@ -10,15 +13,17 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import shutil
 import sqlite3
+import subprocess
 import sys
 import time
 from collections import Counter
 from pathlib import Path
 
 from airflow_provider_nxcloud.testing import run_simulator
-from tests.e2e.harness import REPO, airflow_env, dags_testable_example_ids, migrate, run_dag
+from tests.e2e.harness import AIRFLOW, REPO, airflow_env, dags_testable_example_ids, migrate, run_dag
 
 
 def where(path: Path) -> str:
@@ -115,6 +120,7 @@ def main(only: list[str] | None = None, home: Path = REPO / ".airflow") -> int:
             f"    requests the simulator received: {sim.requests.total():,}; duplicates: {len(sim.ledger.duplicates())}"
         )
         say(f"    task logs and outputs: {where(logs)}/; results files: {where(home / 'data')}/")
+        say("    the campaigns in the delivery view: make demo-view")
     for result in failed:
         print(
             f"\n--- {result.dag_id} ended {result.state}; last output:\n{result.output[-4000:]}",
@@ -123,5 +129,27 @@ def main(only: list[str] | None = None, home: Path = REPO / ".airflow") -> int:
     return 1 if failed else 0
 
 
+def serve_view(home: Path = REPO / ".airflow", port: int = 8080) -> int:
+    """Airflow's API server on the demo's metadata DB, until Ctrl-C: the delivery view lists what it sent."""
+    if not (home / "airflow.db").exists():
+        print(f"No demo has run in {where(home)}/: run `make demo` first.", file=sys.stderr)
+        return 1
+    env = airflow_env(
+        home,
+        {},
+        # a local demo: no sign-in, every visitor an admin (never a deployment's setting)
+        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS="True",
+        AIRFLOW__API__PORT=str(port),
+    )
+    say(f"==> Airflow's API server on the demo's database ({where(home)}/), port {port}")
+    say(f"    the campaigns: http://localhost:{port}/plugin/nxcloud-campaigns (Ctrl-C stops the server)")
+    with contextlib.suppress(KeyboardInterrupt):
+        return subprocess.run([AIRFLOW, "api-server", "--port", str(port)], env=env, check=False).returncode
+    return 0
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:] or None))
+    arguments = sys.argv[1:]
+    if arguments[:1] == ["--view"]:
+        sys.exit(serve_view(port=int(os.environ.get("DEMO_VIEW_PORT", "8080"))))
+    sys.exit(main(arguments or None))
