@@ -13,6 +13,10 @@ from typing import Any, TypedDict
 
 #: the XCom key a send task leaves its campaign record under
 CAMPAIGN_XCOM_KEY = "nxcloud_campaign"
+#: the XCom key a delivery sensor that read a results file leaves its delivery record under:
+#: ``{"results_path", "delivery"}`` (the delivery summary's counts, as in a campaign record); the
+#: view joins it to the campaign of the same run whose results file it read
+DELIVERY_XCOM_KEY = "nxcloud_delivery"
 
 
 class CampaignRecord(TypedDict, total=False):

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Protocol, cast
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse
 
-from airflow_provider_nxcloud.delivery_view import CAMPAIGN_XCOM_KEY, CampaignRecord
+from airflow_provider_nxcloud.delivery_view import CAMPAIGN_XCOM_KEY, DELIVERY_XCOM_KEY, CampaignRecord
 
 if TYPE_CHECKING:
     from airflow.api_fastapi.auth.managers.base_auth_manager import BaseAuthManager
@@ -82,6 +82,9 @@ class CampaignStore(Protocol):
 
     def get(self, dag_id: str, run_id: str, task_id: str, map_index: int) -> StoredCampaign | None:
         """The record one task instance pushed, if any."""
+
+    def deliveries(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
+        """The delivery records the delivery sensors of one run left (:data:`DELIVERY_XCOM_KEY`)."""
 
 
 class MetadataCampaignStore:
@@ -144,6 +147,22 @@ class MetadataCampaignStore:
                 )
             ).first()
             return None if row is None else self._stored(row)
+
+    def deliveries(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
+        from airflow.models.xcom import XComModel
+        from airflow.utils.session import create_session
+        from sqlalchemy import select
+
+        with create_session() as session:
+            rows = session.scalars(
+                select(XComModel).where(
+                    XComModel.key == DELIVERY_XCOM_KEY,
+                    XComModel.dag_id == dag_id,
+                    XComModel.run_id == run_id,
+                )
+            ).all()
+            values = [XComModel.deserialize_value(row) for row in rows]
+        return [dict(value) for value in values if isinstance(value, dict)]
 
     @staticmethod
     def _stored(row: Any) -> StoredCampaign:
@@ -237,8 +256,9 @@ def create_app(store: CampaignStore | None = None, auth_manager: BaseAuthManager
             raise HTTPException(status.HTTP_404_NOT_FOUND, "No campaign record for this task instance")
         from airflow_provider_nxcloud.delivery_view.summary import CampaignFileError, campaign_page
 
+        record = with_sensor_delivery(found.record, campaigns.deliveries(dag_id, run_id))
         try:
-            page: Any = campaign_page(cast("CampaignRecord", found.record), found.identity())
+            page: Any = campaign_page(cast("CampaignRecord", record), found.identity())
             error = None
         except CampaignFileError as exc:
             # a results file moved or unreadable: the record's own counts still show, with why
@@ -247,7 +267,7 @@ def create_app(store: CampaignStore | None = None, auth_manager: BaseAuthManager
         return {
             **found.identity(),
             "pushed_at": found.pushed_at,
-            "record": found.record,
+            "record": record,
             "page": page,
             "error": error,
         }
@@ -290,6 +310,21 @@ def create_app(store: CampaignStore | None = None, auth_manager: BaseAuthManager
         return await asyncio.to_thread(one_campaign, user, dag_id, run_id, task_id, map_index)
 
     return app
+
+
+def with_sensor_delivery(record: dict[str, Any], deliveries: list[dict[str, Any]]) -> dict[str, Any]:
+    """A campaign whose send did not wait itself, with the delivery a sensor of the same run found
+    by reading its results file (the newest such sensor's, when several did)."""
+    results_path = record.get("results_path")
+    if record.get("delivery") or not results_path:
+        return record
+    found = [
+        d for d in deliveries if d.get("results_path") == results_path and isinstance(d.get("delivery"), dict)
+    ]
+    if not found:
+        return record
+    delivery = found[-1]["delivery"]
+    return {**record, "delivery": delivery, "report_path": delivery.get("report_path") or None}
 
 
 @cache

@@ -86,10 +86,15 @@ def earlier_progress(record: Any) -> tuple[float, list[dict[str, Any]]]:
     return (time.time() if started is None else started), decisions
 
 
+def delivery_counts(delivery: Mapping[str, Any]) -> dict[str, Any]:
+    """What a record keeps of a delivery summary: its counts and ``report_path`` (the samples of
+    numbers stay out: the report names every message)."""
+    return {key: delivery[key] for key in DELIVERY_KEYS if key in delivery}
+
+
 def with_delivery(record: Mapping[str, Any], delivery: Mapping[str, Any], ended_at: float) -> CampaignRecord:
-    """``record`` after the delivery wait ended with the summary ``delivery``: its counts and
-    ``report_path`` (the samples of numbers stay out: the report names every message)."""
-    kept = {key: delivery[key] for key in DELIVERY_KEYS if key in delivery}
+    """``record`` after the delivery wait ended with the summary ``delivery``."""
+    kept = delivery_counts(delivery)
     updated: CampaignRecord = {**record, "delivery": kept}  # type: ignore[typeddict-item]
     updated["report_path"] = str(kept["report_path"]) if kept.get("report_path") else None
     updated["ended_at"] = utc_seconds(ended_at)

@@ -18,6 +18,8 @@ from airflow_provider_nxcloud.campaign.delivery import (
     describe,
     refs_from_send_result,
 )
+from airflow_provider_nxcloud.delivery_view import DELIVERY_XCOM_KEY
+from airflow_provider_nxcloud.delivery_view.record import delivery_counts
 from airflow_provider_nxcloud.exceptions import InvalidInputError
 from airflow_provider_nxcloud.hooks.base import CPaaSHook
 from airflow_provider_nxcloud.jobs.watch import JobState
@@ -125,6 +127,17 @@ class DeliverySensor(WaitSensor):
         if pulled is None:
             raise InvalidInputError("send_task_id", f"task {self.send_task_id!r} returned no XCom")
         return source_of_send(pulled, self.platform)
+
+    def record_end(self, context: Any, state: JobState) -> None:
+        """A wait on a results file leaves its counts for the delivery view (:data:`DELIVERY_XCOM_KEY`),
+        which shows them on the page of the campaign that wrote the file; also when the ratio fails."""
+        source = self.message_source(context)
+        if "results_path" not in source:
+            return
+        delivery = delivery_counts({"platform": self.platform, "kind": self.kind, **state.details})
+        context["ti"].xcom_push(
+            key=DELIVERY_XCOM_KEY, value={"results_path": str(source["results_path"]), "delivery": delivery}
+        )
 
     def finish(self, context: Any, state: JobState, hook: CPaaSHook | None) -> dict[str, Any]:
         """The summary: counts, ratio, failure reasons, samples, and where every message's line is."""

@@ -260,7 +260,11 @@ class WaitSensor(BaseSensorOperator, PlatformHookMixin[CPaaSHook]):
                 )
         return self._waiter
 
+    def record_end(self, context: Any, state: JobState) -> None:
+        """Leave what the wait found where others read it, however it ended (a subclass's choice)."""
+
     def _ended(self, context: Any, state: JobState, hook: CPaaSHook | None) -> dict[str, Any]:
+        self.record_end(context, state)
         if state.outcome == FAILURE:
             raise AirflowFailException(self.failed(state))
         self.log.info("%s", state.message)

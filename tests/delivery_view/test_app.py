@@ -33,6 +33,8 @@ class MemoryStore:
     def __init__(self, campaigns: list[StoredCampaign]) -> None:
         self.campaigns = campaigns
         self.looked_up: list[tuple[str, ...]] = []
+        #: the delivery records of each (dag_id, run_id), as delivery sensors leave them
+        self.delivery_records: dict[tuple[str, str], list[dict[str, Any]]] = {}
 
     def dag_ids(self) -> set[str]:
         return {campaign.dag_id for campaign in self.campaigns}
@@ -55,6 +57,9 @@ class MemoryStore:
             ):
                 return campaign
         return None
+
+    def deliveries(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
+        return self.delivery_records.get((dag_id, run_id), [])
 
 
 @pytest.fixture(scope="module")
@@ -270,6 +275,41 @@ def test_a_viewer_of_the_dag_gets_its_campaign_page(
     assert page["decisions"] == [{"batch": 1, "reference": "ref-1", "decision": "skip", "recipients": 1}]
     assert page["failures_by_reason"] == [{"reason": "-4 invalid number", "stage": "send", "count": 2}]
     assert {row["country"]: row["count"] for row in page["failures_by_country"]} == {"SG": 1, "AU": 1}
+
+
+def test_a_send_that_did_not_wait_gets_the_delivery_its_runs_sensor_found_on_its_results_file(
+    client: TestClient, auth_manager: Any, store: MemoryStore, results_file: Path, tmp_path: Path
+) -> None:
+    report = tmp_path / "report.jsonl"
+    report.write_text(
+        "".join(
+            json.dumps(
+                {"message_id": f"m{i}", "number": f"659100000{i}", "outcome": outcome, "reason": reason}
+            )
+            + "\n"
+            for i, (outcome, reason) in enumerate(
+                [("delivered", None), ("failed", "EXPIRED"), ("delivered", None)], 1
+            )
+        )
+    )
+    store.campaigns[0].record["delivery"] = None  # the send did not wait: a sensor did
+    counts = {"platform": "buka", "kind": "sms", "total": 3, "delivered": 2, "failed": 1, "pending": 0}
+    store.delivery_records[(OPEN_DAG, "run_1")] = [
+        # another segment's sensor, on another file: not this campaign's
+        {"results_path": str(tmp_path / "other.jsonl"), "delivery": {**counts, "delivered": 0, "failed": 3}},
+        {"results_path": str(results_file), "delivery": {**counts, "report_path": str(report)}},
+    ]
+    reply = client.get(
+        "/api/campaign",
+        params={"dag_id": OPEN_DAG, "run_id": "run_1", "task_id": "send"},
+        headers=bearer(token(auth_manager, "admin", "admin")),
+    )
+    body = reply.json()
+    assert reply.status_code == 200 and body["error"] is None, reply.text
+    assert body["record"]["report_path"] == str(report)
+    funnel = body["page"]["funnel"]
+    assert (funnel["delivered"], funnel["failed"], funnel["pending"]) == (2, 1, 0)
+    assert {"reason": "EXPIRED", "stage": "delivery", "count": 1} in body["page"]["failures_by_reason"]
 
 
 def test_a_campaign_whose_files_are_gone_still_shows_its_record(

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from airflow_provider_nxcloud.campaign.results import read_results
-from airflow_provider_nxcloud.delivery_view import CAMPAIGN_XCOM_KEY
+from airflow_provider_nxcloud.delivery_view import CAMPAIGN_XCOM_KEY, DELIVERY_XCOM_KEY
+from airflow_provider_nxcloud.delivery_view.app import with_sensor_delivery
 from airflow_provider_nxcloud.delivery_view.summary import campaign_page
 from airflow_provider_nxcloud.hooks.buka import BukaHook
 from airflow_provider_nxcloud.hooks.fonedynamics import FoneDynamicsHook
@@ -71,6 +72,16 @@ def expect_sms_campaign(sim: Simulator, home: Path) -> None:
         for page in pages
     ]
     assert funnels == [(1201, 1, 1200)] * 3
+    # the delivery sensors read the segments' results files: the view joins what each found to its
+    # campaign, and the pages then count the messages the simulator reports delivered and not
+    deliveries = list(
+        return_values(home, "example_sms_campaign", "wait_for_delivery", key=DELIVERY_XCOM_KEY).values()
+    )
+    assert len(deliveries) == 3
+    joined = [campaign_page(with_sensor_delivery(record, deliveries), {}) for record in records.values()]
+    statuses = Counter(entry.status for entry in sim.ledger.entries(platform="buka", kind="sms"))
+    assert sum(page["funnel"]["delivered"] or 0 for page in joined) == statuses["delivered"] == 3599
+    assert sum(page["funnel"]["failed"] or 0 for page in joined) == len(CAMPAIGN_AUDIENCE) - 3599
     assert sim.requests.count("buka", "sms_report") >= 3 * 6  # 200 ids per getReport, 1,200 per segment
 
 
