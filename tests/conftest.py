@@ -1,4 +1,9 @@
-"""Test-wide set-up: a private AIRFLOW_HOME, so no test touches the user's ~/airflow."""
+"""Test-wide set-up: a private AIRFLOW_HOME, so no test touches the user's ~/airflow.
+
+One per process: ``make test`` runs the suite in several pytest-xdist workers, which inherit the
+controller's environment, and a test that migrates the metadata DB must not race another
+worker's migration of the same SQLite file.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,14 @@ import shutil
 import tempfile
 
 # Must happen before anything imports airflow (conftest is imported first).
-if "AIRFLOW_HOME" not in os.environ:
-    _home = tempfile.mkdtemp(prefix="airflow-provider-nxcloud-tests-")
-    os.environ["AIRFLOW_HOME"] = _home
+if "AIRFLOW_HOME" not in os.environ or (
+    "PYTEST_XDIST_WORKER" in os.environ
+    and os.environ["AIRFLOW_HOME"] == os.environ.get("NXCLOUD_TESTS_AIRFLOW_HOME")
+):
+    _home = tempfile.mkdtemp(
+        prefix=f"airflow-provider-nxcloud-tests-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-"
+    )
+    os.environ["AIRFLOW_HOME"] = os.environ["NXCLOUD_TESTS_AIRFLOW_HOME"] = _home
     atexit.register(shutil.rmtree, _home, ignore_errors=True)
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
