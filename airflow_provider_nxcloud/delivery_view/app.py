@@ -16,10 +16,11 @@ the app is mounted under a prefix, behind Airflow's ``base_url``, and shown in t
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING, Annotated, Any, Protocol, cast
+from typing import TYPE_CHECKING, Annotated, Any, Protocol, TypeVar, cast
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse
@@ -28,6 +29,8 @@ from airflow_provider_nxcloud.delivery_view import CAMPAIGN_XCOM_KEY, DELIVERY_X
 
 if TYPE_CHECKING:
     from airflow.api_fastapi.auth.managers.base_auth_manager import BaseAuthManager
+
+T = TypeVar("T")
 
 #: the most campaigns one list request returns
 MAX_LIMIT = 200
@@ -132,43 +135,37 @@ class MetadataCampaignStore:
             return [self._stored(row) for row in rows], int(total)
 
     def get(self, dag_id: str, run_id: str, task_id: str, map_index: int) -> StoredCampaign | None:
-        from airflow.models.xcom import XComModel
-        from airflow.utils.session import create_session
-        from sqlalchemy import select
-
-        with create_session() as session:
-            row = session.scalars(
-                select(XComModel).where(
-                    XComModel.key == CAMPAIGN_XCOM_KEY,
-                    XComModel.dag_id == dag_id,
-                    XComModel.run_id == run_id,
-                    XComModel.task_id == task_id,
-                    XComModel.map_index == map_index,
-                )
-            ).first()
-            return None if row is None else self._stored(row)
+        found = self._rows(
+            CAMPAIGN_XCOM_KEY,
+            self._stored,
+            dag_id=dag_id,
+            run_id=run_id,
+            task_id=task_id,
+            map_index=map_index,
+        )
+        return found[0] if found else None
 
     def deliveries(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
-        from airflow.models.xcom import XComModel
-        from airflow.utils.session import create_session
-        from sqlalchemy import select
-
-        with create_session() as session:
-            rows = session.scalars(
-                select(XComModel).where(
-                    XComModel.key == DELIVERY_XCOM_KEY,
-                    XComModel.dag_id == dag_id,
-                    XComModel.run_id == run_id,
-                )
-            ).all()
-            values = [XComModel.deserialize_value(row) for row in rows]
+        values = self._rows(DELIVERY_XCOM_KEY, _stored_value, dag_id=dag_id, run_id=run_id)
         return [dict(value) for value in values if isinstance(value, dict)]
 
     @staticmethod
-    def _stored(row: Any) -> StoredCampaign:
+    def _rows(key: str, convert: Callable[[Any], T], **columns: Any) -> list[T]:
+        """The XComs under ``key`` whose ``columns`` have these values, each converted in the session."""
         from airflow.models.xcom import XComModel
+        from airflow.utils.session import create_session
+        from sqlalchemy import select
 
-        value = XComModel.deserialize_value(row)
+        query = select(XComModel).where(
+            XComModel.key == key, *(getattr(XComModel, name) == value for name, value in columns.items())
+        )
+        with create_session() as session:
+            return [convert(row) for row in session.scalars(query)]
+
+    @staticmethod
+    def _stored(row: Any) -> StoredCampaign:
+
+        value = _stored_value(row)
         return StoredCampaign(
             dag_id=row.dag_id,
             run_id=row.run_id,
@@ -178,6 +175,13 @@ class MetadataCampaignStore:
             # anything else pushed under the key is no record: shown with no counts, never an error
             record=dict(value) if isinstance(value, dict) else {},
         )
+
+
+def _stored_value(row: Any) -> Any:
+    """An XCom row's value as stored (a campaign or delivery record is small JSON, kept in the DB)."""
+    from airflow.models.xcom import XComModel
+
+    return XComModel.deserialize_value(row)
 
 
 def airflow_auth_manager() -> BaseAuthManager:

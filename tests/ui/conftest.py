@@ -18,6 +18,7 @@ import subprocess
 import time
 import urllib.request
 from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -157,6 +158,14 @@ def airflow_ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirflowUI]:
         AIRFLOW__API_AUTH__JWT_SECRET=secrets.token_hex(32),
     )
     migrate(env)
+    with running_api_server(env, home) as ui:
+        yield ui
+
+
+@contextmanager
+def running_api_server(env: dict[str, str], home: Path) -> Iterator[AirflowUI]:
+    """A real ``airflow api-server`` on a free port with ``env`` (its log in ``home``), healthy
+    when yielded, stopped with its workers on the way out."""
     port = _free_port()
     ui = AirflowUI(url=f"http://127.0.0.1:{port}", env=env, home=home, log=home / "api-server.log")
     with ui.log.open("wb") as log:

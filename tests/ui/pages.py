@@ -338,25 +338,30 @@ class RequiredActionsPage(Page):
         ).perform()
         edge = "return Math.round(arguments[0].getBoundingClientRect().bottom);"
         bottom = max(int(driver.execute_script(edge, button)) for button in buttons) + MARGIN_PX
-        cropped = driver.execute_async_script(
-            """
-            const [png, bottom, done] = arguments;
-            const image = new Image();
-            image.onload = () => {
-                const canvas = document.createElement("canvas");
-                canvas.width = image.width;
-                canvas.height = Math.min(bottom * window.devicePixelRatio, image.height);
-                canvas.getContext("2d").drawImage(image, 0, 0);
-                done(canvas.toDataURL("image/png").split(",")[1]);
-            };
-            image.src = "data:image/png;base64," + png;
-            """,
-            driver.get_screenshot_as_base64(),
-            bottom,
-        )
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(base64.b64decode(cropped))
+        save_cropped_screenshot(driver, bottom, target)
 
     def answer(self, option: str) -> None:
         """Click the option's button: for a single-choice question without parameters it is the answer."""
         self.wait_for(self.option_button(option), f"the option button {option!r}").click()
+
+
+def save_cropped_screenshot(driver: Any, bottom: int, target: Path) -> None:
+    """The window's screenshot from its top to ``bottom`` (CSS pixels), the window's full width, as PNG."""
+    cropped = driver.execute_async_script(
+        """
+        const [png, bottom, done] = arguments;
+        const image = new Image();
+        image.onload = () => {
+            const canvas = document.createElement("canvas");
+            canvas.width = image.width;
+            canvas.height = Math.min(bottom * window.devicePixelRatio, image.height);
+            canvas.getContext("2d").drawImage(image, 0, 0);
+            done(canvas.toDataURL("image/png").split(",")[1]);
+        };
+        image.src = "data:image/png;base64," + png;
+        """,
+        driver.get_screenshot_as_base64(),
+        bottom,
+    )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(base64.b64decode(cropped))

@@ -14,11 +14,9 @@ leads to the same page.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import secrets
-import subprocess
 import textwrap
 import urllib.error
 import urllib.request
@@ -36,9 +34,9 @@ from selenium.webdriver.common.keys import Keys
 
 from airflow_provider_nxcloud.testing import run_simulator
 from tests.delivery_view.auth import DENIED_DAG, OUTSIDER
-from tests.e2e.harness import AIRFLOW, REPO, airflow_env, migrate, run_dag
-from tests.ui.conftest import AirflowUI, _free_port, _stop, _wait_until_healthy
-from tests.ui.pages import MARGIN_PX, Page
+from tests.e2e.harness import REPO, airflow_env, migrate, run_dag
+from tests.ui.conftest import AirflowUI, running_api_server
+from tests.ui.pages import MARGIN_PX, Page, save_cropped_screenshot
 
 #: `make screenshots` (UPDATE_SCREENSHOTS=1) writes the README's picture here
 SCREENSHOT = REPO / "docs" / "img" / "delivery-view.png"
@@ -138,23 +136,9 @@ def view_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ViewServer
         sim.reset()
         other = run_dag(DENIED_DAG, {**env, **sim.connection_env()}, timeout=300)
         assert (other.returncode, other.state) == (0, "success"), other.output[-4000:]
-    port = _free_port()
-    ui = AirflowUI(url=f"http://127.0.0.1:{port}", env=env, home=home, log=home / "api-server.log")
-    with ui.log.open("wb") as log:
-        server = subprocess.Popen(
-            [AIRFLOW, "api-server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,  # its own process group, so teardown stops its workers too
-        )
-    try:
-        _wait_until_healthy(ui, server)
+    with running_api_server(env, home) as ui:
         [run] = api(ui, "GET", f"/api/v2/dags/{OPEN_DAG}/dagRuns", token=login(ui, "admin"))["dag_runs"]
         yield ViewServer(ui, ledger, run["dag_run_id"])
-    finally:
-        _stop(server)
 
 
 def login(ui: AirflowUI, username: str) -> str:
@@ -239,25 +223,7 @@ class DeliveryViewPage(Page):
         driver.switch_to.default_content()
         frame = driver.find_element(By.CSS_SELECTOR, "iframe[title=Campaigns]")
         frame_top = driver.execute_script("return arguments[0].getBoundingClientRect().top", frame)
-        bottom = int(frame_top + content_bottom) + MARGIN_PX
-        cropped = driver.execute_async_script(
-            """
-            const [png, bottom, done] = arguments;
-            const image = new Image();
-            image.onload = () => {
-                const canvas = document.createElement("canvas");
-                canvas.width = image.width;
-                canvas.height = Math.min(bottom * window.devicePixelRatio, image.height);
-                canvas.getContext("2d").drawImage(image, 0, 0);
-                done(canvas.toDataURL("image/png").split(",")[1]);
-            };
-            image.src = "data:image/png;base64," + png;
-            """,
-            driver.get_screenshot_as_base64(),
-            bottom,
-        )
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(base64.b64decode(cropped))
+        save_cropped_screenshot(driver, int(frame_top + content_bottom) + MARGIN_PX, target)
 
     def fetch_status(self, path: str) -> int:
         """What the view's API answers the page's own fetch (the browser's cookie, nothing else)."""
