@@ -1,15 +1,17 @@
 """The delivery view in the Airflow UI, as people with different permissions see it.
 
-Two real campaigns run with ``airflow dags test`` against the simulator: one sends an SMS text
-to 2,000 entries through Buka (20 of them invalid, 20 duplicates, 20 numbers the simulator
-will not deliver) and waits for delivery; the other, in a DAG one user may not read, sends to
-50 numbers. A real ``airflow api-server`` on the same metadata DB then runs with the provider's
-plugin and an auth manager that denies that DAG to ``outsider`` (per-DAG permissions, as FAB or
-Keycloak give them). In a headless Chromium, an admin signs in through the login form, opens
-Browse > Campaigns, sees both campaigns and opens the first: its funnel is the simulator's
-ledger. The outsider, signed in the same way, sees only the first; the view's API refuses
-them the other (403) and anyone without a token (401). The send task's "Campaign" extra link
-leads to the same page.
+The demo's main job (``example_sms_campaign``: three mapped sends, each awaited by a delivery
+sensor) and two more campaigns run with ``airflow dags test`` against the simulator: one sends
+an SMS text to 2,000 entries through Buka (20 of them invalid, 20 duplicates, 20 numbers the
+simulator will not deliver) and waits for delivery; the other, in a DAG one user may not read,
+sends to 50 numbers. A real ``airflow api-server`` on the same metadata DB then runs with the
+provider's plugin and an auth manager that denies that DAG to ``outsider`` (per-DAG permissions,
+as FAB or Keycloak give them). In a headless Chromium, an admin signs in through the login form,
+opens Browse > Campaigns, sees every campaign and opens them: the demo's pages add up to the
+simulator's ledger of its run, and the 2,000-entry campaign's funnel is the ledger of its own.
+The outsider, signed in the same way, sees all but the denied DAG's; the view's API refuses them
+the other (403) and anyone without a token (401). The send task's "Campaign" extra link leads to
+the same page.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import textwrap
 import urllib.error
 import urllib.request
@@ -42,6 +45,8 @@ from tests.ui.pages import MARGIN_PX, Page, save_cropped_screenshot
 SCREENSHOT = REPO / "docs" / "img" / "delivery-view.png"
 OPEN_DAG = "spring_sale"
 TASK_ID = "send"
+#: the demo's main job, copied from dags_examples/
+DEMO_DAG = "example_sms_campaign"
 VALID = [f"659{i:07d}" for i in range(1, 1_961)]
 INVALID = [f"12{i:02d}" for i in range(20)]
 #: every 98th number: 20 the simulator accepts and then reports undelivered
@@ -94,6 +99,8 @@ class ViewServer:
     ui: AirflowUI
     ledger: Ledger
     run_id: str
+    #: the demo's main job (dags_examples/example_sms_campaign.py), run before the others
+    demo_ledger: Ledger
 
 
 @pytest.fixture(scope="module")
@@ -108,6 +115,8 @@ def view_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ViewServer
         (dags / f"{dag_id}.py").write_text(
             dag_source(dag_id, recipients, home / f"{dag_id}.jsonl", wait=wait)
         )
+    # the demo's main job, as `make demo` runs it: three mapped sends, each awaited by a delivery sensor
+    shutil.copy(REPO / "dags_examples" / f"{DEMO_DAG}.py", dags / f"{DEMO_DAG}.py")
     if not any(ep.name == PLUGIN_ENTRY_POINT for ep in entry_points(group="airflow.plugins")):
         # an editable install made before the entry point existed: the plugins folder stands in
         # for it (once installed from this pyproject, the entry point alone loads the plugin)
@@ -128,17 +137,26 @@ def view_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ViewServer
     )
     migrate(env)
     with run_simulator(undeliverable=UNDELIVERABLE, delivery_delay=1) as sim:
+        demo = run_dag(DEMO_DAG, {**env, **sim.connection_env()}, timeout=300)
+        assert (demo.returncode, demo.state) == (0, "success"), demo.output[-4000:]
+        demo_ledger = ledger_of(sim)
+        sim.reset()
         sent = run_dag(OPEN_DAG, {**env, **sim.connection_env()}, timeout=300)
         assert (sent.returncode, sent.state) == (0, "success"), sent.output[-4000:]
-        entries = sim.ledger.entries(platform="buka", kind="sms")
-        statuses = Counter(entry.status for entry in entries)
-        ledger = Ledger(len(entries), statuses["delivered"], statuses["undelivered"])
+        ledger = ledger_of(sim)
         sim.reset()
         other = run_dag(DENIED_DAG, {**env, **sim.connection_env()}, timeout=300)
         assert (other.returncode, other.state) == (0, "success"), other.output[-4000:]
     with running_api_server(env, home) as ui:
         [run] = api(ui, "GET", f"/api/v2/dags/{OPEN_DAG}/dagRuns", token=login(ui, "admin"))["dag_runs"]
-        yield ViewServer(ui, ledger, run["dag_run_id"])
+        yield ViewServer(ui, ledger, run["dag_run_id"], demo_ledger)
+
+
+def ledger_of(sim: Any) -> Ledger:
+    """What the simulator accepted of Buka SMS since its last reset, and what it says became of it."""
+    entries = sim.ledger.entries(platform="buka", kind="sms")
+    statuses = Counter(entry.status for entry in entries)
+    return Ledger(len(entries), statuses["delivered"], statuses["undelivered"])
 
 
 def login(ui: AirflowUI, username: str) -> str:
@@ -203,8 +221,9 @@ class DeliveryViewPage(Page):
         listed: list[str] = self.wait_for(rows, "the campaigns list")
         return listed
 
-    def open_campaign(self, dag_id: str) -> None:
-        link = self.driver.find_element(By.CSS_SELECTOR, f"tr[data-campaign^='{dag_id}/'] a")
+    def open_campaign(self, listed: str) -> None:
+        """The page of the campaign listed as ``dag_id/run_id/task_id/map_index``, from its row's link."""
+        link = self.driver.find_element(By.CSS_SELECTOR, f"tr[data-campaign='{listed}'] a")
         link.click()
         self.wait_for(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-funnel]"), "the campaign's funnel")
 
@@ -233,6 +252,20 @@ class DeliveryViewPage(Page):
         return status
 
 
+def pages_added_up(page: DeliveryViewPage, listed: list[str]) -> Counter[str]:
+    """The accepted, delivered and failed figures of the campaigns' pages, each opened from the list."""
+    total = Counter[str]()
+    for key in listed:
+        page.open_view()
+        page.listed()
+        page.open_campaign(key)
+        shown = page.funnel()
+        total.update(
+            {name: int(shown[name].replace(",", "")) for name in ("accepted", "delivered", "failed")}
+        )
+    return total
+
+
 def figure(value: int) -> str:
     return f"{value:,}"
 
@@ -248,9 +281,25 @@ def test_the_view_shows_each_user_the_campaigns_they_may_read_with_the_ledgers_c
     page.sign_in("admin")
     page.open_view()
     listed = page.listed()
-    assert listed[1:] == [f"{OPEN_DAG}/{view_server.run_id}/{TASK_ID}/-1"], listed
-    assert listed[0].startswith(f"{DENIED_DAG}/"), listed  # newest first
-    page.open_campaign(OPEN_DAG)
+    open_campaign = f"{OPEN_DAG}/{view_server.run_id}/{TASK_ID}/-1"
+    # newest first: the denied DAG's campaign, this one, then the demo's three segments
+    assert listed[0].startswith(f"{DENIED_DAG}/") and listed[1] == open_campaign, listed
+    segments = listed[2:]
+    assert sorted(key.split("/")[3] for key in segments) == ["0", "1", "2"], listed
+    assert all(key.startswith(f"{DEMO_DAG}/") and key.split("/")[2] == "send_sms" for key in segments), listed
+
+    # the demo's campaigns: their pages add up to what the simulator accepted, delivered and not
+    expected = view_server.demo_ledger
+    assert expected.accepted == 3_600 and expected.undelivered >= 1  # 6590000000 is never delivered
+    assert pages_added_up(page, segments) == {
+        "accepted": expected.accepted,
+        "delivered": expected.delivered,
+        "failed": expected.undelivered,
+    }
+
+    page.open_view()
+    page.listed()
+    page.open_campaign(open_campaign)
     shown = browser.execute_script("return document.body.innerText")
     assert "[object " not in shown and "null" not in shown.split() and "Delivery over time" in shown, shown
     funnel = page.funnel()
@@ -273,11 +322,19 @@ def test_the_view_shows_each_user_the_campaigns_they_may_read_with_the_ledgers_c
     page.wait_for(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-funnel]"), "the linked campaign page")
     assert page.funnel() == funnel
 
+    outsider_sees_none_of_the_denied_dag(view_server, page, browser, listed[0], [open_campaign, *segments])
+
+
+def outsider_sees_none_of_the_denied_dag(
+    view_server: ViewServer, page: DeliveryViewPage, browser: Any, denied_key: str, allowed: list[str]
+) -> None:
+    """The outsider lists every campaign but the denied DAG's and gets nothing of it; no token, nothing."""
+    ui = view_server.ui
     page.sign_in(OUTSIDER)
     page.open_view()
-    assert page.listed() == [f"{OPEN_DAG}/{view_server.run_id}/{TASK_ID}/-1"]
+    assert page.listed() == allowed
     denied = urlencode(
-        {"dag_id": DENIED_DAG, "run_id": listed[0].split("/")[1], "task_id": TASK_ID, "map_index": -1}
+        {"dag_id": DENIED_DAG, "run_id": denied_key.split("/")[1], "task_id": TASK_ID, "map_index": -1}
     )
     assert page.fetch_status(f"api/campaign?{denied}") == 403
     assert page.fetch_status(f"api/campaigns?dag_id={DENIED_DAG}") == 200  # an empty list
@@ -293,7 +350,7 @@ def test_the_view_shows_each_user_the_campaigns_they_may_read_with_the_ledgers_c
     browser.delete_all_cookies()
     browser.execute_script("window.localStorage.setItem('token', arguments[0])", outsider)
     browser.get(view_url)
-    assert page.listed() == [f"{OPEN_DAG}/{view_server.run_id}/{TASK_ID}/-1"]
+    assert page.listed() == allowed
     browser.execute_script("window.localStorage.removeItem('token')")
     browser.get(view_url)
     [message] = page.wait_for(
