@@ -39,7 +39,10 @@ class Interval:
         assert isinstance(start, dt.datetime) and isinstance(end, dt.datetime)
         if end <= start:
             raise InvalidInputError(
-                "data_interval_end", f"must be after data_interval_start ({start}), not {end}"
+                "data_interval_end",
+                f"must be after data_interval_start ({start}), not {end}: schedule the DAG with a timetable "
+                "whose runs cover an interval (e.g. CronDataIntervalTimetable; Airflow 3's cron schedules "
+                "default to runs at a point in time)",
             )
         return cls(start.timestamp(), end.timestamp())
 
