@@ -109,9 +109,9 @@ requests received (including rejected ones): ``sim.requests.total()``,
 ``GET /_simulator/health``.
 
 History: ``sim.seed_sms_history(platform, since, until, count)`` (``POST /_simulator/seed``)
-files ``count`` NXCloud or Fone Dynamics SMS sent evenly over ``[since, until)`` in a second or
-so, as their sends would have (:mod:`~airflow_provider_nxcloud.testing.seeding`): what the record
-queries (``getSmsCdr``, find SMS) and the record exports read.
+files ``count`` NXCloud or Fone Dynamics SMS sent evenly over ``[since, until)`` (1.5 s per
+100,000), as their sends would have (:mod:`~airflow_provider_nxcloud.testing.seeding`): what the
+record queries (``getSmsCdr``, find SMS) and the record exports read.
 
 ``sim.reset()`` (``POST /_simulator/reset``) clears the ledger, the request log,
 injected-fault counts, clock advances, speed changes and skew and stored task
