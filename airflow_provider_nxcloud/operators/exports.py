@@ -31,7 +31,8 @@ if TYPE_CHECKING:
 
 
 class RecordsToStorageOperator(BaseOperator, PlatformHookMixin[HookT], Generic[HookT]):
-    """Write a vendor's records of the task's data interval to ``output_path`` as JSON Lines.
+    """Base of the record exports: a vendor's records of the task's data interval to ``output_path``
+    as JSON Lines.
 
     One file per interval, written atomically (parts per page, merged into a temporary
     object that is then moved into place), idempotent (running the interval again replaces
