@@ -118,3 +118,19 @@ def test_a_page_size_the_vendor_does_not_take_fails_before_any_request(nxcloud_s
     with pytest.raises(AirflowFailException, match="page_size"):
         _operator(tmp_path / "m.jsonl", page_size=0).execute(export_context(TaskRun(), start, end))
     assert nxcloud_simulator.requests.total() == 0
+
+
+def test_a_gateway_error_mid_export_is_read_again_without_gaps_or_duplicates(nxcloud_simulator, tmp_path):
+    """The 4th find-SMS request meets a 503: the hook reads that page again (a read may be retried)."""
+    start, end = month_interval()
+    nxcloud_simulator.seed_sms_history("fonedynamics", start.timestamp(), end.timestamp(), 1_500)
+    nxcloud_simulator.faults.set(at={4: "http_503"})
+    path = tmp_path / "messages.jsonl"
+    summary = _operator(path).execute(export_context(TaskRun(), start, end))
+    assert nxcloud_simulator.faults.counts() == {"http_503": 1}
+    lines = list(read_records(path))
+    assert [line["message_id"] for line in lines] == [
+        entry.vendor_id for entry in nxcloud_simulator.ledger.entries("fonedynamics", "sms")
+    ]
+    assert summary["queries"] == 8  # pages recorded; the refused request is the one more the vendor saw
+    assert nxcloud_simulator.requests.count("fonedynamics", "list_messages") == 9
