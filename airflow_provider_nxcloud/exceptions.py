@@ -253,6 +253,11 @@ class BatchInDoubtError(NXCloudProviderError):
         super().__init__(message)
 
 
+class UnreadableRecordError(NXCloudProviderError):
+    """A vendor record an export cannot place or read (no time stamp, a list that shifted while
+    it was paged); a retry reads the query again from the last page written."""
+
+
 class SourceChangedError(InvalidInputError):
     """A retry's recipients differ from what an earlier try of the same task recorded as sent.
 

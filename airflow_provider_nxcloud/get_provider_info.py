@@ -20,17 +20,19 @@ HOW_TO_GUIDES = {
         "chat",
         "nxcloud-pns",
         "nxcloud-number-check",
+        "exports",
     ],
     "Buka": ["campaigns", "conventions", "delivery-sensors", "buka-voice-tasks", "buka-ai-voice"],
-    "Fone Dynamics": ["campaigns", "conventions", "delivery-sensors"],
+    "Fone Dynamics": ["campaigns", "conventions", "delivery-sensors", "exports"],
 }
 #: integration name -> the vendor's API documentation
 DOC_URLS = {"NXCloud": nxcloud.DOC_URL, "Buka": buka.DOC_URL, "Fone Dynamics": fonedynamics.DOC_URL}
 #: modules beyond the platform's own, per layer and integration (task-style APIs and chat channels)
 MORE_MODULES: dict[str, dict[str, list[str]]] = {
     "operators": {
-        "NXCloud": ["nxcloud_pns", "nxcloud_number_check", "nxcloud_chat"],
+        "NXCloud": ["nxcloud_pns", "nxcloud_number_check", "nxcloud_chat", "exports"],
         "Buka": ["buka_voice_tasks", "buka_ai_voice"],
+        "Fone Dynamics": ["exports"],
     },
     "sensors": {
         "NXCloud": ["nxcloud_number_check"],

@@ -94,6 +94,9 @@ WEBHOOK_METHODS = ("POST", "GET")
 CALL_DISPOSITIONS = ("Answered", "IVR", "Busy", "NoAnswer", "Failed")
 #: default page sizes: find SMS 200 (:data:`DOC_FIND_SMS`), projects 50 (:data:`DOC_PROJECTS`)
 MESSAGES_PAGE_DEFAULT = 200
+#: ASSUMPTION [FD-10]: find SMS documents a default page (200) but no largest one; the record
+#: exports ask at most this many and, above the default, read on until an empty page
+MESSAGES_PAGE_MAX = 1000
 PROJECTS_PAGE_DEFAULT = 50
 
 

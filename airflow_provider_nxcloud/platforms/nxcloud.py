@@ -92,6 +92,14 @@ NUMBER_CHECK_INVALID_TYPE = "invalid"
 NUMBER_CHECK_YES = "YES"
 #: the legacy SMS record queries reach back this many days (code 3 beyond)
 SMS_RECORD_DAYS = 31
+#: getSmsCdr rows per page: ``page_size`` must be below 1000 (code 4 otherwise). Source:
+#: Demon-2012/NXcloud-API-document:SMS Record Query.md (``page_size`` row and code table)
+SMS_RECORDS_MAX_PAGE_SIZE = 999
+#: getSmsCdr row ``date`` / ``dr_time`` stamps: "2019-06-15 23:40:00" (the page's example), no zone.
+#: ASSUMPTION [NX-22]: a stamp is in the zone its record's day is filed in (:data:`RECORD_DAY_OFFSETS_HOURS`);
+#: the exports read it as UTC, the reading the simulator and the delivery code take first
+SMS_RECORD_STAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
+SMS_RECORD_STAMP_OFFSET_HOURS = 0
 
 #: numbers per SMS request of a verification-code channel app (code 104 above it). Source: the
 #: ``phone`` row and code 104 of Demon-2012/NXcloud-API-document:SMS Downstream Sending.md and

@@ -108,6 +108,11 @@ requests received (including rejected ones): ``sim.requests.total()``,
 ``POST /_simulator/clock/skew {"vendor_skew_ms": n}``, ``GET|POST /_simulator/faults``,
 ``GET /_simulator/health``.
 
+History: ``sim.seed_sms_history(platform, since, until, count)`` (``POST /_simulator/seed``)
+files ``count`` NXCloud or Fone Dynamics SMS sent evenly over ``[since, until)`` (1.5 s per
+100,000), as their sends would have (:mod:`~airflow_provider_nxcloud.testing.seeding`): what the
+record queries (``getSmsCdr``, find SMS) and the record exports read.
+
 ``sim.reset()`` (``POST /_simulator/reset``) clears the ledger, the request log,
 injected-fault counts, clock advances, speed changes and skew and stored task
 state, and puts the fault plan back to the one the simulator was started with.

@@ -208,6 +208,20 @@ def _control_router(state: SimulatorState) -> Any:
         state.reset()
         return {"status": "ok"}
 
+    @control.post("/seed")
+    async def seed(request: Request) -> dict[str, Any]:
+        """File a period of SMS history (:func:`~.seeding.seed_sms_history`)."""
+        from airflow_provider_nxcloud.testing.seeding import seed_sms_history
+
+        body = await _json_body(request)
+        try:
+            count = seed_sms_history(
+                state, str(body["platform"]), float(body["since"]), float(body["until"]), int(body["count"])
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise HTTPException(400, f"expected {{'platform', 'since', 'until', 'count'}}: {exc}") from None
+        return {"seeded": count}
+
     @control.post("/clock/advance")
     async def advance(request: Request) -> dict[str, Any]:
         body = await _json_body(request)

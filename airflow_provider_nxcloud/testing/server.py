@@ -147,6 +147,12 @@ class Simulator:
     def accounts(self) -> Accounts:
         return self.state.accounts
 
+    def seed_sms_history(self, platform: str, since: float, until: float, count: int) -> int:
+        """File ``count`` SMS of ``platform`` sent in ``[since, until)`` (see :mod:`.seeding`)."""
+        from airflow_provider_nxcloud.testing.seeding import seed_sms_history
+
+        return seed_sms_history(self.state, platform, since, until, count)
+
     def reset(self) -> None:
         """Clear ledger, request log, injected faults (back to the start plan), clock and task state."""
         self.state.reset()

@@ -44,6 +44,10 @@ def airflow_env(home: Path, connections: Mapping[str, str], **overrides: str) ->
             "AIRFLOW_CONN_SMS_AUDIENCE_DB": json.dumps(
                 {"conn_type": "sqlite", "host": str(home / "audience.db")}
             ),
+            # example_records_export's warehouse
+            "AIRFLOW_CONN_RECORDS_WAREHOUSE_DB": json.dumps(
+                {"conn_type": "sqlite", "host": str(home / "warehouse.db")}
+            ),
             **connections,
             **overrides,
         }

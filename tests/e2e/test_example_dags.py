@@ -4,8 +4,10 @@ ledger it should: asserted on what the simulator accepted, never on log text."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import re
+import sqlite3
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -274,6 +276,48 @@ def expect_results_asset_report(sim: Simulator, home: Path) -> None:
 PRODUCERS = {"example_results_asset_report": "example_results_asset"}
 
 
+#: yesterday (UTC) of example_records_export: a day of each platform's records, and some of the day before
+RECORDS_PER_DAY = {"nxcloud": 3_000, "fonedynamics": 2_000}
+
+
+def _yesterday() -> tuple[float, float]:
+    today = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return (today - dt.timedelta(days=1)).timestamp(), today.timestamp()
+
+
+def seed_records_export(sim: Simulator) -> None:
+    start, end = _yesterday()
+    for platform, count in RECORDS_PER_DAY.items():
+        sim.seed_sms_history(platform, start - 6 * 3600, start, 50)  # the day before: not yesterday's
+        sim.seed_sms_history(platform, start, end, count)
+
+
+def expect_records_export(sim: Simulator, home: Path) -> None:
+    from airflow_provider_nxcloud.exports.files import read_records
+
+    start, end = _yesterday()
+    day = dt.datetime.fromtimestamp(start, dt.UTC).strftime("%Y-%m-%d")
+    files = {"nxcloud": "nxcloud/sms", "fonedynamics": "fonedynamics/messages"}
+    for platform, folder in files.items():
+        yesterdays = [e.vendor_id for e in sim.ledger.entries(platform, "sms") if start <= e.time < end]
+        lines = list(read_records(home / "data" / "lake" / folder / f"{day}.jsonl"))
+        assert [line["message_id"] for line in lines] == yesterdays
+        assert len(yesterdays) == RECORDS_PER_DAY[platform]
+    with sqlite3.connect(home / "warehouse.db") as connection:
+        loaded = dict(
+            connection.execute(
+                "SELECT platform, count(*) FROM sms_records WHERE day = ? GROUP BY platform", (day,)
+            ).fetchall()
+        )
+    assert loaded == RECORDS_PER_DAY
+    [summary] = return_values(home, "example_records_export", "load").values()
+    assert summary == RECORDS_PER_DAY
+
+
+#: what the simulator must hold before an example DAG runs
+SEEDS: dict[str, Callable[[Simulator], None]] = {"example_records_export": seed_records_export}
+
+
 EXPECTATIONS: dict[str, Callable[[Simulator, Path], None]] = {
     "example_results_asset": expect_results_asset,
     "example_results_asset_report": expect_results_asset_report,
@@ -287,6 +331,7 @@ EXPECTATIONS: dict[str, Callable[[Simulator, Path], None]] = {
     "example_clean_then_send": expect_clean_then_send,
     "example_voice_campaign": expect_voice_campaign,
     "example_sql_to_sms": expect_sql_to_sms,
+    "example_records_export": expect_records_export,
 }
 
 
@@ -308,9 +353,15 @@ def test_every_example_dag_parses_and_has_ledger_expectations():
     assert not set(EXPECTATIONS) & set(NOT_DAGS_TESTABLE)
 
 
-#: the example DAGs `make test` runs end to end (the main job, an Asset producer, SQL to SMS; `make demo`'s
-#: test runs the quickstart and NXCloud SMS): each of the others is a long proof, in `make test-long`
-IN_MAKE_TEST = {"example_sms_campaign", "example_results_asset", "example_sql_to_sms"}
+#: the example DAGs `make test` runs end to end (the main job, an Asset producer, SQL to SMS, the records
+#: export: 25 s with the home's migration; `make demo`'s test runs the quickstart and NXCloud SMS): each
+#: of the others is a long proof, in `make test-long`
+IN_MAKE_TEST = {
+    "example_sms_campaign",
+    "example_results_asset",
+    "example_sql_to_sms",
+    "example_records_export",
+}
 
 
 @pytest.mark.parametrize(
@@ -322,6 +373,8 @@ IN_MAKE_TEST = {"example_sms_campaign", "example_results_asset", "example_sql_to
 )
 def test_example_dag_runs_against_the_simulator(dag_id, simulator, airflow_home):
     simulator.reset()
+    if dag_id in SEEDS:
+        SEEDS[dag_id](simulator)
     if dag_id in PRODUCERS:
         produced = run_dag(PRODUCERS[dag_id], airflow_env(airflow_home, simulator.connection_env()))
         assert produced.state == "success", produced.output[-4000:]

@@ -1,0 +1,160 @@
+"""An interval's export: every page of every query window, once, into one file.
+
+A :class:`RecordSource` knows one vendor's record query: which query windows an interval
+needs (:meth:`~RecordSource.windows`, as few as the vendor's documented limits allow) and
+how to read one window page by page (:meth:`~RecordSource.pages`, one vendor query per
+page, resuming from a cursor). :func:`run_export` drives it: each page is written as a
+part, then recorded in the progress, so a retry resumes after the last page written and a
+page is never merged twice; at the end the parts become the interval's file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from airflow_provider_nxcloud.exceptions import InvalidInputError
+from airflow_provider_nxcloud.exports.files import IntervalFile
+from airflow_provider_nxcloud.exports.progress import ExportProgress, WindowProgress
+from airflow_provider_nxcloud.state import TaskInstanceState
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A data interval in epoch seconds: ``start`` inclusive, ``end`` exclusive."""
+
+    start: float
+    end: float
+
+    @classmethod
+    def from_context(cls, context: Mapping[str, Any]) -> Interval:
+        start, end = context.get("data_interval_start"), context.get("data_interval_end")
+        for name, value in (("data_interval_start", start), ("data_interval_end", end)):
+            if not isinstance(value, dt.datetime) or value.tzinfo is None:
+                raise InvalidInputError(
+                    name, f"must be a timezone-aware datetime (a scheduled run's), not {value!r}"
+                )
+        assert isinstance(start, dt.datetime) and isinstance(end, dt.datetime)
+        if end <= start:
+            raise InvalidInputError(
+                "data_interval_end",
+                f"must be after data_interval_start ({start}), not {end}: schedule the DAG with a timetable "
+                "whose runs cover an interval (e.g. CronDataIntervalTimetable; Airflow 3's cron schedules "
+                "default to runs at a point in time)",
+            )
+        return cls(start.timestamp(), end.timestamp())
+
+    def check_over(self, now: float) -> None:
+        """An interval that has not ended yet has records still to come: refused before any request."""
+        if self.end > now:
+            raise InvalidInputError(
+                "data_interval_end",
+                f"{iso(self.end)} is after now ({iso(now)}): the interval's records are not complete yet",
+            )
+
+    def holds(self, moment: float) -> bool:
+        return self.start <= moment < self.end
+
+
+def iso(epoch: float) -> str:
+    """ISO 8601 UTC, whole seconds (``2026-12-02T00:00:00Z``)."""
+    return dt.datetime.fromtimestamp(int(epoch), dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class Page:
+    """What one vendor query returned that belongs to the interval, and where the next query starts."""
+
+    records: list[dict[str, Any]]
+    #: JSON value the source resumes from (the next page number, the records skipped, ...)
+    cursor: Any
+    #: no query follows in this window
+    last: bool
+
+
+class RecordSource(Protocol):
+    """One vendor's record query over one interval."""
+
+    platform: str
+    record_type: str
+
+    def check(self, now: float) -> None:
+        """Refuse, before any request, an interval or a parameter the vendor cannot answer."""
+
+    def settings(self) -> dict[str, Any]:
+        """What else makes two exports of one interval differ (the page size): JSON."""
+
+    def windows(self) -> list[str]:
+        """The query windows the interval needs, in order (labels, JSON text)."""
+
+    def pages(self, window: str, cursor: Any) -> Iterator[Page]:
+        """The window's pages from ``cursor`` (None: the first), one vendor query each."""
+
+
+@dataclass(frozen=True)
+class ExportSummary:
+    platform: str
+    record_type: str
+    path: str
+    interval_start: str
+    interval_end: str
+    records: int
+    windows: int
+    #: vendor queries of every try (those of a page a killed try did not record are not counted)
+    queries: int
+    resumed: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+
+def run_export(
+    source: RecordSource, interval: Interval, file: IntervalFile, record: TaskInstanceState, now: float
+) -> ExportSummary:
+    """Export ``source``'s records of ``interval`` into ``file``, resuming what ``record`` says is written."""
+    interval.check_over(now)
+    source.check(now)
+    windows = source.windows()
+    identity = {
+        "platform": source.platform,
+        "record_type": source.record_type,
+        "path": str(file.path),
+        "start": interval.start,
+        "end": interval.end,
+        "windows": windows,
+        **source.settings(),
+    }
+    progress = ExportProgress.from_json(record.get(), identity)
+    resumed = progress is not None
+    if progress is None:
+        file.discard_parts()  # another export's pages, or a finished one's leftovers
+    file.check_writable()
+    if progress is None:
+        progress = ExportProgress(identity, [WindowProgress() for _ in windows])
+        record.set(progress.to_json())
+    for index, window in enumerate(windows):
+        state = progress.windows[index]
+        for page in [] if state.done else source.pages(window, state.cursor):
+            progress.queries += 1
+            state.records += file.write_page(index, state.pages + 1, page.records)
+            state.pages += 1
+            state.cursor, state.done = page.cursor, page.last
+            record.set(progress.to_json())
+        if not state.done:
+            state.done = True
+            record.set(progress.to_json())
+    lines = file.finish([state.pages for state in progress.windows])
+    record.delete()
+    return ExportSummary(
+        platform=source.platform,
+        record_type=source.record_type,
+        path=str(file.path),
+        interval_start=iso(interval.start),
+        interval_end=iso(interval.end),
+        records=lines,
+        windows=len(windows),
+        queries=progress.queries,
+        resumed=resumed,
+    )

@@ -1,0 +1,196 @@
+"""NXCloud SMS records (``/api/sms/getSmsCdr``) as export lines.
+
+The query (Demon-2012/NXcloud-API-document:SMS Record Query.md) names one day
+(``date``, yyyyMMdd) and pages it (``page``, ``page_size`` below 1000); it reaches back
+31 days. An interval is therefore read day by day: the days it covers in both readings of
+the vendor's day (UTC and UTC+8, ASSUMPTION [NX-2], :func:`interval_days`), each day asked
+once, each page as large as the vendor allows (999 rows), so a day of N records costs
+ceil(N / 999) queries (one for an empty day). Rows whose ``date`` stamp lies outside the
+interval belong to a neighbouring interval and are left to its export: consecutive
+intervals partition the records by stamp, so each record is in exactly one file.
+
+Line schema (keys always in this order; absent values are null):
+
+``platform`` "nxcloud", ``record_type`` "sms", ``message_id`` (``msgid``: a request's id,
+or ``<id>-<10 digits>`` per number of a request with several), ``number`` (``phone``),
+``sender_id`` (``senderid``), ``text`` (``body``), ``sent_at`` (``date`` as ISO 8601 UTC),
+``status`` (``delivered``, ``failed`` or ``pending``, from the operator receipt), ``receipt``
+(``dr``, e.g. ``DELIVRD``), ``receipt_meaning`` (what the receipt means), ``delivered_at``
+(``dr_time`` as ISO 8601 UTC), ``segments`` (``billing_size``), ``price`` (``billing_price``,
+text as the vendor gives it), ``billed`` (``billing_status`` "Yes"), ``network``,
+``vendor_date`` (the ``date`` stamp as the vendor wrote it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from airflow_provider_nxcloud.campaign.delivery.pollers import (
+    NXCLOUD_FAILED_RECEIPTS,
+    NXCLOUD_PENDING_RECEIPTS,
+)
+from airflow_provider_nxcloud.exceptions import InvalidInputError, UnreadableRecordError
+from airflow_provider_nxcloud.exports.engine import Interval, Page, iso
+from airflow_provider_nxcloud.hooks.nxcloud import NXCloudHook
+from airflow_provider_nxcloud.platforms import nxcloud
+
+#: a line's keys, in the order they are written
+LINE_KEYS = (
+    "platform",
+    "record_type",
+    "message_id",
+    "number",
+    "sender_id",
+    "text",
+    "sent_at",
+    "status",
+    "receipt",
+    "receipt_meaning",
+    "delivered_at",
+    "segments",
+    "price",
+    "billed",
+    "network",
+    "vendor_date",
+)
+#: a stamp of :data:`~.platforms.nxcloud.SMS_RECORD_STAMP_FORMAT`
+_STAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
+_STAMP_ZONE = dt.timezone(dt.timedelta(hours=nxcloud.SMS_RECORD_STAMP_OFFSET_HOURS))
+#: the operator receipt of a delivered message (reference §5.4)
+DELIVERED_RECEIPT = "DELIVRD"
+
+
+def _zone(hours: int) -> dt.timezone:
+    return dt.timezone(dt.timedelta(hours=hours))
+
+
+def interval_days(interval: Interval) -> list[str]:
+    """The vendor days (yyyyMMdd) holding the interval's records in either reading of the day, oldest first."""
+    days: set[dt.date] = set()
+    for hours in nxcloud.RECORD_DAY_OFFSETS_HOURS:
+        first = dt.datetime.fromtimestamp(interval.start, _zone(hours)).date()
+        last = dt.datetime.fromtimestamp(interval.end - 1, _zone(hours)).date()
+        days.update(first + dt.timedelta(days=n) for n in range((last - first).days + 1))
+    return [day.strftime(nxcloud.SMS_RECORD_DATE_FORMAT) for day in sorted(days)]
+
+
+def stamp_epoch(value: Any) -> float | None:
+    """A record stamp (``date``, ``dr_time``) in epoch seconds (ASSUMPTION [NX-22]); None when empty or not a stamp."""
+    if not isinstance(value, str) or not _STAMP.fullmatch(value.strip()):
+        return None
+    try:
+        # fromisoformat reads the documented "2019-06-15 23:40:00" as strptime would, many times faster
+        moment = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=_STAMP_ZONE).timestamp()
+
+
+def _text(value: Any) -> str | None:
+    return None if value in (None, "") else str(value)
+
+
+def delivery(receipt: str, summary: str) -> tuple[str, str | None]:
+    """``(status, receipt meaning)`` of a row's operator receipt ``dr`` and its ``dr_status``."""
+    if receipt == DELIVERED_RECEIPT or (not receipt and summary.lower() == "successful"):
+        return "delivered", "delivered to the handset"
+    if receipt in NXCLOUD_FAILED_RECEIPTS:
+        return "failed", NXCLOUD_FAILED_RECEIPTS[receipt]
+    if not receipt and summary.lower() == "failed":
+        return "failed", "failed (no operator receipt)"
+    if receipt in NXCLOUD_PENDING_RECEIPTS:
+        return "pending", "no final receipt yet" if not receipt else "in transit"
+    return "pending", None  # a receipt no catalog knows: kept as it is in ``receipt``
+
+
+def record_line(row: dict[str, Any], sent_at: float) -> dict[str, Any]:
+    """One getSmsCdr row as a line of the schema (:data:`LINE_KEYS`)."""
+    receipt = str(row.get("dr") or "").strip().upper()
+    status, meaning = delivery(receipt, str(row.get("dr_status") or "").strip())
+    delivered_at = stamp_epoch(row.get("dr_time"))
+    try:
+        segments: int | None = int(row.get("billing_size"))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        segments = None
+    return {
+        "platform": nxcloud.PLATFORM,
+        "record_type": "sms",
+        "message_id": _text(row.get("msgid")),
+        "number": _text(row.get("phone")),
+        "sender_id": _text(row.get("senderid")),
+        "text": row.get("body") if isinstance(row.get("body"), str) else None,
+        "sent_at": iso(sent_at),
+        "status": status,
+        "receipt": receipt or None,
+        "receipt_meaning": meaning,
+        "delivered_at": iso(delivered_at) if delivered_at is not None else None,
+        "segments": segments,
+        "price": _text(row.get("billing_price")),
+        "billed": str(row.get("billing_status") or "").strip().lower() == "yes",
+        "network": _text(row.get("network")),
+        "vendor_date": _text(row.get("date")),
+    }
+
+
+class NXCloudSmsRecords:
+    """The SMS records of one interval, day by day (see the module docstring)."""
+
+    platform = nxcloud.PLATFORM
+    record_type = "sms"
+
+    def __init__(self, hook: NXCloudHook, interval: Interval, page_size: int) -> None:
+        self.hook = hook
+        self.interval = interval
+        self.page_size = page_size
+
+    def settings(self) -> dict[str, Any]:
+        return {"page_size": self.page_size}
+
+    def windows(self) -> list[str]:
+        return interval_days(self.interval)
+
+    def check(self, now: float) -> None:
+        size = self.page_size
+        if (
+            isinstance(size, bool)
+            or not isinstance(size, int)
+            or not 1 <= size <= nxcloud.SMS_RECORDS_MAX_PAGE_SIZE
+        ):
+            raise InvalidInputError(
+                "page_size",
+                f"must be a whole number from 1 to {nxcloud.SMS_RECORDS_MAX_PAGE_SIZE}, not {size!r}",
+            )
+        # the oldest day the query answers, in the reading whose today is latest (the strictest)
+        today = max(dt.datetime.fromtimestamp(now, _zone(h)).date() for h in nxcloud.RECORD_DAY_OFFSETS_HOURS)
+        oldest = today - dt.timedelta(days=nxcloud.SMS_RECORD_DAYS)
+        first = min(self.windows())
+        if first < oldest.strftime(nxcloud.SMS_RECORD_DATE_FORMAT):
+            raise InvalidInputError(
+                "data_interval_start",
+                f"{iso(self.interval.start)} needs the records of {first}, but NXCloud keeps SMS records "
+                f"{nxcloud.SMS_RECORD_DAYS} days (the oldest day it answers is "
+                f"{oldest.strftime(nxcloud.SMS_RECORD_DATE_FORMAT)})",
+            )
+
+    def pages(self, window: str, cursor: Any) -> Iterator[Page]:
+        page = int(cursor or 1)
+        while True:
+            total, rows = self.hook.list_sms_records(window, page=page, page_size=self.page_size)
+            records = []
+            for row in rows:
+                sent_at = stamp_epoch(row.get("date"))
+                if sent_at is None:
+                    raise UnreadableRecordError(
+                        f"getSmsCdr row {row.get('msgid')!r} of {window} has no readable date stamp "
+                        f"({row.get('date')!r}): it cannot be placed in an interval"
+                    )
+                if self.interval.holds(sent_at):
+                    records.append(record_line(row, sent_at))
+            last = not rows or page * self.page_size >= total
+            yield Page(records, page + 1, last)
+            if last:
+                return
+            page += 1

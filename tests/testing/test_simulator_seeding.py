@@ -1,0 +1,57 @@
+"""Seeded SMS history is what the record queries answer, page by page, as for sent messages."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import requests
+
+from airflow_provider_nxcloud.hooks.fonedynamics import FoneDynamicsHook
+from airflow_provider_nxcloud.hooks.nxcloud import NXCloudHook
+
+
+def _day(days_ago: int) -> dt.datetime:
+    today = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return today - dt.timedelta(days=days_ago)
+
+
+@pytest.mark.usefixtures("one_record_day")
+def test_getsmscdr_pages_a_seeded_day_oldest_first_or_newest_first(nxcloud_simulator):
+    start = _day(2)
+    nxcloud_simulator.seed_sms_history("nxcloud", start.timestamp(), _day(1).timestamp(), 25)
+    hook, day = NXCloudHook(), start.strftime("%Y%m%d")
+    seeded = [entry.vendor_id for entry in nxcloud_simulator.ledger.entries("nxcloud", "sms")]
+
+    pages = [hook.list_sms_records(day, page=page, page_size=10) for page in (1, 2, 3, 4)]
+    assert [total for total, _ in pages] == [25] * 4
+    assert [row["msgid"] for _, rows in pages for row in rows] == seeded
+    assert pages[3][1] == []
+    newest = [hook.list_sms_records(day, page=page, page_size=10, sort_type=1)[1] for page in (1, 2, 3)]
+    assert [row["msgid"] for rows in newest for row in rows] == seeded[::-1]
+    assert hook.list_sms_records(_day(1).strftime("%Y%m%d"), page=1, page_size=10) == (0, [])
+
+
+def test_find_sms_lists_seeded_messages_in_their_window(nxcloud_simulator):
+    start, end = _day(3), _day(2)
+    nxcloud_simulator.seed_sms_history("fonedynamics", start.timestamp(), end.timestamp(), 30)
+    listed = FoneDynamicsHook().list_messages(int(start.timestamp()), int(end.timestamp()), count=100)
+    assert [m["MessageSid"] for m in listed or []] == [
+        e.vendor_id for e in nxcloud_simulator.ledger.entries("fonedynamics", "sms")
+    ]
+    assert all(m["Status"] in ("Delivered", "Failed") for m in listed or [])
+    assert FoneDynamicsHook().list_messages(int(end.timestamp()), int(end.timestamp()) + 3600) == []
+
+
+def test_seeding_over_http_and_its_refusals(nxcloud_simulator):
+    url = f"{nxcloud_simulator.url}/_simulator/seed"
+    body = {
+        "platform": "fonedynamics",
+        "since": _day(1).timestamp(),
+        "until": _day(0).timestamp(),
+        "count": 5,
+    }
+    assert requests.post(url, json=body, timeout=10).json() == {"seeded": 5}
+    assert nxcloud_simulator.ledger.count("fonedynamics", "sms") == 5
+    assert requests.post(url, json={**body, "platform": "buka"}, timeout=10).status_code == 400
+    assert requests.post(url, json={**body, "until": body["since"]}, timeout=10).status_code == 400
