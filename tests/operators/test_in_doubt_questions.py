@@ -16,7 +16,7 @@ from airflow_provider_nxcloud.campaign.progress import STORE_KEY, Progress
 from airflow_provider_nxcloud.campaign.results import read_results
 from airflow_provider_nxcloud.exceptions import BatchInDoubtError, InvalidInputError
 from airflow_provider_nxcloud.operators.buka import BukaSendSmsOperator
-from airflow_provider_nxcloud.version_compat import AIRFLOW_V_3_3_PLUS
+from airflow_provider_nxcloud.version_compat import AIRFLOW_V_3_3_PLUS, HAS_TASK_STATE_STORE
 from tests.operators.conftest import TaskRun, numbers
 
 if AIRFLOW_V_3_3_PLUS:
@@ -216,6 +216,7 @@ def test_a_finished_send_is_not_sent_again_after_its_task_state_is_cleared_on_su
     assert results.read_bytes() == written  # the evidence is neither truncated nor rewritten
 
 
+@pytest.mark.skipif(not HAS_TASK_STATE_STORE, reason="retention is Airflow 3.3's task_state_store's")
 def test_progress_is_kept_without_expiry(nxcloud_simulator, task_run):
     from airflow.sdk.execution_time.context import NEVER_EXPIRE
 
