@@ -28,10 +28,6 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from airflow_provider_nxcloud.campaign.delivery.pollers import (
-    NXCLOUD_FAILED_RECEIPTS,
-    NXCLOUD_PENDING_RECEIPTS,
-)
 from airflow_provider_nxcloud.exceptions import InvalidInputError, UnreadableRecordError
 from airflow_provider_nxcloud.exports.engine import Interval, Page, iso
 from airflow_provider_nxcloud.hooks.nxcloud import NXCloudHook
@@ -59,8 +55,6 @@ LINE_KEYS = (
 #: a stamp of :data:`~.platforms.nxcloud.SMS_RECORD_STAMP_FORMAT`
 _STAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
 _STAMP_ZONE = dt.timezone(dt.timedelta(hours=nxcloud.SMS_RECORD_STAMP_OFFSET_HOURS))
-#: the operator receipt of a delivered message (reference §5.4)
-DELIVERED_RECEIPT = "DELIVRD"
 
 
 def _zone(hours: int) -> dt.timezone:
@@ -95,13 +89,13 @@ def _text(value: Any) -> str | None:
 
 def delivery(receipt: str, summary: str) -> tuple[str, str | None]:
     """``(status, receipt meaning)`` of a row's operator receipt ``dr`` and its ``dr_status``."""
-    if receipt == DELIVERED_RECEIPT or (not receipt and summary.lower() == "successful"):
+    if receipt == nxcloud.SMS_DELIVERED_RECEIPT or (not receipt and summary.lower() == "successful"):
         return "delivered", "delivered to the handset"
-    if receipt in NXCLOUD_FAILED_RECEIPTS:
-        return "failed", NXCLOUD_FAILED_RECEIPTS[receipt]
+    if receipt in nxcloud.SMS_FAILED_RECEIPTS:
+        return "failed", nxcloud.SMS_FAILED_RECEIPTS[receipt]
     if not receipt and summary.lower() == "failed":
         return "failed", "failed (no operator receipt)"
-    if receipt in NXCLOUD_PENDING_RECEIPTS:
+    if receipt in nxcloud.SMS_PENDING_RECEIPTS:
         return "pending", "no final receipt yet" if not receipt else "in transit"
     return "pending", None  # a receipt no catalog knows: kept as it is in ``receipt``
 

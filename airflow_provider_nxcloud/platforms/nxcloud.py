@@ -100,6 +100,21 @@ SMS_RECORDS_MAX_PAGE_SIZE = 999
 #: the exports read it as UTC, the reading the simulator and the delivery code take first
 SMS_RECORD_STAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 SMS_RECORD_STAMP_OFFSET_HOURS = 0
+#: the operator receipt (``dr``) of a delivered SMS (reference §5.4)
+SMS_DELIVERED_RECEIPT = "DELIVRD"
+#: operator receipts (reference §5.4) that end a message without delivering it
+SMS_FAILED_RECEIPTS = {
+    "UNDELIV": "undeliverable",
+    "REJECTD": "rejected by the operator",
+    "EXPIRED": "validity period expired",
+    "DELETED": "deleted by the operator",
+    "DND": "recipient is on a do-not-disturb list",
+    "ESME_RINVDSTADR": "invalid destination number",
+    "ESME_RINVSRCADR": "invalid sender",
+    "UNKNOWN": "final state unknown",
+}
+#: SMPP states that are not final yet
+SMS_PENDING_RECEIPTS = frozenset({"", "ENROUTE", "ACCEPTD", "SUBMITD"})
 
 #: numbers per SMS request of a verification-code channel app (code 104 above it). Source: the
 #: ``phone`` row and code 104 of Demon-2012/NXcloud-API-document:SMS Downstream Sending.md and

@@ -84,20 +84,6 @@ NXCLOUD_CALLS_SLACK_S = 600
 #: (ASSUMPTION [NX-3]: not documented)
 NXCLOUD_SEND_SLACK_S = 300
 
-#: NXCloud operator receipts (reference §5.4) that end a message without delivering it
-NXCLOUD_FAILED_RECEIPTS = {
-    "UNDELIV": "undeliverable",
-    "REJECTD": "rejected by the operator",
-    "EXPIRED": "validity period expired",
-    "DELETED": "deleted by the operator",
-    "DND": "recipient is on a do-not-disturb list",
-    "ESME_RINVDSTADR": "invalid destination number",
-    "ESME_RINVSRCADR": "invalid sender",
-    "UNKNOWN": "final state unknown",
-}
-#: SMPP states that are not final yet
-NXCLOUD_PENDING_RECEIPTS = frozenset({"", "ENROUTE", "ACCEPTD", "SUBMITD"})
-
 
 # ----- how to ask ------------------------------------------------------------------------------
 
@@ -438,14 +424,14 @@ class NXCloudPoller:
         number = ref.number or text_or_none(row.get("phone"))
         receipt = str(row.get("dr") or "").strip().upper()
         summary = str(row.get("dr_status") or "").strip()
-        if receipt == "DELIVRD" or (not receipt and summary.lower() == "successful"):
+        if receipt == nxcloud.SMS_DELIVERED_RECEIPT or (not receipt and summary.lower() == "successful"):
             return MessageStatus(ref.message_id, DELIVERED, number, receipt or summary)
-        if receipt in NXCLOUD_FAILED_RECEIPTS:
-            reason = f"{receipt}: {NXCLOUD_FAILED_RECEIPTS[receipt]}"
+        if receipt in nxcloud.SMS_FAILED_RECEIPTS:
+            reason = f"{receipt}: {nxcloud.SMS_FAILED_RECEIPTS[receipt]}"
             return MessageStatus(ref.message_id, FAILED, number, receipt, reason)
         if not receipt and summary.lower() == "failed":
             return MessageStatus(ref.message_id, FAILED, number, summary, "Failed (no operator receipt)")
-        note = None if receipt in NXCLOUD_PENDING_RECEIPTS else f"unrecognised receipt {receipt!r}"
+        note = None if receipt in nxcloud.SMS_PENDING_RECEIPTS else f"unrecognised receipt {receipt!r}"
         return MessageStatus(ref.message_id, PENDING, number, receipt or None, note)
 
 
