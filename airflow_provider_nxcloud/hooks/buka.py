@@ -269,6 +269,20 @@ class BukaHook(CPaaSHook):
         records = data.get("records") if isinstance(data, Mapping) else None
         return [dict(record) for record in records or () if isinstance(record, Mapping)]
 
+    def get_call_record_page(
+        self, start: dt.datetime, end: dt.datetime, *, page: int, size: int = buka.CALL_RECORD_PAGE_SIZE
+    ) -> tuple[int | None, list[dict[str, Any]]]:
+        """``cc/record/query`` (onbuka.com/call-api20): page ``page`` (``size`` 1-100 records) of the
+        call-center records between ``start`` and ``end`` (aware; at most 32 days apart, -35), and
+        ``data.total``, how many records the whole window holds (None when the reply names none)."""
+        body = buka.call_record_query(start, end, current=page, size=size)
+        data = self.call("cc_record_query", body).get("data")
+        if not isinstance(data, Mapping):
+            return None, []
+        records = [dict(record) for record in data.get("records") or () if isinstance(record, Mapping)]
+        total = data.get("total")
+        return (total if isinstance(total, int) and not isinstance(total, bool) else None), records
+
     # ----- AI voice (SDK AiVoiceSdkClient; itniotech.com/api/ai-voice/*) ------------------------
 
     def add_ai_task(self, body: Mapping[str, Any]) -> Any:

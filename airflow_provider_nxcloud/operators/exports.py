@@ -14,17 +14,19 @@ from typing import TYPE_CHECKING, Any, Generic
 from airflow.providers.common.compat.sdk import BaseOperator
 
 from airflow_provider_nxcloud.exceptions import InvalidInputError
+from airflow_provider_nxcloud.exports.buka_call_center import BukaCallCenterRecords
 from airflow_provider_nxcloud.exports.engine import Interval, RecordSource, run_export
 from airflow_provider_nxcloud.exports.files import IntervalFile
 from airflow_provider_nxcloud.exports.fonedynamics_messages import FoneDynamicsMessages
 from airflow_provider_nxcloud.exports.nxcloud_sms import NXCloudSmsRecords
 from airflow_provider_nxcloud.exports.progress import progress_record
+from airflow_provider_nxcloud.hooks.buka import BukaHook
 from airflow_provider_nxcloud.hooks.fonedynamics import FoneDynamicsHook
 from airflow_provider_nxcloud.hooks.mixin import HookT, PlatformHookMixin
 from airflow_provider_nxcloud.hooks.nxcloud import NXCloudHook
 from airflow_provider_nxcloud.operators.links import announce_results
 from airflow_provider_nxcloud.outcome import airflow_outcome
-from airflow_provider_nxcloud.platforms import fonedynamics, nxcloud
+from airflow_provider_nxcloud.platforms import buka, fonedynamics, nxcloud
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -179,7 +181,40 @@ class FoneDynamicsMessagesToStorageOperator(RecordsToStorageOperator[FoneDynamic
         return FoneDynamicsMessages(self.hook, interval, self.page_size, self.property_sid)
 
 
+class BukaCallCenterRecordsToStorageOperator(RecordsToStorageOperator[BukaHook]):
+    """Buka call-center call records (``cc/record/query``) of the data interval into ``output_path``.
+
+    The query takes at most 32 days a window and 100 records a page: the interval is read in
+    the fewest windows that allows (one for a day or a month), each page full. Records of the
+    last 59 days only (an older interval fails before any request); the query takes no appId,
+    it reads the account's call center. A call goes to the interval its ``callStartTime``
+    falls in. Line schema: :mod:`~airflow_provider_nxcloud.exports.buka_call_center`.
+
+    :param buka_conn_id: connection of type ``buka``. Templated.
+
+    Output, atomicity, resumption: see :class:`RecordsToStorageOperator`.
+    """
+
+    hook_class = BukaHook
+    template_fields: Sequence[str] = ("buka_conn_id", *RecordsToStorageOperator.template_fields)
+
+    def __init__(
+        self,
+        *,
+        output_path: Any,
+        buka_conn_id: str = BukaHook.default_conn_name,
+        page_size: int = buka.CALL_RECORD_PAGE_SIZE,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(output_path=output_path, page_size=page_size, **kwargs)
+        self.buka_conn_id = buka_conn_id
+
+    def record_source(self, interval: Interval) -> BukaCallCenterRecords:
+        return BukaCallCenterRecords(self.hook, interval, self.page_size)
+
+
 __all__ = [
+    "BukaCallCenterRecordsToStorageOperator",
     "FoneDynamicsMessagesToStorageOperator",
     "NXCloudSmsRecordsToStorageOperator",
     "RecordsToStorageOperator",

@@ -485,7 +485,9 @@ def ai_task_list_query(app_id: str, *, current: int, name: str | None = None) ->
     return {"current": current, "size": AI_TASK_LIST_MAX_SIZE, "params": params}
 
 
-def call_record_query(start: dt.datetime, end: dt.datetime, *, current: int = 1) -> dict[str, Any]:
+def call_record_query(
+    start: dt.datetime, end: dt.datetime, *, current: int = 1, size: int = CALL_RECORD_PAGE_SIZE
+) -> dict[str, Any]:
     """cc/record/query's body (onbuka.com/call-api20): ``params.startTime`` / ``endTime`` ISO 8601
     with an offset (written in China time, as the page's samples), ``current``, ``size`` 1-100."""
     if start.tzinfo is None or end.tzinfo is None:
@@ -494,7 +496,53 @@ def call_record_query(start: dt.datetime, end: dt.datetime, *, current: int = 1)
         "startTime": start.astimezone(VENDOR_ZONE).isoformat(timespec="seconds"),
         "endTime": end.astimezone(VENDOR_ZONE).isoformat(timespec="seconds"),
     }
-    return {"current": current, "size": CALL_RECORD_PAGE_SIZE, "params": params}
+    return {"current": current, "size": size, "params": params}
+
+
+# ----- call-center call records (cc/record/query, onbuka.com/call-api20) ----------------------------
+# Sources: the query page (onbuka.com/call-api20; its copies itniotech.com/api/call/queryRecord and
+# laaffic.com/zh/api/call/queryRecord list the record fields keyId, callSessionId, called,
+# encryptCalled, calledInfo, ...), the record push of the same call center (onbuka.com/call-api21:
+# callId, callSessionId "record unique ID", called, calledInfo, caller, ccode, ccodeName, agentName,
+# agentGroupName, agentAccount, callDuration, callType, hangupCode, hangupReason, hangingDirection,
+# labels, remark, callStartTime, answerTime, callEndTime "yyyy-MM-dd HH:mm:ss", voiceUrl) and the
+# call-center code table (seed 001: -35 "The search time interval cannot be greater than 32 days").
+
+#: the longest window one query takes: longer answers -35 (call-center code table)
+CALL_RECORD_MAX_WINDOW_DAYS = 32
+CALL_RECORD_WINDOW_CODE = "-35"
+#: a window the vendor no longer answers: -25 "Out of time range" (call-center code table)
+CALL_RECORD_OUT_OF_RANGE_CODE = "-25"
+#: ASSUMPTION [BK-40]: the page gives no retention; the same call center's other record query
+#: (itniotech.com/api/voice/ccRecordQuery) and Buka's voice record queries (onbuka.com/voice-api10,
+#: voice-api12) answer "the past two months": read as the shortest two months, 59 days
+CALL_RECORD_DAYS = 59
+#: ASSUMPTION [BK-41]: the record stamps (``callStartTime``, ``answerTime``, ``callEndTime``,
+#: "yyyy-MM-dd HH:mm:ss" on onbuka.com/call-api21) are China time, as the query's own samples (+08:00)
+CALL_RECORD_STAMP_OFFSET_HOURS = 8
+CALL_RECORD_STAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
+#: ``callType`` (onbuka.com/call-api20, call-api21) -> (meaning, the call's direction)
+CALL_TYPES: dict[int, tuple[str, str]] = {
+    1: ("group call transferred to an agent", "outbound"),
+    2: ("incoming call", "inbound"),
+    3: ("outgoing call", "outbound"),
+}
+#: ``hangupReason`` 0-9 (onbuka.com/call-api20; call-api21 words 4 "call abnormality")
+CALL_HANGUP_REASONS: dict[int, str] = {
+    0: "outgoing call not answered",
+    1: "outgoing call hung up",
+    2: "hung up while the transfer was ringing",
+    3: "hung up after a successful transfer",
+    4: "call failed",
+    5: "the called party's operator has no service",
+    6: "the called party is not in the service area",
+    7: "the called party is busy",
+    8: "incoming call not answered",
+    9: "incoming call hung up",
+}
+#: ``hangingDirection`` -> who hung up. 3 is "none" on the query page (call-api20) and "system hangs
+#: up" on the push (call-api21) and on itniotech.com/api/voice/ccRecordQuery: the system ended it
+CALL_HANGING_DIRECTIONS: dict[int, str] = {0: "customer", 1: "agent", 3: "system"}
 
 
 def iso_in_vendor_zone(moment: dt.datetime) -> str:

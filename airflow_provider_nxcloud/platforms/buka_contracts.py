@@ -528,10 +528,54 @@ OTHER: tuple[Contract, ...] = (
         example_reply={
             "status": "0",
             "reason": "success",
-            "data": {"total": 0, "size": 10, "current": 1, "pages": 0, "records": []},
+            "data": {
+                "total": 1,
+                "size": 100,
+                "current": 1,
+                "pages": 1,
+                "records": [
+                    {
+                        "keyId": 1,
+                        "callId": "",
+                        "callSessionId": "5c2f4e9a0b7d4f3e8a1c6b2d9e0f7a31",
+                        "caller": "6531000000",
+                        "called": "6591000001",
+                        "encryptCalled": "",
+                        "calledInfo": "",
+                        "ccode": "65",
+                        "ccodeName": "Singapore",
+                        "agentName": "agent01",
+                        "agentGroupName": "group1",
+                        "agentAccount": "agent01@example",
+                        "callDuration": 42,
+                        "callType": 3,
+                        "hangupCode": "200",
+                        "hangupReason": 1,
+                        "hangingDirection": 0,
+                        "labels": ["Intended customers"],
+                        "remark": "",
+                        "callStartTime": "2026-12-01 10:00:00",
+                        "answerTime": "2026-12-01 10:00:05",
+                        "callEndTime": "2026-12-01 10:00:47",
+                        "voiceUrl": "https://example.com/record.mp3",
+                    }
+                ],
+            },
         },
-        example_source="https://onbuka.com/call-api20 (the call-center envelope; the sample was not captured)",
-        notes="Call-center -35: the search interval cannot be longer than 32 days.",
+        example_source=(
+            "built from the response tables: https://onbuka.com/call-api20 and its copies "
+            "(itniotech.com/api/call/queryRecord, laaffic.com/zh/api/call/queryRecord: data{total, size, "
+            "current, pages, records[keyId, callSessionId, called, encryptCalled, calledInfo, ...]}) and the "
+            "record push https://onbuka.com/call-api21 (the rest of a record's fields, its stamps "
+            "yyyy-MM-dd HH:mm:ss); no sample reply was captured"
+        ),
+        notes=(
+            "No appId. callType 1 group call to agent, 2 incoming, 3 outgoing; hangupReason 0-9; "
+            "hangingDirection 0 customer, 1 agent, 3 none/system. Call-center -35: the search interval "
+            "cannot be longer than 32 days; -25 out of time range. The itniotech copy's request sample "
+            "writes the times 'yyyy-MM-dd HH:mm:ss'; the table (and onbuka) say ISO 8601 with an offset, "
+            "which is what is sent."
+        ),
     ),
 )
 

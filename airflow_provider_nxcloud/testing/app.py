@@ -269,7 +269,26 @@ def _control_router(state: SimulatorState) -> Any:
             raise HTTPException(400, f"invalid fault plan: {exc}") from None
         return state.faults.to_json()
 
+    _add_call_center_seeding(control, state)
     return control
+
+
+def _add_call_center_seeding(control: Any, state: SimulatorState) -> None:
+    """``POST /_simulator/seed/call_center`` (``{"since", "until", "count"}``): a period of Buka
+    call-center calls (:func:`~.seeding.seed_call_center_history`)."""
+
+    @control.post("/seed/call_center")
+    async def seed_call_center(request: Request) -> dict[str, Any]:
+        from airflow_provider_nxcloud.testing.seeding import seed_call_center_history
+
+        body = await _json_body(request)
+        try:
+            count = seed_call_center_history(
+                state, float(body["since"]), float(body["until"]), int(body["count"])
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise HTTPException(400, f"expected {{'since', 'until', 'count'}}: {exc}") from None
+        return {"seeded": count}
 
 
 async def _json_body(request: Request) -> dict[str, Any]:

@@ -762,15 +762,92 @@ def email_records(call: Call) -> Reply:
 # ----- call center ----------------------------------------------------------------------------
 
 
+#: the ledger kind of a call-center call (:func:`~.seeding.seed_call_center_history` files them)
+CALL_CENTER_KIND = "call_center"
+#: the call center's own number on its records (the caller of outgoing calls)
+CALL_CENTER_NUMBER = "6531000000"
+#: record stamps are ``yyyy-MM-dd HH:mm:ss`` (onbuka.com/call-api21) in China time (ASSUMPTION [BK-41])
+_STAMP_ZONE = dt.timezone(dt.timedelta(hours=vendor.CALL_RECORD_STAMP_OFFSET_HOURS))
+
+
 def cc_record_query(call: Call) -> Reply:
-    # ASSUMPTION [SIM-5]: the record fields are not captured (reference A.10), so the simulator keeps
-    # no call-center calls and answers every query with an empty page (onbuka.com/call-api20)
+    """cc/record/query (onbuka.com/call-api20): the account's call-center calls started in the
+    window, oldest first, ``size`` a page from page ``current``.
+
+    Refusals: a window longer than 32 days "-35" (the call-center code table); a window that
+    starts before the records kept (:data:`~.platforms.buka.CALL_RECORD_DAYS`) "-25" out of time
+    range; times that are not ISO 8601 with an offset, a window ending before it starts, or a
+    ``current`` below 1 "-22" (``size`` outside 1-100 and missing fields are refused by the
+    contract, "-22" too). Both bounds are inclusive. ASSUMPTION [SIM-20]: each record carries
+    the query page's and the record push's fields (onbuka.com/call-api20, call-api21); the
+    simulator files no call-center call of its own, only seeded history.
+    """
     body = call.json_object()
-    size = body.get("size", 10)
+    params = body.get("params") if isinstance(body.get("params"), dict) else {}
+    start = _iso_epoch(str(params.get("startTime", "")))
+    end = _iso_epoch(str(params.get("endTime", "")))
+    current, size = body.get("current"), body.get("size")
+    if start is None or end is None or end < start or not isinstance(current, int) or current < 1:
+        raise reject(call, "-22")
+    if end - start > vendor.CALL_RECORD_MAX_WINDOW_DAYS * 86400:
+        raise reject(call, vendor.CALL_RECORD_WINDOW_CODE)
+    if start < call.now - vendor.CALL_RECORD_DAYS * 86400:
+        raise reject(call, vendor.CALL_RECORD_OUT_OF_RANGE_CODE)
+    assert isinstance(size, int)  # the contract's 1-100
+    chosen, total = call.state.ledger.page(
+        PLATFORM, CALL_CENTER_KIND, None, start, end, (current - 1) * size, size
+    )
+    # the simulator has one Buka account: the ledger's call-center series is its call center
+    records = [call_center_record(entry) for entry in chosen]
     return {
         "status": "0",
         "reason": "success",
-        "data": {"total": 0, "size": size, "current": body.get("current", 1), "pages": 0, "records": []},
+        "data": {
+            "total": total,
+            "size": size,
+            "current": current,
+            "pages": -(-total // size),
+            "records": records,
+        },
+    }
+
+
+def call_center_record(entry: LedgerEntry) -> dict[str, Any]:
+    """A seeded call as cc/record/query lists it (onbuka.com/call-api20's and call-api21's fields)."""
+    details = entry.details
+    call_type = int(details["callType"])
+    seconds = int(details["callDuration"])
+    answered = seconds > 0
+
+    def at(epoch: float) -> str:
+        return dt.datetime.fromtimestamp(epoch, _STAMP_ZONE).strftime(vendor.CALL_RECORD_STAMP_FORMAT)
+
+    inbound = call_type == 2
+    customer, center = entry.recipient, entry.sender or CALL_CENTER_NUMBER
+    return {
+        "keyId": details["keyId"],
+        "callId": "",
+        "callSessionId": entry.vendor_id,
+        "caller": customer if inbound else center,
+        "called": center if inbound else customer,
+        "encryptCalled": "",
+        "calledInfo": "",
+        "ccode": "65",
+        "ccodeName": "Singapore",
+        "agentName": details["agent"],
+        "agentGroupName": "sim-group",
+        "agentAccount": f"{details['agent']}@sim",
+        "callDuration": seconds,
+        "callType": call_type,
+        "hangupCode": "200" if answered else "480",
+        "hangupReason": details["hangupReason"],
+        "hangingDirection": details["hangingDirection"],
+        "labels": [],
+        "remark": "",
+        "callStartTime": at(entry.time),
+        "answerTime": at(entry.time) if answered else "",
+        "callEndTime": at(entry.time + seconds),
+        "voiceUrl": f"https://records.sim.buka.test/{entry.vendor_id}.mp3" if answered else "",
     }
 
 

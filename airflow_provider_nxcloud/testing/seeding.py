@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING
 
+from airflow_provider_nxcloud.testing.buka import CALL_CENTER_KIND, CALL_CENTER_NUMBER
 from airflow_provider_nxcloud.testing.ledger import LedgerEntry
 
 if TYPE_CHECKING:
@@ -68,6 +69,68 @@ def seed_sms_history(state: SimulatorState, platform: str, since: float, until: 
                 status="pending",
                 timeline=state.delivery.sms_timeline(recipient, moment),
                 details={"delivery_receipt": True, "scheduled": None} if platform == "fonedynamics" else {},
+            )
+        )
+    return count
+
+
+#: (callType, hangupReason, hangingDirection, answered) of the seeded calls, in turn: every
+#: documented call type and hang-up reason (onbuka.com/call-api20) appears in a day's calls
+_CALL_CENTER_OUTCOMES = (
+    (3, 1, 0, True),
+    (3, 0, 3, False),
+    (2, 9, 1, True),
+    (1, 3, 0, True),
+    (2, 8, 3, False),
+    (3, 7, 3, False),
+    (1, 2, 0, False),
+    (3, 4, 3, False),
+    (3, 5, 3, False),
+    (3, 6, 3, False),
+)
+
+
+def seed_call_center_history(state: SimulatorState, since: float, until: float, count: int) -> int:
+    """File ``count`` Buka call-center calls started between ``since`` (inclusive) and ``until``
+    (exclusive), epoch seconds, evenly spaced; returns ``count``: what ``cc/record/query`` answers.
+
+    The call center belongs to the account (the query takes no appId), so the entries carry no
+    app; ``recipient`` is the customer's number. Each call has its own session id (the record's unique id), number and ``keyId``, and
+    cycles through every documented call type and hang-up reason; answered calls last 1-300 s.
+    Derived from the simulator's seed and the call's position, so a reset simulator seeded alike
+    files alike.
+    """
+    if count < 0 or until <= since:
+        raise ValueError(f"need count >= 0 and until > since, not {count}, {since}..{until}")
+    account = state.accounts.buka.api_key
+    step = (until - since) / max(count, 1)
+    for index in range(count):
+        moment = float(int(since + index * step))
+        call_type, reason, side, answered = _CALL_CENTER_OUTCOMES[index % len(_CALL_CENTER_OUTCOMES)]
+        seconds = 1 + index % 300 if answered else 0
+        number = f"6590{index:07d}"
+        state.ledger.add(
+            LedgerEntry(
+                platform="buka",
+                kind=CALL_CENTER_KIND,
+                account=account,
+                app=None,
+                recipient=number,
+                content=f"Seeded call {index}",
+                vendor_id=_hex(state.seed, index, 32),
+                client_reference=None,
+                endpoint="cc_record_query",
+                time=moment,
+                status="delivered" if answered else "undelivered",
+                sender=CALL_CENTER_NUMBER,
+                details={
+                    "keyId": index + 1,
+                    "callType": call_type,
+                    "hangupReason": reason,
+                    "hangingDirection": side,
+                    "callDuration": seconds,
+                    "agent": f"agent{index % 20:02d}",
+                },
             )
         )
     return count

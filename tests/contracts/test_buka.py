@@ -21,6 +21,8 @@ from airflow_provider_nxcloud.campaign.delivery import BUKA_REPORTS, BukaCallPol
 from airflow_provider_nxcloud.campaign.engine import Batch
 from airflow_provider_nxcloud.campaign.recipients import Recipient
 from airflow_provider_nxcloud.exceptions import InvalidInputError
+from airflow_provider_nxcloud.exports.buka_call_center import BukaCallCenterRecords
+from airflow_provider_nxcloud.exports.engine import Interval
 from airflow_provider_nxcloud.hooks.buka import BukaHook
 from airflow_provider_nxcloud.jobs.buka_ai_voice import AiVoiceTaskWatch
 from airflow_provider_nxcloud.jobs.buka_ai_voice import task_state as ai_task_state
@@ -418,7 +420,31 @@ def test_cc_record_query_request_and_reply():
         "startTime": "2026-12-01T12:00:00+08:00",
         "endTime": "2026-12-02T12:00:00+08:00",
     }
-    assert records == []
+    assert [record["callSessionId"] for record in records] == ["5c2f4e9a0b7d4f3e8a1c6b2d9e0f7a31"]
+
+
+def test_call_center_export_request_and_reply():
+    """The export's query and the documented record as its line (the source driven directly: the
+    operator's retention check would tie this fixed example to today's date)."""
+    start = dt.datetime(2026, 12, 1, 2, 0, tzinfo=dt.UTC)  # the example's 10:00 +08:00 is inside
+    source = BukaCallCenterRecords(BukaHook(), Interval(start.timestamp(), NOW.timestamp()), 100)
+    with vendor_network(example("cc_record_query")) as network:
+        [page] = list(source.pages(source.windows()[0], None))
+    body = captured(network, "cc_record_query")
+    assert body == {
+        "current": 1,
+        "size": 100,
+        "params": {"startTime": "2026-12-01T10:00:00+08:00", "endTime": "2026-12-02T12:00:00+08:00"},
+    }
+    [line] = page.records
+    assert page.last
+    assert {key: line[key] for key in ("session_id", "direction", "hangup_reason_meaning", "hung_up_by")} == {
+        "session_id": "5c2f4e9a0b7d4f3e8a1c6b2d9e0f7a31",
+        "direction": "outbound",
+        "hangup_reason_meaning": "outgoing call hung up",
+        "hung_up_by": "customer",
+    }
+    assert (line["started_at"], line["ended_at"]) == ("2026-12-01T02:00:00Z", "2026-12-01T02:00:47Z")
 
 
 # ----- AI voice ----------------------------------------------------------------------------------
