@@ -158,7 +158,8 @@ def authenticate(call: Call) -> Endpoint:
 #: parameter verification"
 PARAMETER_CODE = {"sms": "-22", "voice": "-22", "call_center": "-22", "email": "-5", "ai_voice": "-27"}
 #: (endpoint, field) -> {"missing": code, "invalid": code}: the fields whose violation has a code
-#: of its own in the service's table (seed 001). Any other violation answers PARAMETER_CODE.
+#: of its own in the service's table (seed 001). Any other violation answers PARAMETER_CODE
+#: (ASSUMPTION [SIM-5]: a missing field gets the table's specific code rather than the generic one).
 FIELD_CODES: dict[tuple[str, str], dict[str, str]] = {
     # SMS: -4 content empty, -5 content over 1,024, -8 no number
     ("sms_send", "content"): {"missing": "-4", "over": "-5"},
@@ -783,7 +784,9 @@ def cc_record_query(call: Call) -> Reply:
     simulator files no call-center call of its own, only seeded history.
     """
     body = call.json_object()
-    params = body.get("params") if isinstance(body.get("params"), dict) else {}
+    params = body.get("params")
+    if not isinstance(params, dict):
+        raise reject(call, "-22")
     start = _iso_epoch(str(params.get("startTime", "")))
     end = _iso_epoch(str(params.get("endTime", "")))
     current, size = body.get("current"), body.get("size")
