@@ -9,8 +9,8 @@ documented limits require and no more, and writes them to an ``ObjectStoragePath
 * :mod:`.files` merges the parts into one temporary object and moves it to the interval's
   path (the file appears whole or not at all);
 * :mod:`.progress` keeps which pages are written, across the tries of the task instance;
-* :mod:`.nxcloud_sms` and :mod:`.fonedynamics_messages` say how each vendor's records are
-  queried and how each record becomes a line of the documented schema.
+* :mod:`.nxcloud_sms`, :mod:`.fonedynamics_messages` and :mod:`.buka_call_center` say how
+  each vendor's records are queried and how each record becomes a line of the documented schema.
 
 Vendor-free except the sources, which get everything vendor-specific from their hook's
 methods and from ``platforms/``.
