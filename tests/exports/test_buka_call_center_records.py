@@ -10,7 +10,7 @@ import requests
 from airflow.providers.common.compat.sdk import AirflowFailException
 
 from airflow_provider_nxcloud.exceptions import InvalidInputError, UnreadableRecordError
-from airflow_provider_nxcloud.exports.buka_call_center import LINE_KEYS, windows_of
+from airflow_provider_nxcloud.exports.buka_call_center import LINE_KEYS, record_line, stamp_epoch, windows_of
 from airflow_provider_nxcloud.exports.engine import Interval, iso
 from airflow_provider_nxcloud.exports.files import IntervalFile, read_records
 from airflow_provider_nxcloud.operators.exports import BukaCallCenterRecordsToStorageOperator
@@ -309,3 +309,25 @@ def test_a_reply_without_a_total_is_read_to_a_short_page(tmp_path):
             export_context(TaskRun(), start, start + dt.timedelta(days=1))
         )
     assert (summary["records"], summary["queries"]) == (101, 2)
+
+
+def test_codes_outside_the_tables_are_kept_without_a_meaning():
+    line = record_line(
+        {
+            "callSessionId": "s1",
+            "callType": 9,
+            "hangupReason": "7",
+            "hangingDirection": 2,
+            "answerTime": "",
+            "callEndTime": "2026-12-01T10:00:30+08:00",
+            "labels": "vip",
+        },
+        started_at=1_764_554_400.0,
+    )
+    assert (line["call_type"], line["call_type_meaning"], line["direction"]) == (9, None, None)
+    assert (line["hangup_reason"], line["hangup_reason_meaning"]) == (7, "the called party is busy")
+    assert (line["hung_up_by"], line["answered"], line["labels"]) == (None, False, None)
+    # a stamp written with an offset is read with it
+    assert line["ended_at"] == "2026-12-01T02:00:30Z"
+    assert stamp_epoch("2026-12-01 10:00:30") == stamp_epoch("2026-12-01T02:00:30Z")
+    assert stamp_epoch("yesterday") is None
