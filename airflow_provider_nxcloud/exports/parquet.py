@@ -16,7 +16,7 @@ string     ``string``                             text
 int64      ``int64``                              a whole number
 float64    ``double``                             a number
 bool       ``bool``                               true / false
-timestamp  ``timestamp[s, tz=UTC]``               ISO 8601 UTC text (``...T08:15:00Z``)
+timestamp  ``timestamp[ms, tz=UTC]``              ISO 8601 UTC text (``...T08:15:00Z``)
 ========== ====================================== =====================================
 
 Every column is nullable (null stays null). A source that declares no columns gets one
@@ -65,7 +65,8 @@ def arrow_schema(columns: Sequence[tuple[str, str]]) -> Any:
         "int64": pa.int64(),
         "float64": pa.float64(),
         "bool": pa.bool_(),
-        "timestamp": pa.timestamp("s", tz="UTC"),
+        # whole seconds in the lines; Parquet's coarsest time unit is the millisecond
+        "timestamp": pa.timestamp("ms", tz="UTC"),
     }
     names = [name for name, _ in columns]
     if len(set(names)) != len(names):
