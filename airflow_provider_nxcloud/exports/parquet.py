@@ -23,8 +23,7 @@ Every column is nullable (null stays null). A source that declares no columns ge
 ``string`` column per key, in the order the keys first appear (a first pass over the parts
 collects them); a value that is not text is written as its JSON text. A record whose keys
 differ from the declared columns, or a value that does not fit its column's type, stops the
-finish naming the column: nothing is written at the file's path and the JSON Lines output
-of the same parts stays possible (``output_format="jsonl"``).
+finish naming ``output_format`` and the column: nothing is written at the file's path.
 """
 
 from __future__ import annotations
@@ -80,8 +79,8 @@ def arrow_schema(columns: Sequence[tuple[str, str]]) -> Any:
 def _unfit(name: str, kind: str, exc: Exception) -> InvalidInputError:
     return InvalidInputError(
         "output_format",
-        f"'parquet': a value of column {name!r} is not {kind} ({exc}); the records are kept as parts, "
-        "JSON Lines output (output_format='jsonl') writes them as they are",
+        f"'parquet': a value of column {name!r} is not {kind} ({exc}); nothing was written at the "
+        "file's path; JSON Lines output (a .jsonl path) writes such values as they are",
     )
 
 

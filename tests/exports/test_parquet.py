@@ -286,3 +286,23 @@ def test_an_explicit_format_wins_over_a_path_without_a_known_suffix(nxcloud_simu
     path = tmp_path / "m.data"
     _operator("fonedynamics", path, output_format="parquet").execute(export_context(TaskRun(), start, end))
     assert pq.ParquetFile(str(path)).metadata.num_rows == 10
+
+
+@pytest.mark.parametrize(
+    ("line", "column"),
+    [
+        ('{"at":"2026-12-02 08:15:00","n":1}', "at"),  # a time not in ISO 8601 UTC
+        ('{"at":null,"n":"one"}', "n"),
+        ('{"at":null,"n":1,"extra":true}', "extra"),  # a key the columns do not declare
+        ('{"at":null}', "n"),  # a declared key missing
+    ],
+)
+def test_a_value_that_does_not_fit_its_declared_column_is_refused_by_name(line, column):
+    import io
+
+    from airflow_provider_nxcloud.exceptions import InvalidInputError
+
+    columns = [("at", "timestamp"), ("n", "int64")]
+    with pytest.raises(InvalidInputError, match=f"column '{column}'") as refused:
+        parquet.write_parquet(io.BytesIO(), lambda: ['{"at":null,"n":2}\n', line + "\n"], columns)
+    assert refused.value.parameter == "output_format"
