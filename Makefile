@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	@echo "==> installing Apache Airflow $(AIRFLOW_VERSION), the provider and its test tools (2-4 minutes the first time)"
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --progress-bar off "apache-airflow==$(AIRFLOW_VERSION)" -e ".[test]"
+	$(BIN)/python -m pip install --quiet --progress-bar off "apache-airflow==$(AIRFLOW_VERSION)" -e ".[test,parquet]"
 	@echo "==> $(VENV) is ready"
 	touch $@
 

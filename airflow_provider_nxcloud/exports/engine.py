@@ -6,12 +6,18 @@ how to read one window page by page (:meth:`~RecordSource.pages`, one vendor que
 page, resuming from a cursor). :func:`run_export` drives it: each page is written as a
 part, then recorded in the progress, so a retry resumes after the last page written and a
 page is never merged twice; at the end the parts become the interval's file.
+
+Two members of a source are optional (sources that predate them keep working):
+``columns``, its lines' ``(name, type)`` schema for Parquet output (:func:`source_columns`;
+undeclared: every key a string column), and ``settle_s``, how long after an interval's end
+its records are complete in the vendor's list (:func:`source_settle_s`; undeclared: 0).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
+import math
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -54,6 +60,10 @@ class Interval:
                 f"{iso(self.end)} is after now ({iso(now)}): the interval's records are not complete yet",
             )
 
+    def settled_at(self, settle_s: float) -> float:
+        """When the interval's records are all listed: ``settle_s`` after its end."""
+        return self.end + settle_s
+
     def holds(self, moment: float) -> bool:
         return self.start <= moment < self.end
 
@@ -74,8 +84,17 @@ class Page:
     last: bool
 
 
+#: the types a source's ``columns`` may name (Parquet column types: :mod:`.parquet`)
+COLUMN_TYPES = ("string", "int64", "float64", "bool", "timestamp")
+
+
 class RecordSource(Protocol):
-    """One vendor's record query over one interval."""
+    """One vendor's record query over one interval.
+
+    Optional, read through :func:`source_columns` and :func:`source_settle_s`: ``columns``
+    (``tuple[tuple[str, str], ...]``: each line key with one of :data:`COLUMN_TYPES`, in line
+    order) and ``settle_s`` (seconds the vendor's list may lag behind its sends).
+    """
 
     platform: str
     record_type: str
@@ -91,6 +110,33 @@ class RecordSource(Protocol):
 
     def pages(self, window: str, cursor: Any) -> Iterator[Page]:
         """The window's pages from ``cursor`` (None: the first), one vendor query each."""
+
+
+def source_columns(source: RecordSource) -> Sequence[tuple[str, str]] | None:
+    """The source's declared line schema, None when it declares none."""
+    # optional member: the protocol stays what sources written before Parquet output implement
+    return getattr(source, "columns", None)
+
+
+def source_settle_s(source: RecordSource) -> float:
+    """Seconds after an interval's end before the source's list holds all its records (0: at once)."""
+    # optional member, as source_columns
+    return float(getattr(source, "settle_s", 0.0))
+
+
+def settle_seconds(value: Any, default: float) -> float:
+    """The ``settle`` parameter in seconds (a timedelta or a number; None: ``default``)."""
+    if value is None:
+        return default
+    if isinstance(value, dt.timedelta):
+        seconds = value.total_seconds()
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = float(value)
+    else:
+        raise InvalidInputError("settle", f"must be a timedelta or a number of seconds, not {value!r}")
+    if not math.isfinite(seconds) or seconds < 0:
+        raise InvalidInputError("settle", f"must be 0 or more seconds, not {value!r}")
+    return seconds
 
 
 @dataclass(frozen=True)
@@ -116,6 +162,8 @@ def run_export(
     """Export ``source``'s records of ``interval`` into ``file``, resuming what ``record`` says is written."""
     interval.check_over(now)
     source.check(now)
+    columns = source_columns(source)
+    file.check_format(columns)
     windows = source.windows()
     identity = {
         "platform": source.platform,
@@ -145,7 +193,7 @@ def run_export(
         if not state.done:
             state.done = True
             record.set(progress.to_json())
-    lines = file.finish([state.pages for state in progress.windows])
+    lines = file.finish([state.pages for state in progress.windows], columns)
     record.delete()
     return ExportSummary(
         platform=source.platform,

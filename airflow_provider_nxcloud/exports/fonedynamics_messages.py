@@ -52,6 +52,17 @@ LINE_KEYS = (
     "delivered_at",
     "external_id",
 )
+#: the lines' typed keys for Parquet output (every other key is a string column)
+LINE_TYPES = {
+    "segments": "int64",
+    "delivery_receipt": "bool",
+    "created_at": "timestamp",
+    "scheduled_at": "timestamp",
+    "submitted_at": "timestamp",
+    "delivered_at": "timestamp",
+}
+#: the line schema as ``(name, type)`` columns (:data:`~.engine.COLUMN_TYPES`)
+COLUMNS = tuple((key, LINE_TYPES.get(key, "string")) for key in LINE_KEYS)
 #: the largest page size the export asks for (:data:`~.platforms.fonedynamics.MESSAGES_PAGE_MAX`)
 PAGE_SIZE_MAX = fonedynamics.MESSAGES_PAGE_MAX
 _STATUS = {
@@ -112,6 +123,7 @@ class FoneDynamicsMessages:
 
     platform = fonedynamics.PLATFORM
     record_type = "sms"
+    columns = COLUMNS
 
     def __init__(
         self, hook: FoneDynamicsHook, interval: Interval, page_size: int, property_sid: str | None = None

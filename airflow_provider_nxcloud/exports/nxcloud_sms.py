@@ -52,6 +52,10 @@ LINE_KEYS = (
     "network",
     "vendor_date",
 )
+#: the lines' typed keys for Parquet output (every other key is a string column)
+LINE_TYPES = {"sent_at": "timestamp", "delivered_at": "timestamp", "segments": "int64", "billed": "bool"}
+#: the line schema as ``(name, type)`` columns (:data:`~.engine.COLUMN_TYPES`)
+COLUMNS = tuple((key, LINE_TYPES.get(key, "string")) for key in LINE_KEYS)
 #: a stamp of :data:`~.platforms.nxcloud.SMS_RECORD_STAMP_FORMAT`
 _STAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
 _STAMP_ZONE = dt.timezone(dt.timedelta(hours=nxcloud.SMS_RECORD_STAMP_OFFSET_HOURS))
@@ -134,6 +138,7 @@ class NXCloudSmsRecords:
 
     platform = nxcloud.PLATFORM
     record_type = "sms"
+    columns = COLUMNS
 
     def __init__(self, hook: NXCloudHook, interval: Interval, page_size: int) -> None:
         self.hook = hook

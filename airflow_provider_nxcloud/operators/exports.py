@@ -1,4 +1,4 @@
-"""Record exports: a vendor's records of the task's data interval into one JSON Lines file.
+"""Record exports: a vendor's records of the task's data interval into one JSON Lines or Parquet file.
 
 Each operator declares its platform and delegates: the engine (:mod:`~airflow_provider_nxcloud.exports`)
 pages through the vendor's record query and writes the file; what the vendor allows and
@@ -7,16 +7,26 @@ what a line holds are in the record source of each platform. The guide: ``docs/g
 
 from __future__ import annotations
 
+import datetime as dt
 import time
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Generic
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Generic, NoReturn
 
 from airflow.providers.common.compat.sdk import BaseOperator
+from airflow.providers.standard.triggers.temporal import DateTimeTrigger
 
 from airflow_provider_nxcloud.exceptions import InvalidInputError
 from airflow_provider_nxcloud.exports.buka_call_center import BukaCallCenterRecords
-from airflow_provider_nxcloud.exports.engine import Interval, RecordSource, run_export
-from airflow_provider_nxcloud.exports.files import IntervalFile
+from airflow_provider_nxcloud.exports.engine import (
+    Interval,
+    RecordSource,
+    iso,
+    run_export,
+    settle_seconds,
+    source_columns,
+    source_settle_s,
+)
+from airflow_provider_nxcloud.exports.files import IntervalFile, output_format
 from airflow_provider_nxcloud.exports.fonedynamics_messages import FoneDynamicsMessages
 from airflow_provider_nxcloud.exports.nxcloud_sms import NXCloudSmsRecords
 from airflow_provider_nxcloud.exports.progress import progress_record
@@ -31,10 +41,13 @@ from airflow_provider_nxcloud.platforms import buka, fonedynamics, nxcloud
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+#: the method a settling export resumes into when its trigger fires
+SETTLE_RESUME_METHOD = "resume_after_settle"
+
 
 class RecordsToStorageOperator(BaseOperator, PlatformHookMixin[HookT], Generic[HookT]):
     """Base of the record exports: a vendor's records of the task's data interval to ``output_path``
-    as JSON Lines.
+    as JSON Lines or Parquet.
 
     One file per interval, written atomically (parts per page, merged into a temporary
     object that is then moved into place), idempotent (running the interval again replaces
@@ -53,23 +66,40 @@ class RecordsToStorageOperator(BaseOperator, PlatformHookMixin[HookT], Generic[H
         (``file:///lake/nxcloud/sms/{{ ds }}.jsonl``). Templated.
     :param page_size: records per vendor query (each platform's default is the largest its
         documentation allows). Templated.
+    :param output_format: ``"jsonl"`` (JSON Lines) or ``"parquet"`` (needs pyarrow: the
+        provider's ``parquet`` extra; typed columns, row groups of bounded size); None (the
+        default): ``"parquet"`` when ``output_path`` ends in ``.parquet``, else ``"jsonl"``. A
+        format the path's suffix contradicts (``.jsonl``, ``.ndjson``, ``.parquet``) is refused.
+        Templated.
+    :param settle: how long after ``data_interval_end`` the interval's records are read, for
+        a vendor list that lags behind the sends: a ``timedelta`` or seconds (0 or more);
+        None (the default): the record type's own delay (0 unless its source declares one).
+        Run before then, the task defers itself to a ``DateTimeTrigger`` at that moment (no
+        worker slot held) and resumes into the export when it fires.
     :param disposition_overrides: vendor code -> disposition, as for every operator here.
     """
 
     ui_color = "#e8f0f6"
-    template_fields: Sequence[str] = ("output_path", "page_size")
+    template_fields: Sequence[str] = ("output_path", "page_size", "output_format")
+    #: the clock the interval's end and the settle delay are compared with (a test sets the
+    #: simulator's clock on the instance)
+    clock: Callable[[], float] = staticmethod(time.time)
 
     def __init__(
         self,
         *,
         output_path: Any,
         page_size: int,
+        output_format: str | None = None,
+        settle: dt.timedelta | float | None = None,
         disposition_overrides: Mapping[str | int, str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.output_path = output_path
         self.page_size = page_size
+        self.output_format = output_format
+        self.settle = settle
         self.disposition_overrides = disposition_overrides
 
     def record_source(self, interval: Interval) -> RecordSource:
@@ -80,11 +110,20 @@ class RecordsToStorageOperator(BaseOperator, PlatformHookMixin[HookT], Generic[H
         with airflow_outcome():
             if not self.output_path or not str(self.output_path).strip():
                 raise InvalidInputError("output_path", "is required: the file the interval's records go to")
+            file = IntervalFile(self.output_path, output_format(self.output_format, self.output_path))
             interval = Interval.from_context(context)
-            file = IntervalFile(self.output_path)
-            summary = run_export(
-                self.record_source(interval), interval, file, progress_record(context), time.time()
-            )
+            source = self.record_source(interval)
+            settled_at = interval.settled_at(settle_seconds(self.settle, source_settle_s(source)))
+            now = self.clock()
+            if now < settled_at:
+                # refuse now what waiting cannot fix, rather than after the wait
+                interval.check_over(now)
+                source.check(now)
+                file.check_format(source_columns(source))
+            else:
+                summary = run_export(source, interval, file, progress_record(context), now)
+        if now < settled_at:
+            self._wait_to_settle(interval, settled_at)
         result = summary.to_json()
         self.log.info(
             "%s %s records %s..%s: %d written to %s in %d queries (%s)",
@@ -111,6 +150,23 @@ class RecordsToStorageOperator(BaseOperator, PlatformHookMixin[HookT], Generic[H
             {"platform": summary.platform, "results_path": summary.path, "results_lines": summary.records},
         )
         return result
+
+    def _wait_to_settle(self, interval: Interval, settled_at: float) -> NoReturn:
+        self.log.info(
+            "The records of %s..%s are read at %s (settle delay after the interval's end): deferring",
+            iso(interval.start),
+            iso(interval.end),
+            iso(settled_at),
+        )
+        self.defer(
+            trigger=DateTimeTrigger(moment=dt.datetime.fromtimestamp(settled_at, dt.UTC)),
+            method_name=SETTLE_RESUME_METHOD,
+        )
+        raise AssertionError("defer() returned")  # pragma: no cover - defer always raises
+
+    def resume_after_settle(self, context: Context, event: Any = None) -> dict[str, Any]:
+        """Resume when the settle delay has passed: the export (deferring again if the clock says early)."""
+        return self.execute(context)
 
 
 class NXCloudSmsRecordsToStorageOperator(RecordsToStorageOperator[NXCloudHook]):
