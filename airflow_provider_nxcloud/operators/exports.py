@@ -14,17 +14,19 @@ from typing import TYPE_CHECKING, Any, Generic
 from airflow.providers.common.compat.sdk import BaseOperator
 
 from airflow_provider_nxcloud.exceptions import InvalidInputError
+from airflow_provider_nxcloud.exports.buka_voice import BukaVoiceCallRecords
 from airflow_provider_nxcloud.exports.engine import Interval, RecordSource, run_export
 from airflow_provider_nxcloud.exports.files import IntervalFile
 from airflow_provider_nxcloud.exports.fonedynamics_messages import FoneDynamicsMessages
 from airflow_provider_nxcloud.exports.nxcloud_sms import NXCloudSmsRecords
 from airflow_provider_nxcloud.exports.progress import progress_record
+from airflow_provider_nxcloud.hooks.buka import BukaHook
 from airflow_provider_nxcloud.hooks.fonedynamics import FoneDynamicsHook
 from airflow_provider_nxcloud.hooks.mixin import HookT, PlatformHookMixin
 from airflow_provider_nxcloud.hooks.nxcloud import NXCloudHook
 from airflow_provider_nxcloud.operators.links import announce_results
 from airflow_provider_nxcloud.outcome import airflow_outcome
-from airflow_provider_nxcloud.platforms import fonedynamics, nxcloud
+from airflow_provider_nxcloud.platforms import buka, fonedynamics, nxcloud
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -179,7 +181,41 @@ class FoneDynamicsMessagesToStorageOperator(RecordsToStorageOperator[FoneDynamic
         return FoneDynamicsMessages(self.hook, interval, self.page_size, self.property_sid)
 
 
+class BukaVoiceRecordsToStorageOperator(RecordsToStorageOperator[BukaHook]):
+    """Buka group/OTP call records (``voice/recordGroupQuery``) of the data interval into ``output_path``.
+
+    A call belongs to the interval its ``submitTime`` falls in. The interval is read in as
+    few query windows as Buka's 31-day limit allows (one for any interval up to 30 days),
+    100 records a query. Buka writes a record when the call ends and keeps records two
+    months: an interval that ended less than 30 minutes ago, or that starts more than 59
+    days ago, fails before the first request. Line schema (the SIP ``terminationCode`` with
+    its meaning): :mod:`~airflow_provider_nxcloud.exports.buka_voice`.
+
+    :param buka_conn_id: connection of type ``buka``. Templated.
+
+    Output, atomicity, resumption: see :class:`RecordsToStorageOperator`.
+    """
+
+    hook_class = BukaHook
+    template_fields: Sequence[str] = ("buka_conn_id", *RecordsToStorageOperator.template_fields)
+
+    def __init__(
+        self,
+        *,
+        output_path: Any,
+        buka_conn_id: str = BukaHook.default_conn_name,
+        page_size: int = buka.VOICE_RECORDS_MAX_PAGE_SIZE,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(output_path=output_path, page_size=page_size, **kwargs)
+        self.buka_conn_id = buka_conn_id
+
+    def record_source(self, interval: Interval) -> BukaVoiceCallRecords:
+        return BukaVoiceCallRecords(self.hook, interval, self.page_size)
+
+
 __all__ = [
+    "BukaVoiceRecordsToStorageOperator",
     "FoneDynamicsMessagesToStorageOperator",
     "NXCloudSmsRecordsToStorageOperator",
     "RecordsToStorageOperator",

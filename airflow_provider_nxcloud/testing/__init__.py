@@ -112,6 +112,9 @@ History: ``sim.seed_sms_history(platform, since, until, count)`` (``POST /_simul
 files ``count`` NXCloud or Fone Dynamics SMS sent evenly over ``[since, until)`` (1.5 s per
 100,000), as their sends would have (:mod:`~airflow_provider_nxcloud.testing.seeding`): what the
 record queries (``getSmsCdr``, find SMS) and the record exports read.
+``sim.seed_voice_history(since, until, count)`` (``POST /_simulator/seed/voice``) files ended
+Buka group/OTP calls (answered, rung out, busy, declined; their durations and costs), what
+``voice/recordGroupQuery`` lists.
 
 ``sim.reset()`` (``POST /_simulator/reset``) clears the ledger, the request log,
 injected-fault counts, clock advances, speed changes and skew and stored task

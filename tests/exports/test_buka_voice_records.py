@@ -1,0 +1,251 @@
+"""Buka group/OTP call records of a simulated month exported once each, in the fewest recordGroupQuery queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import Counter
+from typing import Any
+
+import pytest
+from airflow.providers.common.compat.sdk import AirflowFailException
+
+from airflow_provider_nxcloud.exceptions import InvalidInputError
+from airflow_provider_nxcloud.exports.buka_voice import LINE_KEYS, WINDOW_PART_S, interval_parts
+from airflow_provider_nxcloud.exports.engine import Interval
+from airflow_provider_nxcloud.exports.files import IntervalFile, read_records
+from airflow_provider_nxcloud.operators.exports import BukaVoiceRecordsToStorageOperator
+from airflow_provider_nxcloud.platforms import buka, sip
+from tests.exports.conftest import (
+    MONTH_DAYS,
+    MONTH_RECORDS,
+    Killed,
+    export_context,
+    kill_after_pages,
+    pages_by_total,
+    peak_bytes,
+)
+from tests.operators.conftest import TaskRun
+
+WRITE_PAGE = IntervalFile.write_page
+PAGE = buka.VOICE_RECORDS_MAX_PAGE_SIZE
+SETTLE = buka.VOICE_RECORD_SETTLE_S
+
+
+def _operator(path: object, **kwargs: Any) -> BukaVoiceRecordsToStorageOperator:
+    return BukaVoiceRecordsToStorageOperator(task_id="export_calls", output_path=str(path), **kwargs)
+
+
+def settled_month(days: int = MONTH_DAYS) -> tuple[dt.datetime, dt.datetime]:
+    """``days`` days ending at yesterday's UTC midnight: settled (its calls have all ended) at any
+    hour the test runs, and well within the two months Buka keeps records."""
+    end = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0) - dt.timedelta(days=1)
+    return end - dt.timedelta(days=days), end
+
+
+def _expected_queries(sim: Any, start: dt.datetime, end: dt.datetime) -> int:
+    """The documented limits' minimum: each window (the interval cut into as few parts as 31 days
+    less the settle margin allow) asks for the calls placed from its start to its end plus the
+    margin, 100 a page; the simulator answers by submitTime, both bounds inclusive."""
+    times = [entry.time for entry in sim.ledger.entries("buka", "voice")]
+    queries = 0
+    for low, high in interval_parts(Interval(start.timestamp(), end.timestamp())):
+        listed = sum(1 for moment in times if low <= moment <= high + SETTLE)
+        queries += pages_by_total(listed, PAGE)
+    return queries
+
+
+def _ledger_calls(sim: Any) -> Counter[tuple[str, str]]:
+    return Counter((entry.vendor_id, entry.recipient) for entry in sim.ledger.entries("buka", "voice"))
+
+
+@pytest.mark.parametrize(
+    ("records", "queries"),
+    # the issue's month (a long proof) and its small version for make test: one window, 100 rows a query
+    [
+        pytest.param(MONTH_RECORDS, MONTH_RECORDS // PAGE, marks=pytest.mark.long, id="100k"),
+        pytest.param(10_000, 10_000 // PAGE, id="10k"),
+    ],
+)
+def test_a_month_is_exported_once_each_in_the_fewest_queries(nxcloud_simulator, tmp_path, records, queries):
+    start, end = settled_month()
+    nxcloud_simulator.seed_voice_history(start.timestamp(), end.timestamp(), records)
+    path = tmp_path / "calls.jsonl"
+
+    summary = _operator(path).execute(export_context(TaskRun(), start, end))
+
+    lines = list(read_records(path))
+    assert len(lines) == records == summary["records"]
+    assert Counter((line["voice_id"], line["callee"]) for line in lines) == _ledger_calls(nxcloud_simulator)
+    assert all(tuple(line) == LINE_KEYS for line in lines[:100])
+    asked = nxcloud_simulator.requests.count("buka", "voice_records")
+    assert asked == summary["queries"] == _expected_queries(nxcloud_simulator, start, end) == queries
+    assert summary["windows"] == 1
+    assert (
+        not (tmp_path / "calls.jsonl.parts").exists() and not (tmp_path / "calls.jsonl.incomplete").exists()
+    )
+    print(f"buka voice: {len(lines)} records, {asked} queries")
+
+
+def test_each_line_says_how_the_call_ended_through_the_sip_table(nxcloud_simulator, tmp_path):
+    start, end = settled_month()
+    nxcloud_simulator.seed_voice_history(start.timestamp(), end.timestamp(), 2_000)
+    _operator(tmp_path / "calls.jsonl").execute(export_context(TaskRun(), start, end))
+
+    lines = {line["voice_id"]: line for line in read_records(tmp_path / "calls.jsonl")}
+    entries = nxcloud_simulator.ledger.entries("buka", "voice")
+    assert len(lines) == len(entries) == 2_000
+    by_code = Counter(entry.details["sip"] for entry in entries)
+    assert set(by_code) == {"200", "480", "486", "487", "603", "404"}  # every ending occurs in a month
+    for entry in entries:
+        line, call = lines[entry.vendor_id], entry.details
+        assert line["termination_code"] == call["sip"]
+        assert line["termination_meaning"] == sip.RESPONSES[call["sip"]][0]
+        assert line["submitted_at"] == dt.datetime.fromtimestamp(entry.time, dt.UTC).isoformat().replace(
+            "+00:00", "Z"
+        )
+        if call["sip"] == "200":
+            assert line["status"] == "answered" and line["answered_at"] is not None
+            assert line["call_seconds"] == call["talk_s"] > 0
+            period = int(call["bill_period"].split("+")[1])
+            assert line["charged_seconds"] == math.ceil(call["talk_s"] / period) * period
+            assert float(line["cost"]) == pytest.approx(
+                float(call["rate"]) * line["charged_seconds"] / 60, abs=1e-4
+            )
+        else:
+            assert line["answered_at"] is None and line["call_seconds"] == 0 and float(line["cost"]) == 0
+            assert line["status"] == ("failed" if call["sip"] == "404" else "unanswered")
+        assert line["key_pressed"] == (None if call["feedback"] == "-1" else call["feedback"])
+        assert line["cost_currency"] == "EUR"
+        assert (line["voice_file_id"] is not None) == (call["mode"] == "audio")
+
+
+def test_an_interval_over_31_days_is_read_in_two_windows_each_call_once(nxcloud_simulator, tmp_path):
+    """Windows reach the settle margin past their part; calls on and just after the boundary
+    (listed by both windows) are written once, by the window their submitTime belongs to."""
+    start, end = settled_month(45)
+    boundary = start.timestamp() + WINDOW_PART_S
+    nxcloud_simulator.seed_voice_history(start.timestamp(), end.timestamp(), 4_500)
+    nxcloud_simulator.seed_voice_history(boundary - 1, boundary, 1)
+    nxcloud_simulator.seed_voice_history(boundary, boundary + 1, 1)
+    nxcloud_simulator.seed_voice_history(boundary + 60, boundary + 61, 1)
+    path = tmp_path / "calls.jsonl"
+
+    summary = _operator(path).execute(export_context(TaskRun(), start, end))
+
+    lines = list(read_records(path))
+    assert Counter((line["voice_id"], line["callee"]) for line in lines) == _ledger_calls(nxcloud_simulator)
+    assert summary["windows"] == 2 == math.ceil(45 * 86400 / WINDOW_PART_S)
+    asked = nxcloud_simulator.requests.count("buka", "voice_records")
+    assert asked == summary["queries"] == _expected_queries(nxcloud_simulator, start, end)
+
+
+def test_calls_placed_outside_the_interval_are_left_to_their_own(nxcloud_simulator, tmp_path):
+    start, end = settled_month()
+    nxcloud_simulator.seed_voice_history(start.timestamp(), end.timestamp(), 3_000)  # one per 864 s
+    noon = start + dt.timedelta(days=3, hours=12)
+    _operator(tmp_path / "half.jsonl").execute(export_context(TaskRun(), noon, noon + dt.timedelta(hours=6)))
+    inside = [
+        entry
+        for entry in nxcloud_simulator.ledger.entries("buka", "voice")
+        if noon.timestamp() <= entry.time < noon.timestamp() + 6 * 3600
+    ]
+    lines = list(read_records(tmp_path / "half.jsonl"))
+    assert sorted(line["voice_id"] for line in lines) == sorted(entry.vendor_id for entry in inside)
+    assert len(inside) == 25
+
+
+def test_memory_is_flat_in_the_record_count(nxcloud_simulator, tmp_path):
+    """Five times the records (full pages alike) and the same peak: the export holds a page, not the interval."""
+    start, end = settled_month()
+    per_day = 3 * PAGE
+    nxcloud_simulator.seed_voice_history(start.timestamp(), end.timestamp(), MONTH_DAYS * per_day)
+    # a first export untraced: imports and connection set-up are not the records' cost
+    _operator(tmp_path / "warm.jsonl").execute(
+        export_context(TaskRun(), start, start + dt.timedelta(hours=1))
+    )
+    peaks, sizes = [], []
+    for days in (1, 5):
+        path = tmp_path / f"{days}.jsonl"
+        interval_end = start + dt.timedelta(days=days)
+        summary, peak = peak_bytes(
+            lambda path=path, interval_end=interval_end: _operator(path).execute(
+                export_context(TaskRun(), start, interval_end)
+            )
+        )
+        assert summary["records"] == days * per_day
+        peaks.append(peak)
+        sizes.append(path.stat().st_size)
+    assert sizes[1] > 4.9 * sizes[0]
+    assert peaks[1] < 1.3 * peaks[0], f"peaks {peaks[0]:,} and {peaks[1]:,} bytes for files of {sizes}"
+    print(f"buka voice peak: {peaks[0]:,} bytes for {per_day} records, {peaks[1]:,} for {5 * per_day}")
+
+
+def test_a_killed_try_resumes_after_the_last_page_written(nxcloud_simulator, tmp_path, monkeypatch):
+    start, end = settled_month()
+    nxcloud_simulator.seed_voice_history(start.timestamp(), end.timestamp(), 2_000)
+    path, run = tmp_path / "calls.jsonl", TaskRun()
+    kill_after_pages(monkeypatch, 7)
+    with pytest.raises(Killed):
+        _operator(path).execute(export_context(run, start, end))
+    assert not path.exists()
+    assert nxcloud_simulator.requests.count("buka", "voice_records") == 7
+
+    monkeypatch.setattr(IntervalFile, "write_page", WRITE_PAGE)
+    summary = _operator(path).execute(export_context(run, start, end, retry=True))
+
+    lines = list(read_records(path))
+    assert [line["voice_id"] for line in lines] == [
+        e.vendor_id for e in nxcloud_simulator.ledger.entries("buka", "voice")
+    ]
+    assert summary["resumed"] is True
+    # the killed page is asked again, nothing before it
+    total = nxcloud_simulator.requests.count("buka", "voice_records")
+    assert total == _expected_queries(nxcloud_simulator, start, end) + 1 == 2_000 // PAGE + 1
+
+
+def test_running_the_interval_again_replaces_the_file_with_the_same_content(nxcloud_simulator, tmp_path):
+    start, end = settled_month()
+    nxcloud_simulator.seed_voice_history(start.timestamp(), end.timestamp(), 1_500)
+    path = tmp_path / "calls.jsonl"
+    _operator(path).execute(export_context(TaskRun(), start, end))
+    first = path.read_bytes()
+    _operator(path).execute(export_context(TaskRun(), start, end))
+    assert path.read_bytes() == first and first.count(b"\n") == 1_500
+
+
+def test_an_interval_older_than_buka_keeps_fails_before_any_request(nxcloud_simulator, tmp_path):
+    now = dt.datetime.now(dt.UTC)
+    start = now - dt.timedelta(days=buka.VOICE_RECORDS_KEPT_DAYS, minutes=5)
+    with pytest.raises(AirflowFailException, match=r"data_interval_start.*59 days") as failed:
+        _operator(tmp_path / "old.jsonl").execute(
+            export_context(TaskRun(), start, start + dt.timedelta(days=1))
+        )
+    assert failed.value.__cause__.parameter == "data_interval_start"
+    assert nxcloud_simulator.requests.total() == 0
+
+
+def test_an_interval_whose_calls_may_still_be_ringing_fails_before_any_request(nxcloud_simulator, tmp_path):
+    end = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(seconds=SETTLE - 60)
+    with pytest.raises(AirflowFailException, match=r"data_interval_end.*still be ringing") as failed:
+        _operator(tmp_path / "now.jsonl").execute(export_context(TaskRun(), end - dt.timedelta(hours=1), end))
+    assert isinstance(failed.value.__cause__, InvalidInputError)
+    assert failed.value.__cause__.parameter == "data_interval_end"
+    assert nxcloud_simulator.requests.total() == 0
+
+
+@pytest.mark.parametrize("size", [0, PAGE + 1, "100", True, 2.5])
+def test_a_page_size_the_vendor_does_not_take_fails_before_any_request(nxcloud_simulator, tmp_path, size):
+    start, end = settled_month()
+    with pytest.raises(AirflowFailException, match=r"page_size.*1 to 100") as failed:
+        _operator(tmp_path / "calls.jsonl", page_size=size).execute(export_context(TaskRun(), start, end))
+    assert failed.value.__cause__.parameter == "page_size"
+    assert nxcloud_simulator.requests.total() == 0
+
+
+def test_a_smaller_page_size_is_sent_and_costs_the_pages_it_needs(nxcloud_simulator, tmp_path):
+    start, end = settled_month()
+    nxcloud_simulator.seed_voice_history(start.timestamp(), end.timestamp(), 250)
+    summary = _operator(tmp_path / "calls.jsonl", page_size=25).execute(export_context(TaskRun(), start, end))
+    assert summary["records"] == 250
+    assert summary["queries"] == nxcloud_simulator.requests.count("buka", "voice_records") == 10
