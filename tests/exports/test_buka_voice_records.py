@@ -249,3 +249,71 @@ def test_a_smaller_page_size_is_sent_and_costs_the_pages_it_needs(nxcloud_simula
     summary = _operator(tmp_path / "calls.jsonl", page_size=25).execute(export_context(TaskRun(), start, end))
     assert summary["records"] == 250
     assert summary["queries"] == nxcloud_simulator.requests.count("buka", "voice_records") == 10
+
+
+def test_a_gateway_error_or_a_vendor_fault_mid_export_is_read_again_without_gaps_or_duplicates(
+    nxcloud_simulator, tmp_path
+):
+    """The 4th query meets a 503, the 7th Buka's -18 (port program unusual): reads, so asked again."""
+    start, end = settled_month()
+    nxcloud_simulator.seed_voice_history(start.timestamp(), end.timestamp(), 1_000)
+    nxcloud_simulator.faults.set(at={4: "http_503", 7: "vendor_busy"})
+    path = tmp_path / "calls.jsonl"
+    summary = _operator(path).execute(export_context(TaskRun(), start, end))
+    assert nxcloud_simulator.faults.counts() == {"http_503": 1, "vendor_busy": 1}
+    lines = list(read_records(path))
+    assert [line["voice_id"] for line in lines] == [
+        entry.vendor_id for entry in nxcloud_simulator.ledger.entries("buka", "voice")
+    ]
+    assert summary["queries"] == 10  # pages recorded; the two refused requests are the vendor's two more
+    assert nxcloud_simulator.requests.count("buka", "voice_records") == 12
+
+
+def _row(voice_id: str, submitted: dt.datetime) -> dict[str, Any]:
+    return {
+        "voiceId": voice_id,
+        "callee": "6591000001",
+        "submitTime": submitted.astimezone(dt.timezone(dt.timedelta(hours=8))).isoformat(),
+        "terminationCode": "486",
+        "terminationReason": "User busy",
+    }
+
+
+def test_a_list_that_shifts_while_paged_fails_the_try_and_the_retry_reads_on(
+    monkeypatch, requests_mock, tmp_path
+):
+    """Page 2 starts with page 1's last call (ASSUMPTION BK-43): the try fails with nothing merged;
+    the retry asks page 2 again, not page 1, and writes each call once."""
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_BUKA_DEFAULT",
+        '{"conn_type": "buka", "login": "key", "password": "secret", "host": "https://vendor.test"}',
+    )
+    start, end = settled_month(1)
+    at = [start + dt.timedelta(hours=n) for n in range(1, 5)]
+    rows = [_row(f"v{n}", moment) for n, moment in enumerate(at, 1)]
+
+    def page(records: list[dict[str, Any]], current: int) -> dict[str, Any]:
+        data = {
+            "total": 4,
+            "size": 2,
+            "current": current,
+            "pages": 2,
+            "searchCount": True,
+            "records": records,
+        }
+        return {"json": {"status": "0", "reason": "success", "data": data}}
+
+    url = "https://vendor.test/v3/voice/recordGroupQuery"
+    requests_mock.post(url, [page(rows[:2], 1), page(rows[1:3], 2), page(rows[2:], 2)])
+    path, run = tmp_path / "calls.jsonl", TaskRun()
+    from airflow_provider_nxcloud.exceptions import UnreadableRecordError
+
+    with pytest.raises(UnreadableRecordError, match="v2 again on page 2"):
+        _operator(path, page_size=2).execute(export_context(run, start, end))
+    assert not path.exists()
+
+    summary = _operator(path, page_size=2).execute(export_context(run, start, end, retry=True))
+    assert [line["voice_id"] for line in read_records(path)] == ["v1", "v2", "v3", "v4"]
+    assert {line["status"] for line in read_records(path)} == {"unanswered"}
+    assert [request.json()["current"] for request in requests_mock.request_history] == [1, 2, 2]
+    assert summary["resumed"] is True
