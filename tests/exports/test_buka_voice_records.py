@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException
 
-from airflow_provider_nxcloud.exceptions import InvalidInputError
+from airflow_provider_nxcloud.exceptions import InvalidInputError, UnreadableRecordError
 from airflow_provider_nxcloud.exports.buka_voice import LINE_KEYS, WINDOW_PART_S, interval_parts
 from airflow_provider_nxcloud.exports.engine import Interval
 from airflow_provider_nxcloud.exports.files import IntervalFile, read_records
@@ -306,8 +306,6 @@ def test_a_list_that_shifts_while_paged_fails_the_try_and_the_retry_reads_on(
     url = "https://vendor.test/v3/voice/recordGroupQuery"
     requests_mock.post(url, [page(rows[:2], 1), page(rows[1:3], 2), page(rows[2:], 2)])
     path, run = tmp_path / "calls.jsonl", TaskRun()
-    from airflow_provider_nxcloud.exceptions import UnreadableRecordError
-
     with pytest.raises(UnreadableRecordError, match="v2 again on page 2"):
         _operator(path, page_size=2).execute(export_context(run, start, end))
     assert not path.exists()
