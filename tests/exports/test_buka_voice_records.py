@@ -315,3 +315,21 @@ def test_a_list_that_shifts_while_paged_fails_the_try_and_the_retry_reads_on(
     assert {line["status"] for line in read_records(path)} == {"unanswered"}
     assert [request.json()["current"] for request in requests_mock.request_history] == [1, 2, 2]
     assert summary["resumed"] is True
+
+
+def test_the_operator_stores_its_arguments_unchanged_and_reaches_nothing_until_it_runs(nxcloud_simulator):
+    operator = BukaVoiceRecordsToStorageOperator(
+        task_id="calls",
+        output_path="{{ params.lake }}/calls.jsonl",
+        buka_conn_id="{{ params.conn }}",
+        page_size="{{ params.size }}",
+    )
+    assert (operator.output_path, operator.buka_conn_id, operator.page_size) == (
+        "{{ params.lake }}/calls.jsonl",
+        "{{ params.conn }}",
+        "{{ params.size }}",
+    )
+    assert set(operator.template_fields) == {"buka_conn_id", "output_path", "page_size"}
+    assert "hook" not in vars(operator)  # built in execute(), never in __init__
+    assert nxcloud_simulator.requests.total() == 0
+    assert _operator("x.jsonl").page_size == PAGE  # the largest page the vendor documents
