@@ -167,6 +167,22 @@ class BukaHook(CPaaSHook):
         records = data.get("records") if isinstance(data, Mapping) else None
         return [dict(record) for record in records or () if isinstance(record, Mapping)]
 
+    def voice_calls_page(
+        self,
+        start: dt.datetime,
+        end: dt.datetime,
+        *,
+        page: int = 1,
+        size: int = buka.VOICE_RECORDS_MAX_PAGE_SIZE,
+    ) -> dict[str, Any]:
+        """``voice/recordGroupQuery`` (onbuka.com/voice-api12): page ``page`` of ``size`` (1-100)
+        group/OTP call records between ``start`` and ``end`` (aware, at most 31 days apart, the
+        last two months) as the vendor's page: ``{total, size, current, pages, searchCount,
+        records}`` (``{}`` when the reply carries none)."""
+        body = buka.voice_records_query(start, end, current=page, size=size)
+        data = self.call("voice_records", body).get("data")
+        return dict(data) if isinstance(data, Mapping) else {}
+
     # ----- email ----------------------------------------------------------------------------
 
     def send_email(self, app_id: str, addresses: Sequence[str], fields: Mapping[str, Any]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from airflow.providers.standard.triggers.temporal import DateTimeTrigger
 
 from airflow_provider_nxcloud.exceptions import InvalidInputError
 from airflow_provider_nxcloud.exports.buka_call_center import BukaCallCenterRecords
+from airflow_provider_nxcloud.exports.buka_voice import BukaVoiceCallRecords
 from airflow_provider_nxcloud.exports.engine import (
     Interval,
     RecordSource,
@@ -269,8 +270,43 @@ class BukaCallCenterRecordsToStorageOperator(RecordsToStorageOperator[BukaHook])
         return BukaCallCenterRecords(self.hook, interval, self.page_size)
 
 
+class BukaVoiceRecordsToStorageOperator(RecordsToStorageOperator[BukaHook]):
+    """Buka group/OTP call records (``voice/recordGroupQuery``) of the data interval into ``output_path``.
+
+    A call belongs to the interval its ``submitTime`` falls in. The interval is read in as
+    few query windows as Buka's 31-day limit allows (one for any interval up to 30 days),
+    100 records a query. Buka writes a record when the call ends and keeps records two
+    months: the records are read 30 minutes after the interval's end (``settle``'s default: a
+    task run earlier defers until then), and an interval that starts more than 59 days ago
+    fails before the first request. Line schema (the SIP ``terminationCode`` with
+    its meaning): :mod:`~airflow_provider_nxcloud.exports.buka_voice`.
+
+    :param buka_conn_id: connection of type ``buka``. Templated.
+
+    Output, atomicity, resumption: see :class:`RecordsToStorageOperator`.
+    """
+
+    hook_class = BukaHook
+    template_fields: Sequence[str] = ("buka_conn_id", *RecordsToStorageOperator.template_fields)
+
+    def __init__(
+        self,
+        *,
+        output_path: Any,
+        buka_conn_id: str = BukaHook.default_conn_name,
+        page_size: int = buka.VOICE_RECORDS_MAX_PAGE_SIZE,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(output_path=output_path, page_size=page_size, **kwargs)
+        self.buka_conn_id = buka_conn_id
+
+    def record_source(self, interval: Interval) -> BukaVoiceCallRecords:
+        return BukaVoiceCallRecords(self.hook, interval, self.page_size)
+
+
 __all__ = [
     "BukaCallCenterRecordsToStorageOperator",
+    "BukaVoiceRecordsToStorageOperator",
     "FoneDynamicsMessagesToStorageOperator",
     "NXCloudSmsRecordsToStorageOperator",
     "RecordsToStorageOperator",

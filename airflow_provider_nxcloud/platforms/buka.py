@@ -68,6 +68,52 @@ VOICE_CODE_MAX_CALLEES = 1
 VOICE_MAX_TTS_TEXT = 1000
 #: sendCode's language codes (the SDK's list; TH is in onbuka's list for group-call TTS)
 VOICE_LANGUAGES = ("VN", "EN", "JP", "ARB", "DE", "IN", "IT", "KR", "RU", "ES", "PT", "IDN", "BD", "TH")
+
+# ----- group/OTP call records (``voice/recordGroupQuery``, onbuka.com/voice-api12) -----------------
+
+#: ``size``: "Number displayed on each page: 1-100, default 25" (onbuka.com/voice-api12; the SDK's
+#: QueryDTO says 1-100 too)
+VOICE_RECORDS_MAX_PAGE_SIZE = 100
+#: "The maximum interval between the starting time and the ending time is 31 days" (voice-api12)
+VOICE_RECORDS_MAX_WINDOW_DAYS = 31
+#: "for recent two months" (voice-api11, voice-api12, the SDK's recordGroupQuery javadoc).
+#: ASSUMPTION [BK-45]: read as the last 59 days, the shortest two consecutive calendar months
+VOICE_RECORDS_KEPT_DAYS = 59
+#: ASSUMPTION [BK-46]: a call's record exists within 30 minutes of its ``submitTime``. Buka writes a
+#: record when the call ends; the longest documented call rings 120 s (maxRingingTime 20-120,
+#: voice-api6) and talks 999 s (a group-call task's maxCalls, voice-api17): 1,119 s, rounded up
+#: for the time the record takes to be written
+VOICE_RECORD_SETTLE_S = 30 * 60
+#: ``terminationCode`` of an established call ("Sip code, 200 means the call is successfully
+#: established", onbuka.com/voice-api11). The white-label copies of the page write "status code:
+#: 0 success, others failure" (itniotech.cn/api/voice/recordGroupQuery) and put the SIP code in a
+#: separate ``sipCode`` (laaffic.com/api/voice/pushVoiceReport), so "0" is read as that success
+VOICE_RECORD_ESTABLISHED_CODE = "200"
+VOICE_RECORD_WHITE_LABEL_SUCCESS_CODE = "0"
+#: a record's fields (onbuka.com/voice-api12 response table; ``cost`` instead of ``costEur`` on the
+#: white-label copies, in the account's quoted currency)
+VOICE_RECORD_FIELDS = (
+    "voiceId",
+    "callee",
+    "displayNum",
+    "code",
+    "submitTime",
+    "callTime",
+    "ringingTime",
+    "answerTime",
+    "hangupTime",
+    "callDuration",
+    "chargedDuration",
+    "terminationCode",
+    "terminationReason",
+    "costEur",
+    "billPeriod",
+    "rate",
+    "baseCost",
+    "voiceFileId",
+    "feedbackValue",
+    "calledInfo",
+)
 #: cc/record/query: page size 1-100 (onbuka.com/call-api20)
 CALL_RECORD_PAGE_SIZE = 100
 #: email/sendEmail: addresses per request (-14), subject length (-17); getSendEmailRcd ids (-28)
@@ -564,11 +610,13 @@ def sent_records_query(
     }
 
 
-def voice_records_query(start: dt.datetime, end: dt.datetime, *, current: int = 1) -> dict[str, Any]:
+def voice_records_query(
+    start: dt.datetime, end: dt.datetime, *, current: int = 1, size: int = VOICE_RECORDS_MAX_PAGE_SIZE
+) -> dict[str, Any]:
     """voice/recordGroupQuery's body (onbuka.com/voice-api12): ``params.strTime`` / ``endTime``
     ISO 8601, at most 31 days apart, ``size`` 1-100."""
     params = {"strTime": iso_in_vendor_zone(start), "endTime": iso_in_vendor_zone(end)}
-    return {"current": current, "size": 100, "params": params}
+    return {"current": current, "size": size, "params": params}
 
 
 def ai_record_query(app_id: str, start: dt.datetime, end: dt.datetime, *, current: int = 1) -> dict[str, Any]:

@@ -287,10 +287,47 @@ VOICE: tuple[Contract, ...] = (
         example_reply={
             "status": "0",
             "reason": "success",
-            "data": {"total": 0, "size": 10, "current": 1, "pages": 0, "searchCount": True, "records": []},
+            "data": {
+                "total": 1,
+                "size": 10,
+                "current": 1,
+                "pages": 1,
+                "searchCount": True,
+                "records": [
+                    {
+                        "voiceId": "2203031113381000002",
+                        "callee": "8613500000000",
+                        "displayNum": "1008122211",
+                        "code": "Afghanistan(Kandahar)",
+                        "submitTime": "2022-02-18T14:42:40+08:00",
+                        "callTime": "2022-02-18T14:42:45+08:00",
+                        "ringingTime": "2022-02-18T14:42:47+08:00",
+                        "answerTime": "2022-02-18T14:42:50+08:00",
+                        "hangupTime": "2022-02-18T14:42:55+08:00",
+                        "callDuration": 5,
+                        "chargedDuration": 5,
+                        "terminationCode": "200",
+                        "terminationReason": "success",
+                        "costEur": "2",
+                        "billPeriod": "20+20",
+                        "rate": "0.1",
+                        "baseCost": "0",
+                        "voiceFileId": "",
+                        "feedbackValue": "-1",
+                        "calledInfo": "",
+                    }
+                ],
+            },
         },
-        example_source="https://onbuka.com/voice-api12 (response table)",
-        notes="At most 31 days between strTime and endTime, the last two months.",
+        example_source=(
+            "https://onbuka.com/voice-api12 (response table: the page envelope and the record's fields); the "
+            "record is voice-api11's sample record, whose fields voice-api12 lists (billPeriod to calledInfo "
+            "filled in from the table, the sample's text being cut there)"
+        ),
+        notes=(
+            "At most 31 days between strTime and endTime, the last two months; size 1-100, default 25 "
+            "(the SDK's QueryDTO, itniotech/buka-java-sdk voicedto/QueryDTO.java, says 1-100 too)."
+        ),
     ),
 )
 

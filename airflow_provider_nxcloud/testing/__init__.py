@@ -115,6 +115,9 @@ record queries (``getSmsCdr``, find SMS) and the record exports read.
 ``sim.seed_call_center_history(since, until, count)`` (``POST /_simulator/seed/call_center``)
 files ``count`` Buka call-center calls started evenly over ``[since, until)``: what
 ``cc/record/query`` and the call-center export read.
+``sim.seed_voice_history(since, until, count)`` (``POST /_simulator/seed/voice``) files ended
+Buka group/OTP calls (answered, rung out, busy, declined; their durations and costs), what
+``voice/recordGroupQuery`` lists.
 
 ``sim.reset()`` (``POST /_simulator/reset``) clears the ledger, the request log,
 injected-fault counts, clock advances, speed changes and skew and stored task

@@ -177,6 +177,21 @@ async def drop_connection(send: Send) -> None:
 # ----- control routes -------------------------------------------------------------------------
 
 
+def _add_seed_voice(control: Any, state: SimulatorState) -> None:
+    """``POST /seed/voice``: file a period of ended Buka group/OTP calls (:func:`~.seeding.seed_voice_history`)."""
+
+    @control.post("/seed/voice")
+    async def seed_voice(request: Request) -> dict[str, Any]:
+        from airflow_provider_nxcloud.testing.seeding import seed_voice_history
+
+        body = await _json_body(request)
+        try:
+            count = seed_voice_history(state, float(body["since"]), float(body["until"]), int(body["count"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise HTTPException(400, f"expected {{'since', 'until', 'count'}}: {exc}") from None
+        return {"seeded": count}
+
+
 def _control_router(state: SimulatorState) -> Any:
     from fastapi import APIRouter
 
@@ -221,6 +236,8 @@ def _control_router(state: SimulatorState) -> Any:
         except (KeyError, TypeError, ValueError) as exc:
             raise HTTPException(400, f"expected {{'platform', 'since', 'until', 'count'}}: {exc}") from None
         return {"seeded": count}
+
+    _add_seed_voice(control, state)
 
     @control.post("/clock/advance")
     async def advance(request: Request) -> dict[str, Any]:

@@ -32,6 +32,9 @@ marks undeliverable end unanswered. ``GET voice/recordGroup/{voiceId}`` answers 
 call's record once the call has ended (after the delivery delay): ``terminationCode``
 "200" with an ``answerTime`` when answered, "480" ("No answer") when not; before that,
 and for another account's or an unknown id, "-24" (data does not exist).
+``voice/recordGroupQuery`` pages the account's ended calls by ``submitTime``
+(:func:`voice_records`); seeded calls (:func:`~.seeding.seed_voice_history`) show their own
+ring, talk, SIP ending and cost.
 
 Email (``email/sendEmail``): "-5" appId empty (another account's appId "-1"),
 "-13" no recipient, "-14" more than 50, "-32" an address that is not one, "-9"
@@ -57,6 +60,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from decimal import Decimal
 from typing import Any
 
 from starlette.responses import Response
@@ -65,6 +69,7 @@ from airflow_provider_nxcloud.platforms import buka as vendor
 from airflow_provider_nxcloud.platforms import buka_contracts
 from airflow_provider_nxcloud.platforms.catalogs import lookup_code
 from airflow_provider_nxcloud.platforms.endpoints import Endpoint
+from airflow_provider_nxcloud.testing import seeding
 from airflow_provider_nxcloud.testing.faults import HTTP_STATUS_OF, FaultKind
 from airflow_provider_nxcloud.testing.formats import iso_with_offset
 from airflow_provider_nxcloud.testing.ledger import LedgerEntry
@@ -606,7 +611,10 @@ def voice_record(call: Call) -> Reply:
 
 
 def call_record(entry: LedgerEntry, ended_at: float) -> dict[str, Any]:
-    """A call answered at once and ended after the delivery delay, or one that rang out unanswered."""
+    """A call answered at once and ended after the delivery delay, or one that rang out unanswered;
+    a seeded call (:func:`~.seeding.seed_voice_history`) as its details say it went."""
+    if "sip" in entry.details:
+        return _dialled_record(entry, ended_at)
     answered = entry.status == DELIVERED
     code, reason = CALL_ANSWERED if answered else CALL_UNANSWERED
     seconds = max(1, round(ended_at - entry.time)) if answered else 0
@@ -630,6 +638,122 @@ def call_record(entry: LedgerEntry, ended_at: float) -> dict[str, Any]:
         "feedbackValue": "",
         "costEur": "0.0200" if answered else "0",
         "voiceFileId": entry.content if entry.details.get("mode") == "audio" else "",
+    }
+
+
+def _dialled_record(entry: LedgerEntry, ended_at: float) -> dict[str, Any]:
+    """A seeded call's record: dialled, rung, perhaps answered and talked, billed per period."""
+    call = entry.details
+    called = entry.time + call["dial_s"]
+    answered_at = called + call["ring_s"] if call["sip"] == CALL_ANSWERED[0] else None
+    talk = int(call["talk_s"])
+    period = int(str(call["bill_period"]).split("+")[1])
+    charged = -(-talk // period) * period
+    cost = Decimal(call["rate"]) * charged / 60
+
+    def at(epoch: float | None) -> str:
+        return "" if epoch is None else iso_with_offset(epoch, REPORT_OFFSET_HOURS)
+
+    return {
+        "voiceId": entry.vendor_id,
+        "callee": entry.recipient,
+        "displayNum": entry.sender or "",
+        "code": call["area"],
+        "submitTime": at(entry.time),
+        "callTime": at(called),
+        "ringingTime": at(called + 1) if call["ring_s"] else "",
+        "answerTime": at(answered_at),
+        "hangupTime": at(ended_at),
+        "callDuration": talk,
+        "chargedDuration": charged,
+        "terminationCode": call["sip"],
+        "terminationReason": call["reason"],
+        "costEur": f"{cost:.4f}",
+        "billPeriod": call["bill_period"],
+        "rate": call["rate"],
+        "baseCost": "0.0000",
+        "voiceFileId": entry.content if call["mode"] == "audio" else "",
+        "feedbackValue": call["feedback"],
+        "calledInfo": "",
+    }
+
+
+def _ended_calls(
+    call: Call, start: float, end: float, skip: int, count: int
+) -> tuple[list[LedgerEntry], int]:
+    """The account's calls placed in ``[start, end]`` that have ended (their record is written),
+    oldest first per voice app: ``count`` of them from ``skip``, and how many the window holds.
+
+    Calls placed more than the longest call ago have all ended: that part of the window is
+    paged by the ledger's time index; only the calls of the last minutes are looked at one by one.
+    """
+    now = call.now
+    longest = max(call.state.delivery.delay, seeding.SEEDED_LONGEST_CALL_S)
+    settled = min(end, now - longest)
+    ledger = call.state.ledger
+    chosen: list[LedgerEntry] = []
+    total = 0
+    for app in sorted(call.state.accounts.buka.app_ids("voice")):
+        head_total = ledger.page(PLATFORM, "voice", app, start, settled, 0, 0)[1] if settled >= start else 0
+        recent, _ = ledger.page(PLATFORM, "voice", app, max(start, settled), end, 0, 1 << 62)
+        tail = [
+            e
+            for e in recent
+            if (settled < start or e.time > settled)
+            and e.status in (DELIVERED, UNDELIVERED)
+            and e.account == call.account
+        ]
+        wanted = count - len(chosen)
+        if wanted > 0 and skip < head_total:
+            part, _ = ledger.page(PLATFORM, "voice", app, start, settled, skip, wanted)
+            chosen.extend(part)
+        wanted = count - len(chosen)
+        if wanted > 0:
+            first = max(0, skip - head_total)
+            chosen.extend(tail[first : first + wanted])
+        skip = max(0, skip - head_total - len(tail))
+        total += head_total + len(tail)
+    return chosen, total
+
+
+def voice_records(call: Call) -> Reply:
+    """voice/recordGroupQuery (onbuka.com/voice-api12): the account's group/OTP call records, a page.
+
+    Calls whose ``submitTime`` lies in ``[strTime, endTime]`` (both inclusive, ASSUMPTION [SIM-21])
+    and that have ended, oldest first; a window longer than 31 days, ending before it starts, or
+    starting more than :data:`~.platforms.buka.VOICE_RECORDS_KEPT_DAYS` days ago answers "-25"
+    (out of time range); ``current`` below 1 answers "-22", and the documented contract (``size``
+    1-100, the ISO 8601 times) refuses the rest with "-22". ``size`` defaults to 25, as documented.
+    """
+    body = call.json_object()
+    params = body.get("params") or {}
+    start = _iso_epoch(str(params.get("strTime", "")))
+    end = _iso_epoch(str(params.get("endTime", "")))
+    now = call.now
+    if (
+        start is None
+        or end is None
+        or end < start
+        or end - start > vendor.VOICE_RECORDS_MAX_WINDOW_DAYS * 86400
+        or start < now - vendor.VOICE_RECORDS_KEPT_DAYS * 86400
+    ):
+        raise reject(call, "-25")
+    current, size = body.get("current", 1), body.get("size", 25)
+    if not isinstance(current, int) or isinstance(current, bool) or current < 1:
+        raise reject(call, "-22")
+    entries, total = _ended_calls(call, start, end, (current - 1) * size, size)
+    records = [call_record(entry, entry.reached_at(entry.status, now) or now) for entry in entries]
+    return {
+        "status": "0",
+        "reason": "success",
+        "data": {
+            "total": total,
+            "size": size,
+            "current": current,
+            "pages": -(-total // size),
+            "searchCount": True,
+            "records": records,
+        },
     }
 
 
@@ -763,10 +887,9 @@ def email_records(call: Call) -> Reply:
 # ----- call center ----------------------------------------------------------------------------
 
 
-#: the ledger kind of a call-center call (:func:`~.seeding.seed_call_center_history` files them)
-CALL_CENTER_KIND = "call_center"
-#: the call center's own number on its records (the caller of outgoing calls)
-CALL_CENTER_NUMBER = "6531000000"
+#: the ledger kind of a call-center call and the call center's own number (:mod:`.seeding` files them)
+CALL_CENTER_KIND = seeding.CALL_CENTER_KIND
+CALL_CENTER_NUMBER = seeding.CALL_CENTER_NUMBER
 #: record stamps are ``yyyy-MM-dd HH:mm:ss`` (onbuka.com/call-api21) in China time (ASSUMPTION [BK-41])
 _STAMP_ZONE = dt.timezone(dt.timedelta(hours=vendor.CALL_RECORD_STAMP_OFFSET_HOURS))
 
@@ -884,6 +1007,7 @@ HANDLERS: dict[str, Handler] = {
     "voice_send_code": voice_send_code,
     "voice_send_group": voice_send_group,
     "voice_record": voice_record,
+    "voice_records": voice_records,
     "email_send": email_send,
     "email_records": email_records,
     "cc_record_query": cc_record_query,

@@ -105,6 +105,12 @@ class _Series:
         self.entries.append(entry)
         self.times.append(entry.time)
 
+    def bounds(self, since: float, until: float) -> tuple[int, int] | None:
+        """The window's first and past-last positions, found by bisection (None when unordered)."""
+        if not self.ordered:
+            return None
+        return bisect.bisect_left(self.times, since), bisect.bisect_right(self.times, until)
+
     def window(self, since: float, until: float) -> list[LedgerEntry]:
         if not self.ordered:
             return [e for e in self.entries if since <= e.time <= until]
@@ -183,8 +189,13 @@ class Ledger:
         acceptance order, statuses as of now; and how many entries the whole window holds."""
         with self._lock:
             series = self._series.get((platform, kind, app)) or _Series()
-            window = series.window(since, until)
-            chosen, total = window[skip : skip + count], len(window)
+            bounds = series.bounds(since, until)
+            if bounds is None:
+                window = series.window(since, until)
+                chosen, total = window[skip : skip + count], len(window)
+            else:  # a page of a large window, without copying the window
+                low, high = bounds
+                chosen, total = series.entries[low + skip : min(high, low + skip + count)], high - low
         when = self._now()
         return [self._current(e, when) for e in chosen], total
 

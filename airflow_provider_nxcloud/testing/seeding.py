@@ -8,15 +8,17 @@ queries (NXCloud ``getSmsCdr``, Fone Dynamics find SMS) answer them with the sam
 sent message gets. Nothing here bypasses a contract: only the sends are skipped.
 
 ``Simulator.seed_sms_history(...)`` and ``POST /_simulator/seed`` (``{"platform",
-"since", "until", "count"}``) call it.
+"since", "until", "count"}``) call it. :func:`seed_voice_history` files a period of ended Buka
+group/OTP calls the same way (what ``voice/recordGroupQuery`` lists):
+``Simulator.seed_voice_history(...)`` and ``POST /_simulator/seed/voice`` (``{"since",
+"until", "count"}``).
 """
 
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from airflow_provider_nxcloud.testing.buka import CALL_CENTER_KIND, CALL_CENTER_NUMBER
 from airflow_provider_nxcloud.testing.ledger import LedgerEntry
 
 if TYPE_CHECKING:
@@ -74,6 +76,10 @@ def seed_sms_history(state: SimulatorState, platform: str, since: float, until: 
     return count
 
 
+#: the ledger kind of a Buka call-center call (what ``cc/record/query`` serves)
+CALL_CENTER_KIND = "call_center"
+#: the call center's own number on its records (the caller of outgoing calls)
+CALL_CENTER_NUMBER = "6531000000"
 #: (callType, hangupReason, hangingDirection, answered) of the seeded calls, in turn: every
 #: documented call type and hang-up reason (onbuka.com/call-api20) appears in a day's calls
 _CALL_CENTER_OUTCOMES = (
@@ -131,6 +137,117 @@ def seed_call_center_history(state: SimulatorState, since: float, until: float, 
                     "callDuration": seconds,
                     "agent": f"agent{index % 20:02d}",
                 },
+            )
+        )
+    return count
+
+
+# ----- Buka group/OTP calls (what ``voice/recordGroupQuery`` lists) ------------------------------
+
+#: how seeded calls end: (share in 100, SIP terminationCode, terminationReason, rings to the timeout).
+#: Answered about six calls in ten; the rest no answer, busy, cancelled, declined, unknown number
+SEEDED_CALL_ENDINGS = (
+    (62, "200", "Normal call clearing", False),
+    (18, "480", "No answer", True),
+    (8, "486", "User busy", False),
+    (5, "487", "Request terminated", True),
+    (4, "603", "Call rejected", False),
+    (3, "404", "Unallocated number", False),
+)
+#: a seeded call: seconds from submit to dialling, ringing to the ring timeout, talking at most
+SEEDED_DIAL_S = (1, 4)
+SEEDED_RING_TIMEOUT_S = 45
+SEEDED_TALK_S = (4, 240)
+#: the longest a seeded call lasts from its submit to its hang-up (the simulator lists a call
+#: only once it has ended, and needs to know how far back every call has)
+SEEDED_LONGEST_CALL_S = SEEDED_DIAL_S[1] + SEEDED_RING_TIMEOUT_S + SEEDED_TALK_S[1]
+#: per-minute rates in euro and billing periods of the two ways a call is placed
+SEEDED_CALL_BILLING = {"audio": ("0.0300", "60+60"), "tts": ("0.0420", "20+20")}
+SEEDED_CALL_AREA = "Singapore(SingTel)"
+
+
+def _draw(seed: int, index: int, salt: str, low: int, high: int) -> int:
+    """A whole number in ``[low, high]`` fixed by the simulator's seed, the entry and ``salt``."""
+    digest = hashlib.blake2b(f"{seed}:{index}:{salt}".encode(), digest_size=8).digest()
+    return low + int.from_bytes(digest, "big") % (high - low + 1)
+
+
+def _ending(share: int) -> tuple[int, str, str, bool]:
+    """The row of :data:`SEEDED_CALL_ENDINGS` a share in 100 falls in."""
+    for ending in SEEDED_CALL_ENDINGS:
+        if share < ending[0]:
+            return ending
+        share -= ending[0]
+    return SEEDED_CALL_ENDINGS[-1]
+
+
+def seeded_call(seed: int, index: int) -> dict[str, Any]:
+    """How the ``index``-th seeded call went: its SIP ending, dial, ring and talk seconds,
+    billing, and the key pressed (the details a Buka call record is written from)."""
+    _, code, reason, rings_out = _ending(_draw(seed, index, "ending", 0, 99))
+    mode = "audio" if index % 3 else "tts"
+    answered = code == "200"
+    ring = SEEDED_RING_TIMEOUT_S if rings_out else _draw(seed, index, "ring", 3, 25) if answered else 0
+    if code in ("486", "603"):
+        ring = _draw(seed, index, "ring", 0, 8)
+    rate, period = SEEDED_CALL_BILLING[mode]
+    return {
+        "mode": mode,
+        "sip": code,
+        "reason": reason,
+        "dial_s": _draw(seed, index, "dial", *SEEDED_DIAL_S),
+        "ring_s": ring,
+        "talk_s": _draw(seed, index, "talk", *SEEDED_TALK_S) if answered else 0,
+        "rate": rate,
+        "bill_period": period,
+        "feedback": str(_draw(seed, index, "key", 0, 9)) if answered and index % 4 == 0 else "-1",
+        "area": SEEDED_CALL_AREA,
+    }
+
+
+def seed_voice_history(state: SimulatorState, since: float, until: float, count: int) -> int:
+    """File ``count`` Buka group/OTP calls placed between ``since`` (inclusive) and ``until``
+    (exclusive), epoch seconds on the progress clock, evenly spaced; returns ``count``.
+
+    Each call is one ledger entry of kind "voice", as voice/sendGroup (an audio file, two calls
+    in three) or voice/sendCode (text to speech) files one, to a distinct number, on the
+    account's voice app, numbered on from the calls already filed. How it went is drawn from the simulator's seed (:func:`seeded_call`):
+    about 62% answered and talked 4-240 s, the others rang out, were busy, cancelled, declined
+    or dialled an unknown number; the call ends (its record is written) when it hangs up, at
+    most :data:`SEEDED_LONGEST_CALL_S` after it was placed. A reset simulator seeded alike
+    files alike.
+    """
+    from airflow_provider_nxcloud.testing.progress import DELIVERED, PENDING, UNDELIVERED
+
+    if count < 0 or until <= since:
+        raise ValueError(f"need count >= 0 and until > since, not {count}, {since}..{until}")
+    account = state.accounts.buka
+    step = (until - since) / max(count, 1)
+    # numbered after the calls already filed, so seeding again adds calls and never repeats an id
+    first = state.ledger.count("buka", "voice")
+    for position in range(count):
+        moment = float(int(since + position * step))
+        index = first + position
+        details = seeded_call(state.seed, index)
+        ended_at = moment + details["dial_s"] + details["ring_s"] + details["talk_s"]
+        final = DELIVERED if details["sip"] == "200" else UNDELIVERED
+        audio = details["mode"] == "audio"
+        state.ledger.add(
+            LedgerEntry(
+                platform="buka",
+                kind="voice",
+                account=account.api_key,
+                app=account.voice_app_id,
+                recipient=f"6598{index:07d}",
+                content=f"seeded-{_hex(state.seed, index, 8)}.mp3" if audio else f"Seeded call {index}",
+                vendor_id=f"2{state.seed % 1000:03d}{index:015d}",
+                client_reference=None,
+                endpoint="voice_send_group" if audio else "voice_send_code",
+                time=moment,
+                status="pending",
+                sender="6531000000",
+                timeline=((moment, PENDING), (ended_at, final)),
+                details=details,
             )
         )
     return count

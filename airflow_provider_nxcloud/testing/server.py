@@ -159,6 +159,12 @@ class Simulator:
 
         return seed_call_center_history(self.state, since, until, count)
 
+    def seed_voice_history(self, since: float, until: float, count: int) -> int:
+        """File ``count`` ended Buka group/OTP calls placed in ``[since, until)`` (see :mod:`.seeding`)."""
+        from airflow_provider_nxcloud.testing.seeding import seed_voice_history
+
+        return seed_voice_history(self.state, since, until, count)
+
     def reset(self) -> None:
         """Clear ledger, request log, injected faults (back to the start plan), clock and task state."""
         self.state.reset()

@@ -255,7 +255,65 @@ def test_voice_records_request_and_reply():
         records = BukaHook().find_voice_calls(NOW - dt.timedelta(days=31), NOW)
     body = captured(network, "voice_records")
     assert body["params"] == {"strTime": "2026-11-01T12:00:00+08:00", "endTime": "2026-12-02T12:00:00+08:00"}
-    assert records == []
+    assert [record["voiceId"] for record in records] == ["2203031113381000002"]
+
+
+def test_voice_records_export_pages_with_the_documented_body_and_reads_the_documented_record(tmp_path):
+    """The export's query holds to voice-api12 (ISO 8601 +08:00, size 100, 31 days at most);
+    the page's example record maps to the line schema through the SIP table."""
+    from airflow_provider_nxcloud.exports.buka_voice import record_line
+    from airflow_provider_nxcloud.operators.exports import BukaVoiceRecordsToStorageOperator
+
+    end = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0) - dt.timedelta(days=1)
+    start = end - dt.timedelta(days=1)
+    run = TaskRun()
+    context = {**run.context(), "data_interval_start": start, "data_interval_end": end}
+    with vendor_network(example("voice_records")) as network:
+        summary = BukaVoiceRecordsToStorageOperator(
+            task_id="calls", output_path=str(tmp_path / "calls.jsonl")
+        ).execute(context)
+    body = captured(network, "voice_records")
+    margin = dt.timedelta(seconds=buka.VOICE_RECORD_SETTLE_S)
+    zone = dt.timezone(dt.timedelta(hours=8))
+    assert body == {
+        "current": 1,
+        "size": 100,
+        "params": {
+            "strTime": start.astimezone(zone).isoformat(),
+            "endTime": (end + margin).astimezone(zone).isoformat(),
+        },
+    }
+    # the example call was placed in 2022: listed, but not this interval's
+    assert (summary["records"], summary["queries"]) == (0, 1)
+    [record] = example("voice_records")["data"]["records"]
+    assert record_line(record) == {
+        "platform": "buka",
+        "record_type": "voice_call",
+        "voice_id": "2203031113381000002",
+        "callee": "8613500000000",
+        "display_number": "1008122211",
+        "area": "Afghanistan(Kandahar)",
+        "submitted_at": "2022-02-18T06:42:40Z",
+        "called_at": "2022-02-18T06:42:45Z",
+        "ringing_at": "2022-02-18T06:42:47Z",
+        "answered_at": "2022-02-18T06:42:50Z",
+        "hung_up_at": "2022-02-18T06:42:55Z",
+        "status": "answered",
+        "termination_code": "200",
+        "termination_reason": "success",
+        "termination_meaning": "OK: the call was established",
+        "call_seconds": 5,
+        "charged_seconds": 5,
+        "key_pressed": None,
+        "cost": "2",
+        "cost_currency": "EUR",
+        "bill_period": "20+20",
+        "rate": "0.1",
+        "base_cost": "0",
+        "voice_file_id": None,
+        "called_info": None,
+        "vendor_submit_time": "2022-02-18T14:42:40+08:00",
+    }
 
 
 # ----- voice group-call tasks --------------------------------------------------------------------

@@ -86,6 +86,7 @@ SERVED = {
         "sms_send",
         "sms_send_batch",
         "voice_record",
+        "voice_records",
         "voice_send_code",
         "voice_send_group",
         "voice_task_cancel",
@@ -105,7 +106,7 @@ SERVED = {
         "send_message",
     },
 }
-NOT_SIMULATED = {"buka": {"ai_record_query", "voice_file_upload", "voice_records"}}
+NOT_SIMULATED = {"buka": {"ai_record_query", "voice_file_upload"}}
 
 
 def _sim(name: str) -> Any:
