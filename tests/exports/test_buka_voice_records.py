@@ -331,13 +331,7 @@ def test_the_operator_stores_its_arguments_unchanged_and_reaches_nothing_until_i
         "{{ params.conn }}",
         "{{ params.size }}",
     )
-    assert set(operator.template_fields) == {
-        "buka_conn_id",
-        "output_path",
-        "page_size",
-        "output_format",
-        "settle",
-    }
+    assert set(operator.template_fields) == {"buka_conn_id", "output_path", "page_size", "output_format"}
     assert "hook" not in vars(operator)  # built in execute(), never in __init__
     assert nxcloud_simulator.requests.total() == 0
     assert _operator("x.jsonl").page_size == PAGE  # the largest page the vendor documents
