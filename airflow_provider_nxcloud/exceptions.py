@@ -258,6 +258,16 @@ class UnreadableRecordError(NXCloudProviderError):
     it was paged); a retry reads the query again from the last page written."""
 
 
+class RecordsNotSettledError(NXCloudProviderError):
+    """An interval that ended less than its record source's settle time ago: the vendor's list may
+    still lack some of its records. Raised before any request; not a failure, so Airflow's retry
+    (or a deferral until ``ready_at``, epoch seconds) exports the interval once it has settled."""
+
+    def __init__(self, ready_at: float, message: str) -> None:
+        self.ready_at = ready_at
+        super().__init__(message)
+
+
 class SourceChangedError(InvalidInputError):
     """A retry's recipients differ from what an earlier try of the same task recorded as sent.
 

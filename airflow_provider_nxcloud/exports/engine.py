@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from airflow_provider_nxcloud.exceptions import InvalidInputError
+from airflow_provider_nxcloud.exceptions import InvalidInputError, RecordsNotSettledError
 from airflow_provider_nxcloud.exports.files import IntervalFile
 from airflow_provider_nxcloud.exports.progress import ExportProgress, WindowProgress
 from airflow_provider_nxcloud.state import TaskInstanceState
@@ -46,12 +46,25 @@ class Interval:
             )
         return cls(start.timestamp(), end.timestamp())
 
-    def check_over(self, now: float) -> None:
-        """An interval that has not ended yet has records still to come: refused before any request."""
+    def check_over(self, now: float, settle_s: float = 0.0) -> None:
+        """An interval that has not ended yet has records still to come: refused before any request.
+
+        One that ended less than ``settle_s`` ago (a vendor list that lags behind the sends) is
+        held: :class:`~airflow_provider_nxcloud.exceptions.RecordsNotSettledError`, which a retry
+        after ``end + settle_s`` gets past.
+        """
         if self.end > now:
             raise InvalidInputError(
                 "data_interval_end",
                 f"{iso(self.end)} is after now ({iso(now)}): the interval's records are not complete yet",
+            )
+        if self.end + settle_s > now:
+            ready_at = self.end + settle_s
+            raise RecordsNotSettledError(
+                ready_at,
+                f"data_interval_end {iso(self.end)} was {now - self.end:.0f} s ago, but the vendor lists "
+                f"records up to {settle_s:.0f} s late: the interval is exported from {iso(ready_at)} on "
+                "(a retry after then exports it whole)",
             )
 
     def holds(self, moment: float) -> bool:
@@ -114,7 +127,8 @@ def run_export(
     source: RecordSource, interval: Interval, file: IntervalFile, record: TaskInstanceState, now: float
 ) -> ExportSummary:
     """Export ``source``'s records of ``interval`` into ``file``, resuming what ``record`` says is written."""
-    interval.check_over(now)
+    # a source whose vendor list lags names its settle time (``settle_s``); the others have none
+    interval.check_over(now, getattr(source, "settle_s", 0.0))
     source.check(now)
     windows = source.windows()
     identity = {

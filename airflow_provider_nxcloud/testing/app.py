@@ -210,12 +210,14 @@ def _control_router(state: SimulatorState) -> Any:
 
     @control.post("/seed")
     async def seed(request: Request) -> dict[str, Any]:
-        """File a period of SMS history (:func:`~.seeding.seed_sms_history`)."""
-        from airflow_provider_nxcloud.testing.seeding import seed_sms_history
+        """File a period of SMS history (:func:`~.seeding.seed_sms_history`), or of Buka emails
+        with ``"kind": "email"`` (:func:`~.seeding.seed_email_history`)."""
+        from airflow_provider_nxcloud.testing.seeding import seed_email_history, seed_sms_history
 
         body = await _json_body(request)
+        history = seed_email_history if body.get("kind") == "email" else seed_sms_history
         try:
-            count = seed_sms_history(
+            count = history(
                 state, str(body["platform"]), float(body["since"]), float(body["until"]), int(body["count"])
             )
         except (KeyError, TypeError, ValueError) as exc:
