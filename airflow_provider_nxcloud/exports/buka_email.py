@@ -118,9 +118,12 @@ def record_line(
 ) -> dict[str, Any]:
     """One email as a line of the schema (:data:`LINE_KEYS`): Buka's row, or none when it does not list it."""
     vendor_status = _text(row.get("status")) if row is not None else None
+    status: str | None
+    meaning: str | None
     if row is None:
         status, meaning = NOT_FOUND
     else:
+        # a status no catalog knows is kept as it is, without a meaning
         status, meaning = buka.EMAIL_RECORD_STATUSES.get(vendor_status or "", (vendor_status, None))
     vendor_time = _text(row.get("receiveTime")) if row is not None else None
     sent_at = receive_epoch(vendor_time)
