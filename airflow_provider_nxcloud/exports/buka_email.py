@@ -181,7 +181,7 @@ class BukaEmailRecords:
             raise InvalidInputError(
                 "data_interval_start",
                 f"{iso(self.interval.start)} is older than Buka is taken to keep email records "
-                f"({buka.EMAIL_RECORDS_DAYS} days, ASSUMPTION [BK-27]: the oldest start is {iso(oldest)})",
+                f"({buka.EMAIL_RECORDS_DAYS} days, ASSUMPTION [BK-52]: the oldest start is {iso(oldest)})",
             )
         for path in results_paths(self.results_path):
             try:

@@ -10,10 +10,10 @@ of N records costs floor(N / 50,000) + 1 queries (the reply carries no total).
 
 The list lags: its Chinese copy (itniotech.cn/api/sms/getSentRcd) lists the SMS "whose sending
 has completed" in the period, and no page says how soon. The source's ``settle_s``
-(ASSUMPTION [BK-25], :data:`~airflow_provider_nxcloud.platforms.buka.SMS_SENT_RECORDS_SETTLE_S`)
+(ASSUMPTION [BK-50], :data:`~airflow_provider_nxcloud.platforms.buka.SMS_SENT_RECORDS_SETTLE_S`)
 holds an interval until that long after its end, so its pages are read from a list that no
 longer grows. The rows carry no order the page documents: one window's pages are taken to keep
-one order (ASSUMPTION [BK-28]), and a page that repeats the previous page's last row stops the
+one order (ASSUMPTION [BK-53]), and a page that repeats the previous page's last row stops the
 export (a retry reads on from the last page written).
 
 Line schema (keys always in this order; absent values are null):
@@ -103,7 +103,7 @@ class BukaSmsSentRecords:
 
     platform = buka.PLATFORM
     record_type = "sms"
-    #: how long after an interval's end getSentRcd is taken to list all of it (ASSUMPTION [BK-25])
+    #: how long after an interval's end getSentRcd is taken to list all of it (ASSUMPTION [BK-50])
     settle_s: float = buka.SMS_SENT_RECORDS_SETTLE_S
 
     def __init__(self, hook: BukaHook, interval: Interval, page_size: int, app_id: str | None = None) -> None:
@@ -152,7 +152,7 @@ class BukaSmsSentRecords:
             if previous_last is not None and previous_last in ids:
                 raise UnreadableRecordError(
                     f"getSentRcd for {window} listed {previous_last} again after {index} rows: the list "
-                    "shifted while it was paged (ASSUMPTION [BK-28]); a retry reads on from the last page written"
+                    "shifted while it was paged (ASSUMPTION [BK-53]); a retry reads on from the last page written"
                 )
             records = []
             for row in rows:

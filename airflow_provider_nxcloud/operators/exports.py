@@ -187,7 +187,7 @@ class BukaSmsRecordsToStorageOperator(RecordsToStorageOperator[BukaHook]):
 
     Buka keeps them 90 days and answers at most 31 days and 50,000 rows a query: the
     interval is read in windows of at most 31 days, 50,000 rows a page. Its list lags behind
-    the sends, so an interval is exported only 15 minutes after it ended (ASSUMPTION [BK-25]);
+    the sends, so an interval is exported only 15 minutes after it ended (ASSUMPTION [BK-50]);
     before that the task raises a retryable error and its retry exports it. Line schema:
     :mod:`~airflow_provider_nxcloud.exports.buka_sms`.
 

@@ -60,7 +60,7 @@ SMS_SENT_RECORDS_PAGE_ROWS = 50_000
 SMS_SENT_STATUS_SENT = "0"
 SMS_SENT_STATUS_FAILED = "2"
 #: getSentRcd's answer to a time it cannot read ("-11 Incorrect time format", onbuka.com/sms-api5's
-#: code list) and to a window over 31 days or older than 90: ASSUMPTION [BK-26], "-25 Out of time
+#: code list) and to a window over 31 days or older than 90: ASSUMPTION [BK-51], "-25 Out of time
 #: range" of the SMS code table (the Chinese copy, itniotech.cn/api/sms/getSentRcd, lists "-16 out
 #: of the time range limit", which the English pages and the code table give as "timestamp expired")
 SMS_SENT_RECORDS_TIME_FORMAT_CODE = "-11"
@@ -73,7 +73,7 @@ SMS_SENT_STATUSES: dict[str, tuple[str, str]] = {
     "1": ("failed", "sending failed"),
     "-1": ("sending", "still being sent"),
 }
-#: ASSUMPTION [BK-25]: getSentRcd lists every SMS of a period 15 minutes after the period ends.
+#: ASSUMPTION [BK-50]: getSentRcd lists every SMS of a period 15 minutes after the period ends.
 #: The page documents no freshness; its Chinese copy lists "the SMS whose sending has completed" in
 #: the period, so a message shows only once sent. An export holds an interval until this long after
 #: its end; running the interval again later replaces its file with what the list holds by then
@@ -100,7 +100,7 @@ EMAIL_RECORD_STATUSES: dict[str, tuple[str, str]] = {
     "-1": ("sending", "still being sent"),
     "1": ("failed", "sending failed"),
 }
-#: ASSUMPTION [BK-27]: getSendEmailRcd answers for the emails of the last 90 days. No page gives the
+#: ASSUMPTION [BK-52]: getSendEmailRcd answers for the emails of the last 90 days. No page gives the
 #: email records' retention; 90 days is the SMS status queries' documented minimum (onbuka.com/sms-api4
 #: "90-120 days", sms-api5 "90 days"). An older email would be counted ``nofound``, never an error
 EMAIL_RECORDS_DAYS = 90

@@ -210,14 +210,12 @@ def _control_router(state: SimulatorState) -> Any:
 
     @control.post("/seed")
     async def seed(request: Request) -> dict[str, Any]:
-        """File a period of SMS history (:func:`~.seeding.seed_sms_history`), or of Buka emails
-        with ``"kind": "email"`` (:func:`~.seeding.seed_email_history`)."""
-        from airflow_provider_nxcloud.testing.seeding import seed_email_history, seed_sms_history
+        """File a period of SMS history (:func:`~.seeding.seed_sms_history`)."""
+        from airflow_provider_nxcloud.testing.seeding import seed_sms_history
 
         body = await _json_body(request)
-        history = seed_email_history if body.get("kind") == "email" else seed_sms_history
         try:
-            count = history(
+            count = seed_sms_history(
                 state, str(body["platform"]), float(body["since"]), float(body["until"]), int(body["count"])
             )
         except (KeyError, TypeError, ValueError) as exc:
@@ -271,7 +269,24 @@ def _control_router(state: SimulatorState) -> Any:
             raise HTTPException(400, f"invalid fault plan: {exc}") from None
         return state.faults.to_json()
 
+    _add_email_seeding(control, state)
     return control
+
+
+def _add_email_seeding(control: Any, state: SimulatorState) -> None:
+    """``POST /_simulator/seed/email`` (``{"since", "until", "count"}``): a period of Buka emails
+    (:func:`~.seeding.seed_email_history`)."""
+
+    @control.post("/seed/email")
+    async def seed_email(request: Request) -> dict[str, Any]:
+        from airflow_provider_nxcloud.testing.seeding import seed_email_history
+
+        body = await _json_body(request)
+        try:
+            count = seed_email_history(state, float(body["since"]), float(body["until"]), int(body["count"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise HTTPException(400, f"expected {{'since', 'until', 'count'}}: {exc}") from None
+        return {"seeded": count}
 
 
 async def _json_body(request: Request) -> dict[str, Any]:

@@ -416,7 +416,7 @@ def sms_sent_records(call: Call) -> Reply:
 
     A time that is not ISO 8601 with an offset answers -11 ("Incorrect time format", the page's
     code list); a window over 31 days, reaching back over 90 days, or ending before it starts
-    -25 ("Out of time range", ASSUMPTION [BK-26]); a ``startIndex`` that is not a whole number
+    -25 ("Out of time range", ASSUMPTION [BK-51]); a ``startIndex`` that is not a whole number
     -22. At most 50,000 rows from ``startIndex``. Each row is
     ``{msgId, number, receiveTime, status}``, as the page documents (no content, senderId or
     orderId): ``receiveTime`` is when Buka accepted the message (the simulator's reading of

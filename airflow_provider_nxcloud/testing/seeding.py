@@ -11,8 +11,8 @@ sent message gets. Nothing here bypasses a contract: only the sends are skipped.
 "since", "until", "count"}``) call it. :func:`seed_email_history` files Buka emails the same
 way (what ``getSendEmailRcd`` answers), and :func:`email_results_lines` writes the results
 lines a Buka email send task would have written for them (the ids the email export reads);
-``Simulator.seed_email_history(...)`` and ``POST /_simulator/seed`` with ``"platform": "buka",
-"kind": "email"`` call it.
+``Simulator.seed_email_history(...)`` and ``POST /_simulator/seed/email`` (``{"since", "until",
+"count"}``) call it.
 """
 
 from __future__ import annotations
@@ -82,8 +82,8 @@ def seed_sms_history(state: SimulatorState, platform: str, since: float, until: 
     return count
 
 
-def seed_email_history(state: SimulatorState, platform: str, since: float, until: float, count: int) -> int:
-    """File ``count`` emails of ``platform`` (Buka, the one email platform) accepted between ``since`` (inclusive) and ``until`` (exclusive),
+def seed_email_history(state: SimulatorState, since: float, until: float, count: int) -> int:
+    """File ``count`` Buka emails accepted between ``since`` (inclusive) and ``until`` (exclusive),
     evenly spaced, each as ``email/sendEmail`` files one; returns ``count``.
 
     Each address is distinct; one in ten thousand (``user0000000@bounce.invalid``, every
@@ -96,8 +96,6 @@ def seed_email_history(state: SimulatorState, platform: str, since: float, until
     )
     from airflow_provider_nxcloud.testing.progress import DELIVERED, PENDING, UNDELIVERED
 
-    if platform != "buka":
-        raise ValueError(f"only Buka's email history can be seeded, not {platform!r}")
     if count < 0 or until <= since:
         raise ValueError(f"need count >= 0 and until > since, not {count}, {since}..{until}")
     account = state.accounts.buka

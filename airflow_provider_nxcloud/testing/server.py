@@ -157,7 +157,7 @@ class Simulator:
         """File ``count`` Buka emails accepted in ``[since, until)`` (see :mod:`.seeding`)."""
         from airflow_provider_nxcloud.testing.seeding import seed_email_history
 
-        return seed_email_history(self.state, "buka", since, until, count)
+        return seed_email_history(self.state, since, until, count)
 
     def reset(self) -> None:
         """Clear ledger, request log, injected faults (back to the start plan), clock and task state."""

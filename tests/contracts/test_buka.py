@@ -564,7 +564,7 @@ def test_the_simulator_refuses_a_request_without_a_documented_field(nxcloud_simu
         # onbuka.com/sms-api5's code list: -11 a time it cannot read (no offset, not ISO 8601)
         ("2026-12-01 00:00:00", "2026-12-01T23:59:59+08:00", "-11"),
         ("2026-12-01T00:00:00+08:00", "yesterday", "-11"),
-        # over 31 days, or ending before it starts: -25 "Out of time range" (ASSUMPTION [BK-26])
+        # over 31 days, or ending before it starts: -25 "Out of time range" (ASSUMPTION [BK-51])
         ("2026-10-01T00:00:00+08:00", "2026-11-02T00:00:00+08:00", "-25"),
         ("2026-12-01T00:00:00+08:00", "2026-11-30T00:00:00+08:00", "-25"),
     ],

@@ -54,9 +54,9 @@ def test_seeding_over_http_and_its_refusals(nxcloud_simulator):
     assert requests.post(url, json=body, timeout=10).json() == {"seeded": 5}
     assert nxcloud_simulator.ledger.count("fonedynamics", "sms") == 5
     assert requests.post(url, json={**body, "platform": "nowhere"}, timeout=10).status_code == 400
-    assert requests.post(url, json={**body, "kind": "email"}, timeout=10).status_code == 400
-    emails = {**body, "platform": "buka", "kind": "email"}
-    assert requests.post(url, json=emails, timeout=10).json() == {"seeded": 5}
+    emails = {key: body[key] for key in ("since", "until", "count")}
+    assert requests.post(f"{url}/email", json=emails, timeout=10).json() == {"seeded": 5}
+    assert requests.post(f"{url}/email", json={"since": 1}, timeout=10).status_code == 400
     assert nxcloud_simulator.ledger.count("buka", "email") == 5
     assert requests.post(url, json={**body, "until": body["since"]}, timeout=10).status_code == 400
 
