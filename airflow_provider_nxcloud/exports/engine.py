@@ -53,7 +53,11 @@ class Interval:
         return cls(start.timestamp(), end.timestamp())
 
     def check_over(self, now: float) -> None:
-        """An interval that has not ended yet has records still to come: refused before any request."""
+        """An interval that has not ended yet has records still to come: refused before any request.
+
+        (One that ended less than its source's ``settle_s`` ago is waited for by the operator,
+        which defers until :meth:`settled_at`.)
+        """
         if self.end > now:
             raise InvalidInputError(
                 "data_interval_end",

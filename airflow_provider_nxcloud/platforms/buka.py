@@ -59,6 +59,25 @@ SMS_SENT_RECORDS_MAX_WINDOW_DAYS = 31
 SMS_SENT_RECORDS_PAGE_ROWS = 50_000
 SMS_SENT_STATUS_SENT = "0"
 SMS_SENT_STATUS_FAILED = "2"
+#: getSentRcd's answer to a time it cannot read ("-11 Incorrect time format", onbuka.com/sms-api5's
+#: code list) and to a window over 31 days or older than 90: ASSUMPTION [BK-51], "-25 Out of time
+#: range" of the SMS code table (the Chinese copy, itniotech.cn/api/sms/getSentRcd, lists "-16 out
+#: of the time range limit", which the English pages and the code table give as "timestamp expired")
+SMS_SENT_RECORDS_TIME_FORMAT_CODE = "-11"
+SMS_SENT_RECORDS_RANGE_CODE = "-25"
+#: a getSentRcd row's ``status`` -> (the export's status, its meaning). onbuka.com/sms-api5 documents
+#: 0 and 2; its Chinese copy (itniotech.cn/api/sms/getSentRcd) 0, -1 "sending" and 1 "failed"
+SMS_SENT_STATUSES: dict[str, tuple[str, str]] = {
+    "0": ("sent", "sent successfully"),
+    "2": ("failed", "sending failed"),
+    "1": ("failed", "sending failed"),
+    "-1": ("sending", "still being sent"),
+}
+#: ASSUMPTION [BK-50]: getSentRcd lists every SMS of a period 15 minutes after the period ends.
+#: The page documents no freshness; its Chinese copy lists "the SMS whose sending has completed" in
+#: the period, so a message shows only once sent. An export holds an interval until this long after
+#: its end; running the interval again later replaces its file with what the list holds by then
+SMS_SENT_RECORDS_SETTLE_S = 15 * 60
 #: voice/sendGroup callees per request: the official SDK's cap. onbuka's English page says
 #: 1,000 and its Chinese page 500; the lowest documented value is the one every host accepts.
 VOICE_GROUP_MAX_CALLEES = 200
@@ -120,6 +139,17 @@ CALL_RECORD_PAGE_SIZE = 100
 EMAIL_MAX_ADDRESSES = 50
 EMAIL_MAX_SUBJECT = 100
 EMAIL_QUERY_MAX_IDS = 200
+#: getSendEmailRcd's row ``status`` -> (the export's status, its meaning): "0 sent, -1 sending,
+#: 1 failed" (itnio.cn's getSendEmailRcd page; reference A.8)
+EMAIL_RECORD_STATUSES: dict[str, tuple[str, str]] = {
+    "0": ("sent", "sent successfully"),
+    "-1": ("sending", "still being sent"),
+    "1": ("failed", "sending failed"),
+}
+#: ASSUMPTION [BK-52]: getSendEmailRcd answers for the emails of the last 90 days. No page gives the
+#: email records' retention; 90 days is the SMS status queries' documented minimum (onbuka.com/sms-api4
+#: "90-120 days", sms-api5 "90 days"). An older email would be counted ``nofound``, never an error
+EMAIL_RECORDS_DAYS = 90
 
 # ----- voice group-call tasks (``voice/group/call/...``, onbuka voice-api17..21) -----------------
 

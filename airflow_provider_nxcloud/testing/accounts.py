@@ -147,6 +147,9 @@ class BukaAccount:
     #: seconds before an accepted SMS shows in getSentRcd (the page documents no freshness): a
     #: lagging list, so a lost answer its lookup cannot prove goes to a person
     sent_records_lag_s: float = 0.0
+    #: getSentRcd's rows per call: 50,000 "as default" (onbuka.com/sms-api5, so an account's may
+    #: differ); smaller to page a small history the way a large one is paged
+    sent_records_page_rows: int = 50_000
 
     def app_ids(self, service: str) -> frozenset[str]:
         """The appIds valid for a service (the SMS app id is the account's default app)."""

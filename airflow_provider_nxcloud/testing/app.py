@@ -287,6 +287,7 @@ def _control_router(state: SimulatorState) -> Any:
         return state.faults.to_json()
 
     _add_call_center_seeding(control, state)
+    _add_email_seeding(control, state)
     return control
 
 
@@ -303,6 +304,22 @@ def _add_call_center_seeding(control: Any, state: SimulatorState) -> None:
             count = seed_call_center_history(
                 state, float(body["since"]), float(body["until"]), int(body["count"])
             )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise HTTPException(400, f"expected {{'since', 'until', 'count'}}: {exc}") from None
+        return {"seeded": count}
+
+
+def _add_email_seeding(control: Any, state: SimulatorState) -> None:
+    """``POST /_simulator/seed/email`` (``{"since", "until", "count"}``): a period of Buka emails
+    (:func:`~.seeding.seed_email_history`)."""
+
+    @control.post("/seed/email")
+    async def seed_email(request: Request) -> dict[str, Any]:
+        from airflow_provider_nxcloud.testing.seeding import seed_email_history
+
+        body = await _json_body(request)
+        try:
+            count = seed_email_history(state, float(body["since"]), float(body["until"]), int(body["count"]))
         except (KeyError, TypeError, ValueError) as exc:
             raise HTTPException(400, f"expected {{'since', 'until', 'count'}}: {exc}") from None
         return {"seeded": count}

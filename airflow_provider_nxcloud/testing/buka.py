@@ -172,6 +172,9 @@ FIELD_CODES: dict[tuple[str, str], dict[str, str]] = {
     ("sms_send_batch", "content"): {"missing": "-4", "over": "-5"},
     ("sms_send_batch", "numbers"): {"missing": "-8"},
     ("sms_report", "msgIds"): {"missing": "-14"},
+    # getSentRcd: -11 a time that is not ISO 8601 (onbuka.com/sms-api5's code list)
+    ("sms_sent_records", "startTime"): {"invalid": "-11"},
+    ("sms_sent_records", "endTime"): {"invalid": "-11"},
     # voice: -35 no number, -38 no text / language, -50 no audio file id
     ("voice_send_code", "callee"): {"missing": "-35"},
     ("voice_send_code", "text"): {"missing": "-38"},
@@ -417,8 +420,10 @@ def _status_report(
 def sms_sent_records(call: Call) -> Reply:
     """getSentRcd (onbuka.com/sms-api5): the app's SMS with a ``receiveTime`` in the window, oldest first.
 
-    A window over 31 days, reaching back over 90, not ISO 8601 with an offset, or ending
-    before it starts answers -22; at most 50,000 rows from ``startIndex``. Each row is
+    A time that is not ISO 8601 with an offset answers -11 ("Incorrect time format", the page's
+    code list); a window over 31 days, reaching back over 90 days, or ending before it starts
+    -25 ("Out of time range", ASSUMPTION [BK-51]); a ``startIndex`` that is not a whole number
+    -22. At most 50,000 rows from ``startIndex``. Each row is
     ``{msgId, number, receiveTime, status}``, as the page documents (no content, senderId or
     orderId): ``receiveTime`` is when Buka accepted the message (the simulator's reading of
     the page's "receive time", ASSUMPTION [BK-22]), in +08:00; ``status`` "2" once the
@@ -428,14 +433,14 @@ def sms_sent_records(call: Call) -> Reply:
     start = _iso_epoch(call.query.get("startTime", ""))
     end = _iso_epoch(call.query.get("endTime", ""))
     now = call.now
+    if start is None or end is None:
+        raise reject(call, vendor.SMS_SENT_RECORDS_TIME_FORMAT_CODE)
     if (
-        start is None
-        or end is None
-        or end < start
+        end < start
         or end - start > vendor.SMS_SENT_RECORDS_MAX_WINDOW_DAYS * 86400
         or start < now - vendor.SMS_SENT_RECORDS_DAYS * 86400
     ):
-        raise reject(call, "-22")
+        raise reject(call, vendor.SMS_SENT_RECORDS_RANGE_CODE)
     index_text = call.query.get("startIndex", "0").strip() or "0"
     if not index_text.isdigit():
         raise reject(call, "-22")
@@ -443,7 +448,7 @@ def sms_sent_records(call: Call) -> Reply:
     # a lagging list: what was accepted in the last sent_records_lag_s seconds is not listed yet
     end = min(end, now - call.state.accounts.buka.sent_records_lag_s)
     chosen, _ = call.state.ledger.page(
-        PLATFORM, "sms", app_id, start, end, index, vendor.SMS_SENT_RECORDS_PAGE_ROWS
+        PLATFORM, "sms", app_id, start, end, index, call.state.accounts.buka.sent_records_page_rows
     )
     array = [
         {

@@ -11,12 +11,17 @@ sent message gets. Nothing here bypasses a contract: only the sends are skipped.
 "since", "until", "count"}``) call it. :func:`seed_voice_history` files a period of ended Buka
 group/OTP calls the same way (what ``voice/recordGroupQuery`` lists):
 ``Simulator.seed_voice_history(...)`` and ``POST /_simulator/seed/voice`` (``{"since",
-"until", "count"}``).
+"until", "count"}``). :func:`seed_email_history` files Buka emails the same
+way (what ``getSendEmailRcd`` answers), and :func:`email_results_lines` writes the results
+lines a Buka email send task would have written for them (the ids the email export reads);
+``Simulator.seed_email_history(...)`` and ``POST /_simulator/seed/email`` (``{"since", "until",
+"count"}``) call it.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_nxcloud.testing.ledger import LedgerEntry
@@ -25,7 +30,7 @@ if TYPE_CHECKING:
     from airflow_provider_nxcloud.testing.state import SimulatorState
 
 #: the platforms whose SMS history can be seeded
-SEEDABLE = ("nxcloud", "fonedynamics")
+SEEDABLE = ("nxcloud", "fonedynamics", "buka")
 
 
 def _hex(seed: int, index: int, length: int) -> str:
@@ -52,6 +57,10 @@ def seed_sms_history(state: SimulatorState, platform: str, since: float, until: 
         if platform == "nxcloud":
             recipient, vendor_id = f"6581{index:06d}", _hex(state.seed, index, 32)
             account, app, endpoint = accounts.nxcloud.access_key, accounts.nxcloud.sms_app_key, "sms_send_v2"
+        elif platform == "buka":
+            # a Buka msgId is 19 digits (the send handler's ids.digits(19))
+            recipient, vendor_id = f"6590{index:07d}", f"{int(_hex(state.seed, index, 16), 16) % 10**19:019d}"
+            account, app, endpoint = accounts.buka.api_key, accounts.buka.app_id, "sms_send"
         else:
             recipient, vendor_id = f"+6140{index:07d}", "MG" + _hex(state.seed, index, 30).upper()
             account, app = accounts.fonedynamics.account_sid, accounts.fonedynamics.property_sid
@@ -251,3 +260,57 @@ def seed_voice_history(state: SimulatorState, since: float, until: float, count:
             )
         )
     return count
+
+
+def seed_email_history(state: SimulatorState, since: float, until: float, count: int) -> int:
+    """File ``count`` Buka emails accepted between ``since`` (inclusive) and ``until`` (exclusive),
+    evenly spaced, each as ``email/sendEmail`` files one; returns ``count``.
+
+    Each address is distinct; one in ten thousand (``user0000000@bounce.invalid``, every
+    10,000th) fails, as the send handler's ``.invalid`` domains do; the others are sent once the
+    delivery delay has passed. Email ids (32 hex digits) derive from the simulator's seed.
+    """
+    from airflow_provider_nxcloud.testing.buka import (
+        DEFAULT_EMAIL_SENDER,
+        UNDELIVERABLE_EMAIL_DOMAIN_SUFFIX,
+    )
+    from airflow_provider_nxcloud.testing.progress import DELIVERED, PENDING, UNDELIVERED
+
+    if count < 0 or until <= since:
+        raise ValueError(f"need count >= 0 and until > since, not {count}, {since}..{until}")
+    account = state.accounts.buka
+    step = (until - since) / max(count, 1)
+    delay = state.delivery.delay
+    for index in range(count):
+        moment = float(int(since + index * step))
+        failing = index % 10_000 == 0
+        domain = f"bounce{UNDELIVERABLE_EMAIL_DOMAIN_SUFFIX}" if failing else "example.com"
+        state.ledger.add(
+            LedgerEntry(
+                platform="buka",
+                kind="email",
+                account=account.api_key,
+                app=account.email_app_id,
+                recipient=f"user{index:07d}@{domain}",
+                content=f"Seeded email {index}",
+                vendor_id=_hex(state.seed ^ 0x5EED, index, 32),
+                client_reference=None,
+                endpoint="email_send",
+                time=moment,
+                status="pending",
+                sender=DEFAULT_EMAIL_SENDER,
+                timeline=((moment, PENDING), (moment + delay, UNDELIVERED if failing else DELIVERED)),
+                details={"templateID": "1", "templateData": None},
+            )
+        )
+    return count
+
+
+def email_results_lines(entries: Iterable[LedgerEntry], batch_size: int = 50) -> Iterator[str]:
+    """The results lines (with their newlines) a Buka email send task writes for ``entries``:
+    batches of 50 addresses, each ``accepted`` with its emailId, recorded at its send second."""
+    from airflow_provider_nxcloud.campaign.results import RecipientResult, result_line, utc_seconds
+
+    for position, entry in enumerate(entries):
+        result = RecipientResult(entry.recipient, "accepted", entry.vendor_id)
+        yield result_line(position // batch_size + 1, result, utc_seconds(entry.time)) + "\n"

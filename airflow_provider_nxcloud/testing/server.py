@@ -153,6 +153,12 @@ class Simulator:
 
         return seed_sms_history(self.state, platform, since, until, count)
 
+    def seed_email_history(self, since: float, until: float, count: int) -> int:
+        """File ``count`` Buka emails accepted in ``[since, until)`` (see :mod:`.seeding`)."""
+        from airflow_provider_nxcloud.testing.seeding import seed_email_history
+
+        return seed_email_history(self.state, since, until, count)
+
     def seed_call_center_history(self, since: float, until: float, count: int) -> int:
         """File ``count`` Buka call-center calls started in ``[since, until)`` (see :mod:`.seeding`)."""
         from airflow_provider_nxcloud.testing.seeding import seed_call_center_history

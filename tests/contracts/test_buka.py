@@ -640,3 +640,31 @@ def test_the_simulator_refuses_a_request_without_a_documented_field(nxcloud_simu
     reply = buka_call(nxcloud_simulator.url, endpoint, body).json()
     assert reply["status"] == code
     assert nxcloud_simulator.ledger.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "code"),
+    [
+        # onbuka.com/sms-api5's code list: -11 a time it cannot read (no offset, not ISO 8601)
+        ("2026-12-01 00:00:00", "2026-12-01T23:59:59+08:00", "-11"),
+        ("2026-12-01T00:00:00+08:00", "yesterday", "-11"),
+        # over 31 days, or ending before it starts: -25 "Out of time range" (ASSUMPTION [BK-51])
+        ("2026-10-01T00:00:00+08:00", "2026-11-02T00:00:00+08:00", "-25"),
+        ("2026-12-01T00:00:00+08:00", "2026-11-30T00:00:00+08:00", "-25"),
+    ],
+)
+def test_the_simulator_refuses_a_sent_records_window_with_the_documented_code(
+    nxcloud_simulator, start, end, code
+):
+    params = {"appId": accounts.BUKA_SMS_APP_ID, "startTime": start, "endTime": end, "startIndex": "0"}
+    reply = buka_call(nxcloud_simulator.url, "sms_sent_records", params=params).json()
+    assert reply["status"] == code
+
+
+def test_the_simulator_answers_email_records_for_200_ids_and_refuses_201_with_28(nxcloud_simulator):
+    ids = ",".join(f"{n:032x}" for n in range(buka.EMAIL_QUERY_MAX_IDS))
+    body = {"appId": accounts.BUKA_EMAIL_APP_ID, "emailId": ids}
+    reply = buka_call(nxcloud_simulator.url, "email_records", body).json()
+    assert (reply["status"], reply["nofound"]) == ("0", 200)
+    reply = buka_call(nxcloud_simulator.url, "email_records", {**body, "emailId": ids + ",f"}).json()
+    assert reply["status"] == "-28"

@@ -53,5 +53,28 @@ def test_seeding_over_http_and_its_refusals(nxcloud_simulator):
     }
     assert requests.post(url, json=body, timeout=10).json() == {"seeded": 5}
     assert nxcloud_simulator.ledger.count("fonedynamics", "sms") == 5
-    assert requests.post(url, json={**body, "platform": "buka"}, timeout=10).status_code == 400
+    assert requests.post(url, json={**body, "platform": "nowhere"}, timeout=10).status_code == 400
+    emails = {key: body[key] for key in ("since", "until", "count")}
+    assert requests.post(f"{url}/email", json=emails, timeout=10).json() == {"seeded": 5}
+    assert requests.post(f"{url}/email", json={"since": 1}, timeout=10).status_code == 400
+    assert nxcloud_simulator.ledger.count("buka", "email") == 5
     assert requests.post(url, json={**body, "until": body["since"]}, timeout=10).status_code == 400
+
+
+def test_getsentrcd_and_getsendemailrcd_answer_seeded_buka_history(nxcloud_simulator):
+    from airflow_provider_nxcloud.hooks.buka import BukaHook
+
+    start, end = _day(3), _day(2)
+    nxcloud_simulator.seed_sms_history("buka", start.timestamp(), end.timestamp(), 30)
+    nxcloud_simulator.seed_email_history(start.timestamp(), end.timestamp(), 30)
+    hook, accounts = BukaHook(), nxcloud_simulator.accounts.buka
+    rows = hook.get_sent_records(accounts.app_id, start, end)
+    assert [row["msgId"] for row in rows] == [
+        e.vendor_id for e in nxcloud_simulator.ledger.entries("buka", "sms")
+    ]
+    assert all(len(row["msgId"]) == 19 and row["msgId"].isdigit() for row in rows)
+    emails = nxcloud_simulator.ledger.entries("buka", "email")
+    records = hook.get_email_records(accounts.email_app_id, [e.vendor_id for e in emails])
+    assert [(r["emailId"], r["toAddress"]) for r in records] == [(e.vendor_id, e.recipient) for e in emails]
+    # the first seeded address bounces (one in ten thousand), the rest are sent
+    assert [r["status"] for r in records] == [1] + [0] * 29
