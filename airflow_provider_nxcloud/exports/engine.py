@@ -5,13 +5,16 @@ needs (:meth:`~RecordSource.windows`, as few as the vendor's documented limits a
 how to read one window page by page (:meth:`~RecordSource.pages`, one vendor query per
 page, resuming from a cursor). :func:`run_export` drives it: each page is written as a
 part, then recorded in the progress, so a retry resumes after the last page written and a
-page is never merged twice; at the end the parts become the interval's file.
+page is never merged twice; at the end the parts become the interval's file. A source
+whose vendor documents a rate declares it (:attr:`RecordSource.min_query_interval_s`) and
+:class:`QueryPacing` keeps its queries that far apart.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -79,6 +82,8 @@ class RecordSource(Protocol):
 
     platform: str
     record_type: str
+    #: the vendor's documented rate: at least this many seconds between two queries (0: none documented)
+    min_query_interval_s: float
 
     def check(self, now: float) -> None:
         """Refuse, before any request, an interval or a parameter the vendor cannot answer."""
@@ -91,6 +96,42 @@ class RecordSource(Protocol):
 
     def pages(self, window: str, cursor: Any) -> Iterator[Page]:
         """The window's pages from ``cursor`` (None: the first), one vendor query each."""
+
+
+class QueryPacing:
+    """Keeps a source's vendor queries at least ``min_interval`` seconds apart.
+
+    Measured from the end of one query (its page handed back) to the start of the next, so the
+    requests reach the vendor that far apart whatever the network's latency. The first query
+    waits too: the account's previous export (the interval before, in a backfill) may have
+    queried an instant ago.
+    """
+
+    def __init__(
+        self,
+        min_interval: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Any] = time.sleep,
+    ) -> None:
+        self.min_interval = min_interval
+        self.clock = clock
+        self.sleep = sleep
+        self._last = clock()
+
+    def paced(self, pages: Iterator[Page]) -> Iterator[Page]:
+        """``pages`` with the wait before each query; stops after the last page (no query follows it)."""
+        while True:
+            if self.min_interval > 0 and (wait := self._last + self.min_interval - self.clock()) > 0:
+                self.sleep(wait)
+            try:
+                page = next(pages, None)
+            finally:
+                self._last = self.clock()
+            if page is None:
+                return
+            yield page
+            if page.last:
+                return
 
 
 @dataclass(frozen=True)
@@ -111,9 +152,19 @@ class ExportSummary:
 
 
 def run_export(
-    source: RecordSource, interval: Interval, file: IntervalFile, record: TaskInstanceState, now: float
+    source: RecordSource,
+    interval: Interval,
+    file: IntervalFile,
+    record: TaskInstanceState,
+    now: float,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], Any] = time.sleep,
 ) -> ExportSummary:
-    """Export ``source``'s records of ``interval`` into ``file``, resuming what ``record`` says is written."""
+    """Export ``source``'s records of ``interval`` into ``file``, resuming what ``record`` says is written.
+
+    ``clock`` and ``sleep`` pace the queries (:class:`QueryPacing`).
+    """
     interval.check_over(now)
     source.check(now)
     windows = source.windows()
@@ -134,9 +185,10 @@ def run_export(
     if progress is None:
         progress = ExportProgress(identity, [WindowProgress() for _ in windows])
         record.set(progress.to_json())
+    pacing = QueryPacing(source.min_query_interval_s, clock, sleep)
     for index, window in enumerate(windows):
         state = progress.windows[index]
-        for page in [] if state.done else source.pages(window, state.cursor):
+        for page in [] if state.done else pacing.paced(source.pages(window, state.cursor)):
             progress.queries += 1
             state.records += file.write_page(index, state.pages + 1, page.records)
             state.pages += 1

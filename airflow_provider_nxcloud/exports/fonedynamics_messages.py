@@ -112,6 +112,8 @@ class FoneDynamicsMessages:
 
     platform = fonedynamics.PLATFORM
     record_type = "sms"
+    #: find SMS documents no rate
+    min_query_interval_s = 0.0
 
     def __init__(
         self, hook: FoneDynamicsHook, interval: Interval, page_size: int, property_sid: str | None = None

@@ -134,6 +134,8 @@ class NXCloudSmsRecords:
 
     platform = nxcloud.PLATFORM
     record_type = "sms"
+    #: getSmsCdr documents no rate (SMS Record Query.md)
+    min_query_interval_s = 0.0
 
     def __init__(self, hook: NXCloudHook, interval: Interval, page_size: int) -> None:
         self.hook = hook
