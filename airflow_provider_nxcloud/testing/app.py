@@ -210,14 +210,24 @@ def _control_router(state: SimulatorState) -> Any:
 
     @control.post("/seed")
     async def seed(request: Request) -> dict[str, Any]:
-        """File a period of SMS history (:func:`~.seeding.seed_sms_history`)."""
-        from airflow_provider_nxcloud.testing.seeding import seed_sms_history
+        """File a period of SMS history (:func:`~.seeding.seed_sms_history`), or with ``"kind": "voice"``
+        NXCloud calls (:func:`~.seeding.seed_call_history`)."""
+        from airflow_provider_nxcloud.testing.seeding import seed_call_history, seed_sms_history
 
         body = await _json_body(request)
         try:
-            count = seed_sms_history(
-                state, str(body["platform"]), float(body["since"]), float(body["until"]), int(body["count"])
-            )
+            if body.get("kind") == "voice" and body.get("platform") == "nxcloud":
+                count = seed_call_history(
+                    state, float(body["since"]), float(body["until"]), int(body["count"])
+                )
+            else:
+                count = seed_sms_history(
+                    state,
+                    str(body["platform"]),
+                    float(body["since"]),
+                    float(body["until"]),
+                    int(body["count"]),
+                )
         except (KeyError, TypeError, ValueError) as exc:
             raise HTTPException(400, f"expected {{'platform', 'since', 'until', 'count'}}: {exc}") from None
         return {"seeded": count}

@@ -8,7 +8,9 @@ queries (NXCloud ``getSmsCdr``, Fone Dynamics find SMS) answer them with the sam
 sent message gets. Nothing here bypasses a contract: only the sends are skipped.
 
 ``Simulator.seed_sms_history(...)`` and ``POST /_simulator/seed`` (``{"platform",
-"since", "until", "count"}``) call it.
+"since", "until", "count"}``) call it. :func:`seed_call_history` does the same for NXCloud
+voice calls (what ``getVoiceCdr`` lists): ``Simulator.seed_call_history(...)`` and the same
+endpoint with ``"kind": "voice"``.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ if TYPE_CHECKING:
 SEEDABLE = ("nxcloud", "fonedynamics")
 
 
-def _hex(seed: int, index: int, length: int) -> str:
+def _hex(seed: int, index: int | str, length: int) -> str:
     return hashlib.blake2b(f"{seed}:{index}".encode(), digest_size=(length + 1) // 2).hexdigest()[:length]
 
 
@@ -69,5 +71,60 @@ def seed_sms_history(state: SimulatorState, platform: str, since: float, until: 
                 timeline=state.delivery.sms_timeline(recipient, moment),
                 details={"delivery_receipt": True, "scheduled": None} if platform == "fonedynamics" else {},
             )
+        )
+    return count
+
+
+#: seeded calls' caller id and group-call audio
+SEEDED_CALLER_ID = "6561234567"
+SEEDED_AUDIO = "https://nxcloudhk.oss-cn-hongkong.aliyuncs.com/voice_group/seeded.mp3"
+
+
+def seed_call_history(state: SimulatorState, since: float, until: float, count: int) -> int:
+    """File ``count`` NXCloud voice calls started between ``since`` (inclusive) and ``until``
+    (exclusive), epoch seconds on the progress clock, evenly spaced; returns ``count``.
+
+    Alternately a notification (``notsend``, voiceType 1) and a group call (``gpsend``,
+    voiceType 0), each one number of its own request, filed as the voice send handler files a
+    call: ``getVoiceCdr`` lists it once it has ended. One number in ten thousand is unanswered
+    under the default delivery model. Message ids derive from the simulator's seed and the
+    call's position, apart from the seeded SMS ids.
+    """
+    from airflow_provider_nxcloud.testing.nxcloud import file_call
+
+    if count < 0 or until <= since:
+        raise ValueError(f"need count >= 0 and until > since, not {count}, {since}..{until}")
+    app = state.accounts.nxcloud.voice_app_key
+    step = (until - since) / max(count, 1)
+    for index in range(count):
+        moment = float(int(since + index * step))
+        recipient = f"6581{index:06d}"
+        group_call = index % 2 == 1
+        endpoint = "voice_broadcast" if group_call else "voice_notify"
+        file_call(
+            state,
+            LedgerEntry(
+                platform="nxcloud",
+                kind="voice",
+                account=app,
+                app=app,
+                recipient=recipient,
+                content=SEEDED_AUDIO if group_call else f"Seeded call {index}",
+                vendor_id=_hex(state.seed, f"voice:{index}", 32),
+                client_reference=None,
+                endpoint=endpoint,
+                time=moment,
+                status="pending",
+                sender=SEEDED_CALLER_ID,
+                timeline=state.delivery.sms_timeline(recipient, moment),
+                details={
+                    "mode": "broadcast" if group_call else "notification",
+                    "voice_type": 0 if group_call else 1,
+                    "country_code": "65",
+                    "phone": recipient[2:],
+                    "starts_at": moment,
+                    **({} if group_call else {"lang": "en"}),
+                },
+            ),
         )
     return count

@@ -100,6 +100,10 @@ class SimulatorState:
         )
         self.ids = Ids(seed)
         self.store = Store()
+        #: (platform, endpoint) -> seconds an app's requests must keep apart, where a simulated
+        #: endpoint enforces its documented rate (NXCloud getVoiceCdr); unset: not enforced, so tests
+        #: of other things may ask back to back. Kept across :meth:`reset`, like the delivery model
+        self.query_intervals: dict[tuple[str, str], float] = {}
 
     def reset(self) -> None:
         """Forget everything that happened: ledger, request log, faults (back to the start plan),
