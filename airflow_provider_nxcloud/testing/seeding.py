@@ -87,8 +87,9 @@ def seed_call_history(state: SimulatorState, since: float, until: float, count: 
     Alternately a notification (``notsend``, voiceType 1) and a group call (``gpsend``,
     voiceType 0), each one number of its own request, filed as the voice send handler files a
     call: ``getVoiceCdr`` lists it once it has ended. One number in ten thousand is unanswered
-    under the default delivery model. Message ids derive from the simulator's seed and the
-    call's position, apart from the seeded SMS ids.
+    under the default delivery model. Message ids derive from the simulator's seed, ``since``
+    and the call's position: periods seeded one after another file distinct ids, apart from
+    the seeded SMS ids.
     """
     from airflow_provider_nxcloud.testing.nxcloud import file_call
 
@@ -110,7 +111,7 @@ def seed_call_history(state: SimulatorState, since: float, until: float, count: 
                 app=app,
                 recipient=recipient,
                 content=SEEDED_AUDIO if group_call else f"Seeded call {index}",
-                vendor_id=_hex(state.seed, f"voice:{index}", 32),
+                vendor_id=_hex(state.seed, f"voice:{since}:{index}", 32),
                 client_reference=None,
                 endpoint=endpoint,
                 time=moment,
