@@ -70,10 +70,10 @@ APIS = vendor.SMS_APIS
 
 log = logging.getLogger(__name__)
 
-#: seconds a lookup waits after a send before it looks again (the engine's settle delay).
-#: ASSUMPTION [NX-20]: how soon getSmsCdr lists a sent SMS is not documented; 60 s is taken.
-#: A longer lag only leaves the batch in doubt (a person is asked): absence is never concluded
-SMS_SETTLE_DELAY_S = 60.0
+#: seconds a lookup waits after a send before it looks again (the engine's settle delay): how soon
+#: getSmsCdr lists a sent SMS (ASSUMPTION [NX-20]). A longer lag only leaves the batch in doubt (a
+#: person is asked): absence is never concluded
+SMS_SETTLE_DELAY_S = vendor.SMS_RECORD_LIST_LAG_S
 #: seconds before a send's request (and after its stamp bound) a record still counts as that
 #: send's: the clock difference between worker and vendor, and whole-second stamps
 SMS_LOOKUP_SLACK_S = 5.0

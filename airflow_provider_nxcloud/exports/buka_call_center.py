@@ -80,6 +80,18 @@ LINE_KEYS = (
     "recording_url",
     "vendor_start_time",
 )
+#: the typed columns of a line (Parquet output); the others are text
+LINE_TYPES = {
+    "call_type": "int64",
+    "hangup_reason": "int64",
+    "answered": "bool",
+    "duration_s": "int64",
+    "started_at": "timestamp",
+    "answered_at": "timestamp",
+    "ended_at": "timestamp",
+}
+#: the line schema as ``(name, type)`` columns (:data:`~.engine.COLUMN_TYPES`)
+COLUMNS = tuple((key, LINE_TYPES.get(key, "string")) for key in LINE_KEYS)
 RECORD_TYPE = "call_center"
 #: the largest page the query answers (onbuka.com/call-api20 ``size`` 1-100)
 PAGE_SIZE_MAX = buka.CALL_RECORD_PAGE_SIZE
@@ -176,6 +188,11 @@ class BukaCallCenterRecords:
 
     platform = buka.PLATFORM
     record_type = RECORD_TYPE
+    #: cc/record/query: Buka publishes no QPS (reference A.12: only code -15 "query too frequently")
+    min_query_interval_s = 0.0
+    columns = COLUMNS
+    #: the vendor documents no lag of its list: read at the interval's end
+    settle_s = 0.0
 
     def __init__(self, hook: BukaHook, interval: Interval, page_size: int) -> None:
         self.hook = hook

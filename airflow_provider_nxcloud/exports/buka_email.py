@@ -61,6 +61,10 @@ LINE_KEYS = (
     "status_meaning",
     "vendor_time",
 )
+#: the typed columns of a line (Parquet output); the others are text
+LINE_TYPES = {"accepted_at": "timestamp", "sent_at": "timestamp"}
+#: the line schema as ``(name, type)`` columns (:data:`~.engine.COLUMN_TYPES`)
+COLUMNS = tuple((key, LINE_TYPES.get(key, "string")) for key in LINE_KEYS)
 NOT_FOUND = ("not_found", "not listed by getSendEmailRcd: an id it does not know, or an email still queued")
 #: the one window: the results files, in the order given
 WINDOW = "results"
@@ -147,6 +151,11 @@ class BukaEmailRecords:
 
     platform = buka.PLATFORM
     record_type = "email"
+    #: getSendEmailRcd: Buka publishes no QPS (reference A.12)
+    min_query_interval_s = 0.0
+    columns = COLUMNS
+    #: statuses are read when the export runs; an email not sent yet is ``sending``, not missing
+    settle_s = 0.0
 
     def __init__(
         self,

@@ -49,6 +49,10 @@ LINE_KEYS = (
     "status_meaning",
     "vendor_time",
 )
+#: the typed columns of a line (Parquet output); the others are text
+LINE_TYPES = {"sent_at": "timestamp"}
+#: the line schema as ``(name, type)`` columns (:data:`~.engine.COLUMN_TYPES`)
+COLUMNS = tuple((key, LINE_TYPES.get(key, "string")) for key in LINE_KEYS)
 #: the longest window one query may span (its ``endTime`` is the window's last second)
 WINDOW_S = buka.SMS_SENT_RECORDS_MAX_WINDOW_DAYS * 86_400
 #: the oldest start the export asks is this much younger than the vendor's 90 days: the first
@@ -103,6 +107,9 @@ class BukaSmsSentRecords:
 
     platform = buka.PLATFORM
     record_type = "sms"
+    #: getSentRcd: Buka publishes no QPS (reference A.12)
+    min_query_interval_s = 0.0
+    columns = COLUMNS
     #: how long after an interval's end getSentRcd is taken to list all of it (ASSUMPTION [BK-50])
     settle_s: float = buka.SMS_SENT_RECORDS_SETTLE_S
 

@@ -80,6 +80,18 @@ LINE_KEYS = (
     "called_info",
     "vendor_submit_time",
 )
+#: the typed columns of a line (Parquet output); the others are text
+LINE_TYPES = {
+    "submitted_at": "timestamp",
+    "called_at": "timestamp",
+    "ringing_at": "timestamp",
+    "answered_at": "timestamp",
+    "hung_up_at": "timestamp",
+    "call_seconds": "int64",
+    "charged_seconds": "int64",
+}
+#: the line schema as ``(name, type)`` columns (:data:`~.engine.COLUMN_TYPES`)
+COLUMNS = tuple((key, LINE_TYPES.get(key, "string")) for key in LINE_KEYS)
 RECORD_TYPE = "voice_call"
 PAGE_SIZE_MAX = buka.VOICE_RECORDS_MAX_PAGE_SIZE
 #: the part of an interval one query window covers: the documented 31 days less the settle
@@ -194,6 +206,9 @@ class BukaVoiceCallRecords:
 
     platform = buka.PLATFORM
     record_type = RECORD_TYPE
+    #: recordGroupQuery: Buka publishes no QPS (reference A.12)
+    min_query_interval_s = 0.0
+    columns = COLUMNS
     #: the operator reads the interval this long after its end: its calls have ended (BK-46)
     settle_s = buka.VOICE_RECORD_SETTLE_S
 

@@ -7,17 +7,18 @@ page, resuming from a cursor). :func:`run_export` drives it: each page is writte
 part, then recorded in the progress, so a retry resumes after the last page written and a
 page is never merged twice; at the end the parts become the interval's file.
 
-Two members of a source are optional (sources that predate them keep working):
-``columns``, its lines' ``(name, type)`` schema for Parquet output (:func:`source_columns`;
-undeclared: every key a string column), and ``settle_s``, how long after an interval's end
-its records are complete in the vendor's list (:func:`source_settle_s`; undeclared: 0).
+Besides its query, a source declares three vendor facts: ``columns``, its lines' ``(name,
+type)`` schema for Parquet output; ``settle_s``, how long after an interval's end its records
+are complete in the vendor's list (the operator's default ``settle``); and
+``min_query_interval_s``, the documented rate, which :class:`QueryPacing` keeps its queries to.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -93,15 +94,24 @@ COLUMN_TYPES = ("string", "int64", "float64", "bool", "timestamp")
 
 
 class RecordSource(Protocol):
-    """One vendor's record query over one interval.
-
-    Optional, read through :func:`source_columns` and :func:`source_settle_s`: ``columns``
-    (``tuple[tuple[str, str], ...]``: each line key with one of :data:`COLUMN_TYPES`, in line
-    order) and ``settle_s`` (seconds the vendor's list may lag behind its sends).
-    """
+    """One vendor's record query over one interval."""
 
     platform: str
     record_type: str
+    # read-only members: a source declares them as class attributes
+
+    @property
+    def columns(self) -> Sequence[tuple[str, str]]:
+        """Each line key with one of :data:`COLUMN_TYPES`, in line order (Parquet output's schema)."""
+
+    @property
+    def settle_s(self) -> float:
+        """Seconds after an interval's end before the vendor's list holds all its records (the
+        operator's default ``settle``; 0: at once)."""
+
+    @property
+    def min_query_interval_s(self) -> float:
+        """The vendor's documented rate: at least this many seconds between two queries (0: none documented)."""
 
     def check(self, now: float) -> None:
         """Refuse, before any request, an interval or a parameter the vendor cannot answer."""
@@ -114,18 +124,6 @@ class RecordSource(Protocol):
 
     def pages(self, window: str, cursor: Any) -> Iterator[Page]:
         """The window's pages from ``cursor`` (None: the first), one vendor query each."""
-
-
-def source_columns(source: RecordSource) -> Sequence[tuple[str, str]] | None:
-    """The source's declared line schema, None when it declares none."""
-    # optional member: the protocol stays what sources written before Parquet output implement
-    return getattr(source, "columns", None)
-
-
-def source_settle_s(source: RecordSource) -> float:
-    """Seconds after an interval's end before the source's list holds all its records (0: at once)."""
-    # optional member, as source_columns
-    return float(getattr(source, "settle_s", 0.0))
 
 
 def settle_seconds(value: Any, default: float) -> float:
@@ -141,6 +139,42 @@ def settle_seconds(value: Any, default: float) -> float:
     if not math.isfinite(seconds) or seconds < 0:
         raise InvalidInputError("settle", f"must be 0 or more seconds, not {value!r}")
     return seconds
+
+
+class QueryPacing:
+    """Keeps a source's vendor queries at least ``min_interval`` seconds apart.
+
+    Measured from the end of one query (its page handed back) to the start of the next, so the
+    requests reach the vendor that far apart whatever the network's latency. The first query
+    waits too: the account's previous export (the interval before, in a backfill) may have
+    queried an instant ago.
+    """
+
+    def __init__(
+        self,
+        min_interval: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Any] = time.sleep,
+    ) -> None:
+        self.min_interval = min_interval
+        self.clock = clock
+        self.sleep = sleep
+        self._last = clock()
+
+    def paced(self, pages: Iterator[Page]) -> Iterator[Page]:
+        """``pages`` with the wait before each query; stops after the last page (no query follows it)."""
+        while True:
+            if self.min_interval > 0 and (wait := self._last + self.min_interval - self.clock()) > 0:
+                self.sleep(wait)
+            try:
+                page = next(pages, None)
+            finally:
+                self._last = self.clock()
+            if page is None:
+                return
+            yield page
+            if page.last:
+                return
 
 
 @dataclass(frozen=True)
@@ -161,12 +195,22 @@ class ExportSummary:
 
 
 def run_export(
-    source: RecordSource, interval: Interval, file: IntervalFile, record: TaskInstanceState, now: float
+    source: RecordSource,
+    interval: Interval,
+    file: IntervalFile,
+    record: TaskInstanceState,
+    now: float,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], Any] = time.sleep,
 ) -> ExportSummary:
-    """Export ``source``'s records of ``interval`` into ``file``, resuming what ``record`` says is written."""
+    """Export ``source``'s records of ``interval`` into ``file``, resuming what ``record`` says is written.
+
+    ``clock`` and ``sleep`` pace the queries (:class:`QueryPacing`).
+    """
     interval.check_over(now)
     source.check(now)
-    columns = source_columns(source)
+    columns = source.columns
     file.check_format(columns)
     windows = source.windows()
     identity = {
@@ -186,9 +230,10 @@ def run_export(
     if progress is None:
         progress = ExportProgress(identity, [WindowProgress() for _ in windows])
         record.set(progress.to_json())
+    pacing = QueryPacing(source.min_query_interval_s, clock, sleep)
     for index, window in enumerate(windows):
         state = progress.windows[index]
-        for page in [] if state.done else source.pages(window, state.cursor):
+        for page in [] if state.done else pacing.paced(source.pages(window, state.cursor)):
             progress.queries += 1
             state.records += file.write_page(index, state.pages + 1, page.records)
             state.pages += 1

@@ -81,15 +81,14 @@ class IntervalFile:
     def part(self, window: int, page: int) -> Any:
         return self.parts / f"w{window:04d}-p{page:06d}.jsonl"
 
-    def check_format(self, columns: Sequence[tuple[str, str]] | None) -> None:
+    def check_format(self, columns: Sequence[tuple[str, str]]) -> None:
         """Fail before the first vendor request when the format cannot be written here (Parquet
         without pyarrow) or the source's declared columns make no schema."""
         if self.output_format == "parquet":
             from airflow_provider_nxcloud.exports import parquet
 
             parquet.require_pyarrow()
-            if columns is not None:
-                parquet.arrow_schema(columns)
+            parquet.arrow_schema(columns)
 
     def check_writable(self) -> None:
         """Fail before the first vendor request when the file's place cannot be written."""
@@ -124,11 +123,11 @@ class IntervalFile:
                 # one part (a page: at most 999 records) at a time
                 yield self.part(window, page).read_text(encoding="utf-8")
 
-    def finish(self, pages: list[int], columns: Sequence[tuple[str, str]] | None = None) -> int:
+    def finish(self, pages: list[int], columns: Sequence[tuple[str, str]]) -> int:
         """Merge ``pages[w]`` parts of each window ``w``, in order, into the file; the record count.
 
-        ``columns``: the source's declared ``(name, type)`` columns, the Parquet schema (None:
-        every key a string column); JSON Lines keeps each line as it is.
+        ``columns``: the source's declared ``(name, type)`` columns, the Parquet schema; JSON
+        Lines keeps each line as it is.
         """
         if self.output_format == "parquet":
             from airflow_provider_nxcloud.exports.parquet import write_parquet

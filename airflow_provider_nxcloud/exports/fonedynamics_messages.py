@@ -124,6 +124,10 @@ class FoneDynamicsMessages:
     platform = fonedynamics.PLATFORM
     record_type = "sms"
     columns = COLUMNS
+    #: find SMS documents no rate
+    min_query_interval_s = 0.0
+    #: a message is a resource of the property from its creation: listed at once
+    settle_s = 0.0
 
     def __init__(
         self, hook: FoneDynamicsHook, interval: Interval, page_size: int, property_sid: str | None = None

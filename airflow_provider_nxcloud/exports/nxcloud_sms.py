@@ -139,6 +139,10 @@ class NXCloudSmsRecords:
     platform = nxcloud.PLATFORM
     record_type = "sms"
     columns = COLUMNS
+    #: getSmsCdr documents no rate (SMS Record Query.md)
+    min_query_interval_s = 0.0
+    #: getSmsCdr lists a sent SMS within a minute (ASSUMPTION [NX-20]): read a minute after the end
+    settle_s = float(nxcloud.SMS_RECORD_LIST_LAG_S)
 
     def __init__(self, hook: NXCloudHook, interval: Interval, page_size: int) -> None:
         self.hook = hook

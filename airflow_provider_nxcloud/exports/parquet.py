@@ -19,9 +19,9 @@ bool       ``bool``                               true / false
 timestamp  ``timestamp[ms, tz=UTC]``              ISO 8601 UTC text (``...T08:15:00Z``)
 ========== ====================================== =====================================
 
-Every column is nullable (null stays null). A source that declares no columns gets one
-``string`` column per key, in the order the keys first appear (a first pass over the parts
-collects them); a value that is not text is written as its JSON text. A record whose keys
+Every column is nullable (null stays null). Every record type declares its columns (its
+``columns``); a value of a ``string`` column that is not text (a list of labels, an object)
+is written as its JSON text. A record whose keys
 differ from the declared columns, or a value that does not fit its column's type, stops the
 finish naming ``output_format`` and the column: nothing is written at the file's path.
 """
@@ -109,36 +109,26 @@ def _lines(text: str) -> Iterator[dict[str, Any]]:
             yield json.loads(line)
 
 
-def undeclared_columns(parts: Iterable[str]) -> list[tuple[str, str]]:
-    """Every key of the parts' lines, in the order they first appear, as ``string`` columns."""
-    seen: dict[str, None] = {}
-    for text in parts:
-        for row in _lines(text):
-            for key in row:
-                seen.setdefault(key, None)
-    return [(key, "string") for key in seen]
-
-
-def part_batch(text: str, columns: Sequence[tuple[str, str]], schema: Any, declared: bool) -> Any:
+def part_batch(text: str, columns: Sequence[tuple[str, str]], schema: Any) -> Any:
     """One part's lines as an Arrow record batch of ``schema``."""
     import pyarrow as pa
 
     rows = list(_lines(text))
     names = [name for name, _ in columns]
-    if declared:
-        expected = set(names)
-        for row in rows:
-            if row.keys() != expected:
-                extra, missing = sorted(row.keys() - expected), sorted(expected - row.keys())
-                raise _unfit(
-                    (extra or missing)[0],
-                    "declared" if extra else "present",
-                    ValueError(f"a line's keys differ from the columns: extra {extra}, missing {missing}"),
-                )
+    expected = set(names)
+    for row in rows:
+        if row.keys() != expected:
+            extra, missing = sorted(row.keys() - expected), sorted(expected - row.keys())
+            raise _unfit(
+                (extra or missing)[0],
+                "declared" if extra else "present",
+                ValueError(f"a line's keys differ from the columns: extra {extra}, missing {missing}"),
+            )
     arrays = []
     for (name, kind), field in zip(columns, schema, strict=True):
         values = [row.get(name) for row in rows]
-        if not declared:
+        if kind == "string":
+            # a text column holds structured values (a list of labels, a called-info object) as JSON text
             values = [_as_text(value) for value in values]
         arrays.append(_array(values, name, kind, field))
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
@@ -147,24 +137,23 @@ def part_batch(text: str, columns: Sequence[tuple[str, str]], schema: Any, decla
 def write_parquet(
     out: IO[bytes],
     parts: Callable[[], Iterable[str]],
-    columns: Sequence[tuple[str, str]] | None,
+    columns: Sequence[tuple[str, str]],
     row_group_rows: int | None = None,
 ) -> int:
     """Stream the parts' lines (``parts()`` yields each part's text in order) into ``out`` as
-    Parquet; the row count. ``columns`` None: undeclared (a first pass collects the keys)."""
+    Parquet, with the source's declared ``columns``; the row count."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     group = row_group_rows or ROW_GROUP_ROWS
-    declared = columns is not None
-    chosen = list(columns) if columns is not None else undeclared_columns(parts())
+    chosen = list(columns)
     schema = arrow_schema(chosen)
     rows = 0
     pending: list[Any] = []
     pending_rows = 0
     with pq.ParquetWriter(out, schema) as writer:
         for text in parts():
-            batch = part_batch(text, chosen, schema, declared)
+            batch = part_batch(text, chosen, schema)
             rows += batch.num_rows
             pending.append(batch)
             pending_rows += batch.num_rows

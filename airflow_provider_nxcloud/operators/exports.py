@@ -26,12 +26,11 @@ from airflow_provider_nxcloud.exports.engine import (
     iso,
     run_export,
     settle_seconds,
-    source_columns,
-    source_settle_s,
 )
 from airflow_provider_nxcloud.exports.files import IntervalFile, output_format
 from airflow_provider_nxcloud.exports.fonedynamics_messages import FoneDynamicsMessages
 from airflow_provider_nxcloud.exports.nxcloud_sms import NXCloudSmsRecords
+from airflow_provider_nxcloud.exports.nxcloud_voice import VOICE_TYPES, NXCloudVoiceRecords
 from airflow_provider_nxcloud.exports.progress import progress_record
 from airflow_provider_nxcloud.hooks.buka import BukaHook
 from airflow_provider_nxcloud.hooks.fonedynamics import FoneDynamicsHook
@@ -116,13 +115,13 @@ class RecordsToStorageOperator(BaseOperator, PlatformHookMixin[HookT], Generic[H
             file = IntervalFile(self.output_path, output_format(self.output_format, self.output_path))
             interval = Interval.from_context(context)
             source = self.record_source(interval)
-            settled_at = interval.settled_at(settle_seconds(self.settle, source_settle_s(source)))
+            settled_at = interval.settled_at(settle_seconds(self.settle, source.settle_s))
             now = self.clock()
             if now < settled_at:
                 # refuse now what waiting cannot fix, rather than after the wait
                 interval.check_over(now)
                 source.check(now)
-                file.check_format(source_columns(source))
+                file.check_format(source.columns)
             else:
                 summary = run_export(source, interval, file, progress_record(context), now)
         if now < settled_at:
@@ -201,6 +200,54 @@ class NXCloudSmsRecordsToStorageOperator(RecordsToStorageOperator[NXCloudHook]):
 
     def record_source(self, interval: Interval) -> NXCloudSmsRecords:
         return NXCloudSmsRecords(self.hook, interval, self.page_size)
+
+
+class NXCloudVoiceRecordsToStorageOperator(RecordsToStorageOperator[NXCloudHook]):
+    """NXCloud voice call records (``getVoiceCdr``) of the data interval into ``output_path``.
+
+    NXCloud answers one voice type per query, a window of at most 24 hours, the last 7 days,
+    one query a second: the interval is read in 24-hour windows, each once per voice type
+    (1000 rows a query), the queries a second apart. An interval that does not start an hour
+    inside the 7 days (counted in UTC+8, the stricter reading) is refused before any request.
+    Line schema: :mod:`~airflow_provider_nxcloud.exports.nxcloud_voice`.
+
+    One account's queries must stay one a second across tasks too: by default no two task
+    instances of this task run at once (``max_active_tis_per_dag=1``, so a backfill's intervals
+    run one after the other); other tasks querying the same voice app should share a pool of
+    one slot with it.
+
+    :param nxcloud_conn_id: connection of type ``nxcloud`` (its voice app keys). Templated.
+    :param voice_types: the query's ``voiceType`` values to export into the one file: 0 group
+        calls (gpsend), 1 verification codes and notifications (versend, notsend); both by
+        default. Templated.
+
+    Output, atomicity, resumption: see :class:`RecordsToStorageOperator`.
+    """
+
+    hook_class = NXCloudHook
+    template_fields: Sequence[str] = (
+        "nxcloud_conn_id",
+        *RecordsToStorageOperator.template_fields,
+        "voice_types",
+    )
+
+    def __init__(
+        self,
+        *,
+        output_path: Any,
+        nxcloud_conn_id: str = NXCloudHook.default_conn_name,
+        voice_types: Sequence[int] = VOICE_TYPES,
+        page_size: int = nxcloud.VOICE_CDR_MAX_PAGE_SIZE,
+        **kwargs: Any,
+    ) -> None:
+        # one account's getVoiceCdr stays one a second: a backfill's intervals run one at a time
+        kwargs.setdefault("max_active_tis_per_dag", 1)
+        super().__init__(output_path=output_path, page_size=page_size, **kwargs)
+        self.nxcloud_conn_id = nxcloud_conn_id
+        self.voice_types = voice_types
+
+    def record_source(self, interval: Interval) -> NXCloudVoiceRecords:
+        return NXCloudVoiceRecords(self.hook, interval, self.page_size, self.voice_types)
 
 
 class FoneDynamicsMessagesToStorageOperator(RecordsToStorageOperator[FoneDynamicsHook]):
@@ -393,5 +440,6 @@ __all__ = [
     "BukaVoiceRecordsToStorageOperator",
     "FoneDynamicsMessagesToStorageOperator",
     "NXCloudSmsRecordsToStorageOperator",
+    "NXCloudVoiceRecordsToStorageOperator",
     "RecordsToStorageOperator",
 ]

@@ -100,6 +100,9 @@ SMS_RECORDS_MAX_PAGE_SIZE = 999
 #: the exports read it as UTC, the reading the simulator and the delivery code take first
 SMS_RECORD_STAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 SMS_RECORD_STAMP_OFFSET_HOURS = 0
+#: ASSUMPTION [NX-20]: getSmsCdr lists a sent SMS within this many seconds (not documented; the
+#: page only says records are kept 31 days): the send lookups look again, the SMS export reads, after it
+SMS_RECORD_LIST_LAG_S = 60.0
 #: the operator receipt (``dr``) of a delivered SMS (reference §5.4)
 SMS_DELIVERED_RECEIPT = "DELIVRD"
 #: operator receipts (reference §5.4) that end a message without delivering it
@@ -159,13 +162,50 @@ VOICE_LANGUAGES = frozenset(_VOICE_LANGUAGE_TABLE.split())
 VOICE_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 #: getVoiceCdr voiceType of each send endpoint: 0 group call, 1 verification or notification
 VOICE_CDR_TYPES = {"voice_broadcast": 0, "voice_notify": 1, "voice_verify": 1}
-#: getVoiceCdr: at most one request a second, a window of at most 24 hours within the last 7 days
+#: getVoiceCdr: at most one request a second, a window of at most 24 hours within the last 7 days.
+#: Source: nxtele/http-api-document wiki 语音记录查询 (每秒只能请求一次; end_time: 时间跨度不能超过24小时,
+#: 最多查询7天内的记录; an April 2021 revision said 21 days) and nxtele/nxcloud-doc-en Voice-Record-Query
+#: ("a limit of one request per second")
 VOICE_CDR_MIN_INTERVAL_S = 1.0
 VOICE_CDR_MAX_WINDOW_S = 24 * 3600
 VOICE_CDR_DAYS = 7
 #: getVoiceCdr row ``result`` of a call that was answered, and of one that was not
 VOICE_CDR_ANSWERED = "Successful connection"
 VOICE_CDR_UNANSWERED = "Unsuccessful connection"
+#: getVoiceCdr rows per page. ASSUMPTION [NX-23]: the page documents ``page_size`` without a limit;
+#: 1000 is the limit its sibling getSipCdr documents (nxtele/http-api-document-en wiki, WebCall
+#: CDR List Page By Page: ``page_size`` "[,1000]"). A vendor that returns fewer rows than asked
+#: before the total is reached is caught by the export, which fails rather than skip rows
+VOICE_CDR_MAX_PAGE_SIZE = 1000
+#: getVoiceCdr ``start_time``/``end_time`` and the rows' stamps carry no zone. ASSUMPTION [NX-24]: the
+#: window and the stamps are in one zone, UTC or UTC+8 (:data:`RECORD_DAY_OFFSETS_HOURS`); the
+#: exports write and read them as UTC, as the delivery poller and the simulator do
+VOICE_CDR_STAMP_OFFSET_HOURS = 0
+#: the row stamp a getVoiceCdr window selects on. ASSUMPTION [NX-25]: ``start_time``, both ends
+#: inclusive: the page's example asks 09:00:01..09:00:11 and answers a call whose ``start_time`` is
+#: 09:00:01 and whose ``end_time`` (09:00:20) lies beyond the window
+VOICE_CDR_WINDOW_STAMP = "start_time"
+#: getVoiceCdr row ``result`` (lower case) -> (status, meaning). The English page answers
+#: "Successful connection"; the Chinese wiki (语音记录查询, 语音回执回调) answers 成功接通 / 未接通
+VOICE_CDR_RESULTS = {
+    VOICE_CDR_ANSWERED.lower(): ("answered", "the call was answered"),
+    "成功接通": ("answered", "the call was answered"),
+    VOICE_CDR_UNANSWERED.lower(): ("unanswered", "the call was not answered"),
+    "未接通": ("unanswered", "the call was not answered"),
+}
+#: a row's service: the query's voiceType 0 is a group call; a voiceType 1 row's ``voice_type``
+#: says 1 verification or 2 notification (Voice Record Query.md, response table 2)
+VOICE_CDR_GROUP_CALL = "group_call"
+VOICE_CDR_ROW_SERVICES = {"1": "verification", "2": "notification"}
+#: the call's end as the voice receipt (DR) gives it in ``hangup_disposition`` (nxtele/http-api-document
+#: wiki 语音回执回调: 终止原因); the record query documents no hangup field, a row that carries one is read
+VOICE_HANGUP_DISPOSITIONS = {
+    "send_cancel": "the caller side timed out",
+    "recv_refuse": "the callee refused the call",
+    "recv_bye": "the callee hung up",
+    "send_bye": "the caller side hung up",
+    "other": "another reason",
+}
 
 #: the SMS record queries (``date`` yyyyMMdd) and the number-check result query (``date``
 #: yyyy-MM-dd) name a day without a zone. ASSUMPTION [NX-2]: the pages do not say which; the platform

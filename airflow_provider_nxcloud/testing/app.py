@@ -177,16 +177,27 @@ async def drop_connection(send: Send) -> None:
 # ----- control routes -------------------------------------------------------------------------
 
 
-def _add_seed_voice(control: Any, state: SimulatorState) -> None:
-    """``POST /seed/voice``: file a period of ended Buka group/OTP calls (:func:`~.seeding.seed_voice_history`)."""
+def _add_period_seeding(control: Any, state: SimulatorState) -> None:
+    """``POST /_simulator/seed/<history>`` (``{"since", "until", "count"}``): a period of Buka
+    history: ``voice`` (ended group/OTP calls, :func:`~.seeding.seed_voice_history`),
+    ``call_center`` (:func:`~.seeding.seed_call_center_history`) or ``email``
+    (:func:`~.seeding.seed_email_history`)."""
+    from airflow_provider_nxcloud.testing import seeding
 
-    @control.post("/seed/voice")
-    async def seed_voice(request: Request) -> dict[str, Any]:
-        from airflow_provider_nxcloud.testing.seeding import seed_voice_history
+    seeders = {
+        "voice": seeding.seed_voice_history,
+        "call_center": seeding.seed_call_center_history,
+        "email": seeding.seed_email_history,
+    }
 
+    @control.post("/seed/{history}")
+    async def seed_period(history: str, request: Request) -> dict[str, Any]:
+        seeder = seeders.get(history)
+        if seeder is None:
+            raise HTTPException(404, f"no {history!r} history to seed; one of {sorted(seeders)}")
         body = await _json_body(request)
         try:
-            count = seed_voice_history(state, float(body["since"]), float(body["until"]), int(body["count"]))
+            count = seeder(state, float(body["since"]), float(body["until"]), int(body["count"]))
         except (KeyError, TypeError, ValueError) as exc:
             raise HTTPException(400, f"expected {{'since', 'until', 'count'}}: {exc}") from None
         return {"seeded": count}
@@ -225,19 +236,29 @@ def _control_router(state: SimulatorState) -> Any:
 
     @control.post("/seed")
     async def seed(request: Request) -> dict[str, Any]:
-        """File a period of SMS history (:func:`~.seeding.seed_sms_history`)."""
-        from airflow_provider_nxcloud.testing.seeding import seed_sms_history
+        """File a period of SMS history (:func:`~.seeding.seed_sms_history`), or with ``"kind": "voice"``
+        NXCloud calls (:func:`~.seeding.seed_call_history`)."""
+        from airflow_provider_nxcloud.testing.seeding import seed_call_history, seed_sms_history
 
         body = await _json_body(request)
         try:
-            count = seed_sms_history(
-                state, str(body["platform"]), float(body["since"]), float(body["until"]), int(body["count"])
-            )
+            if body.get("kind") == "voice" and body.get("platform") == "nxcloud":
+                count = seed_call_history(
+                    state, float(body["since"]), float(body["until"]), int(body["count"])
+                )
+            else:
+                count = seed_sms_history(
+                    state,
+                    str(body["platform"]),
+                    float(body["since"]),
+                    float(body["until"]),
+                    int(body["count"]),
+                )
         except (KeyError, TypeError, ValueError) as exc:
             raise HTTPException(400, f"expected {{'platform', 'since', 'until', 'count'}}: {exc}") from None
         return {"seeded": count}
 
-    _add_seed_voice(control, state)
+    _add_period_seeding(control, state)
 
     @control.post("/clock/advance")
     async def advance(request: Request) -> dict[str, Any]:
@@ -286,43 +307,7 @@ def _control_router(state: SimulatorState) -> Any:
             raise HTTPException(400, f"invalid fault plan: {exc}") from None
         return state.faults.to_json()
 
-    _add_call_center_seeding(control, state)
-    _add_email_seeding(control, state)
     return control
-
-
-def _add_call_center_seeding(control: Any, state: SimulatorState) -> None:
-    """``POST /_simulator/seed/call_center`` (``{"since", "until", "count"}``): a period of Buka
-    call-center calls (:func:`~.seeding.seed_call_center_history`)."""
-
-    @control.post("/seed/call_center")
-    async def seed_call_center(request: Request) -> dict[str, Any]:
-        from airflow_provider_nxcloud.testing.seeding import seed_call_center_history
-
-        body = await _json_body(request)
-        try:
-            count = seed_call_center_history(
-                state, float(body["since"]), float(body["until"]), int(body["count"])
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise HTTPException(400, f"expected {{'since', 'until', 'count'}}: {exc}") from None
-        return {"seeded": count}
-
-
-def _add_email_seeding(control: Any, state: SimulatorState) -> None:
-    """``POST /_simulator/seed/email`` (``{"since", "until", "count"}``): a period of Buka emails
-    (:func:`~.seeding.seed_email_history`)."""
-
-    @control.post("/seed/email")
-    async def seed_email(request: Request) -> dict[str, Any]:
-        from airflow_provider_nxcloud.testing.seeding import seed_email_history
-
-        body = await _json_body(request)
-        try:
-            count = seed_email_history(state, float(body["since"]), float(body["until"]), int(body["count"]))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise HTTPException(400, f"expected {{'since', 'until', 'count'}}: {exc}") from None
-        return {"seeded": count}
 
 
 async def _json_body(request: Request) -> dict[str, Any]:

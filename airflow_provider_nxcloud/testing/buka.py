@@ -69,7 +69,6 @@ from airflow_provider_nxcloud.platforms import buka as vendor
 from airflow_provider_nxcloud.platforms import buka_contracts
 from airflow_provider_nxcloud.platforms.catalogs import lookup_code
 from airflow_provider_nxcloud.platforms.endpoints import Endpoint
-from airflow_provider_nxcloud.testing import seeding
 from airflow_provider_nxcloud.testing.faults import HTTP_STATUS_OF, FaultKind
 from airflow_provider_nxcloud.testing.formats import iso_with_offset
 from airflow_provider_nxcloud.testing.ledger import LedgerEntry
@@ -482,6 +481,14 @@ def _iso_epoch(text: str) -> float | None:
 
 # ----- voice ----------------------------------------------------------------------------------
 
+#: a seeded call: seconds from submit to dialling, ringing to the ring timeout, talking at most
+SEEDED_DIAL_S = (1, 4)
+SEEDED_RING_TIMEOUT_S = 45
+SEEDED_TALK_S = (4, 240)
+#: the longest a seeded call lasts from its submit to its hang-up (the simulator lists a call
+#: only once it has ended, and needs to know how far back every call has)
+SEEDED_LONGEST_CALL_S = SEEDED_DIAL_S[1] + SEEDED_RING_TIMEOUT_S + SEEDED_TALK_S[1]
+
 MAX_GROUP_CALLEES = vendor.VOICE_GROUP_MAX_CALLEES
 MAX_TTS_TEXT = vendor.VOICE_MAX_TTS_TEXT
 MAX_CALLED_INFO = 1000
@@ -693,7 +700,7 @@ def _ended_calls(
     paged by the ledger's time index; only the calls of the last minutes are looked at one by one.
     """
     now = call.now
-    longest = max(call.state.delivery.delay, seeding.SEEDED_LONGEST_CALL_S)
+    longest = max(call.state.delivery.delay, SEEDED_LONGEST_CALL_S)
     settled = min(end, now - longest)
     ledger = call.state.ledger
     chosen: list[LedgerEntry] = []
@@ -892,9 +899,10 @@ def email_records(call: Call) -> Reply:
 # ----- call center ----------------------------------------------------------------------------
 
 
-#: the ledger kind of a call-center call and the call center's own number (:mod:`.seeding` files them)
-CALL_CENTER_KIND = seeding.CALL_CENTER_KIND
-CALL_CENTER_NUMBER = seeding.CALL_CENTER_NUMBER
+#: the ledger kind of a Buka call-center call (what ``cc/record/query`` serves)
+CALL_CENTER_KIND = "call_center"
+#: the call center's own number on its records (the caller of outgoing calls)
+CALL_CENTER_NUMBER = "6531000000"
 #: record stamps are ``yyyy-MM-dd HH:mm:ss`` (onbuka.com/call-api21) in China time (ASSUMPTION [BK-41])
 _STAMP_ZONE = dt.timezone(dt.timedelta(hours=vendor.CALL_RECORD_STAMP_OFFSET_HOURS))
 

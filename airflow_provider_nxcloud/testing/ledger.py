@@ -250,6 +250,10 @@ class Ledger:
         }
 
 
+#: request arrival times kept per endpoint
+_ARRIVALS_KEPT = 10_000
+
+
 class RequestLog:
     """Requests received on vendor paths, accepted or not."""
 
@@ -261,6 +265,7 @@ class RequestLog:
         self._peak = 0
         self._auth: set[str] = set()
         self._connections: set[tuple[str, Any]] = set()
+        self._arrivals: dict[tuple[str, str], deque[float]] = {}
 
     def record(self, platform: str, endpoint: str, auth: Iterable[str] = (), connection: Any = None) -> None:
         """Count one request; ``auth`` is the signature or credential it carried, if any;
@@ -268,6 +273,7 @@ class RequestLog:
         now = self._monotonic()
         with self._lock:
             self._counts[(platform, endpoint)] += 1
+            self._arrivals.setdefault((platform, endpoint), deque(maxlen=_ARRIVALS_KEPT)).append(now)
             self._auth.update(value for value in auth if value)
             if connection is not None:
                 self._connections.add((platform, tuple(connection)))
@@ -283,6 +289,12 @@ class RequestLog:
     def count(self, platform: str, endpoint: str) -> int:
         with self._lock:
             return self._counts[(platform, endpoint)]
+
+    def arrivals(self, platform: str, endpoint: str) -> list[float]:
+        """When the last requests to one endpoint arrived (monotonic seconds, oldest first; the
+        last :data:`_ARRIVALS_KEPT`): how far apart a client keeps them."""
+        with self._lock:
+            return list(self._arrivals.get((platform, endpoint), ()))
 
     def by_endpoint(self) -> dict[tuple[str, str], int]:
         """``{(platform, endpoint name): requests}``; unknown vendor paths count as ``"unknown"``."""
@@ -308,6 +320,7 @@ class RequestLog:
     def clear(self) -> None:
         with self._lock:
             self._counts.clear()
+            self._arrivals.clear()
             self._window.clear()
             self._peak = 0
             self._auth.clear()

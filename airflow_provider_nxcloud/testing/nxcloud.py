@@ -36,9 +36,13 @@ starts at once (or at ``task_time``) and ends after the delivery delay, unanswer
 numbers the delivery model marks undeliverable. ``getVoiceCdr`` lists the calls that
 have ended, of the app and ``voiceType`` (0 group call, 1 notification and
 verification), optionally one ``messageid``, whose start lies in
-``start_time``..``end_time`` (UTC, at most 24 hours apart, within the last 7 days;
-both missing: the last 24 hours), paged; the rate limit of one request a second is
-not enforced.
+``start_time``..``end_time`` (UTC, both ends inclusive, at most 24 hours apart, within
+the last 7 days; both missing: the last 24 hours), in order of their start, paged
+(``page_size`` at most :data:`~airflow_provider_nxcloud.platforms.nxcloud.VOICE_CDR_MAX_PAGE_SIZE`,
+ASSUMPTION [SIM-9]). Its rate of one request a second is enforced per app when
+``state.query_intervals`` sets it (``Simulator.enforce_query_interval``): a request sooner
+than that after the app's previous one answers "0" (ASSUMPTION [SIM-9]: the page documents
+the limit, not the answer; "0" is its only failure code).
 
 The v1 ``uploadFile`` (signed multipart: plain field ``appkey`` of the voice app, file
 part ``file``) answers the file's URL in ``data``; 9003 for another appkey, 15001 for
@@ -65,12 +69,15 @@ into the platform's router.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import math
 import re
+import time
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 import phonenumbers
 from starlette.datastructures import Headers
@@ -95,6 +102,9 @@ from airflow_provider_nxcloud.testing.routing import (
     json_reply,
     same_secret,
 )
+
+if TYPE_CHECKING:
+    from airflow_provider_nxcloud.testing.state import SimulatorState
 
 PLATFORM = vendor.PLATFORM
 PREFIXES = ("/api/", "/v1/")
@@ -571,7 +581,8 @@ def _place_calls(call: Call, what: tuple[str, dict[str, Any]], max_numbers: int,
     for recipient in phones:
         # the call records show the national number with countryCode apart (Voice Record Query.md)
         phone = recipient[len(country) :]
-        call.state.ledger.add(
+        file_call(
+            call.state,
             LedgerEntry(
                 platform=PLATFORM,
                 kind="voice",
@@ -595,7 +606,7 @@ def _place_calls(call: Call, what: tuple[str, dict[str, Any]], max_numbers: int,
                     **extra,
                     **{k: form[k] for k in ("task_time", "time_zone") if form.get(k)},
                 },
-            )
+            ),
         )
     return {"result": "success", "code": "0", "messageid": message_id}
 
@@ -620,8 +631,46 @@ def _known_country(code: str) -> bool:
     return phonenumbers.region_code_for_country_code(int(code)) != "ZZ"
 
 
+#: the store table of the calls getVoiceCdr lists: "<app>:<voiceType>" -> (start times, entries), by start
+CALLS_BY_START = "calls_by_start"
+#: the store table of each app's last getVoiceCdr arrival (monotonic seconds)
+LAST_QUERY = "last_query"
+
+
+def file_call(state: SimulatorState, entry: LedgerEntry) -> None:
+    """File a call in the ledger and in the start-time index getVoiceCdr reads (a month of calls
+    is read a page at a time, not by a pass over the ledger per query)."""
+    state.ledger.add(entry)
+    if state.ledger.keep == "counts":
+        return
+    starts_at = float(entry.details["starts_at"])
+    with state.store.lock:
+        table = state.store.table(PLATFORM, CALLS_BY_START)
+        starts, entries = table.setdefault(f"{entry.app}:{entry.details['voice_type']}", ([], []))
+        at = bisect.bisect_right(starts, starts_at)
+        starts.insert(at, starts_at)
+        entries.insert(at, entry)
+
+
+def _check_rate(call: Call) -> None:
+    """One getVoiceCdr a second per app, where the simulator is told to enforce it."""
+    interval = call.state.query_intervals.get((PLATFORM, call.endpoint.name), 0.0)
+    arrived = time.monotonic()
+    with call.state.store.lock:
+        last = call.state.store.table(PLATFORM, LAST_QUERY)
+        previous = last.get(f"{call.endpoint.name}:{call.account}")
+        last[f"{call.endpoint.name}:{call.account}"] = arrived
+    if interval > 0 and previous is not None and arrived - previous < interval:
+        raise reject(
+            call,
+            VOICE_REPORT_FAILURE,
+            f"too frequent: one request every {interval:g} s ({arrived - previous:.3f} s)",
+        )
+
+
 def voice_records(call: Call) -> Reply:
     """getVoiceCdr (reference §6.2): the app's ended calls of one voiceType in a window of at most 24 hours."""
+    _check_rate(call)
     form = call.form
     voice_type = form.get("voiceType", "").strip()
     if voice_type not in ("0", "1"):
@@ -630,16 +679,22 @@ def voice_records(call: Call) -> Reply:
     page, size = form.get("page", "1").strip(), form.get("page_size", str(CDR_DEFAULT_PAGE_SIZE)).strip()
     if not page.isdigit() or not size.isdigit() or int(page) < 1 or int(size) < 1:
         raise reject(call, VOICE_REPORT_FAILURE, "page and page_size must be positive whole numbers")
+    if int(size) > vendor.VOICE_CDR_MAX_PAGE_SIZE:
+        raise reject(
+            call, VOICE_REPORT_FAILURE, f"page_size must be at most {vendor.VOICE_CDR_MAX_PAGE_SIZE}"
+        )
     message_id = form.get("messageid", "").strip()
     now = call.now
+    with call.state.store.lock:
+        starts, entries = call.state.store.table(PLATFORM, CALLS_BY_START).get(
+            f"{call.account}:{voice_type}", ([], [])
+        )
+        started = entries[bisect.bisect_left(starts, start) : bisect.bisect_right(starts, end)]
     rows = [
         entry
-        for entry in call.state.ledger.entries(PLATFORM, "voice")
-        if entry.app == call.account
-        and entry.details.get("voice_type") == int(voice_type)
-        and (not message_id or entry.vendor_id == message_id)
-        and entry.status in (DELIVERED, UNDELIVERED)
-        and start <= entry.details["starts_at"] <= end
+        for entry in started
+        if (not message_id or entry.vendor_id == message_id)
+        and entry.status_at(now) in (DELIVERED, UNDELIVERED)
     ]
     number, per_page = int(page), int(size)
     chosen = rows[(number - 1) * per_page : number * per_page]
@@ -647,7 +702,7 @@ def voice_records(call: Call) -> Reply:
         "total": len(rows),
         "page": number,
         "pageSize": per_page,
-        "rows": [voice_row(e, now) for e in chosen],
+        "rows": [voice_row(replace(e, status=e.status_at(now)), now) for e in chosen],
     }
     return {"code": "1", "info": info}
 

@@ -15,7 +15,9 @@ group/OTP calls the same way (what ``voice/recordGroupQuery`` lists):
 way (what ``getSendEmailRcd`` answers), and :func:`email_results_lines` writes the results
 lines a Buka email send task would have written for them (the ids the email export reads);
 ``Simulator.seed_email_history(...)`` and ``POST /_simulator/seed/email`` (``{"since", "until",
-"count"}``) call it.
+"count"}``) call it. :func:`seed_call_history` does the same for NXCloud
+voice calls (what ``getVoiceCdr`` lists): ``Simulator.seed_call_history(...)`` and
+``POST /_simulator/seed`` with ``"kind": "voice"``.
 """
 
 from __future__ import annotations
@@ -24,6 +26,15 @@ import hashlib
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_nxcloud.testing.buka import (
+    CALL_CENTER_KIND,
+    CALL_CENTER_NUMBER,
+    DEFAULT_EMAIL_SENDER,
+    SEEDED_DIAL_S,
+    SEEDED_RING_TIMEOUT_S,
+    SEEDED_TALK_S,
+    UNDELIVERABLE_EMAIL_DOMAIN_SUFFIX,
+)
 from airflow_provider_nxcloud.testing.ledger import LedgerEntry
 
 if TYPE_CHECKING:
@@ -33,7 +44,7 @@ if TYPE_CHECKING:
 SEEDABLE = ("nxcloud", "fonedynamics", "buka")
 
 
-def _hex(seed: int, index: int, length: int) -> str:
+def _hex(seed: int, index: int | str, length: int) -> str:
     return hashlib.blake2b(f"{seed}:{index}".encode(), digest_size=(length + 1) // 2).hexdigest()[:length]
 
 
@@ -85,10 +96,6 @@ def seed_sms_history(state: SimulatorState, platform: str, since: float, until: 
     return count
 
 
-#: the ledger kind of a Buka call-center call (what ``cc/record/query`` serves)
-CALL_CENTER_KIND = "call_center"
-#: the call center's own number on its records (the caller of outgoing calls)
-CALL_CENTER_NUMBER = "6531000000"
 #: (callType, hangupReason, hangingDirection, answered) of the seeded calls, in turn: every
 #: documented call type and hang-up reason (onbuka.com/call-api20) appears in a day's calls
 _CALL_CENTER_OUTCOMES = (
@@ -163,13 +170,6 @@ SEEDED_CALL_ENDINGS = (
     (4, "603", "Call rejected", False),
     (3, "404", "Unallocated number", False),
 )
-#: a seeded call: seconds from submit to dialling, ringing to the ring timeout, talking at most
-SEEDED_DIAL_S = (1, 4)
-SEEDED_RING_TIMEOUT_S = 45
-SEEDED_TALK_S = (4, 240)
-#: the longest a seeded call lasts from its submit to its hang-up (the simulator lists a call
-#: only once it has ended, and needs to know how far back every call has)
-SEEDED_LONGEST_CALL_S = SEEDED_DIAL_S[1] + SEEDED_RING_TIMEOUT_S + SEEDED_TALK_S[1]
 #: per-minute rates in euro and billing periods of the two ways a call is placed
 SEEDED_CALL_BILLING = {"audio": ("0.0300", "60+60"), "tts": ("0.0420", "20+20")}
 SEEDED_CALL_AREA = "Singapore(SingTel)"
@@ -270,10 +270,6 @@ def seed_email_history(state: SimulatorState, since: float, until: float, count:
     10,000th) fails, as the send handler's ``.invalid`` domains do; the others are sent once the
     delivery delay has passed. Email ids (32 hex digits) derive from the simulator's seed.
     """
-    from airflow_provider_nxcloud.testing.buka import (
-        DEFAULT_EMAIL_SENDER,
-        UNDELIVERABLE_EMAIL_DOMAIN_SUFFIX,
-    )
     from airflow_provider_nxcloud.testing.progress import DELIVERED, PENDING, UNDELIVERED
 
     if count < 0 or until <= since:
@@ -314,3 +310,59 @@ def email_results_lines(entries: Iterable[LedgerEntry], batch_size: int = 50) ->
     for position, entry in enumerate(entries):
         result = RecipientResult(entry.recipient, "accepted", entry.vendor_id)
         yield result_line(position // batch_size + 1, result, utc_seconds(entry.time)) + "\n"
+
+
+#: seeded calls' caller id and group-call audio
+SEEDED_CALLER_ID = "6561234567"
+SEEDED_AUDIO = "https://nxcloudhk.oss-cn-hongkong.aliyuncs.com/voice_group/seeded.mp3"
+
+
+def seed_call_history(state: SimulatorState, since: float, until: float, count: int) -> int:
+    """File ``count`` NXCloud voice calls started between ``since`` (inclusive) and ``until``
+    (exclusive), epoch seconds on the progress clock, evenly spaced; returns ``count``.
+
+    Alternately a notification (``notsend``, voiceType 1) and a group call (``gpsend``,
+    voiceType 0), each one number of its own request, filed as the voice send handler files a
+    call: ``getVoiceCdr`` lists it once it has ended. One number in ten thousand is unanswered
+    under the default delivery model. Message ids derive from the simulator's seed, ``since``
+    and the call's position: periods seeded one after another file distinct ids, apart from
+    the seeded SMS ids.
+    """
+    from airflow_provider_nxcloud.testing.nxcloud import file_call
+
+    if count < 0 or until <= since:
+        raise ValueError(f"need count >= 0 and until > since, not {count}, {since}..{until}")
+    app = state.accounts.nxcloud.voice_app_key
+    step = (until - since) / max(count, 1)
+    for index in range(count):
+        moment = float(int(since + index * step))
+        recipient = f"6581{index:06d}"
+        group_call = index % 2 == 1
+        endpoint = "voice_broadcast" if group_call else "voice_notify"
+        file_call(
+            state,
+            LedgerEntry(
+                platform="nxcloud",
+                kind="voice",
+                account=app,
+                app=app,
+                recipient=recipient,
+                content=SEEDED_AUDIO if group_call else f"Seeded call {index}",
+                vendor_id=_hex(state.seed, f"voice:{since}:{index}", 32),
+                client_reference=None,
+                endpoint=endpoint,
+                time=moment,
+                status="pending",
+                sender=SEEDED_CALLER_ID,
+                timeline=state.delivery.sms_timeline(recipient, moment),
+                details={
+                    "mode": "broadcast" if group_call else "notification",
+                    "voice_type": 0 if group_call else 1,
+                    "country_code": "65",
+                    "phone": recipient[2:],
+                    "starts_at": moment,
+                    **({} if group_call else {"lang": "en"}),
+                },
+            ),
+        )
+    return count

@@ -171,6 +171,17 @@ class Simulator:
 
         return seed_voice_history(self.state, since, until, count)
 
+    def seed_call_history(self, since: float, until: float, count: int) -> int:
+        """File ``count`` NXCloud voice calls started in ``[since, until)`` (see :mod:`.seeding`)."""
+        from airflow_provider_nxcloud.testing.seeding import seed_call_history
+
+        return seed_call_history(self.state, since, until, count)
+
+    def enforce_query_interval(self, platform: str, endpoint: str, seconds: float) -> None:
+        """Refuse an app's requests to ``endpoint`` sooner than ``seconds`` after its previous one,
+        as the vendor documents (NXCloud ``voice_records``: 1.0); 0 stops enforcing it."""
+        self.state.query_intervals[(platform, endpoint)] = seconds
+
     def reset(self) -> None:
         """Clear ledger, request log, injected faults (back to the start plan), clock and task state."""
         self.state.reset()

@@ -100,14 +100,20 @@ class SimulatorState:
         )
         self.ids = Ids(seed)
         self.store = Store()
+        #: (platform, endpoint) -> seconds an app's requests must keep apart, where a simulated
+        #: endpoint enforces its documented rate (NXCloud getVoiceCdr); unset: not enforced, so tests
+        #: of other things may ask back to back. :meth:`reset` forgets it, as it does a fault plan's changes
+        self.query_intervals: dict[tuple[str, str], float] = {}
 
     def reset(self) -> None:
         """Forget everything that happened: ledger, request log, faults (back to the start plan),
-        clock advances and skew, stored objects and the id stream. Accounts and the delivery model stay.
+        clock advances and skew, stored objects, enforced query rates and the id stream. Accounts
+        and the delivery model stay.
         """
         self.ledger.clear()
         self.requests.clear()
         self.faults.reset()
         self.clock.reset()
         self.store.clear()
+        self.query_intervals.clear()
         self.ids.reset()

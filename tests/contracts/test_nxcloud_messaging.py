@@ -24,7 +24,11 @@ from airflow_provider_nxcloud.campaign.delivery import (
 from airflow_provider_nxcloud.campaign.engine import Batch
 from airflow_provider_nxcloud.campaign.nxcloud import NXCloudSmsSender, NXCloudVoiceSender
 from airflow_provider_nxcloud.campaign.recipients import Recipient
-from airflow_provider_nxcloud.exceptions import InvalidInputError
+from airflow_provider_nxcloud.exceptions import InvalidInputError, UnreadableRecordError
+from airflow_provider_nxcloud.exports.engine import Interval
+from airflow_provider_nxcloud.exports.nxcloud_voice import LINE_KEYS as VOICE_LINE_KEYS
+from airflow_provider_nxcloud.exports.nxcloud_voice import NXCloudVoiceRecords
+from airflow_provider_nxcloud.exports.nxcloud_voice import record_line as voice_record_line
 from airflow_provider_nxcloud.hooks.nxcloud import NXCloudHook
 from airflow_provider_nxcloud.jobs.nxcloud_number_check import (
     CheckedBatch,
@@ -367,6 +371,80 @@ def test_voice_records_request_holds_and_the_example_row_is_answered(hook):
             1, start_time="2019-09-09 09:00:00", end_time="2019-09-09 10:00:00"
         )
     assert (total, rows[0]["second"]) == (1, 3)
+
+
+def test_the_call_export_requests_hold_and_the_example_row_is_a_line(hook):
+    """The export asks a whole window (no messageid), and the page's example row becomes a schema line."""
+    day = dt.datetime(2019, 9, 9, tzinfo=dt.UTC)
+    interval = Interval(day.timestamp(), (day + dt.timedelta(days=1)).timestamp())
+    source = NXCloudVoiceRecords(hook, interval, nxcloud.VOICE_CDR_MAX_PAGE_SIZE, (1,))
+    [window] = source.windows()
+    with vendor_network(example("voice_records")) as network:
+        [page] = list(source.pages(window, None))
+    payload = assert_holds(only_request(network), nxcloud.ENDPOINTS["voice_records"])
+    assert payload == {
+        "appkey": "voice-app",
+        "secretkey": "voice-secret",
+        "voiceType": "1",
+        "start_time": "2019-09-09 00:00:00",
+        "end_time": "2019-09-10 00:00:00",
+        "page_size": "1000",
+        "page": "1",
+    }
+    [line] = page.records
+    assert tuple(line) == VOICE_LINE_KEYS and page.last
+    assert {
+        key: line[key] for key in ("call_id", "message_id", "service", "number", "status", "duration_s")
+    } == {
+        "call_id": "1821556",
+        "message_id": "35618",
+        "service": "notification",
+        "number": "5585987053821",
+        "status": "answered",
+        "duration_s": 3,
+    }
+    assert (line["started_at"], line["connected_at"]) == ("2019-09-09T09:00:01Z", "2019-08-09T00:01:00Z")
+
+
+def test_a_call_row_outside_the_window_asked_fails_the_export(hook):
+    """ASSUMPTION [NX-25]: a row the window should not hold means the vendor selects otherwise: fail, never drop."""
+    day = dt.datetime(2019, 9, 10, tzinfo=dt.UTC)
+    source = NXCloudVoiceRecords(
+        hook, Interval(day.timestamp(), day.timestamp() + 3600), nxcloud.VOICE_CDR_MAX_PAGE_SIZE, (1,)
+    )
+    with vendor_network(example("voice_records")), pytest.raises(UnreadableRecordError, match="NX-25"):
+        list(source.pages(source.windows()[0], None))
+
+
+def test_a_call_page_shorter_than_asked_before_the_total_fails_the_export(hook):
+    """ASSUMPTION [NX-23]: a vendor that caps page_size below the one asked is caught, not skipped past."""
+    day = dt.datetime(2019, 9, 9, tzinfo=dt.UTC)
+    source = NXCloudVoiceRecords(hook, Interval(day.timestamp(), day.timestamp() + 86400), 2, (1,))
+    capped = json.loads(json.dumps(example("voice_records")))
+    capped["info"]["total"] = 5
+    with vendor_network(capped), pytest.raises(UnreadableRecordError, match="page_size"):
+        list(source.pages(source.windows()[0], None))
+
+
+@pytest.mark.parametrize(
+    ("result", "status", "meaning"),
+    [
+        ("Successful connection", "answered", "the call was answered"),
+        ("成功接通", "answered", "the call was answered"),
+        ("Unsuccessful connection", "unanswered", "the call was not answered"),
+        ("未接通", "unanswered", "the call was not answered"),
+        ("Ringing", None, None),
+    ],
+)
+def test_call_results_and_hangups_are_mapped_through_the_catalog(result, status, meaning):
+    row = {"result": result, "hangup_disposition": "recv_refuse", "start_time": "2019-09-09 09:00:01"}
+    line = voice_record_line(row, 0)
+    assert (line["status"], line["result"], line["result_meaning"]) == (status, result, meaning)
+    assert (line["hangup"], line["hangup_meaning"]) == ("recv_refuse", "the callee refused the call")
+    assert (
+        line["service"] == "group_call"
+        and voice_record_line({}, 1)["service"] == "verification_or_notification"
+    )
 
 
 # ----- finding 7: the upload's appkey is a plain multipart field -----------------------------------

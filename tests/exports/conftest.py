@@ -16,8 +16,12 @@ MONTH_DAYS = 30
 
 
 def month_interval() -> tuple[dt.datetime, dt.datetime]:
-    """The 30 days before today (UTC midnights): within NXCloud's 31 days of records."""
-    today = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    """The 30 days before today (UTC midnights): within NXCloud's 31 days of records. In the
+    first hour of a UTC day, the 30 days before yesterday: a month ended seconds ago would still
+    be settling (the SMS export reads a minute after the end, ASSUMPTION [NX-20])."""
+    today = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
     return today - dt.timedelta(days=MONTH_DAYS), today
 
 

@@ -11,9 +11,8 @@ import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException
 
 from airflow_provider_nxcloud.exports import fonedynamics_messages, nxcloud_sms, parquet
-from airflow_provider_nxcloud.exports.engine import COLUMN_TYPES, iso
+from airflow_provider_nxcloud.exports.engine import iso
 from airflow_provider_nxcloud.exports.files import IntervalFile, read_records
-from airflow_provider_nxcloud.exports.fonedynamics_messages import FoneDynamicsMessages
 from airflow_provider_nxcloud.operators.exports import (
     FoneDynamicsMessagesToStorageOperator,
     NXCloudSmsRecordsToStorageOperator,
@@ -62,12 +61,6 @@ def parquet_records(path: object) -> Iterator[dict[str, Any]]:
                 key: iso(value.timestamp()) if isinstance(value, dt.datetime) else value
                 for key, value in row.items()
             }
-
-
-def test_each_source_declares_a_type_for_every_line_key():
-    for module in (nxcloud_sms, fonedynamics_messages):
-        assert tuple(name for name, _ in module.COLUMNS) == module.LINE_KEYS
-        assert {kind for _, kind in module.COLUMNS} <= set(COLUMN_TYPES)
 
 
 @pytest.mark.parametrize(
@@ -234,24 +227,6 @@ def test_running_the_interval_again_replaces_the_file_with_the_same_bytes(nxclou
     first = path.read_bytes()
     _operator("nxcloud", path).execute(export_context(TaskRun(), start, end))
     assert path.read_bytes() == first and pq.ParquetFile(str(path)).metadata.num_rows == 3_000
-
-
-def test_a_source_without_declared_columns_gets_string_columns(nxcloud_simulator, tmp_path, monkeypatch):
-    monkeypatch.delattr(FoneDynamicsMessages, "columns")
-    start, end = month_interval()
-    nxcloud_simulator.seed_sms_history("fonedynamics", start.timestamp(), end.timestamp(), 250)
-    jsonl, table = tmp_path / "m.jsonl", tmp_path / "m.parquet"
-    _operator("fonedynamics", jsonl).execute(export_context(TaskRun(), start, end))
-    _operator("fonedynamics", table).execute(export_context(TaskRun(), start, end))
-    read = pq.read_table(str(table))
-    assert read.schema.names == list(fonedynamics_messages.LINE_KEYS)
-    assert {str(field.type) for field in read.schema} == {"string"}
-    lines = list(read_records(jsonl))
-    rows = read.to_pylist()
-    # text as it is; any other value as its JSON text
-    assert rows[0]["segments"] == str(lines[0]["segments"]) == "1"
-    assert rows[0]["delivery_receipt"] == "true" and lines[0]["delivery_receipt"] is True
-    assert [row["message_id"] for row in rows] == [line["message_id"] for line in lines]
 
 
 def test_parquet_without_pyarrow_is_refused_by_name_before_any_request(

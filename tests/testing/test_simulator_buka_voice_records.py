@@ -10,7 +10,7 @@ import requests
 
 from airflow_provider_nxcloud.hooks.buka import BukaHook
 from airflow_provider_nxcloud.platforms import buka
-from airflow_provider_nxcloud.testing.seeding import SEEDED_LONGEST_CALL_S
+from airflow_provider_nxcloud.testing.buka import SEEDED_LONGEST_CALL_S
 from tests.testing.clients import buka_call
 
 ZONE = dt.timezone(dt.timedelta(hours=8))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
 
@@ -151,10 +152,23 @@ def test_records_list_ended_calls_by_messageid_and_voice_type(nxcloud_simulator)
         {"start_time": "2026-11-23", "end_time": "2026-11-24"},
         {"start_time": "2020-01-01 00:00:00", "end_time": "2020-01-01 12:00:00"},  # older than 7 days
         {"page": "0"},
+        {"page_size": str(nxcloud.VOICE_CDR_MAX_PAGE_SIZE + 1)},  # ASSUMPTION [SIM-9]
     ],
 )
 def test_bad_record_queries_answer_0(nxcloud_simulator, change):
     assert_code(records(nxcloud_simulator.url, **change), "0", "voice_report")
+
+
+def test_the_one_query_a_second_is_enforced_only_when_set(nxcloud_simulator):
+    assert [records(nxcloud_simulator.url)["code"] for _ in range(3)] == [
+        "1"
+    ] * 3  # not set: tests of other things
+    nxcloud_simulator.enforce_query_interval("nxcloud", "voice_records", 0.5)
+    assert records(nxcloud_simulator.url)["code"] == "0"  # the previous query came an instant ago
+    time.sleep(0.5)
+    assert records(nxcloud_simulator.url)["code"] == "1"
+    nxcloud_simulator.reset()
+    assert [records(nxcloud_simulator.url)["code"] for _ in range(2)] == ["1"] * 2  # a reset forgets it
 
 
 def test_a_window_of_exactly_24_hours_is_accepted(nxcloud_simulator):

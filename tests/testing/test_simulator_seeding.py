@@ -78,3 +78,34 @@ def test_getsentrcd_and_getsendemailrcd_answer_seeded_buka_history(nxcloud_simul
     assert [(r["emailId"], r["toAddress"]) for r in records] == [(e.vendor_id, e.recipient) for e in emails]
     # the first seeded address bounces (one in ten thousand), the rest are sent
     assert [r["status"] for r in records] == [1] + [0] * 29
+
+
+def test_getvoicecdr_lists_seeded_calls_by_voice_type_in_their_window(nxcloud_simulator):
+    start = _day(2)
+    hour = start + dt.timedelta(hours=1)
+    nxcloud_simulator.seed_call_history(start.timestamp(), hour.timestamp(), 6)
+    nxcloud_simulator.seed_call_history(hour.timestamp(), (hour + dt.timedelta(hours=1)).timestamp(), 4)
+    seeded = nxcloud_simulator.ledger.entries("nxcloud", "voice")
+    assert len({e.vendor_id for e in seeded}) == 10  # two periods, distinct message ids
+    hook, text = NXCloudHook(), "%Y-%m-%d %H:%M:%S"
+    window = {"start_time": start.strftime(text), "end_time": (hour - dt.timedelta(seconds=1)).strftime(text)}
+    for voice_type, row_type in ((0, 0), (1, 2)):  # a notification row says 2
+        total, rows = hook.list_voice_records(voice_type, **window, page_size=10)
+        assert total == 3 and [row["messageid"] for row in rows] == [
+            e.vendor_id for e in seeded[:6] if e.details["voice_type"] == voice_type
+        ]
+        assert all(row["voice_type"] == row_type for row in rows)
+        assert all(row["countryCode"] == "65" and row["show_phone"] for row in rows)
+
+
+def test_calls_are_seeded_over_http(nxcloud_simulator):
+    url = f"{nxcloud_simulator.url}/_simulator/seed"
+    body = {
+        "platform": "nxcloud",
+        "kind": "voice",
+        "since": _day(1).timestamp(),
+        "until": _day(0).timestamp(),
+    }
+    assert requests.post(url, json={**body, "count": 4}, timeout=10).json() == {"seeded": 4}
+    assert nxcloud_simulator.ledger.count("nxcloud", "voice") == 4
+    assert nxcloud_simulator.ledger.count("nxcloud", "sms") == 0

@@ -528,7 +528,7 @@ class NXCloudVoicePoller:
 
 
 def _cdr_time(epoch: float) -> str:
-    # the vendor does not say which zone its times are in; UTC is assumed, as for the SMS records
+    # the vendor does not say which zone its times are in; UTC is assumed (ASSUMPTION [NX-24])
     return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime(nxcloud.VOICE_TIME_FORMAT)
 
 
