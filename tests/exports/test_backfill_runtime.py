@@ -29,6 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import time
+import urllib.error
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +40,7 @@ import pytest
 from airflow_provider_nxcloud.exports.engine import iso
 from airflow_provider_nxcloud.exports.files import read_records
 from airflow_provider_nxcloud.platforms import nxcloud
-from tests.reliability.runtime.stack import Stack, running_stack
+from tests.reliability.runtime.stack import COMPONENTS, Stack, running_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -49,7 +50,9 @@ DAY = dt.timedelta(days=1)
 RECORDS_A_DAY = nxcloud.SMS_RECORDS_MAX_PAGE_SIZE + 1
 #: a task that asks for no retry wastes none: the DAG allows retries, a refused interval must not use them
 RETRIES = 2
-TERMINAL = {"success", "failed"}
+#: started once the backfill's runs exist: creating them is refused on SQLite while the scheduler writes
+LATER = ("scheduler", "triggerer")
+CREATE_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -147,6 +150,9 @@ class Outcome:
     requests: dict[str, Any]
     lake: Path
     startup_s: float
+    #: POST /backfills requests until one was not refused for a locked SQLite
+    create_attempts: int
+    #: from starting the scheduler to the backfill's completion
     backfill_s: float
 
 
@@ -154,6 +160,27 @@ def _when(value: object) -> dt.datetime:
     """A metadata-database time (SQLite keeps them as text, UTC) as an aware UTC datetime."""
     when = dt.datetime.fromisoformat(str(value).replace(" ", "T").replace("Z", "+00:00"))
     return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
+
+
+def create_backfill(stack: Stack, days: list[dt.date], max_active_runs: int) -> tuple[dict[str, Any], int]:
+    """``POST /backfills`` over ``days``, and the attempts it took. Airflow answers 503 when SQLite
+    was locked meanwhile (it removes the partial backfill: "not supported on SQLite under concurrent
+    access"), so this asks before the scheduler runs, and again after a 503 (the dag-processor may
+    still hold the lock)."""
+    body = {
+        "dag_id": DAG_ID,
+        "from_date": midnight(days[0]).isoformat(),
+        "to_date": midnight(days[-1]).isoformat(),
+        "max_active_runs": max_active_runs,
+    }
+    for attempt in range(1, CREATE_ATTEMPTS):
+        try:
+            return dict(stack.api("POST", "/backfills", body)), attempt
+        except urllib.error.HTTPError as exc:
+            if exc.code != 503:
+                raise
+        time.sleep(2)
+    return dict(stack.api("POST", "/backfills", body)), CREATE_ATTEMPTS
 
 
 def wait_for_backfill(stack: Stack, backfill_id: int, timeout_s: float) -> None:
@@ -193,7 +220,9 @@ def run_backfill(plan: Plan, work: Path) -> Outcome:
     dags.mkdir(parents=True)
     (dags / f"{DAG_ID}.py").write_text(dag_source(days[0], days[-1], lake), encoding="utf-8")
     began = time.monotonic()
-    with running_stack(work, parallelism=plan.max_active_runs) as stack:
+    with running_stack(
+        work, components=[c for c in COMPONENTS if c not in LATER], parallelism=plan.max_active_runs
+    ) as stack:
         stack.wait_for_dags([DAG_ID], timeout=300)
         startup_s = time.monotonic() - began
         # every day the intervals read, and the days before and after them
@@ -208,17 +237,11 @@ def run_backfill(plan: Plan, work: Path) -> Outcome:
                 "count": RECORDS_A_DAY * (until - since).days,
             },
         )
+        backfill, attempts = create_backfill(stack, days, plan.max_active_runs)
+        # the runs are queued: the scheduler (and the triggerer, the rest of the runtime) takes them
         started = time.monotonic()
-        backfill = stack.api(
-            "POST",
-            "/backfills",
-            {
-                "dag_id": DAG_ID,
-                "from_date": midnight(days[0]).isoformat(),
-                "to_date": midnight(days[-1]).isoformat(),
-                "max_active_runs": plan.max_active_runs,
-            },
-        )
+        for component in LATER:
+            stack.start_component(component)
         wait_for_backfill(stack, backfill["id"], plan.timeout_s)
         backfill_s = time.monotonic() - started
         tasks = task_runs(stack)
@@ -228,7 +251,9 @@ def run_backfill(plan: Plan, work: Path) -> Outcome:
     for entry in entries:
         if entry["platform"] == "nxcloud" and entry["kind"] == "sms":
             sent = dt.datetime.fromtimestamp(entry["time"], dt.UTC)
-            ledger.setdefault(sent.date(), Counter())[(entry["vendor_id"], entry["recipient"], iso(entry["time"]))] += 1
+            ledger.setdefault(sent.date(), Counter())[
+                (entry["vendor_id"], entry["recipient"], iso(entry["time"]))
+            ] += 1
     queries = Counter(
         {
             key.rsplit("/", 1)[1]: count
@@ -236,7 +261,7 @@ def run_backfill(plan: Plan, work: Path) -> Outcome:
             if key.startswith("nxcloud/sms_records/")
         }
     )
-    return Outcome(plan, days, tasks, ledger, queries, requests, lake, startup_s, backfill_s)
+    return Outcome(plan, days, tasks, ledger, queries, requests, lake, startup_s, attempts, backfill_s)
 
 
 def peak_concurrency(tasks: list[TaskRun]) -> int:
@@ -310,13 +335,18 @@ def test_a_backfill_exports_what_nxcloud_keeps_and_refuses_the_rest_before_askin
     assert [path.name for path in files] == [f"{day.isoformat()}.jsonl" for day in kept]
     assert sum(1 for path in files for _ in read_records(path)) == exported
 
-    ran = [outcome.tasks[day] for day in kept]
     print(
         f"backfill of {len(outcome.days)} daily intervals ({len(kept)} kept, {len(too_old)} too old), "
         f"max_active_runs {plan.max_active_runs}: {exported:,} records in {len(kept)} files, "
         f"{total} getSmsCdr queries (the fewest), none for a day older than kept; "
         f"peak {peak_concurrency(list(outcome.tasks.values()))} export tasks at once, "
         f"peak {outcome.requests['peak_qps']} queries/s; stack up in {outcome.startup_s:.0f} s, "
-        f"backfill {outcome.backfill_s:.0f} s, an export task "
-        f"{sum((t.end - t.start).total_seconds() for t in ran) / len(ran):.1f} s on average"
+        f"created in {outcome.create_attempts} POST, backfill {outcome.backfill_s:.0f} s, a task "
+        f"{mean_seconds(outcome, kept):.1f} s (export) and {mean_seconds(outcome, too_old):.1f} s (refused)"
+    )
+
+
+def mean_seconds(outcome: Outcome, days: list[dt.date]) -> float:
+    return sum((outcome.tasks[day].end - outcome.tasks[day].start).total_seconds() for day in days) / len(
+        days
     )
