@@ -4,7 +4,7 @@ exported once each in the fewest getSmsCdr queries, what it no longer keeps fail
 The scheduler (LocalExecutor), dag-processor, api-server and triggerer of tests/reliability/runtime
 run in a private home, the simulator host behind the connections. A DAG of one
 ``NXCloudSmsRecordsToStorageOperator`` (daily ``CronDataIntervalTimetable``, one file per interval)
-is backfilled through the REST API (``POST /backfills``, what ``airflow backfill create`` does) over
+is backfilled with ``airflow backfill create`` (the scheduler runs it) over
 intervals on both sides of the oldest day NXCloud answers (31 days back,
 ``platforms.nxcloud.SMS_RECORD_DAYS``), the simulator seeded with records on every one of their days.
 
@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import subprocess
 import time
-import urllib.error
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +40,8 @@ import pytest
 from airflow_provider_nxcloud.exports.engine import iso
 from airflow_provider_nxcloud.exports.files import read_records
 from airflow_provider_nxcloud.platforms import nxcloud
-from tests.reliability.runtime.stack import COMPONENTS, Stack, running_stack
+from tests.e2e.harness import AIRFLOW
+from tests.reliability.runtime.stack import Stack, running_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -50,8 +51,8 @@ DAY = dt.timedelta(days=1)
 RECORDS_A_DAY = nxcloud.SMS_RECORDS_MAX_PAGE_SIZE + 1
 #: a task that asks for no retry wastes none: the DAG allows retries, a refused interval must not use them
 RETRIES = 2
-#: started once the backfill's runs exist: creating them is refused on SQLite while the scheduler writes
-LATER = ("scheduler", "triggerer")
+#: started once the backfill's runs exist: creating them is refused on SQLite while another component writes
+LATER = ("scheduler", "triggerer", "dag-processor")
 CREATE_ATTEMPTS = 5
 
 
@@ -150,7 +151,7 @@ class Outcome:
     requests: dict[str, Any]
     lake: Path
     startup_s: float
-    #: POST /backfills requests until one was not refused for a locked SQLite
+    #: ``airflow backfill create`` runs until one was not refused for a locked SQLite
     create_attempts: int
     #: from starting the scheduler to the backfill's completion
     backfill_s: float
@@ -162,25 +163,31 @@ def _when(value: object) -> dt.datetime:
     return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
 
 
-def create_backfill(stack: Stack, days: list[dt.date], max_active_runs: int) -> tuple[dict[str, Any], int]:
-    """``POST /backfills`` over ``days``, and the attempts it took. Airflow answers 503 when SQLite
-    was locked meanwhile (it removes the partial backfill: "not supported on SQLite under concurrent
-    access"), so this asks before the scheduler runs, and again after a 503 (the dag-processor may
-    still hold the lock)."""
-    body = {
-        "dag_id": DAG_ID,
-        "from_date": midnight(days[0]).isoformat(),
-        "to_date": midnight(days[-1]).isoformat(),
-        "max_active_runs": max_active_runs,
-    }
-    for attempt in range(1, CREATE_ATTEMPTS):
-        try:
-            return dict(stack.api("POST", "/backfills", body)), attempt
-        except urllib.error.HTTPError as exc:
-            if exc.code != 503:
-                raise
+def create_backfill(stack: Stack, days: list[dt.date], max_active_runs: int) -> tuple[int, int]:
+    """``airflow backfill create`` over ``days``: the backfill's id, and the attempts it took.
+
+    On SQLite Airflow cannot create a backfill while another component writes (the REST API
+    answers 503, "not supported on SQLite under concurrent access"; the partial backfill is
+    removed, so it can be asked again): this runs with no scheduler, triggerer or dag-processor
+    up, and asks again after a refusal all the same.
+    """
+    argv = [AIRFLOW, "backfill", "create", "--dag-id", DAG_ID]
+    argv += ["--from-date", midnight(days[0]).isoformat(), "--to-date", midnight(days[-1]).isoformat()]
+    argv += ["--max-active-runs", str(max_active_runs)]
+    output = ""
+    for attempt in range(1, CREATE_ATTEMPTS + 1):
+        done = subprocess.run(
+            argv, env=stack.env, cwd=stack.work, capture_output=True, text=True, check=False
+        )
+        output = done.stdout + done.stderr
+        with stack.db() as db:
+            created = db.execute("SELECT id FROM backfill WHERE dag_id = ?", (DAG_ID,)).fetchall()
+        if done.returncode == 0 and len(created) == 1:
+            return int(created[0][0]), attempt
+        if "database is locked" not in output:
+            break
         time.sleep(2)
-    return dict(stack.api("POST", "/backfills", body)), CREATE_ATTEMPTS
+    raise AssertionError(f"airflow backfill create failed:\n{output[-3000:]}")
 
 
 def wait_for_backfill(stack: Stack, backfill_id: int, timeout_s: float) -> None:
@@ -221,7 +228,7 @@ def run_backfill(plan: Plan, work: Path) -> Outcome:
     (dags / f"{DAG_ID}.py").write_text(dag_source(days[0], days[-1], lake), encoding="utf-8")
     began = time.monotonic()
     with running_stack(
-        work, components=[c for c in COMPONENTS if c not in LATER], parallelism=plan.max_active_runs
+        work, components=["api-server", "dag-processor"], parallelism=plan.max_active_runs
     ) as stack:
         stack.wait_for_dags([DAG_ID], timeout=300)
         startup_s = time.monotonic() - began
@@ -237,12 +244,14 @@ def run_backfill(plan: Plan, work: Path) -> Outcome:
                 "count": RECORDS_A_DAY * (until - since).days,
             },
         )
-        backfill, attempts = create_backfill(stack, days, plan.max_active_runs)
-        # the runs are queued: the scheduler (and the triggerer, the rest of the runtime) takes them
+        # the DAG is serialized: nothing but the backfill may write while it is created
+        stack.stop_component("dag-processor")
+        backfill_id, attempts = create_backfill(stack, days, plan.max_active_runs)
+        # the runs are queued: the scheduler takes them, with the rest of the runtime
         started = time.monotonic()
         for component in LATER:
             stack.start_component(component)
-        wait_for_backfill(stack, backfill["id"], plan.timeout_s)
+        wait_for_backfill(stack, backfill_id, plan.timeout_s)
         backfill_s = time.monotonic() - started
         tasks = task_runs(stack)
         requests = stack.sim("GET", "/requests")
@@ -341,7 +350,7 @@ def test_a_backfill_exports_what_nxcloud_keeps_and_refuses_the_rest_before_askin
         f"{total} getSmsCdr queries (the fewest), none for a day older than kept; "
         f"peak {peak_concurrency(list(outcome.tasks.values()))} export tasks at once, "
         f"peak {outcome.requests['peak_qps']} queries/s; stack up in {outcome.startup_s:.0f} s, "
-        f"created in {outcome.create_attempts} POST, backfill {outcome.backfill_s:.0f} s, a task "
+        f"created in {outcome.create_attempts} attempt(s), backfill {outcome.backfill_s:.0f} s, a task "
         f"{mean_seconds(outcome, kept):.1f} s (export) and {mean_seconds(outcome, too_old):.1f} s (refused)"
     )
 

@@ -180,6 +180,17 @@ class Stack:
             raise ValueError(f"component must be one of {', '.join(COMPONENTS)}, not {component!r}")
         self._spawn(component, [AIRFLOW, component])
 
+    def stop_component(self, component: str) -> None:
+        """End one component's process group (SIGTERM, then SIGKILL); :meth:`start_component` brings it back."""
+        process = self.processes.pop(component)
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        with suppress(subprocess.TimeoutExpired):
+            process.wait(20)
+        with suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(5)
+
     def _wait(self, probe: Any, what: str, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         last: Exception | None = None
