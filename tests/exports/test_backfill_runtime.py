@@ -210,6 +210,7 @@ def task_runs(stack: Stack) -> dict[dt.date, TaskRun]:
         ).fetchall()
     runs = {}
     for run_id, interval_start, state, try_number, start, end in rows:
+        assert start and end, f"{run_id}: the export task never ran to an end (state {state})"
         logs = [
             path.read_text(errors="replace")
             for path in sorted((stack.home / "logs").rglob("*.log"))
