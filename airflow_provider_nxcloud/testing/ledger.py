@@ -266,6 +266,7 @@ class RequestLog:
         self._auth: set[str] = set()
         self._connections: set[tuple[str, Any]] = set()
         self._arrivals: dict[tuple[str, str], deque[float]] = {}
+        self._windows: Counter[tuple[str, str, str]] = Counter()
 
     def record(self, platform: str, endpoint: str, auth: Iterable[str] = (), connection: Any = None) -> None:
         """Count one request; ``auth`` is the signature or credential it carried, if any;
@@ -281,6 +282,17 @@ class RequestLog:
             while self._window and self._window[0] <= now - 1.0:
                 self._window.popleft()
             self._peak = max(self._peak, len(self._window))
+
+    def note_window(self, platform: str, endpoint: str, window: str) -> None:
+        """Note the record window (e.g. the day) a record query asked for, refused or not: a
+        backfill's queries can then be told apart by interval, not only counted."""
+        with self._lock:
+            self._windows[(platform, endpoint, window)] += 1
+
+    def by_window(self) -> dict[tuple[str, str, str], int]:
+        """``{(platform, endpoint name, window): queries}`` of the record queries noted."""
+        with self._lock:
+            return dict(self._windows)
 
     def total(self, platform: str | None = None) -> int:
         with self._lock:
@@ -325,8 +337,15 @@ class RequestLog:
             self._peak = 0
             self._auth.clear()
             self._connections.clear()
+            self._windows.clear()
 
     def to_json(self) -> dict[str, Any]:
         with self._lock:
             by_endpoint = {f"{p}/{e}": n for (p, e), n in sorted(self._counts.items())}
-            return {"total": sum(self._counts.values()), "by_endpoint": by_endpoint, "peak_qps": self._peak}
+            by_window = {f"{p}/{e}/{w}": n for (p, e, w), n in sorted(self._windows.items())}
+            return {
+                "total": sum(self._counts.values()),
+                "by_endpoint": by_endpoint,
+                "by_window": by_window,
+                "peak_qps": self._peak,
+            }

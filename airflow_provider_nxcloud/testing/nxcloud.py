@@ -431,6 +431,8 @@ def sms_records(call: Call) -> Reply:
     of a request with several numbers.
     """
     form = call.form
+    # before any check: a query for a day the vendor no longer keeps is counted against that day
+    call.state.requests.note_window(PLATFORM, call.endpoint.name, form.get("date", "").strip())
     query_date = _compact_date(form.get("date", ""))
     today = record_day(call.now)
     if query_date is None or not (today - dt.timedelta(days=RECORD_DAYS) <= query_date <= today):

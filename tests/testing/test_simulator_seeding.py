@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 import requests
 
+from airflow_provider_nxcloud.exceptions import PermanentAPIError
 from airflow_provider_nxcloud.hooks.fonedynamics import FoneDynamicsHook
 from airflow_provider_nxcloud.hooks.nxcloud import NXCloudHook
 
@@ -30,6 +31,22 @@ def test_getsmscdr_pages_a_seeded_day_oldest_first_or_newest_first(nxcloud_simul
     newest = [hook.list_sms_records(day, page=page, page_size=10, sort_type=1)[1] for page in (1, 2, 3)]
     assert [row["msgid"] for rows in newest for row in rows] == seeded[::-1]
     assert hook.list_sms_records(_day(1).strftime("%Y%m%d"), page=1, page_size=10) == (0, [])
+
+
+@pytest.mark.usefixtures("one_record_day")
+def test_getsmscdr_queries_are_counted_by_the_day_asked_also_when_refused(nxcloud_simulator):
+    hook, kept, gone = NXCloudHook(), _day(1).strftime("%Y%m%d"), _day(40).strftime("%Y%m%d")
+    hook.list_sms_records(kept, page=1, page_size=10)
+    hook.list_sms_records(kept, page=2, page_size=10)
+    with pytest.raises(PermanentAPIError, match="code 3"):
+        hook.list_sms_records(gone, page=1, page_size=10)  # older than the 31 days NXCloud keeps
+
+    assert nxcloud_simulator.requests.by_window() == {
+        ("nxcloud", "sms_records", kept): 2,
+        ("nxcloud", "sms_records", gone): 1,
+    }
+    body = requests.get(f"{nxcloud_simulator.url}/_simulator/requests", timeout=10).json()
+    assert body["by_window"] == {f"nxcloud/sms_records/{gone}": 1, f"nxcloud/sms_records/{kept}": 2}
 
 
 def test_find_sms_lists_seeded_messages_in_their_window(nxcloud_simulator):

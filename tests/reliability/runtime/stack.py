@@ -18,7 +18,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -166,12 +166,30 @@ class Stack:
         )
         self._wait(lambda: http_json("GET", f"{self.console_url}/health"), "the simulator host", 30)
 
-    def start(self) -> None:
+    def start(self, components: Sequence[str] = COMPONENTS) -> None:
+        """The simulator host and ``components`` (the api-server always); the others can follow
+        with :meth:`start_component`."""
         self.start_simhost()
         migrate(self.env)
-        for component in COMPONENTS:
-            self._spawn(component, [AIRFLOW, component])
+        for component in dict.fromkeys(("api-server", *components)):
+            self.start_component(component)
         self._wait(lambda: http_json("GET", f"{self.api_url}/api/v2/monitor/health"), "the api-server", 120)
+
+    def start_component(self, component: str) -> None:
+        if component not in COMPONENTS:
+            raise ValueError(f"component must be one of {', '.join(COMPONENTS)}, not {component!r}")
+        self._spawn(component, [AIRFLOW, component])
+
+    def stop_component(self, component: str) -> None:
+        """End one component's process group (SIGTERM, then SIGKILL); :meth:`start_component` brings it back."""
+        process = self.processes.pop(component)
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        with suppress(subprocess.TimeoutExpired):
+            process.wait(20)
+        with suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(5)
 
     def _wait(self, probe: Any, what: str, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -256,7 +274,7 @@ class Stack:
 
 
 @contextmanager
-def running_stack(work: Path, **options: Any) -> Iterator[Stack]:
+def running_stack(work: Path, *, components: Sequence[str] = COMPONENTS, **options: Any) -> Iterator[Stack]:
     stack = Stack(work, **options)
     previous = signal.getsignal(signal.SIGTERM)
 
@@ -266,7 +284,7 @@ def running_stack(work: Path, **options: Any) -> Iterator[Stack]:
 
     signal.signal(signal.SIGTERM, on_term)
     try:
-        stack.start()
+        stack.start(components)
         yield stack
     finally:
         stack.stop()
