@@ -197,8 +197,8 @@ class NXCloudVoiceRecords:
     #: one getVoiceCdr a second (the wiki's 每秒只能请求一次)
     min_query_interval_s = nxcloud.VOICE_CDR_MIN_INTERVAL_S
     columns = COLUMNS
-    #: the vendor documents no lag of its list: read at the interval's end
-    settle_s = 0.0
+    #: a call is listed once it has ended: read the interval 30 minutes after its end (ASSUMPTION [NX-26])
+    settle_s = nxcloud.VOICE_CDR_SETTLE_S
 
     def __init__(
         self, hook: NXCloudHook, interval: Interval, page_size: int, voice_types: Sequence[int]
