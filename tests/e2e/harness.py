@@ -8,6 +8,7 @@ metadata database (never from log text).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -89,9 +90,13 @@ def example_dag_ids() -> list[str]:
     return sorted(bag.dag_ids)
 
 
-def run_dag(dag_id: str, env: Mapping[str, str], timeout: float = 600) -> DagRunResult:
+def run_dag(
+    dag_id: str, env: Mapping[str, str], timeout: float = 600, logical_date: dt.datetime | None = None
+) -> DagRunResult:
+    """``airflow dags test`` of ``dag_id`` (for ``logical_date``, else now) and its run's state."""
+    when = [] if logical_date is None else [logical_date.isoformat()]
     done = subprocess.run(
-        [AIRFLOW, "dags", "test", dag_id],
+        [AIRFLOW, "dags", "test", dag_id, *when],
         env=env,
         capture_output=True,
         text=True,

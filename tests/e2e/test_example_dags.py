@@ -11,6 +11,7 @@ import sqlite3
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -276,46 +277,113 @@ def expect_results_asset_report(sim: Simulator, home: Path) -> None:
 PRODUCERS = {"example_results_asset_report": "example_results_asset"}
 
 
-#: yesterday (UTC) of example_records_export: a day of each platform's records, and some of the day before
-RECORDS_PER_DAY = {"nxcloud": 3_000, "fonedynamics": 2_000}
+#: what example_records_export finds of its day, by (platform, record type): a day of each, and
+#: some records of the day before that are not the day's
+RECORDS_PER_DAY = {
+    "nxcloud/sms": 3_000,
+    "nxcloud/voice": 200,
+    "fonedynamics/sms": 2_000,
+    "buka/sms": 1_000,
+    "buka/voice_call": 500,
+    "buka/call_center": 500,
+    "buka/email": 400,
+}
+#: the ledger kind of each record type, and the line key that is the ledger entry's vendor id
+LEDGER = {
+    "nxcloud/sms": ("nxcloud", "sms", "message_id"),
+    "nxcloud/voice": ("nxcloud", "voice", "message_id"),
+    "fonedynamics/sms": ("fonedynamics", "sms", "message_id"),
+    "buka/sms": ("buka", "sms", "message_id"),
+    "buka/voice_call": ("buka", "voice", "voice_id"),
+    "buka/call_center": ("buka", "call_center", "session_id"),
+    "buka/email": ("buka", "email", "email_id"),
+}
 
 
-def _yesterday() -> tuple[float, float]:
-    today = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    return (today - dt.timedelta(days=1)).timestamp(), today.timestamp()
+def _records_day() -> tuple[float, float]:
+    """The day example_records_export runs for: the day before its logical date (an hour ago, so the
+    day has settled for every record type: Buka's call records are read 30 minutes after it)."""
+    anchor = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    end = anchor.replace(hour=0, minute=0, second=0, microsecond=0)
+    return (end - dt.timedelta(days=1)).timestamp(), end.timestamp()
 
 
-def seed_records_export(sim: Simulator) -> None:
-    start, end = _yesterday()
-    for platform, count in RECORDS_PER_DAY.items():
-        sim.seed_sms_history(platform, start - 6 * 3600, start, 50)  # the day before: not yesterday's
-        sim.seed_sms_history(platform, start, end, count)
+def seed_records_export(sim: Simulator, home: Path) -> None:
+    from airflow_provider_nxcloud.testing.seeding import email_results_lines
+
+    start, end = _records_day()
+    seeders = {
+        "nxcloud/sms": lambda since, until, n: sim.seed_sms_history("nxcloud", since, until, n),
+        "nxcloud/voice": sim.seed_call_history,
+        "fonedynamics/sms": lambda since, until, n: sim.seed_sms_history("fonedynamics", since, until, n),
+        "buka/sms": lambda since, until, n: sim.seed_sms_history("buka", since, until, n),
+        "buka/voice_call": sim.seed_voice_history,
+        "buka/call_center": sim.seed_call_center_history,
+        "buka/email": sim.seed_email_history,
+    }
+    for name, count in RECORDS_PER_DAY.items():
+        seeders[name](start - 6 * 3600, start, 50)  # the day before: not the day's
+        seeders[name](start, end, count)
+    # the day's email sends, as a BukaSendEmailOperator's results file (the day before's too)
+    day = dt.datetime.fromtimestamp(start, dt.UTC).strftime("%Y-%m-%d")
+    results = home / "data" / "results" / "buka_email" / f"{day}.jsonl"
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text("".join(email_results_lines(sim.ledger.entries("buka", "email"))))
 
 
 def expect_records_export(sim: Simulator, home: Path) -> None:
     from airflow_provider_nxcloud.exports.files import read_records
 
-    start, end = _yesterday()
+    start, end = _records_day()
     day = dt.datetime.fromtimestamp(start, dt.UTC).strftime("%Y-%m-%d")
-    files = {"nxcloud": "nxcloud/sms", "fonedynamics": "fonedynamics/messages"}
-    for platform, folder in files.items():
-        yesterdays = [e.vendor_id for e in sim.ledger.entries(platform, "sms") if start <= e.time < end]
-        lines = list(read_records(home / "data" / "lake" / folder / f"{day}.jsonl"))
-        assert [line["message_id"] for line in lines] == yesterdays
-        assert len(yesterdays) == RECORDS_PER_DAY[platform]
+    [summaries] = return_values(home, "example_records_export", "load").values()
+    assert summaries == RECORDS_PER_DAY
+    exported = {
+        f"{summary['platform']}/{summary['record_type']}": summary
+        for summary in return_values_of_exports(home)
+    }
+    assert set(exported) == set(RECORDS_PER_DAY)
+    for name, (platform, kind, id_key) in LEDGER.items():
+        days = [e.vendor_id for e in sim.ledger.entries(platform, kind) if start <= e.time < end]
+        path = exported[name]["path"]
+        assert day in path
+        if path.endswith(".parquet"):
+            import pyarrow.parquet as pq
+
+            ids = pq.read_table(path.removeprefix("file://"), columns=[id_key]).column(id_key).to_pylist()
+        else:
+            ids = [line[id_key] for line in read_records(path)]
+        assert sorted(ids) == sorted(days) and len(days) == RECORDS_PER_DAY[name], name
     with sqlite3.connect(home / "warehouse.db") as connection:
         loaded = dict(
             connection.execute(
-                "SELECT platform, count(*) FROM sms_records WHERE day = ? GROUP BY platform", (day,)
+                "SELECT platform || '/' || record_type, count(*) FROM records WHERE day = ?"
+                " GROUP BY platform, record_type",
+                (day,),
             ).fetchall()
         )
     assert loaded == RECORDS_PER_DAY
-    [summary] = return_values(home, "example_records_export", "load").values()
-    assert summary == RECORDS_PER_DAY
 
 
-#: what the simulator must hold before an example DAG runs
-SEEDS: dict[str, Callable[[Simulator], None]] = {"example_records_export": seed_records_export}
+def return_values_of_exports(home: Path) -> list[dict[str, Any]]:
+    tasks = [
+        "export_nxcloud_sms",
+        "export_nxcloud_calls",
+        "export_fonedynamics_messages",
+        "export_buka_sms",
+        "export_buka_calls",
+        "export_buka_call_center",
+        "export_buka_email",
+    ]
+    return [value for task in tasks for value in return_values(home, "example_records_export", task).values()]
+
+
+#: what the simulator (and the Airflow home) must hold before an example DAG runs
+SEEDS: dict[str, Callable[[Simulator, Path], None]] = {"example_records_export": seed_records_export}
+#: example DAGs run for a logical date other than now: example_records_export's day must have settled
+LOGICAL_DATES: dict[str, Callable[[], dt.datetime]] = {
+    "example_records_export": lambda: dt.datetime.now(dt.UTC) - dt.timedelta(hours=1),
+}
 
 
 EXPECTATIONS: dict[str, Callable[[Simulator, Path], None]] = {
@@ -374,11 +442,12 @@ IN_MAKE_TEST = {
 def test_example_dag_runs_against_the_simulator(dag_id, simulator, airflow_home):
     simulator.reset()
     if dag_id in SEEDS:
-        SEEDS[dag_id](simulator)
+        SEEDS[dag_id](simulator, airflow_home)
     if dag_id in PRODUCERS:
         produced = run_dag(PRODUCERS[dag_id], airflow_env(airflow_home, simulator.connection_env()))
         assert produced.state == "success", produced.output[-4000:]
-    result = run_dag(dag_id, airflow_env(airflow_home, simulator.connection_env()))
+    logical_date = LOGICAL_DATES[dag_id]() if dag_id in LOGICAL_DATES else None
+    result = run_dag(dag_id, airflow_env(airflow_home, simulator.connection_env()), logical_date=logical_date)
     assert result.state == "success", result.output[-4000:]
     EXPECTATIONS[dag_id](simulator, airflow_home)
     assert_no_secret_in(result.output, *run_records(airflow_home, dag_id), sim=simulator)
