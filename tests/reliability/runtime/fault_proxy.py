@@ -12,6 +12,12 @@ so it sees which client socket carries which send. It can, for the next matching
 * ``tls_plain``: on the TLS listener, answer the next connection in plain HTTP instead of a TLS
   handshake ("https to a plain port"), so the client's handshake fails.
 
+An arm may ``skip`` its first matching requests: ``hold_reply`` with ``skip=7`` holds the eighth
+(a record export's eighth page query, armed before the export starts). And the proxy can log,
+in order, named form fields of the requests to one path (:meth:`FaultProxy.log_fields`: which
+day and page each record query asked for, and over which client socket); only the named fields
+are kept, never a signature or credential.
+
 A connection the simulator drops without a reply (``reset_before``/``reset_after``) is dropped
 towards the client too, with a RST, so the client sees what it would see without the proxy.
 Every upstream request uses a connection of its own (``Connection: close``): a dropped one
@@ -30,6 +36,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qs
 
 HOLD_TIMEOUT_S = 120.0
 
@@ -40,6 +47,8 @@ class Arm:
     count: int = 1
     #: only requests whose path contains this (e.g. the send endpoint's path)
     path_contains: str = ""
+    #: matching requests let through before the action applies
+    skip: int = 0
 
 
 @dataclass
@@ -75,14 +84,29 @@ class ProxyState:
     #: requests that reached the redirect's other host (must stay 0)
     other_host_requests: int = 0
     tls_plain_answers: int = 0
+    #: requests whose path contains ``log_path`` are logged with ``log_names`` of their form (none when empty)
+    log_path: str = ""
+    log_names: tuple[str, ...] = ()
+    logged: list[dict[str, Any]] = field(default_factory=list)
 
     def take(self, action: str, path: str) -> bool:
         with self.lock:
             for arm in self.arms:
                 if arm.action == action and arm.count > 0 and arm.path_contains in path:
+                    if arm.skip > 0:
+                        arm.skip -= 1
+                        continue
                     arm.count -= 1
                     return True
         return False
+
+    def log(self, path: str, body: bytes, peer: tuple[str, int]) -> None:
+        with self.lock:
+            if not self.log_path or self.log_path not in path:
+                return
+            form = parse_qs(body.decode("latin-1"))
+            fields = {name: form.get(name, [""])[0] for name in self.log_names}
+            self.logged.append({"path": path, "peer": list(peer), "at": time.time(), "fields": fields})
 
     def to_json(self) -> dict[str, Any]:
         with self.lock:
@@ -92,6 +116,7 @@ class ProxyState:
                 "requests": self.requests,
                 "other_host_requests": self.other_host_requests,
                 "tls_plain_answers": self.tls_plain_answers,
+                "logged": list(self.logged),
             }
 
 
@@ -168,12 +193,18 @@ class FaultProxy:
 
     # ----- control (called from other threads) -----------------------------------------------
 
-    def arm(self, action: str, count: int = 1, path_contains: str = "") -> None:
+    def arm(self, action: str, count: int = 1, path_contains: str = "", skip: int = 0) -> None:
         if action not in ("hold_reply", "hold_request", "redirect", "tls_plain"):
             raise ValueError(f"unknown proxy action {action!r}")
         with self.state.lock:
             self.state.release.clear()
-            self.state.arms.append(Arm(action, count, path_contains))
+            self.state.arms.append(Arm(action, count, path_contains, skip))
+
+    def log_fields(self, path_contains: str, names: list[str]) -> None:
+        """From now on, log ``names`` of the form of each request to a path containing ``path_contains``."""
+        with self.state.lock:
+            self.state.log_path, self.state.log_names = path_contains, tuple(names)
+            self.state.logged.clear()
 
     def release(self) -> None:
         self.state.release.set()
@@ -309,6 +340,8 @@ class FaultProxy:
             body = await reader.readexactly(length) if length else b""
         except (asyncio.IncompleteReadError, ConnectionError):
             return False
+        if vendor:
+            self.state.log(path, body, peer)
         if vendor and self.state.take("redirect", path):
             with self.state.lock:
                 self.state.events.append(Event("redirect", path, peer, time.time(), released=True))

@@ -17,8 +17,8 @@ simulator's state:
   - ``POST /lag`` ``{"seconds"}``: the record lists' lag from now on (the Fone Dynamics find-SMS
     list the provider's lookup reads, and the console);
   - ``POST /reset``: ledger, requests, faults and proxy back to nothing;
-  - ``GET /proxy``, ``POST /proxy/arm`` ``{"action", "count", "path_contains"}``,
-    ``POST /proxy/release``: the fault proxy.
+  - ``GET /proxy``, ``POST /proxy/arm`` ``{"action", "count", "path_contains", "skip"}``,
+    ``POST /proxy/release``, ``POST /proxy/log`` ``{"path_contains", "fields"}``: the fault proxy.
 """
 
 from __future__ import annotations
@@ -113,6 +113,7 @@ class Console:
             self.proxy.state.events.clear()
             self.proxy.state.other_host_requests = 0
             self.proxy.state.tls_plain_answers = 0
+            self.proxy.state.log_path, self.proxy.state.logged = "", []
         self.set_lag(0.0)
         return {"status": "ok"}
 
@@ -155,9 +156,15 @@ def console_handler(console: Console) -> type[BaseHTTPRequestHandler]:
                     self._reply(console.reset())
                 elif self.path == "/proxy/arm":
                     console.proxy.arm(
-                        body["action"], int(body.get("count", 1)), body.get("path_contains", "")
+                        body["action"],
+                        int(body.get("count", 1)),
+                        body.get("path_contains", ""),
+                        int(body.get("skip", 0)),
                     )
                     self._reply(console.proxy.state.to_json())
+                elif self.path == "/proxy/log":
+                    console.proxy.log_fields(body["path_contains"], list(body["fields"]))
+                    self._reply({"status": "ok"})
                 elif self.path == "/proxy/release":
                     console.proxy.release()
                     self._reply({"status": "ok"})
