@@ -51,8 +51,9 @@ from airflow_provider_nxcloud.exports.checks import (
     check_not_shifted,
     check_page_size,
     check_whole_seconds,
+    unplaceable,
 )
-from airflow_provider_nxcloud.exports.engine import Interval, Page, PagedRecordSource, iso
+from airflow_provider_nxcloud.exports.engine import Interval, Page, PagedRecordSource, columns_of, iso
 from airflow_provider_nxcloud.exports.values import as_text, zone
 from airflow_provider_nxcloud.hooks.buka import BukaHook
 from airflow_provider_nxcloud.platforms import buka
@@ -99,7 +100,7 @@ LINE_TYPES = {
     "ended_at": "timestamp",
 }
 #: the line schema as ``(name, type)`` columns (:data:`~.engine.COLUMN_TYPES`)
-COLUMNS = tuple((key, LINE_TYPES.get(key, "string")) for key in LINE_KEYS)
+COLUMNS = columns_of(LINE_KEYS, LINE_TYPES)
 RECORD_TYPE = "call_center"
 #: the largest page the query answers (onbuka.com/call-api20 ``size`` 1-100)
 PAGE_SIZE_MAX = buka.CALL_RECORD_PAGE_SIZE
@@ -217,9 +218,9 @@ class BukaCallCenterRecords(PagedRecordSource[BukaHook]):
                 session = as_text(row.get("callSessionId"))
                 started = stamp_epoch(row.get("callStartTime"))
                 if started is None:
-                    raise UnreadableRecordError(
-                        f"cc/record/query record {session!r} of {window} has no readable callStartTime "
-                        f"({row.get('callStartTime')!r}): it cannot be placed in an interval"
+                    raise unplaceable(
+                        f"cc/record/query record {session!r} of {window}",
+                        f"callStartTime ({row.get('callStartTime')!r})",
                     )
                 if not start <= started <= end:
                     raise UnreadableRecordError(

@@ -42,7 +42,7 @@ from typing import Any
 
 from airflow_provider_nxcloud.exceptions import InvalidInputError
 from airflow_provider_nxcloud.exports.checks import check_kept, check_page_size
-from airflow_provider_nxcloud.exports.engine import Interval, Page, PagedRecordSource, iso
+from airflow_provider_nxcloud.exports.engine import Interval, Page, PagedRecordSource, columns_of, iso
 from airflow_provider_nxcloud.exports.files import as_path
 from airflow_provider_nxcloud.exports.values import as_text, iso_or_none, stamp_epoch
 from airflow_provider_nxcloud.hooks.buka import BukaHook
@@ -64,7 +64,7 @@ LINE_KEYS = (
 #: the typed columns of a line (Parquet output); the others are text
 LINE_TYPES = {"accepted_at": "timestamp", "sent_at": "timestamp"}
 #: the line schema as ``(name, type)`` columns (:data:`~.engine.COLUMN_TYPES`)
-COLUMNS = tuple((key, LINE_TYPES.get(key, "string")) for key in LINE_KEYS)
+COLUMNS = columns_of(LINE_KEYS, LINE_TYPES)
 NOT_FOUND = ("not_found", "not listed by getSendEmailRcd: an id it does not know, or an email still queued")
 #: the one window: the results files, in the order given
 WINDOW = "results"

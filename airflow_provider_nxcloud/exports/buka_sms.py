@@ -32,14 +32,14 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from airflow_provider_nxcloud.exceptions import UnreadableRecordError
 from airflow_provider_nxcloud.exports.checks import (
     check_kept,
     check_not_shifted,
     check_page_size,
     check_whole_seconds,
+    unplaceable,
 )
-from airflow_provider_nxcloud.exports.engine import Interval, Page, PagedRecordSource, iso
+from airflow_provider_nxcloud.exports.engine import Interval, Page, PagedRecordSource, columns_of, iso
 from airflow_provider_nxcloud.exports.values import as_text, stamp_epoch
 from airflow_provider_nxcloud.hooks.buka import BukaHook
 from airflow_provider_nxcloud.platforms import buka
@@ -59,7 +59,7 @@ LINE_KEYS = (
 #: the typed columns of a line (Parquet output); the others are text
 LINE_TYPES = {"sent_at": "timestamp"}
 #: the line schema as ``(name, type)`` columns (:data:`~.engine.COLUMN_TYPES`)
-COLUMNS = tuple((key, LINE_TYPES.get(key, "string")) for key in LINE_KEYS)
+COLUMNS = columns_of(LINE_KEYS, LINE_TYPES)
 #: the longest window one query may span (its ``endTime`` is the window's last second)
 WINDOW_S = buka.SMS_SENT_RECORDS_MAX_WINDOW_DAYS * 86_400
 #: the oldest start the export asks is this much younger than the vendor's 90 days: the first
@@ -150,9 +150,9 @@ class BukaSmsSentRecords(PagedRecordSource[BukaHook]):
             for row in rows:
                 sent_at = receive_epoch(row.get("receiveTime"))
                 if sent_at is None:
-                    raise UnreadableRecordError(
-                        f"getSentRcd row {row.get('msgId')!r} of {window} has no readable receiveTime "
-                        f"({row.get('receiveTime')!r}): it cannot be placed in an interval"
+                    raise unplaceable(
+                        f"getSentRcd row {row.get('msgId')!r} of {window}",
+                        f"receiveTime ({row.get('receiveTime')!r})",
                     )
                 if self.interval.holds(sent_at):
                     records.append(record_line(row, app_id, sent_at))

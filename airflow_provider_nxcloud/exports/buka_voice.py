@@ -48,8 +48,13 @@ from typing import Any
 
 from airflow_provider_nxcloud.exceptions import UnreadableRecordError
 from airflow_provider_nxcloud.exports import values
-from airflow_provider_nxcloud.exports.checks import check_kept, check_not_shifted, check_page_size
-from airflow_provider_nxcloud.exports.engine import Interval, Page, PagedRecordSource, iso
+from airflow_provider_nxcloud.exports.checks import (
+    check_kept,
+    check_not_shifted,
+    check_page_size,
+    unplaceable,
+)
+from airflow_provider_nxcloud.exports.engine import Interval, Page, PagedRecordSource, columns_of, iso
 from airflow_provider_nxcloud.exports.values import as_text, iso_or_none
 from airflow_provider_nxcloud.hooks.buka import BukaHook
 from airflow_provider_nxcloud.platforms import buka, sip
@@ -94,7 +99,7 @@ LINE_TYPES = {
     "charged_seconds": "int64",
 }
 #: the line schema as ``(name, type)`` columns (:data:`~.engine.COLUMN_TYPES`)
-COLUMNS = tuple((key, LINE_TYPES.get(key, "string")) for key in LINE_KEYS)
+COLUMNS = columns_of(LINE_KEYS, LINE_TYPES)
 RECORD_TYPE = "voice_call"
 PAGE_SIZE_MAX = buka.VOICE_RECORDS_MAX_PAGE_SIZE
 #: the part of an interval one query window covers: the documented 31 days less the settle
@@ -238,10 +243,7 @@ class BukaVoiceCallRecords(PagedRecordSource[BukaHook]):
             for row in rows:
                 submitted = stamp_epoch(row.get("submitTime")) if isinstance(row, Mapping) else None
                 if submitted is None:
-                    raise UnreadableRecordError(
-                        f"recordGroupQuery record {row!r:.200} of {window} has no readable submitTime: "
-                        "it cannot be placed in an interval"
-                    )
+                    raise unplaceable(f"recordGroupQuery record {row!r:.200} of {window}", "submitTime")
                 if start <= submitted < end:
                     records.append(record_line(row))
             pages = _whole(data.get("pages"))

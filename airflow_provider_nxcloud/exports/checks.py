@@ -39,6 +39,12 @@ def check_kept(interval: Interval, oldest: float, kept: str) -> None:
         )
 
 
+def unplaceable(record: str, stamp: str) -> UnreadableRecordError:
+    """The error of a ``record`` whose ``stamp`` does not read: it cannot be placed in an
+    interval, and dropping it would lose it, so the try fails."""
+    return UnreadableRecordError(f"{record} has no readable {stamp}: it cannot be placed in an interval")
+
+
 def check_not_shifted(previous_last: Any, ids: Sequence[Any], listed_again: str, assumption: str) -> Any:
     """The id the next page must not list: this page's last (``previous_last`` when it is empty).
 

@@ -93,6 +93,12 @@ class Page:
 COLUMN_TYPES = ("string", "int64", "float64", "bool", "timestamp")
 
 
+def columns_of(keys: Sequence[str], types: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """A line schema as ``(name, type)`` columns: each of ``keys`` in order, typed as ``types``
+    says, or a string column."""
+    return tuple((key, types.get(key, "string")) for key in keys)
+
+
 class RecordSource(Protocol):
     """One vendor's record query over one interval."""
 

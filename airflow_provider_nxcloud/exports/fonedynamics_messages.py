@@ -27,7 +27,7 @@ from typing import Any
 
 from airflow_provider_nxcloud.exceptions import UnreadableRecordError
 from airflow_provider_nxcloud.exports.checks import check_not_shifted, check_page_size, check_whole_seconds
-from airflow_provider_nxcloud.exports.engine import Interval, Page, PagedRecordSource, iso
+from airflow_provider_nxcloud.exports.engine import Interval, Page, PagedRecordSource, columns_of, iso
 from airflow_provider_nxcloud.exports.values import as_text
 from airflow_provider_nxcloud.hooks.fonedynamics import FoneDynamicsHook
 from airflow_provider_nxcloud.platforms import fonedynamics
@@ -64,7 +64,7 @@ LINE_TYPES = {
     "delivered_at": "timestamp",
 }
 #: the line schema as ``(name, type)`` columns (:data:`~.engine.COLUMN_TYPES`)
-COLUMNS = tuple((key, LINE_TYPES.get(key, "string")) for key in LINE_KEYS)
+COLUMNS = columns_of(LINE_KEYS, LINE_TYPES)
 #: the largest page size the export asks for (:data:`~.platforms.fonedynamics.MESSAGES_PAGE_MAX`)
 PAGE_SIZE_MAX = fonedynamics.MESSAGES_PAGE_MAX
 _STATUS = {

@@ -27,10 +27,9 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from airflow_provider_nxcloud.exceptions import UnreadableRecordError
 from airflow_provider_nxcloud.exports import values
-from airflow_provider_nxcloud.exports.checks import check_kept, check_page_size
-from airflow_provider_nxcloud.exports.engine import Interval, Page, PagedRecordSource, iso
+from airflow_provider_nxcloud.exports.checks import check_kept, check_page_size, unplaceable
+from airflow_provider_nxcloud.exports.engine import Interval, Page, PagedRecordSource, columns_of, iso
 from airflow_provider_nxcloud.exports.values import as_text, iso_or_none, zone
 from airflow_provider_nxcloud.hooks.nxcloud import NXCloudHook
 from airflow_provider_nxcloud.platforms import nxcloud
@@ -57,7 +56,7 @@ LINE_KEYS = (
 #: the lines' typed keys for Parquet output (every other key is a string column)
 LINE_TYPES = {"sent_at": "timestamp", "delivered_at": "timestamp", "segments": "int64", "billed": "bool"}
 #: the line schema as ``(name, type)`` columns (:data:`~.engine.COLUMN_TYPES`)
-COLUMNS = tuple((key, LINE_TYPES.get(key, "string")) for key in LINE_KEYS)
+COLUMNS = columns_of(LINE_KEYS, LINE_TYPES)
 #: the zone of a stamp of :data:`~.platforms.nxcloud.SMS_RECORD_STAMP_FORMAT` (ASSUMPTION [NX-22])
 _STAMP_ZONE = zone(nxcloud.SMS_RECORD_STAMP_OFFSET_HOURS)
 
@@ -156,9 +155,8 @@ class NXCloudSmsRecords(PagedRecordSource[NXCloudHook]):
             for row in rows:
                 sent_at = stamp_epoch(row.get("date"))
                 if sent_at is None:
-                    raise UnreadableRecordError(
-                        f"getSmsCdr row {row.get('msgid')!r} of {window} has no readable date stamp "
-                        f"({row.get('date')!r}): it cannot be placed in an interval"
+                    raise unplaceable(
+                        f"getSmsCdr row {row.get('msgid')!r} of {window}", f"date stamp ({row.get('date')!r})"
                     )
                 if self.interval.holds(sent_at):
                     records.append(record_line(row, sent_at))

@@ -49,7 +49,7 @@ from typing import Any
 from airflow_provider_nxcloud.exceptions import InvalidInputError, UnreadableRecordError
 from airflow_provider_nxcloud.exports import values
 from airflow_provider_nxcloud.exports.checks import check_kept, check_page_size
-from airflow_provider_nxcloud.exports.engine import Interval, Page, PagedRecordSource
+from airflow_provider_nxcloud.exports.engine import Interval, Page, PagedRecordSource, columns_of
 from airflow_provider_nxcloud.exports.values import as_text, iso_or_none, zone
 from airflow_provider_nxcloud.hooks.nxcloud import NXCloudHook
 from airflow_provider_nxcloud.platforms import nxcloud
@@ -90,7 +90,7 @@ LINE_TYPES = {
     "billed_cycles": "int64",
 }
 #: the line schema as ``(name, type)`` columns (:data:`~.engine.COLUMN_TYPES`)
-COLUMNS = tuple((key, LINE_TYPES.get(key, "string")) for key in LINE_KEYS)
+COLUMNS = columns_of(LINE_KEYS, LINE_TYPES)
 #: the query's voiceType values: 0 group calls, 1 verification codes and notifications
 VOICE_TYPES = (0, 1)
 #: an interval must start this far inside the vendor's 7 days (in its strictest reading): its oldest
