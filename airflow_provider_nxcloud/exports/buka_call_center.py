@@ -44,8 +44,17 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from airflow_provider_nxcloud.exceptions import InvalidInputError, UnreadableRecordError
-from airflow_provider_nxcloud.exports.engine import Interval, Page, iso
+from airflow_provider_nxcloud.exceptions import UnreadableRecordError
+from airflow_provider_nxcloud.exports import values
+from airflow_provider_nxcloud.exports.checks import (
+    check_kept,
+    check_not_shifted,
+    check_page_size,
+    check_whole_seconds,
+    unplaceable,
+)
+from airflow_provider_nxcloud.exports.engine import Interval, Page, PagedRecordSource, columns_of, iso
+from airflow_provider_nxcloud.exports.values import as_text, zone
 from airflow_provider_nxcloud.hooks.buka import BukaHook
 from airflow_provider_nxcloud.platforms import buka
 
@@ -91,13 +100,13 @@ LINE_TYPES = {
     "ended_at": "timestamp",
 }
 #: the line schema as ``(name, type)`` columns (:data:`~.engine.COLUMN_TYPES`)
-COLUMNS = tuple((key, LINE_TYPES.get(key, "string")) for key in LINE_KEYS)
+COLUMNS = columns_of(LINE_KEYS, LINE_TYPES)
 RECORD_TYPE = "call_center"
 #: the largest page the query answers (onbuka.com/call-api20 ``size`` 1-100)
 PAGE_SIZE_MAX = buka.CALL_RECORD_PAGE_SIZE
 WINDOW_S = buka.CALL_RECORD_MAX_WINDOW_DAYS * 86400
-_STAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
-_STAMP_ZONE = dt.timezone(dt.timedelta(hours=buka.CALL_RECORD_STAMP_OFFSET_HOURS))
+#: the zone of a stamp written without one (ASSUMPTION [BK-41])
+_STAMP_ZONE = zone(buka.CALL_RECORD_STAMP_OFFSET_HOURS)
 
 
 def windows_of(interval: Interval) -> list[tuple[int, int]]:
@@ -110,22 +119,7 @@ def windows_of(interval: Interval) -> list[tuple[int, int]]:
 def stamp_epoch(value: Any) -> float | None:
     """A record stamp in epoch seconds: ``yyyy-MM-dd HH:mm:ss`` in China time (ASSUMPTION [BK-41]),
     or ISO 8601 with an offset as the vendor's other record queries write; None when neither."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip()
-    try:
-        moment = dt.datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        if not _STAMP.fullmatch(text):
-            return None
-        moment = moment.replace(tzinfo=_STAMP_ZONE)
-    return moment.timestamp()
-
-
-def _text(value: Any) -> str | None:
-    return None if value is None or value == "" else str(value)
+    return values.stamp_epoch(value, _STAMP_ZONE)
 
 
 def _code(value: Any) -> int | None:
@@ -141,7 +135,7 @@ def _code(value: Any) -> int | None:
 
 def _time(value: Any) -> str | None:
     moment = stamp_epoch(value)
-    return iso(moment) if moment is not None else _text(value)
+    return iso(moment) if moment is not None else as_text(value)
 
 
 def record_line(record: dict[str, Any], started_at: float) -> dict[str, Any]:
@@ -153,37 +147,37 @@ def record_line(record: dict[str, Any], started_at: float) -> dict[str, Any]:
     return {
         "platform": buka.PLATFORM,
         "record_type": RECORD_TYPE,
-        "record_id": _text(record.get("keyId")),
-        "session_id": _text(record.get("callSessionId")),
-        "call_id": _text(record.get("callId")),
+        "record_id": as_text(record.get("keyId")),
+        "session_id": as_text(record.get("callSessionId")),
+        "call_id": as_text(record.get("callId")),
         "call_type": call_type,
         "call_type_meaning": kind[0] if kind else None,
         "direction": kind[1] if kind else None,
-        "caller": _text(record.get("caller")),
-        "called": _text(record.get("called")),
-        "called_info": _text(record.get("calledInfo")),
-        "country_code": _text(record.get("ccode")),
-        "country": _text(record.get("ccodeName")),
-        "agent_name": _text(record.get("agentName")),
-        "agent_account": _text(record.get("agentAccount")),
-        "agent_group": _text(record.get("agentGroupName")),
+        "caller": as_text(record.get("caller")),
+        "called": as_text(record.get("called")),
+        "called_info": as_text(record.get("calledInfo")),
+        "country_code": as_text(record.get("ccode")),
+        "country": as_text(record.get("ccodeName")),
+        "agent_name": as_text(record.get("agentName")),
+        "agent_account": as_text(record.get("agentAccount")),
+        "agent_group": as_text(record.get("agentGroupName")),
         "started_at": iso(started_at),
         "answered_at": _time(record.get("answerTime")),
         "ended_at": _time(record.get("callEndTime")),
-        "answered": bool(_text(record.get("answerTime"))),
+        "answered": bool(as_text(record.get("answerTime"))),
         "duration_s": _code(record.get("callDuration")),
         "hangup_reason": reason,
         "hangup_reason_meaning": buka.CALL_HANGUP_REASONS.get(reason) if reason is not None else None,
         "hung_up_by": buka.CALL_HANGING_DIRECTIONS.get(side) if side is not None else None,
-        "sip_code": _text(record.get("hangupCode")),
+        "sip_code": as_text(record.get("hangupCode")),
         "labels": [str(label) for label in labels] if isinstance(labels, list) else None,
-        "remark": _text(record.get("remark")),
-        "recording_url": _text(record.get("voiceUrl")),
-        "vendor_start_time": _text(record.get("callStartTime")),
+        "remark": as_text(record.get("remark")),
+        "recording_url": as_text(record.get("voiceUrl")),
+        "vendor_start_time": as_text(record.get("callStartTime")),
     }
 
 
-class BukaCallCenterRecords:
+class BukaCallCenterRecords(PagedRecordSource[BukaHook]):
     """The account's call-center records of one interval, window by window (see the module docstring)."""
 
     platform = buka.PLATFORM
@@ -194,38 +188,17 @@ class BukaCallCenterRecords:
     #: the vendor documents no lag of its list: read at the interval's end
     settle_s = 0.0
 
-    def __init__(self, hook: BukaHook, interval: Interval, page_size: int) -> None:
-        self.hook = hook
-        self.interval = interval
-        self.page_size = page_size
-
-    def settings(self) -> dict[str, Any]:
-        return {"page_size": self.page_size}
-
     def windows(self) -> list[str]:
         return [json.dumps([start, end]) for start, end in windows_of(self.interval)]
 
     def check(self, now: float) -> None:
-        size = self.page_size
-        if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= PAGE_SIZE_MAX:
-            raise InvalidInputError(
-                "page_size", f"must be a whole number from 1 to {PAGE_SIZE_MAX}, not {size!r}"
-            )
-        for name, value in (
-            ("data_interval_start", self.interval.start),
-            ("data_interval_end", self.interval.end),
-        ):
-            if value != int(value):
-                raise InvalidInputError(
-                    name, f"must fall on a whole second (cc/record/query takes whole seconds), not {value}"
-                )
-        oldest = now - buka.CALL_RECORD_DAYS * 86400
-        if self.interval.start < oldest:
-            raise InvalidInputError(
-                "data_interval_start",
-                f"{iso(self.interval.start)} is before {iso(oldest)}: Buka answers call-center records "
-                f"of the last {buka.CALL_RECORD_DAYS} days (ASSUMPTION [BK-40])",
-            )
+        check_page_size(self.page_size, PAGE_SIZE_MAX)
+        check_whole_seconds(self.interval, "cc/record/query takes whole seconds")
+        check_kept(
+            self.interval,
+            now - buka.CALL_RECORD_DAYS * 86400,
+            f"Buka is taken to keep call-center records ({buka.CALL_RECORD_DAYS} days, ASSUMPTION [BK-40])",
+        )
 
     def pages(self, window: str, cursor: Any) -> Iterator[Page]:
         start, end = json.loads(window)
@@ -234,19 +207,20 @@ class BukaCallCenterRecords:
         previous_last = (cursor or {}).get("last")
         while True:
             total, rows = self.hook.get_call_record_page(since, until, page=page, size=self.page_size)
-            records, ids = [], []
+            previous_last = check_not_shifted(
+                previous_last,
+                [as_text(row.get("callSessionId")) for row in rows],
+                f"cc/record/query listed {previous_last} again on page {page} of {window}",
+                "BK-43",
+            )
+            records = []
             for row in rows:
-                session = _text(row.get("callSessionId"))
-                if previous_last is not None and session == previous_last:
-                    raise UnreadableRecordError(
-                        f"cc/record/query listed {session} again on page {page} of {window}: the list shifted "
-                        "while it was paged (ASSUMPTION [BK-43]); a retry reads on from the last page written"
-                    )
+                session = as_text(row.get("callSessionId"))
                 started = stamp_epoch(row.get("callStartTime"))
                 if started is None:
-                    raise UnreadableRecordError(
-                        f"cc/record/query record {session!r} of {window} has no readable callStartTime "
-                        f"({row.get('callStartTime')!r}): it cannot be placed in an interval"
+                    raise unplaceable(
+                        f"cc/record/query record {session!r} of {window}",
+                        f"callStartTime ({row.get('callStartTime')!r})",
                     )
                 if not start <= started <= end:
                     raise UnreadableRecordError(
@@ -256,8 +230,6 @@ class BukaCallCenterRecords:
                     )
                 if started < end:  # a call started at the end is the next window's (inclusive bounds)
                     records.append(record_line(row, started))
-                ids.append(session)
-            previous_last = ids[-1] if ids else previous_last
             # a reply without a total ends only on a short page: never a page left unread
             last = not rows or (
                 len(rows) < self.page_size if total is None else page * self.page_size >= total

@@ -36,15 +36,15 @@ meaning in :data:`~airflow_provider_nxcloud.platforms.buka.EMAIL_RECORD_STATUSES
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from airflow_provider_nxcloud.exceptions import InvalidInputError
-from airflow_provider_nxcloud.exports.buka_sms import receive_epoch
-from airflow_provider_nxcloud.exports.engine import Interval, Page, iso
+from airflow_provider_nxcloud.exports.checks import check_kept, check_page_size
+from airflow_provider_nxcloud.exports.engine import Interval, Page, PagedRecordSource, columns_of, iso
 from airflow_provider_nxcloud.exports.files import as_path
+from airflow_provider_nxcloud.exports.values import as_text, iso_or_none, stamp_epoch
 from airflow_provider_nxcloud.hooks.buka import BukaHook
 from airflow_provider_nxcloud.platforms import buka
 
@@ -64,7 +64,7 @@ LINE_KEYS = (
 #: the typed columns of a line (Parquet output); the others are text
 LINE_TYPES = {"accepted_at": "timestamp", "sent_at": "timestamp"}
 #: the line schema as ``(name, type)`` columns (:data:`~.engine.COLUMN_TYPES`)
-COLUMNS = tuple((key, LINE_TYPES.get(key, "string")) for key in LINE_KEYS)
+COLUMNS = columns_of(LINE_KEYS, LINE_TYPES)
 NOT_FOUND = ("not_found", "not listed by getSendEmailRcd: an id it does not know, or an email still queued")
 #: the one window: the results files, in the order given
 WINDOW = "results"
@@ -102,26 +102,11 @@ def results_paths(value: Any) -> list[str]:
     return paths
 
 
-def _epoch(value: Any) -> float | None:
-    """A results line's ``recorded_at`` (``2026-12-03T07:01:02Z``) in epoch seconds, else None."""
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment.timestamp() if moment.tzinfo is not None else None
-
-
-def _text(value: Any) -> str | None:
-    return None if value in (None, "") else str(value)
-
-
 def record_line(
     email_id: str, address: str | None, accepted_at: float, app_id: str, row: Mapping[str, Any] | None
 ) -> dict[str, Any]:
     """One email as a line of the schema (:data:`LINE_KEYS`): Buka's row, or none when it does not list it."""
-    vendor_status = _text(row.get("status")) if row is not None else None
+    vendor_status = as_text(row.get("status")) if row is not None else None
     status: str | None
     meaning: str | None
     if row is None:
@@ -129,16 +114,16 @@ def record_line(
     else:
         # a status no catalog knows is kept as it is, without a meaning
         status, meaning = buka.EMAIL_RECORD_STATUSES.get(vendor_status or "", (vendor_status, None))
-    vendor_time = _text(row.get("receiveTime")) if row is not None else None
-    sent_at = receive_epoch(vendor_time)
+    # ``receiveTime``: ISO 8601 with an offset, as getSentRcd writes it
+    vendor_time = as_text(row.get("receiveTime")) if row is not None else None
     return {
         "platform": buka.PLATFORM,
         "record_type": "email",
         "email_id": email_id,
-        "to_address": (_text(row.get("toAddress")) if row is not None else None) or address,
+        "to_address": (as_text(row.get("toAddress")) if row is not None else None) or address,
         "app_id": app_id,
         "accepted_at": iso(accepted_at),
-        "sent_at": iso(sent_at) if sent_at is not None else None,
+        "sent_at": iso_or_none(stamp_epoch(vendor_time)),
         "status": status,
         "vendor_status": vendor_status,
         "status_meaning": meaning,
@@ -146,7 +131,7 @@ def record_line(
     }
 
 
-class BukaEmailRecords:
+class BukaEmailRecords(PagedRecordSource[BukaHook]):
     """The records of the emails the results files name as accepted in one interval (see the module docstring)."""
 
     platform = buka.PLATFORM
@@ -165,9 +150,7 @@ class BukaEmailRecords:
         results_path: Any,
         app_id: str | None = None,
     ) -> None:
-        self.hook = hook
-        self.interval = interval
-        self.page_size = page_size
+        super().__init__(hook, interval, page_size)
         self.results_path = results_path
         self.app_id = app_id
 
@@ -182,16 +165,12 @@ class BukaEmailRecords:
         return [WINDOW]
 
     def check(self, now: float) -> None:
-        size, most = self.page_size, buka.EMAIL_QUERY_MAX_IDS
-        if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= most:
-            raise InvalidInputError("page_size", f"must be a whole number from 1 to {most}, not {size!r}")
-        oldest = now - buka.EMAIL_RECORDS_DAYS * 86_400
-        if self.interval.start < oldest:
-            raise InvalidInputError(
-                "data_interval_start",
-                f"{iso(self.interval.start)} is older than Buka is taken to keep email records "
-                f"({buka.EMAIL_RECORDS_DAYS} days, ASSUMPTION [BK-52]: the oldest start is {iso(oldest)})",
-            )
+        check_page_size(self.page_size, buka.EMAIL_QUERY_MAX_IDS)
+        check_kept(
+            self.interval,
+            now - buka.EMAIL_RECORDS_DAYS * 86_400,
+            f"Buka is taken to keep email records ({buka.EMAIL_RECORDS_DAYS} days, ASSUMPTION [BK-52])",
+        )
         for path in results_paths(self.results_path):
             try:
                 found = as_path(path).is_file()
@@ -220,10 +199,11 @@ class BukaEmailRecords:
                         ) from None
                     if not isinstance(line, dict) or line.get("status") != "accepted":
                         continue
-                    email_id = _text(line.get("vendor_id"))
+                    email_id = as_text(line.get("vendor_id"))
                     if email_id is None:
                         continue
-                    accepted_at = _epoch(line.get("recorded_at"))
+                    # ``recorded_at``: ISO 8601 UTC (``2026-12-03T07:01:02Z``)
+                    accepted_at = stamp_epoch(line.get("recorded_at"))
                     if accepted_at is None:
                         raise InvalidInputError(
                             "results_path",
@@ -231,7 +211,7 @@ class BukaEmailRecords:
                             f"({line.get('recorded_at')!r}): its email cannot be placed in an interval",
                         )
                     if self.interval.holds(accepted_at):
-                        yield number, line_number, email_id, _text(line.get("number")), accepted_at
+                        yield number, line_number, email_id, as_text(line.get("number")), accepted_at
             skip = 0
 
     def pages(self, window: str, cursor: Any) -> Iterator[Page]:

@@ -32,8 +32,15 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from airflow_provider_nxcloud.exceptions import InvalidInputError, UnreadableRecordError
-from airflow_provider_nxcloud.exports.engine import Interval, Page, iso
+from airflow_provider_nxcloud.exports.checks import (
+    check_kept,
+    check_not_shifted,
+    check_page_size,
+    check_whole_seconds,
+    unplaceable,
+)
+from airflow_provider_nxcloud.exports.engine import Interval, Page, PagedRecordSource, columns_of, iso
+from airflow_provider_nxcloud.exports.values import as_text, stamp_epoch
 from airflow_provider_nxcloud.hooks.buka import BukaHook
 from airflow_provider_nxcloud.platforms import buka
 
@@ -52,7 +59,7 @@ LINE_KEYS = (
 #: the typed columns of a line (Parquet output); the others are text
 LINE_TYPES = {"sent_at": "timestamp"}
 #: the line schema as ``(name, type)`` columns (:data:`~.engine.COLUMN_TYPES`)
-COLUMNS = tuple((key, LINE_TYPES.get(key, "string")) for key in LINE_KEYS)
+COLUMNS = columns_of(LINE_KEYS, LINE_TYPES)
 #: the longest window one query may span (its ``endTime`` is the window's last second)
 WINDOW_S = buka.SMS_SENT_RECORDS_MAX_WINDOW_DAYS * 86_400
 #: the oldest start the export asks is this much younger than the vendor's 90 days: the first
@@ -69,40 +76,30 @@ def windows(interval: Interval) -> list[tuple[int, int]]:
     return spans
 
 
-def _text(value: Any) -> str | None:
-    return None if value in (None, "") else str(value)
-
-
 def receive_epoch(value: Any) -> float | None:
     """A row's ``receiveTime`` (ISO 8601 with an offset) in epoch seconds; None when unreadable."""
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    return moment.timestamp() if moment.tzinfo is not None else None
+    return stamp_epoch(value)
 
 
 def record_line(row: dict[str, Any], app_id: str, sent_at: float) -> dict[str, Any]:
     """One getSentRcd row as a line of the schema (:data:`LINE_KEYS`)."""
-    vendor_status = _text(row.get("status"))
+    vendor_status = as_text(row.get("status"))
     status, meaning = buka.SMS_SENT_STATUSES.get(vendor_status or "", (vendor_status, None))
     return {
         "platform": buka.PLATFORM,
         "record_type": "sms",
-        "message_id": _text(row.get("msgId")),
-        "number": _text(row.get("number")),
+        "message_id": as_text(row.get("msgId")),
+        "number": as_text(row.get("number")),
         "app_id": app_id,
         "sent_at": iso(sent_at),
         "status": status,
         "vendor_status": vendor_status,
         "status_meaning": meaning,
-        "vendor_time": _text(row.get("receiveTime")),
+        "vendor_time": as_text(row.get("receiveTime")),
     }
 
 
-class BukaSmsSentRecords:
+class BukaSmsSentRecords(PagedRecordSource[BukaHook]):
     """An SMS app's sent records of one interval, in windows of at most 31 days (see the module docstring)."""
 
     platform = buka.PLATFORM
@@ -114,9 +111,7 @@ class BukaSmsSentRecords:
     settle_s: float = buka.SMS_SENT_RECORDS_SETTLE_S
 
     def __init__(self, hook: BukaHook, interval: Interval, page_size: int, app_id: str | None = None) -> None:
-        self.hook = hook
-        self.interval = interval
-        self.page_size = page_size
+        super().__init__(hook, interval, page_size)
         self.app_id = app_id
 
     def settings(self) -> dict[str, Any]:
@@ -126,24 +121,14 @@ class BukaSmsSentRecords:
         return [f"{start}-{end}" for start, end in windows(self.interval)]
 
     def check(self, now: float) -> None:
-        size, most = self.page_size, buka.SMS_SENT_RECORDS_PAGE_ROWS
-        if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= most:
-            raise InvalidInputError("page_size", f"must be a whole number from 1 to {most}, not {size!r}")
-        for name, value in (
-            ("data_interval_start", self.interval.start),
-            ("data_interval_end", self.interval.end),
-        ):
-            if value != int(value):
-                raise InvalidInputError(
-                    name, f"must fall on a whole second (getSentRcd takes times to the second), not {value}"
-                )
-        oldest = now - buka.SMS_SENT_RECORDS_DAYS * 86_400 + RETENTION_SLACK_S
-        if self.interval.start < oldest:
-            raise InvalidInputError(
-                "data_interval_start",
-                f"{iso(self.interval.start)} is older than Buka keeps sent SMS records "
-                f"({buka.SMS_SENT_RECORDS_DAYS} days: the oldest start it answers is about {iso(oldest)})",
-            )
+        check_page_size(self.page_size, buka.SMS_SENT_RECORDS_PAGE_ROWS)
+        check_whole_seconds(self.interval, "getSentRcd takes times to the second")
+        check_kept(
+            self.interval,
+            now - buka.SMS_SENT_RECORDS_DAYS * 86_400 + RETENTION_SLACK_S,
+            f"Buka keeps sent SMS records ({buka.SMS_SENT_RECORDS_DAYS} days, less "
+            f"{RETENTION_SLACK_S // 60} minutes for the first query to go out)",
+        )
 
     def pages(self, window: str, cursor: Any) -> Iterator[Page]:
         first, _, end = window.partition("-")
@@ -155,24 +140,23 @@ class BukaSmsSentRecords:
         previous_last = (cursor or {}).get("last")
         while True:
             rows = self.hook.get_sent_records(app_id, start, last_second, start_index=index)
-            ids = [row.get("msgId") for row in rows]
-            if previous_last is not None and previous_last in ids:
-                raise UnreadableRecordError(
-                    f"getSentRcd for {window} listed {previous_last} again after {index} rows: the list "
-                    "shifted while it was paged (ASSUMPTION [BK-53]); a retry reads on from the last page written"
-                )
+            previous_last = check_not_shifted(
+                previous_last,
+                [row.get("msgId") for row in rows],
+                f"getSentRcd for {window} listed {previous_last} again after {index} rows",
+                "BK-53",
+            )
             records = []
             for row in rows:
                 sent_at = receive_epoch(row.get("receiveTime"))
                 if sent_at is None:
-                    raise UnreadableRecordError(
-                        f"getSentRcd row {row.get('msgId')!r} of {window} has no readable receiveTime "
-                        f"({row.get('receiveTime')!r}): it cannot be placed in an interval"
+                    raise unplaceable(
+                        f"getSentRcd row {row.get('msgId')!r} of {window}",
+                        f"receiveTime ({row.get('receiveTime')!r})",
                     )
                 if self.interval.holds(sent_at):
                     records.append(record_line(row, app_id, sent_at))
             index += len(rows)
-            previous_last = ids[-1] if ids else previous_last
             last = len(rows) < self.page_size
             yield Page(records, {"index": index, "last": previous_last}, last)
             if last:

@@ -46,8 +46,16 @@ import math
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from airflow_provider_nxcloud.exceptions import InvalidInputError, UnreadableRecordError
-from airflow_provider_nxcloud.exports.engine import Interval, Page, iso
+from airflow_provider_nxcloud.exceptions import UnreadableRecordError
+from airflow_provider_nxcloud.exports import values
+from airflow_provider_nxcloud.exports.checks import (
+    check_kept,
+    check_not_shifted,
+    check_page_size,
+    unplaceable,
+)
+from airflow_provider_nxcloud.exports.engine import Interval, Page, PagedRecordSource, columns_of, iso
+from airflow_provider_nxcloud.exports.values import as_text, iso_or_none
 from airflow_provider_nxcloud.hooks.buka import BukaHook
 from airflow_provider_nxcloud.platforms import buka, sip
 from airflow_provider_nxcloud.platforms.catalogs import lookup_code
@@ -91,7 +99,7 @@ LINE_TYPES = {
     "charged_seconds": "int64",
 }
 #: the line schema as ``(name, type)`` columns (:data:`~.engine.COLUMN_TYPES`)
-COLUMNS = tuple((key, LINE_TYPES.get(key, "string")) for key in LINE_KEYS)
+COLUMNS = columns_of(LINE_KEYS, LINE_TYPES)
 RECORD_TYPE = "voice_call"
 PAGE_SIZE_MAX = buka.VOICE_RECORDS_MAX_PAGE_SIZE
 #: the part of an interval one query window covers: the documented 31 days less the settle
@@ -104,22 +112,11 @@ _NO_KEY = "-1"
 def stamp_epoch(value: Any) -> float | None:
     """A record stamp (ISO 8601 with an offset, as every sample on voice-api11/12) in epoch
     seconds; None when empty or not such a stamp (a stamp without a zone is not guessed at)."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    return moment.timestamp() if moment.tzinfo is not None else None
+    return values.stamp_epoch(value)
 
 
 def _time(value: Any) -> str | None:
-    epoch = stamp_epoch(value)
-    return iso(epoch) if epoch is not None else None
-
-
-def _text(value: Any) -> str | None:
-    return None if value in (None, "") else str(value)
+    return iso_or_none(stamp_epoch(value))
 
 
 def _seconds(value: Any) -> int | None:
@@ -153,19 +150,19 @@ def termination(code: str | None, answered: bool) -> tuple[str, str | None]:
 
 def record_line(row: Mapping[str, Any]) -> dict[str, Any]:
     """One recordGroupQuery record as a line of the schema (:data:`LINE_KEYS`)."""
-    code = _text(row.get("terminationCode"))
+    code = as_text(row.get("terminationCode"))
     code = code.strip() if code else None
     answered_at = _time(row.get("answerTime"))
     status, meaning = termination(code, answered_at is not None)
-    key = _text(row.get("feedbackValue"))
-    euro = _text(row.get("costEur"))
+    key = as_text(row.get("feedbackValue"))
+    euro = as_text(row.get("costEur"))
     return {
         "platform": buka.PLATFORM,
         "record_type": RECORD_TYPE,
-        "voice_id": _text(row.get("voiceId")),
-        "callee": _text(row.get("callee")),
-        "display_number": _text(row.get("displayNum")),
-        "area": _text(row.get("code")),
+        "voice_id": as_text(row.get("voiceId")),
+        "callee": as_text(row.get("callee")),
+        "display_number": as_text(row.get("displayNum")),
+        "area": as_text(row.get("code")),
         "submitted_at": _time(row.get("submitTime")),
         "called_at": _time(row.get("callTime")),
         "ringing_at": _time(row.get("ringingTime")),
@@ -173,19 +170,19 @@ def record_line(row: Mapping[str, Any]) -> dict[str, Any]:
         "hung_up_at": _time(row.get("hangupTime")),
         "status": status,
         "termination_code": code,
-        "termination_reason": _text(row.get("terminationReason")),
+        "termination_reason": as_text(row.get("terminationReason")),
         "termination_meaning": meaning,
         "call_seconds": _seconds(row.get("callDuration")),
         "charged_seconds": _seconds(row.get("chargedDuration")),
         "key_pressed": None if key in (None, _NO_KEY) else key,
-        "cost": euro if euro is not None else _text(row.get("cost")),
+        "cost": euro if euro is not None else as_text(row.get("cost")),
         "cost_currency": "EUR" if euro is not None else None,
-        "bill_period": _text(row.get("billPeriod")),
-        "rate": _text(row.get("rate")),
-        "base_cost": _text(row.get("baseCost")),
-        "voice_file_id": _text(row.get("voiceFileId")),
-        "called_info": _text(row.get("calledInfo")),
-        "vendor_submit_time": _text(row.get("submitTime")),
+        "bill_period": as_text(row.get("billPeriod")),
+        "rate": as_text(row.get("rate")),
+        "base_cost": as_text(row.get("baseCost")),
+        "voice_file_id": as_text(row.get("voiceFileId")),
+        "called_info": as_text(row.get("calledInfo")),
+        "vendor_submit_time": as_text(row.get("submitTime")),
     }
 
 
@@ -201,7 +198,7 @@ def _whole(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-class BukaVoiceCallRecords:
+class BukaVoiceCallRecords(PagedRecordSource[BukaHook]):
     """The group/OTP call records of one interval (see the module docstring)."""
 
     platform = buka.PLATFORM
@@ -212,30 +209,16 @@ class BukaVoiceCallRecords:
     #: the operator reads the interval this long after its end: its calls have ended (BK-46)
     settle_s = buka.VOICE_RECORD_SETTLE_S
 
-    def __init__(self, hook: BukaHook, interval: Interval, page_size: int) -> None:
-        self.hook = hook
-        self.interval = interval
-        self.page_size = page_size
-
-    def settings(self) -> dict[str, Any]:
-        return {"page_size": self.page_size}
-
     def windows(self) -> list[str]:
         return [f"{iso(start)}/{iso(end)}" for start, end in interval_parts(self.interval)]
 
     def check(self, now: float) -> None:
-        size = self.page_size
-        if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= PAGE_SIZE_MAX:
-            raise InvalidInputError(
-                "page_size", f"must be a whole number from 1 to {PAGE_SIZE_MAX}, not {size!r}"
-            )
-        oldest = now - buka.VOICE_RECORDS_KEPT_DAYS * 86400
-        if self.interval.start < oldest:
-            raise InvalidInputError(
-                "data_interval_start",
-                f"{iso(self.interval.start)} is older than Buka keeps call records (the last two months, "
-                f"read as {buka.VOICE_RECORDS_KEPT_DAYS} days: the oldest moment it answers is {iso(oldest)})",
-            )
+        check_page_size(self.page_size, PAGE_SIZE_MAX)
+        check_kept(
+            self.interval,
+            now - buka.VOICE_RECORDS_KEPT_DAYS * 86400,
+            f"Buka keeps call records (the last two months, read as {buka.VOICE_RECORDS_KEPT_DAYS} days)",
+        )
 
     def pages(self, window: str, cursor: Any) -> Iterator[Page]:
         start, end = interval_parts(self.interval)[self.windows().index(window)]
@@ -250,21 +233,17 @@ class BukaVoiceCallRecords:
                 raise UnreadableRecordError(
                     f"recordGroupQuery answered no record list for {window}, page {page}: {sorted(data)}"
                 )
-            ids = [row.get("voiceId") for row in rows if isinstance(row, Mapping)]
-            if previous_last is not None and previous_last in ids:
-                raise UnreadableRecordError(
-                    f"recordGroupQuery listed call {previous_last} again on page {page} of {window}: the "
-                    "list shifted while it was paged (ASSUMPTION [BK-47]); a retry reads on from the last "
-                    "page written"
-                )
+            previous_last = check_not_shifted(
+                previous_last,
+                [row.get("voiceId") for row in rows if isinstance(row, Mapping)],
+                f"recordGroupQuery listed call {previous_last} again on page {page} of {window}",
+                "BK-47",
+            )
             records = []
             for row in rows:
                 submitted = stamp_epoch(row.get("submitTime")) if isinstance(row, Mapping) else None
                 if submitted is None:
-                    raise UnreadableRecordError(
-                        f"recordGroupQuery record {row!r:.200} of {window} has no readable submitTime: "
-                        "it cannot be placed in an interval"
-                    )
+                    raise unplaceable(f"recordGroupQuery record {row!r:.200} of {window}", "submitTime")
                 if start <= submitted < end:
                     records.append(record_line(row))
             pages = _whole(data.get("pages"))
@@ -272,7 +251,6 @@ class BukaVoiceCallRecords:
             if pages is None and total is not None:
                 pages = math.ceil(total / self.page_size)
             last = not rows or (page >= pages if pages is not None else len(rows) < self.page_size)
-            previous_last = ids[-1] if ids else previous_last
             yield Page(records, {"page": page + 1, "last": previous_last}, last)
             if last:
                 return

@@ -20,7 +20,7 @@ import math
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from airflow_provider_nxcloud.exceptions import InvalidInputError
 from airflow_provider_nxcloud.exports.files import IntervalFile
@@ -93,6 +93,12 @@ class Page:
 COLUMN_TYPES = ("string", "int64", "float64", "bool", "timestamp")
 
 
+def columns_of(keys: Sequence[str], types: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """A line schema as ``(name, type)`` columns: each of ``keys`` in order, typed as ``types``
+    says, or a string column."""
+    return tuple((key, types.get(key, "string")) for key in keys)
+
+
 class RecordSource(Protocol):
     """One vendor's record query over one interval."""
 
@@ -124,6 +130,26 @@ class RecordSource(Protocol):
 
     def pages(self, window: str, cursor: Any) -> Iterator[Page]:
         """The window's pages from ``cursor`` (None: the first), one vendor query each."""
+
+
+#: a source's hook type
+H = TypeVar("H")
+
+
+class PagedRecordSource(Generic[H]):
+    """What every source holds: its vendor's hook, the interval, and the page size asked for.
+
+    The page size is the one setting every source has (:meth:`RecordSource.settings`); a
+    source with more (an app id, a property) adds its own.
+    """
+
+    def __init__(self, hook: H, interval: Interval, page_size: int) -> None:
+        self.hook = hook
+        self.interval = interval
+        self.page_size = page_size
+
+    def settings(self) -> dict[str, Any]:
+        return {"page_size": self.page_size}
 
 
 def settle_seconds(value: Any, default: float) -> float:

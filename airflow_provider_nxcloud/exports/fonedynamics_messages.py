@@ -25,8 +25,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from airflow_provider_nxcloud.exceptions import InvalidInputError, UnreadableRecordError
-from airflow_provider_nxcloud.exports.engine import Interval, Page, iso
+from airflow_provider_nxcloud.exceptions import UnreadableRecordError
+from airflow_provider_nxcloud.exports.checks import check_not_shifted, check_page_size, check_whole_seconds
+from airflow_provider_nxcloud.exports.engine import Interval, Page, PagedRecordSource, columns_of, iso
+from airflow_provider_nxcloud.exports.values import as_text
 from airflow_provider_nxcloud.hooks.fonedynamics import FoneDynamicsHook
 from airflow_provider_nxcloud.platforms import fonedynamics
 from airflow_provider_nxcloud.platforms.catalogs import lookup_code
@@ -62,7 +64,7 @@ LINE_TYPES = {
     "delivered_at": "timestamp",
 }
 #: the line schema as ``(name, type)`` columns (:data:`~.engine.COLUMN_TYPES`)
-COLUMNS = tuple((key, LINE_TYPES.get(key, "string")) for key in LINE_KEYS)
+COLUMNS = columns_of(LINE_KEYS, LINE_TYPES)
 #: the largest page size the export asks for (:data:`~.platforms.fonedynamics.MESSAGES_PAGE_MAX`)
 PAGE_SIZE_MAX = fonedynamics.MESSAGES_PAGE_MAX
 _STATUS = {
@@ -82,25 +84,21 @@ def _time(value: Any) -> str | None:
     return str(value)  # a stamp in another form is kept as the vendor wrote it
 
 
-def _text(value: Any) -> str | None:
-    return None if value in (None, "") else str(value)
-
-
 def record_line(message: dict[str, Any]) -> dict[str, Any]:
     """One MessageResource as a line of the schema (:data:`LINE_KEYS`)."""
-    vendor_status = _text(message.get("Status"))
-    code = _text(message.get("ErrorCode"))
+    vendor_status = as_text(message.get("Status"))
+    code = as_text(message.get("ErrorCode"))
     info = lookup_code(fonedynamics.PLATFORM, fonedynamics.SERVICE, code) if code else None
     segments = message.get("NumSegments")
     receipt = message.get("DeliveryReceipt")
     return {
         "platform": fonedynamics.PLATFORM,
         "record_type": "sms",
-        "message_id": _text(message.get("MessageSid")),
-        "property_sid": _text(message.get("PropertySid")),
-        "direction": _text(message.get("Direction")),
-        "from": _text(message.get("From")),
-        "to": _text(message.get("To")),
+        "message_id": as_text(message.get("MessageSid")),
+        "property_sid": as_text(message.get("PropertySid")),
+        "direction": as_text(message.get("Direction")),
+        "from": as_text(message.get("From")),
+        "to": as_text(message.get("To")),
         "text": message.get("Text") if isinstance(message.get("Text"), str) else None,
         "status": _STATUS.get(
             vendor_status or "", "pending" if vendor_status is None else vendor_status.lower()
@@ -114,11 +112,11 @@ def record_line(message: dict[str, Any]) -> dict[str, Any]:
         "scheduled_at": _time(message.get("Scheduled")),
         "submitted_at": _time(message.get("Submitted")),
         "delivered_at": _time(message.get("Delivered")),
-        "external_id": _text(message.get("ExternalId")),
+        "external_id": as_text(message.get("ExternalId")),
     }
 
 
-class FoneDynamicsMessages:
+class FoneDynamicsMessages(PagedRecordSource[FoneDynamicsHook]):
     """A property's messages of one interval, in one window (see the module docstring)."""
 
     platform = fonedynamics.PLATFORM
@@ -132,9 +130,7 @@ class FoneDynamicsMessages:
     def __init__(
         self, hook: FoneDynamicsHook, interval: Interval, page_size: int, property_sid: str | None = None
     ) -> None:
-        self.hook = hook
-        self.interval = interval
-        self.page_size = page_size
+        super().__init__(hook, interval, page_size)
         self.property_sid = property_sid
 
     def settings(self) -> dict[str, Any]:
@@ -144,19 +140,8 @@ class FoneDynamicsMessages:
         return [f"{int(self.interval.start)}-{int(self.interval.end)}"]
 
     def check(self, now: float) -> None:
-        size = self.page_size
-        if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= PAGE_SIZE_MAX:
-            raise InvalidInputError(
-                "page_size", f"must be a whole number from 1 to {PAGE_SIZE_MAX}, not {size!r}"
-            )
-        for name, value in (
-            ("data_interval_start", self.interval.start),
-            ("data_interval_end", self.interval.end),
-        ):
-            if value != int(value):
-                raise InvalidInputError(
-                    name, f"must fall on a whole second (find SMS takes epoch seconds), not {value}"
-                )
+        check_page_size(self.page_size, PAGE_SIZE_MAX)
+        check_whole_seconds(self.interval, "find SMS takes epoch seconds")
 
     def pages(self, window: str, cursor: Any) -> Iterator[Page]:
         skip = int((cursor or {}).get("skip", 0))
@@ -175,15 +160,13 @@ class FoneDynamicsMessages:
                 raise UnreadableRecordError(
                     f"find SMS answered no message list for {window} after {skip} messages (ASSUMPTION [FD-2])"
                 )
-            sids = [message.get("MessageSid") for message in messages]
-            if previous_last is not None and previous_last in sids:
-                # the list moved while it was paged: what was read may miss or repeat messages
-                raise UnreadableRecordError(
-                    f"find SMS for {window} listed {previous_last} again after {skip} messages: "
-                    "the list shifted while it was paged (ASSUMPTION [FD-8]); a retry reads on from the last page written"
-                )
+            previous_last = check_not_shifted(
+                previous_last,
+                [message.get("MessageSid") for message in messages],
+                f"find SMS for {window} listed {previous_last} again after {skip} messages",
+                "FD-8",
+            )
             skip += len(messages)
-            previous_last = sids[-1] if sids else previous_last
             last = not messages if assumed else len(messages) < self.page_size
             yield Page([record_line(m) for m in messages], {"skip": skip, "last": previous_last}, last)
             if last:

@@ -24,12 +24,13 @@ text as the vendor gives it), ``billed`` (``billing_status`` "Yes"), ``network``
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterator
 from typing import Any
 
-from airflow_provider_nxcloud.exceptions import InvalidInputError, UnreadableRecordError
-from airflow_provider_nxcloud.exports.engine import Interval, Page, iso
+from airflow_provider_nxcloud.exports import values
+from airflow_provider_nxcloud.exports.checks import check_kept, check_page_size, unplaceable
+from airflow_provider_nxcloud.exports.engine import Interval, Page, PagedRecordSource, columns_of, iso
+from airflow_provider_nxcloud.exports.values import as_text, iso_or_none, zone
 from airflow_provider_nxcloud.hooks.nxcloud import NXCloudHook
 from airflow_provider_nxcloud.platforms import nxcloud
 
@@ -55,40 +56,24 @@ LINE_KEYS = (
 #: the lines' typed keys for Parquet output (every other key is a string column)
 LINE_TYPES = {"sent_at": "timestamp", "delivered_at": "timestamp", "segments": "int64", "billed": "bool"}
 #: the line schema as ``(name, type)`` columns (:data:`~.engine.COLUMN_TYPES`)
-COLUMNS = tuple((key, LINE_TYPES.get(key, "string")) for key in LINE_KEYS)
-#: a stamp of :data:`~.platforms.nxcloud.SMS_RECORD_STAMP_FORMAT`
-_STAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
-_STAMP_ZONE = dt.timezone(dt.timedelta(hours=nxcloud.SMS_RECORD_STAMP_OFFSET_HOURS))
-
-
-def _zone(hours: int) -> dt.timezone:
-    return dt.timezone(dt.timedelta(hours=hours))
+COLUMNS = columns_of(LINE_KEYS, LINE_TYPES)
+#: the zone of a stamp of :data:`~.platforms.nxcloud.SMS_RECORD_STAMP_FORMAT` (ASSUMPTION [NX-22])
+_STAMP_ZONE = zone(nxcloud.SMS_RECORD_STAMP_OFFSET_HOURS)
 
 
 def interval_days(interval: Interval) -> list[str]:
     """The vendor days (yyyyMMdd) holding the interval's records in either reading of the day, oldest first."""
     days: set[dt.date] = set()
     for hours in nxcloud.RECORD_DAY_OFFSETS_HOURS:
-        first = dt.datetime.fromtimestamp(interval.start, _zone(hours)).date()
-        last = dt.datetime.fromtimestamp(interval.end - 1, _zone(hours)).date()
+        first = dt.datetime.fromtimestamp(interval.start, zone(hours)).date()
+        last = dt.datetime.fromtimestamp(interval.end - 1, zone(hours)).date()
         days.update(first + dt.timedelta(days=n) for n in range((last - first).days + 1))
     return [day.strftime(nxcloud.SMS_RECORD_DATE_FORMAT) for day in sorted(days)]
 
 
 def stamp_epoch(value: Any) -> float | None:
     """A record stamp (``date``, ``dr_time``) in epoch seconds (ASSUMPTION [NX-22]); None when empty or not a stamp."""
-    if not isinstance(value, str) or not _STAMP.fullmatch(value.strip()):
-        return None
-    try:
-        # fromisoformat reads the documented "2019-06-15 23:40:00" as strptime would, many times faster
-        moment = dt.datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    return moment.replace(tzinfo=_STAMP_ZONE).timestamp()
-
-
-def _text(value: Any) -> str | None:
-    return None if value in (None, "") else str(value)
+    return values.stamp_epoch(value, _STAMP_ZONE, offsets=False)
 
 
 def delivery(receipt: str, summary: str) -> tuple[str, str | None]:
@@ -108,7 +93,6 @@ def record_line(row: dict[str, Any], sent_at: float) -> dict[str, Any]:
     """One getSmsCdr row as a line of the schema (:data:`LINE_KEYS`)."""
     receipt = str(row.get("dr") or "").strip().upper()
     status, meaning = delivery(receipt, str(row.get("dr_status") or "").strip())
-    delivered_at = stamp_epoch(row.get("dr_time"))
     try:
         segments: int | None = int(row.get("billing_size"))  # type: ignore[arg-type]
     except (TypeError, ValueError):
@@ -116,24 +100,24 @@ def record_line(row: dict[str, Any], sent_at: float) -> dict[str, Any]:
     return {
         "platform": nxcloud.PLATFORM,
         "record_type": "sms",
-        "message_id": _text(row.get("msgid")),
-        "number": _text(row.get("phone")),
-        "sender_id": _text(row.get("senderid")),
+        "message_id": as_text(row.get("msgid")),
+        "number": as_text(row.get("phone")),
+        "sender_id": as_text(row.get("senderid")),
         "text": row.get("body") if isinstance(row.get("body"), str) else None,
         "sent_at": iso(sent_at),
         "status": status,
         "receipt": receipt or None,
         "receipt_meaning": meaning,
-        "delivered_at": iso(delivered_at) if delivered_at is not None else None,
+        "delivered_at": iso_or_none(stamp_epoch(row.get("dr_time"))),
         "segments": segments,
-        "price": _text(row.get("billing_price")),
+        "price": as_text(row.get("billing_price")),
         "billed": str(row.get("billing_status") or "").strip().lower() == "yes",
-        "network": _text(row.get("network")),
-        "vendor_date": _text(row.get("date")),
+        "network": as_text(row.get("network")),
+        "vendor_date": as_text(row.get("date")),
     }
 
 
-class NXCloudSmsRecords:
+class NXCloudSmsRecords(PagedRecordSource[NXCloudHook]):
     """The SMS records of one interval, day by day (see the module docstring)."""
 
     platform = nxcloud.PLATFORM
@@ -144,39 +128,24 @@ class NXCloudSmsRecords:
     #: getSmsCdr lists a sent SMS within a minute (ASSUMPTION [NX-20]): read a minute after the end
     settle_s = float(nxcloud.SMS_RECORD_LIST_LAG_S)
 
-    def __init__(self, hook: NXCloudHook, interval: Interval, page_size: int) -> None:
-        self.hook = hook
-        self.interval = interval
-        self.page_size = page_size
-
-    def settings(self) -> dict[str, Any]:
-        return {"page_size": self.page_size}
-
     def windows(self) -> list[str]:
         return interval_days(self.interval)
 
     def check(self, now: float) -> None:
-        size = self.page_size
-        if (
-            isinstance(size, bool)
-            or not isinstance(size, int)
-            or not 1 <= size <= nxcloud.SMS_RECORDS_MAX_PAGE_SIZE
-        ):
-            raise InvalidInputError(
-                "page_size",
-                f"must be a whole number from 1 to {nxcloud.SMS_RECORDS_MAX_PAGE_SIZE}, not {size!r}",
-            )
-        # the oldest day the query answers, in the reading whose today is latest (the strictest)
-        today = max(dt.datetime.fromtimestamp(now, _zone(h)).date() for h in nxcloud.RECORD_DAY_OFFSETS_HOURS)
+        check_page_size(self.page_size, nxcloud.SMS_RECORDS_MAX_PAGE_SIZE)
+        # the oldest day the query answers, in the reading whose today is latest (the strictest);
+        # a day the interval needs in any reading begins before that day's midnight in the
+        # reading whose midnight is latest (the smallest offset)
+        offsets = nxcloud.RECORD_DAY_OFFSETS_HOURS
+        today = max(dt.datetime.fromtimestamp(now, zone(h)).date() for h in offsets)
         oldest = today - dt.timedelta(days=nxcloud.SMS_RECORD_DAYS)
-        first = min(self.windows())
-        if first < oldest.strftime(nxcloud.SMS_RECORD_DATE_FORMAT):
-            raise InvalidInputError(
-                "data_interval_start",
-                f"{iso(self.interval.start)} needs the records of {first}, but NXCloud keeps SMS records "
-                f"{nxcloud.SMS_RECORD_DAYS} days (the oldest day it answers is "
-                f"{oldest.strftime(nxcloud.SMS_RECORD_DATE_FORMAT)})",
-            )
+        midnight = dt.datetime.combine(oldest, dt.time(), zone(min(offsets))).timestamp()
+        check_kept(
+            self.interval,
+            midnight,
+            f"NXCloud keeps SMS records {nxcloud.SMS_RECORD_DAYS} days (the oldest day it answers is "
+            f"{oldest.strftime(nxcloud.SMS_RECORD_DATE_FORMAT)})",
+        )
 
     def pages(self, window: str, cursor: Any) -> Iterator[Page]:
         page = int(cursor or 1)
@@ -186,9 +155,8 @@ class NXCloudSmsRecords:
             for row in rows:
                 sent_at = stamp_epoch(row.get("date"))
                 if sent_at is None:
-                    raise UnreadableRecordError(
-                        f"getSmsCdr row {row.get('msgid')!r} of {window} has no readable date stamp "
-                        f"({row.get('date')!r}): it cannot be placed in an interval"
+                    raise unplaceable(
+                        f"getSmsCdr row {row.get('msgid')!r} of {window}", f"date stamp ({row.get('date')!r})"
                     )
                 if self.interval.holds(sent_at):
                     records.append(record_line(row, sent_at))

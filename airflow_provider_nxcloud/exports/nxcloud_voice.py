@@ -43,12 +43,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from airflow_provider_nxcloud.exceptions import InvalidInputError, UnreadableRecordError
-from airflow_provider_nxcloud.exports.engine import Interval, Page, iso
+from airflow_provider_nxcloud.exports import values
+from airflow_provider_nxcloud.exports.checks import check_kept, check_page_size
+from airflow_provider_nxcloud.exports.engine import Interval, Page, PagedRecordSource, columns_of
+from airflow_provider_nxcloud.exports.values import as_text, iso_or_none, zone
 from airflow_provider_nxcloud.hooks.nxcloud import NXCloudHook
 from airflow_provider_nxcloud.platforms import nxcloud
 
@@ -88,14 +90,14 @@ LINE_TYPES = {
     "billed_cycles": "int64",
 }
 #: the line schema as ``(name, type)`` columns (:data:`~.engine.COLUMN_TYPES`)
-COLUMNS = tuple((key, LINE_TYPES.get(key, "string")) for key in LINE_KEYS)
+COLUMNS = columns_of(LINE_KEYS, LINE_TYPES)
 #: the query's voiceType values: 0 group calls, 1 verification codes and notifications
 VOICE_TYPES = (0, 1)
 #: an interval must start this far inside the vendor's 7 days (in its strictest reading): its oldest
 #: window is asked first, at one query a second, and a retry an hour later still finds it
 RETENTION_MARGIN_S = 3600.0
-_STAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
-_STAMP_ZONE = dt.timezone(dt.timedelta(hours=nxcloud.VOICE_CDR_STAMP_OFFSET_HOURS))
+#: the zone of a window bound and a row stamp (ASSUMPTION [NX-24])
+_STAMP_ZONE = zone(nxcloud.VOICE_CDR_STAMP_OFFSET_HOURS)
 
 
 def cdr_time(epoch: float) -> str:
@@ -105,13 +107,7 @@ def cdr_time(epoch: float) -> str:
 
 def stamp_epoch(value: Any) -> float | None:
     """A row stamp in epoch seconds (ASSUMPTION [NX-24]); None when empty or not a stamp."""
-    if not isinstance(value, str) or not _STAMP.fullmatch(value.strip()):
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    return moment.replace(tzinfo=_STAMP_ZONE).timestamp()
+    return values.stamp_epoch(value, _STAMP_ZONE, offsets=False)
 
 
 def interval_windows(interval: Interval, voice_types: Sequence[int]) -> list[str]:
@@ -128,10 +124,6 @@ def interval_windows(interval: Interval, voice_types: Sequence[int]) -> list[str
     return windows
 
 
-def _text(value: Any) -> str | None:
-    return None if value in (None, "") else str(value)
-
-
 def _whole(value: Any) -> int | None:
     try:
         return int(value)
@@ -140,8 +132,7 @@ def _whole(value: Any) -> int | None:
 
 
 def _iso(value: Any) -> str | None:
-    moment = stamp_epoch(value)
-    return None if moment is None else iso(moment)
+    return iso_or_none(stamp_epoch(value))
 
 
 def _digits(value: Any) -> str:
@@ -163,14 +154,14 @@ def record_line(row: dict[str, Any], voice_type: int) -> dict[str, Any]:
     return {
         "platform": nxcloud.PLATFORM,
         "record_type": "voice",
-        "call_id": _text(row.get("id")),
-        "message_id": _text(row.get("messageid")),
+        "call_id": as_text(row.get("id")),
+        "message_id": as_text(row.get("messageid")),
         "service": service,
         # ASSUMPTION [NX-19]: ``phone`` is the national number, ``countryCode`` beside it
         "number": country_code + phone or None,
         "country_code": country_code or None,
         "phone": phone or None,
-        "caller_id": _text(row.get("show_phone")),
+        "caller_id": as_text(row.get("show_phone")),
         "status": status,
         "result": result or None,
         "result_meaning": meaning,
@@ -182,14 +173,14 @@ def record_line(row: dict[str, Any], voice_type: int) -> dict[str, Any]:
         "duration_s": _whole(row.get("second")),
         "billing_cycle_s": _whole(row.get("cycle")),
         "billed_cycles": _whole(row.get("size")),
-        "unit_price": _text(row.get("customer_price")),
-        "base_price": _text(row.get("basic_price")),
-        "keypress": _text(row.get("ivr_result")),
-        "vendor_start_time": _text(row.get("start_time")),
+        "unit_price": as_text(row.get("customer_price")),
+        "base_price": as_text(row.get("basic_price")),
+        "keypress": as_text(row.get("ivr_result")),
+        "vendor_start_time": as_text(row.get("start_time")),
     }
 
 
-class NXCloudVoiceRecords:
+class NXCloudVoiceRecords(PagedRecordSource[NXCloudHook]):
     """The call records of one interval, 24-hour window by window (see the module docstring)."""
 
     platform = nxcloud.PLATFORM
@@ -203,9 +194,7 @@ class NXCloudVoiceRecords:
     def __init__(
         self, hook: NXCloudHook, interval: Interval, page_size: int, voice_types: Sequence[int]
     ) -> None:
-        self.hook = hook
-        self.interval = interval
-        self.page_size = page_size
+        super().__init__(hook, interval, page_size)
         self.voice_types = voice_types
 
     def settings(self) -> dict[str, Any]:
@@ -215,16 +204,7 @@ class NXCloudVoiceRecords:
         return interval_windows(self.interval, self.voice_types)
 
     def check(self, now: float) -> None:
-        size = self.page_size
-        if (
-            isinstance(size, bool)
-            or not isinstance(size, int)
-            or not 1 <= size <= nxcloud.VOICE_CDR_MAX_PAGE_SIZE
-        ):
-            raise InvalidInputError(
-                "page_size",
-                f"must be a whole number from 1 to {nxcloud.VOICE_CDR_MAX_PAGE_SIZE}, not {size!r}",
-            )
+        check_page_size(self.page_size, nxcloud.VOICE_CDR_MAX_PAGE_SIZE)
         kinds = self.voice_types
         if (
             isinstance(kinds, (str, bytes))
@@ -241,13 +221,12 @@ class NXCloudVoiceRecords:
         # the vendor's 7 days in the reading whose now is latest (UTC+8 if NX-24's zone is that)
         ahead = max(nxcloud.RECORD_DAY_OFFSETS_HOURS) * 3600
         oldest = now + ahead - nxcloud.VOICE_CDR_DAYS * 86400 + RETENTION_MARGIN_S
-        if self.interval.start < oldest:
-            raise InvalidInputError(
-                "data_interval_start",
-                f"{iso(self.interval.start)} is older than NXCloud keeps call records: "
-                f"{nxcloud.VOICE_CDR_DAYS} days, counted in UTC+{ahead // 3600}, less an hour to read them "
-                f"(the oldest start it can export now is {iso(oldest)})",
-            )
+        check_kept(
+            self.interval,
+            oldest,
+            f"NXCloud keeps call records ({nxcloud.VOICE_CDR_DAYS} days, counted in UTC+{ahead // 3600}, "
+            "less an hour to read them)",
+        )
 
     def pages(self, window: str, cursor: Any) -> Iterator[Page]:
         asked = json.loads(window)

@@ -171,7 +171,29 @@ class RecordsToStorageOperator(BaseOperator, PlatformHookMixin[HookT], Generic[H
         return self.execute(context)
 
 
-class NXCloudSmsRecordsToStorageOperator(RecordsToStorageOperator[NXCloudHook]):
+class _NXCloudRecordsToStorageOperator(RecordsToStorageOperator[NXCloudHook]):
+    """What the NXCloud record exports share: the ``nxcloud`` connection, templated."""
+
+    hook_class = NXCloudHook
+    template_fields: Sequence[str] = ("nxcloud_conn_id", *RecordsToStorageOperator.template_fields)
+
+    def __init__(self, *, output_path: Any, nxcloud_conn_id: str, page_size: int, **kwargs: Any) -> None:
+        super().__init__(output_path=output_path, page_size=page_size, **kwargs)
+        self.nxcloud_conn_id = nxcloud_conn_id
+
+
+class _BukaRecordsToStorageOperator(RecordsToStorageOperator[BukaHook]):
+    """What the Buka record exports share: the ``buka`` connection, templated."""
+
+    hook_class = BukaHook
+    template_fields: Sequence[str] = ("buka_conn_id", *RecordsToStorageOperator.template_fields)
+
+    def __init__(self, *, output_path: Any, buka_conn_id: str, page_size: int, **kwargs: Any) -> None:
+        super().__init__(output_path=output_path, page_size=page_size, **kwargs)
+        self.buka_conn_id = buka_conn_id
+
+
+class NXCloudSmsRecordsToStorageOperator(_NXCloudRecordsToStorageOperator):
     """NXCloud SMS records (``getSmsCdr``) of the data interval, day by day, into ``output_path``.
 
     NXCloud keeps SMS records 31 days and names a day without a zone: the days the interval
@@ -184,9 +206,6 @@ class NXCloudSmsRecordsToStorageOperator(RecordsToStorageOperator[NXCloudHook]):
     Output, atomicity, resumption: see :class:`RecordsToStorageOperator`.
     """
 
-    hook_class = NXCloudHook
-    template_fields: Sequence[str] = ("nxcloud_conn_id", *RecordsToStorageOperator.template_fields)
-
     def __init__(
         self,
         *,
@@ -195,14 +214,15 @@ class NXCloudSmsRecordsToStorageOperator(RecordsToStorageOperator[NXCloudHook]):
         page_size: int = nxcloud.SMS_RECORDS_MAX_PAGE_SIZE,
         **kwargs: Any,
     ) -> None:
-        super().__init__(output_path=output_path, page_size=page_size, **kwargs)
-        self.nxcloud_conn_id = nxcloud_conn_id
+        super().__init__(
+            output_path=output_path, nxcloud_conn_id=nxcloud_conn_id, page_size=page_size, **kwargs
+        )
 
     def record_source(self, interval: Interval) -> NXCloudSmsRecords:
         return NXCloudSmsRecords(self.hook, interval, self.page_size)
 
 
-class NXCloudVoiceRecordsToStorageOperator(RecordsToStorageOperator[NXCloudHook]):
+class NXCloudVoiceRecordsToStorageOperator(_NXCloudRecordsToStorageOperator):
     """NXCloud voice call records (``getVoiceCdr``) of the data interval into ``output_path``.
 
     NXCloud answers one voice type per query, a window of at most 24 hours, the last 7 days,
@@ -224,12 +244,7 @@ class NXCloudVoiceRecordsToStorageOperator(RecordsToStorageOperator[NXCloudHook]
     Output, atomicity, resumption: see :class:`RecordsToStorageOperator`.
     """
 
-    hook_class = NXCloudHook
-    template_fields: Sequence[str] = (
-        "nxcloud_conn_id",
-        *RecordsToStorageOperator.template_fields,
-        "voice_types",
-    )
+    template_fields: Sequence[str] = (*_NXCloudRecordsToStorageOperator.template_fields, "voice_types")
 
     def __init__(
         self,
@@ -242,8 +257,9 @@ class NXCloudVoiceRecordsToStorageOperator(RecordsToStorageOperator[NXCloudHook]
     ) -> None:
         # one account's getVoiceCdr stays one a second: a backfill's intervals run one at a time
         kwargs.setdefault("max_active_tis_per_dag", 1)
-        super().__init__(output_path=output_path, page_size=page_size, **kwargs)
-        self.nxcloud_conn_id = nxcloud_conn_id
+        super().__init__(
+            output_path=output_path, nxcloud_conn_id=nxcloud_conn_id, page_size=page_size, **kwargs
+        )
         self.voice_types = voice_types
 
     def record_source(self, interval: Interval) -> NXCloudVoiceRecords:
@@ -287,7 +303,7 @@ class FoneDynamicsMessagesToStorageOperator(RecordsToStorageOperator[FoneDynamic
         return FoneDynamicsMessages(self.hook, interval, self.page_size, self.property_sid)
 
 
-class BukaCallCenterRecordsToStorageOperator(RecordsToStorageOperator[BukaHook]):
+class BukaCallCenterRecordsToStorageOperator(_BukaRecordsToStorageOperator):
     """Buka call-center call records (``cc/record/query``) of the data interval into ``output_path``.
 
     The query takes at most 32 days a window and 100 records a page: the interval is read in
@@ -301,9 +317,6 @@ class BukaCallCenterRecordsToStorageOperator(RecordsToStorageOperator[BukaHook])
     Output, atomicity, resumption: see :class:`RecordsToStorageOperator`.
     """
 
-    hook_class = BukaHook
-    template_fields: Sequence[str] = ("buka_conn_id", *RecordsToStorageOperator.template_fields)
-
     def __init__(
         self,
         *,
@@ -312,14 +325,13 @@ class BukaCallCenterRecordsToStorageOperator(RecordsToStorageOperator[BukaHook])
         page_size: int = buka.CALL_RECORD_PAGE_SIZE,
         **kwargs: Any,
     ) -> None:
-        super().__init__(output_path=output_path, page_size=page_size, **kwargs)
-        self.buka_conn_id = buka_conn_id
+        super().__init__(output_path=output_path, buka_conn_id=buka_conn_id, page_size=page_size, **kwargs)
 
     def record_source(self, interval: Interval) -> BukaCallCenterRecords:
         return BukaCallCenterRecords(self.hook, interval, self.page_size)
 
 
-class BukaVoiceRecordsToStorageOperator(RecordsToStorageOperator[BukaHook]):
+class BukaVoiceRecordsToStorageOperator(_BukaRecordsToStorageOperator):
     """Buka group/OTP call records (``voice/recordGroupQuery``) of the data interval into ``output_path``.
 
     A call belongs to the interval its ``submitTime`` falls in. The interval is read in as
@@ -335,9 +347,6 @@ class BukaVoiceRecordsToStorageOperator(RecordsToStorageOperator[BukaHook]):
     Output, atomicity, resumption: see :class:`RecordsToStorageOperator`.
     """
 
-    hook_class = BukaHook
-    template_fields: Sequence[str] = ("buka_conn_id", *RecordsToStorageOperator.template_fields)
-
     def __init__(
         self,
         *,
@@ -346,14 +355,13 @@ class BukaVoiceRecordsToStorageOperator(RecordsToStorageOperator[BukaHook]):
         page_size: int = buka.VOICE_RECORDS_MAX_PAGE_SIZE,
         **kwargs: Any,
     ) -> None:
-        super().__init__(output_path=output_path, page_size=page_size, **kwargs)
-        self.buka_conn_id = buka_conn_id
+        super().__init__(output_path=output_path, buka_conn_id=buka_conn_id, page_size=page_size, **kwargs)
 
     def record_source(self, interval: Interval) -> BukaVoiceCallRecords:
         return BukaVoiceCallRecords(self.hook, interval, self.page_size)
 
 
-class BukaSmsRecordsToStorageOperator(RecordsToStorageOperator[BukaHook]):
+class BukaSmsRecordsToStorageOperator(_BukaRecordsToStorageOperator):
     """Buka SMS sent records (``getSentRcd``) of the data interval into ``output_path``.
 
     Buka keeps them 90 days and answers at most 31 days and 50,000 rows a query: the
@@ -368,8 +376,7 @@ class BukaSmsRecordsToStorageOperator(RecordsToStorageOperator[BukaHook]):
     Output, atomicity, resumption: see :class:`RecordsToStorageOperator`.
     """
 
-    hook_class = BukaHook
-    template_fields: Sequence[str] = ("buka_conn_id", *RecordsToStorageOperator.template_fields, "app_id")
+    template_fields: Sequence[str] = (*_BukaRecordsToStorageOperator.template_fields, "app_id")
 
     def __init__(
         self,
@@ -380,15 +387,14 @@ class BukaSmsRecordsToStorageOperator(RecordsToStorageOperator[BukaHook]):
         page_size: int = buka.SMS_SENT_RECORDS_PAGE_ROWS,
         **kwargs: Any,
     ) -> None:
-        super().__init__(output_path=output_path, page_size=page_size, **kwargs)
-        self.buka_conn_id = buka_conn_id
+        super().__init__(output_path=output_path, buka_conn_id=buka_conn_id, page_size=page_size, **kwargs)
         self.app_id = app_id
 
     def record_source(self, interval: Interval) -> BukaSmsSentRecords:
         return BukaSmsSentRecords(self.hook, interval, self.page_size, self.app_id)
 
 
-class BukaEmailRecordsToStorageOperator(RecordsToStorageOperator[BukaHook]):
+class BukaEmailRecordsToStorageOperator(_BukaRecordsToStorageOperator):
     """Buka email records (``getSendEmailRcd``) of the emails sent in the data interval into ``output_path``.
 
     Buka reads email records only by id (no query over a period is documented), so the emails
@@ -406,10 +412,8 @@ class BukaEmailRecordsToStorageOperator(RecordsToStorageOperator[BukaHook]):
     Output, atomicity, resumption: see :class:`RecordsToStorageOperator`.
     """
 
-    hook_class = BukaHook
     template_fields: Sequence[str] = (
-        "buka_conn_id",
-        *RecordsToStorageOperator.template_fields,
+        *_BukaRecordsToStorageOperator.template_fields,
         "results_path",
         "app_id",
     )
@@ -424,9 +428,8 @@ class BukaEmailRecordsToStorageOperator(RecordsToStorageOperator[BukaHook]):
         page_size: int = buka.EMAIL_QUERY_MAX_IDS,
         **kwargs: Any,
     ) -> None:
-        super().__init__(output_path=output_path, page_size=page_size, **kwargs)
+        super().__init__(output_path=output_path, buka_conn_id=buka_conn_id, page_size=page_size, **kwargs)
         self.results_path = results_path
-        self.buka_conn_id = buka_conn_id
         self.app_id = app_id
 
     def record_source(self, interval: Interval) -> BukaEmailRecords:
