@@ -83,7 +83,8 @@ def test_the_request_log_route():
         requests.get(f"{sim.url}/v3/getBalance", timeout=5)
         log = requests.get(f"{sim.url}/_simulator/requests", timeout=5).json()
         assert log["total"] == 1 and log["peak_qps"] == 1
-        assert set(log) == {"total", "by_endpoint", "peak_qps"}
+        assert set(log) == {"total", "by_endpoint", "peak_qps", "by_window"}
+        assert log["by_window"] == {}  # no record query was asked
 
 
 def test_every_request_waits_a_round_trip_and_a_new_connection_its_set_up_first():
