@@ -8,6 +8,7 @@ import tracemalloc
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -25,6 +26,7 @@ from airflow_provider_nxcloud.exports import (
     nxcloud_sms,
     nxcloud_voice,
 )
+from airflow_provider_nxcloud.exports.engine import iso
 from airflow_provider_nxcloud.exports.files import IntervalFile, read_records
 from airflow_provider_nxcloud.operators import exports as operators
 from airflow_provider_nxcloud.operators.exports import RecordsToStorageOperator
@@ -60,6 +62,15 @@ def peak_bytes(action: Callable[[], Any]) -> tuple[Any, int]:
         return result, tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
+
+
+def month_sizes(month_queries: int | None, small_queries: int | None) -> list[Any]:
+    """``(records, queries)`` of the issue's month (a long proof, marked ``long``) and of its small
+    version for make test (10,000 records, unmarked), each with the queries its type needs."""
+    return [
+        pytest.param(MONTH_RECORDS, month_queries, marks=pytest.mark.long, id="100k"),
+        pytest.param(10_000, small_queries, id="10k"),
+    ]
 
 
 def pages_by_total(records: int, page_size: int) -> int:
@@ -117,6 +128,9 @@ class ExportCase:
     id_key: str
     #: files ``count`` records of the type in ``[since, until)``
     seed: Callable[[Any, float, float, int], Any]
+    #: what names a record in a line of the file, and the same in a ledger entry
+    line_key: Callable[[dict[str, Any]], Any]
+    entry_key: Callable[[Any], Any]
 
     @property
     def name(self) -> str:
@@ -150,6 +164,17 @@ def _seed_sms(platform: str) -> Callable[[Any, float, float, int], Any]:
     return lambda sim, since, until, count: sim.seed_sms_history(platform, since, until, count)
 
 
+def _call_center_line(line: dict[str, Any]) -> tuple[Any, ...]:
+    """A call-center line's session, customer (the caller of an incoming call, the called of the
+    others) and start."""
+    customer = line["caller"] if line["direction"] == "inbound" else line["called"]
+    return line["session_id"], customer, line["started_at"]
+
+
+def _call_center_entry(call: Any) -> tuple[Any, ...]:
+    return call.vendor_id, call.recipient, iso(call.time)
+
+
 #: every record type of the export family, by the name its tests use
 CASES: dict[str, ExportCase] = {
     "nxcloud-sms": ExportCase(
@@ -159,6 +184,8 @@ CASES: dict[str, ExportCase] = {
         ("nxcloud", "sms_records"),
         "message_id",
         _seed_sms("nxcloud"),
+        itemgetter("message_id", "number"),
+        attrgetter("vendor_id", "recipient"),
     ),
     "nxcloud-voice": ExportCase(
         nxcloud_voice,
@@ -167,6 +194,8 @@ CASES: dict[str, ExportCase] = {
         ("nxcloud", "voice_records"),
         "message_id",
         lambda sim, since, until, count: sim.seed_call_history(since, until, count),
+        itemgetter("message_id", "number"),
+        attrgetter("vendor_id", "recipient"),
     ),
     "fonedynamics-messages": ExportCase(
         fonedynamics_messages,
@@ -175,6 +204,8 @@ CASES: dict[str, ExportCase] = {
         ("fonedynamics", "list_messages"),
         "message_id",
         _seed_sms("fonedynamics"),
+        itemgetter("message_id", "to", "text"),
+        attrgetter("vendor_id", "recipient", "content"),
     ),
     "buka-sms": ExportCase(
         buka_sms,
@@ -183,6 +214,8 @@ CASES: dict[str, ExportCase] = {
         ("buka", "sms_sent_records"),
         "message_id",
         _seed_sms("buka"),
+        itemgetter("message_id", "number"),
+        attrgetter("vendor_id", "recipient"),
     ),
     "buka-voice": ExportCase(
         buka_voice,
@@ -191,6 +224,8 @@ CASES: dict[str, ExportCase] = {
         ("buka", "voice_records"),
         "voice_id",
         lambda sim, since, until, count: sim.seed_voice_history(since, until, count),
+        itemgetter("voice_id", "callee"),
+        attrgetter("vendor_id", "recipient"),
     ),
     "buka-call-center": ExportCase(
         buka_call_center,
@@ -199,6 +234,8 @@ CASES: dict[str, ExportCase] = {
         ("buka", "cc_record_query"),
         "session_id",
         lambda sim, since, until, count: sim.seed_call_center_history(since, until, count),
+        _call_center_line,
+        _call_center_entry,
     ),
     "buka-email": ExportCase(
         buka_email,
@@ -207,6 +244,8 @@ CASES: dict[str, ExportCase] = {
         ("buka", "email_records"),
         "email_id",
         lambda sim, since, until, count: sim.seed_email_history(since, until, count),
+        itemgetter("email_id", "to_address"),
+        attrgetter("vendor_id", "recipient"),
     ),
 }
 
@@ -218,15 +257,13 @@ def assert_exported_once(
     summary: dict[str, Any],
     *,
     records: int,
-    line_key: Callable[[dict[str, Any]], Any],
-    entry_key: Callable[[Any], Any],
     fewest: int,
     queries: int | None,
     entries: list[Any] | None = None,
     ordered: bool = False,
 ) -> list[dict[str, Any]]:
     """The file at ``path`` holds each of ``entries`` (default: the type's whole ledger) once, as
-    ``line_key`` of a line and ``entry_key`` of an entry name it (in the same order if ``ordered``),
+    the case's line and entry keys name them (in the same order if ``ordered``),
     in the type's line keys; the vendor was asked ``fewest`` times (the documented limits' minimum),
     as the summary counts, and that is the test's literal ``queries`` (None: a count the seeding
     decides, bounded by the caller). Returns the lines."""
@@ -234,9 +271,9 @@ def assert_exported_once(
     lines = list(read_records(path))
     assert len(lines) == len(entries) == records == summary["records"]
     if ordered:
-        assert [line_key(line) for line in lines] == [entry_key(entry) for entry in entries]
+        assert [case.line_key(line) for line in lines] == [case.entry_key(entry) for entry in entries]
     else:
-        assert Counter(line_key(line) for line in lines) == Counter(entry_key(entry) for entry in entries)
+        assert Counter(map(case.line_key, lines)) == Counter(map(case.entry_key, entries))
     assert all(tuple(line) == case.module.LINE_KEYS for line in lines[:100])
     asked = case.asked(sim)
     assert asked == summary["queries"] == fewest

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter
-from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,6 @@ from airflow_provider_nxcloud.platforms import buka
 from airflow_provider_nxcloud.testing.seeding import email_results_lines
 from tests.exports.conftest import (
     CASES,
-    MONTH_RECORDS,
     assert_exported_once,
     assert_memory_flat,
     assert_refused_before_any_request,
@@ -26,6 +24,7 @@ from tests.exports.conftest import (
     export_context,
     kill_then_retry,
     month_interval,
+    month_sizes,
 )
 from tests.operators.conftest import TaskRun
 
@@ -34,7 +33,7 @@ IDS = buka.EMAIL_QUERY_MAX_IDS
 
 
 def _operator(path: object, results: object = None, **kwargs: object) -> BukaEmailRecordsToStorageOperator:
-    return CASE.make(path, **{"results_path": results, **kwargs})  # type: ignore[return-value]
+    return CASE.make(path, **{"results_path": results, **kwargs})
 
 
 def _results(sim: Any, folder: Path, files: int = 1) -> list[str]:
@@ -52,12 +51,9 @@ def _results(sim: Any, folder: Path, files: int = 1) -> list[str]:
 _queries = CASE.asked
 
 
-@pytest.mark.parametrize(
-    ("records", "queries"),
-    # the month (a long proof) and its small version for make test: ceil(N / 200) queries,
-    # the ids of three results files asked across their ends
-    [pytest.param(MONTH_RECORDS, 500, marks=pytest.mark.long, id="100k"), pytest.param(10_000, 50, id="10k")],
-)
+# the month (a long proof) and its small version for make test: ceil(N / 200) queries,
+# the ids of three results files asked across their ends
+@pytest.mark.parametrize(("records", "queries"), month_sizes(500, 50))
 def test_a_month_is_exported_once_each_in_the_fewest_queries(nxcloud_simulator, tmp_path, records, queries):
     start, end = month_interval()
     CASE.seed(nxcloud_simulator, start.timestamp(), end.timestamp(), records + 7)
@@ -75,8 +71,6 @@ def test_a_month_is_exported_once_each_in_the_fewest_queries(nxcloud_simulator, 
         path,
         summary,
         records=records,
-        line_key=itemgetter("email_id", "to_address"),
-        entry_key=attrgetter("vendor_id", "recipient"),
         fewest=math.ceil(records / IDS),
         queries=queries,
         entries=entries,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import time
-from operator import attrgetter, itemgetter
 
 import pytest
 from airflow.providers.common.compat.sdk import TaskDeferred
@@ -15,7 +14,6 @@ from airflow_provider_nxcloud.exports.files import read_records
 from airflow_provider_nxcloud.platforms import buka
 from tests.exports.conftest import (
     CASES,
-    MONTH_RECORDS,
     assert_exported_once,
     assert_memory_flat,
     assert_refused_before_any_request,
@@ -23,6 +21,7 @@ from tests.exports.conftest import (
     export_context,
     kill_then_retry,
     month_interval,
+    month_sizes,
     pages_to_short_page,
 )
 from tests.operators.conftest import TaskRun
@@ -63,12 +62,9 @@ def _lagging(sim: object, monkeypatch: pytest.MonkeyPatch, seconds: float) -> No
     monkeypatch.setattr(sim.state, "accounts", lagging)
 
 
-@pytest.mark.parametrize(
-    ("records", "queries"),
-    # the month (a long proof) and its small version for make test: one 30-day window,
-    # 50,000 rows a page, floor(N / 50,000) + 1 queries
-    [pytest.param(MONTH_RECORDS, 3, marks=pytest.mark.long, id="100k"), pytest.param(10_000, 1, id="10k")],
-)
+# the month (a long proof) and its small version for make test: one 30-day window,
+# 50,000 rows a page, floor(N / 50,000) + 1 queries
+@pytest.mark.parametrize(("records", "queries"), month_sizes(3, 1))
 def test_a_month_is_exported_once_each_in_the_fewest_queries(nxcloud_simulator, tmp_path, records, queries):
     start, end = _month()
     CASE.seed(nxcloud_simulator, start.timestamp(), end.timestamp(), records)
@@ -82,8 +78,6 @@ def test_a_month_is_exported_once_each_in_the_fewest_queries(nxcloud_simulator, 
         path,
         summary,
         records=records,
-        line_key=itemgetter("message_id", "number"),
-        entry_key=attrgetter("vendor_id", "recipient"),
         fewest=pages_to_short_page(records, ROWS),
         queries=queries,
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter
-from operator import attrgetter, itemgetter
 from typing import Any
 
 import pytest
@@ -27,6 +26,7 @@ from tests.exports.conftest import (
     assert_rerun_replaces_with_the_same_content,
     export_context,
     kill_then_retry,
+    month_sizes,
     pages_by_total,
 )
 from tests.operators.conftest import TaskRun
@@ -37,7 +37,7 @@ SETTLE = buka.VOICE_RECORD_SETTLE_S
 
 
 def _operator(path: object, **kwargs: Any) -> BukaVoiceRecordsToStorageOperator:
-    return CASE.make(path, **kwargs)  # type: ignore[return-value]
+    return CASE.make(path, **kwargs)
 
 
 def settled_month(days: int = MONTH_DAYS) -> tuple[dt.datetime, dt.datetime]:
@@ -63,14 +63,8 @@ def _ledger_calls(sim: Any) -> Counter[tuple[str, str]]:
     return Counter((entry.vendor_id, entry.recipient) for entry in CASE.entries(sim))
 
 
-@pytest.mark.parametrize(
-    ("records", "queries"),
-    # the month (a long proof) and its small version for make test: one window, 100 rows a query
-    [
-        pytest.param(MONTH_RECORDS, MONTH_RECORDS // PAGE, marks=pytest.mark.long, id="100k"),
-        pytest.param(10_000, 10_000 // PAGE, id="10k"),
-    ],
-)
+# the month (a long proof) and its small version for make test: one window, 100 rows a query
+@pytest.mark.parametrize(("records", "queries"), month_sizes(MONTH_RECORDS // PAGE, 10_000 // PAGE))
 def test_a_month_is_exported_once_each_in_the_fewest_queries(nxcloud_simulator, tmp_path, records, queries):
     start, end = settled_month()
     CASE.seed(nxcloud_simulator, start.timestamp(), end.timestamp(), records)
@@ -84,8 +78,6 @@ def test_a_month_is_exported_once_each_in_the_fewest_queries(nxcloud_simulator, 
         path,
         summary,
         records=records,
-        line_key=itemgetter("voice_id", "callee"),
-        entry_key=attrgetter("vendor_id", "recipient"),
         fewest=_expected_queries(nxcloud_simulator, start, end),
         queries=queries,
     )

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from operator import attrgetter, itemgetter
-
 import pytest
 
 from airflow_provider_nxcloud.exports.files import read_records
 from airflow_provider_nxcloud.platforms import fonedynamics
 from tests.exports.conftest import (
     CASES,
-    MONTH_RECORDS,
     assert_exported_once,
     assert_memory_flat,
     assert_refused_before_any_request,
     export_context,
     kill_then_retry,
     month_interval,
+    month_sizes,
     pages_to_short_page,
 )
 from tests.operators.conftest import TaskRun
@@ -25,11 +23,8 @@ CASE = CASES["fonedynamics-messages"]
 _operator = CASE.make
 
 
-@pytest.mark.parametrize(
-    ("records", "queries"),
-    # the month (a long proof, ~13 s) and its small version for make test
-    [pytest.param(MONTH_RECORDS, 501, marks=pytest.mark.long, id="100k"), pytest.param(10_000, 51, id="10k")],
-)
+# the month (a long proof, ~13 s) and its small version for make test
+@pytest.mark.parametrize(("records", "queries"), month_sizes(501, 51))
 def test_a_month_is_exported_once_each_in_the_fewest_queries(nxcloud_simulator, tmp_path, records, queries):
     start, end = month_interval()
     CASE.seed(nxcloud_simulator, start.timestamp(), end.timestamp(), records)
@@ -43,8 +38,6 @@ def test_a_month_is_exported_once_each_in_the_fewest_queries(nxcloud_simulator, 
         path,
         summary,
         records=records,
-        line_key=itemgetter("message_id", "to", "text"),
-        entry_key=attrgetter("vendor_id", "recipient", "content"),
         # one window (the interval), 200 a page: floor(records / 200) + 1
         fewest=pages_to_short_page(records, fonedynamics.MESSAGES_PAGE_DEFAULT),
         queries=queries,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from operator import attrgetter, itemgetter
 
 import pytest
 
@@ -12,7 +11,6 @@ from airflow_provider_nxcloud.exports.files import read_records
 from airflow_provider_nxcloud.platforms import nxcloud
 from tests.exports.conftest import (
     CASES,
-    MONTH_RECORDS,
     assert_exported_once,
     assert_memory_flat,
     assert_refused_before_any_request,
@@ -20,6 +18,7 @@ from tests.exports.conftest import (
     export_context,
     kill_then_retry,
     month_interval,
+    month_sizes,
     pages_by_total,
 )
 from tests.operators.conftest import TaskRun
@@ -36,14 +35,8 @@ def _expected_queries(sim: object, start: dt.datetime, end: dt.datetime) -> int:
     return sum(pages_by_total(per_day[day], nxcloud.SMS_RECORDS_MAX_PAGE_SIZE) for day in days)
 
 
-@pytest.mark.parametrize(
-    ("records", "queries"),
-    # the month (a long proof, ~12 s) and its small version for make test
-    [
-        pytest.param(MONTH_RECORDS, 30 * 4, marks=pytest.mark.long, id="100k"),
-        pytest.param(10_000, 30 * 1, id="10k"),
-    ],
-)
+# the month (a long proof, ~12 s) and its small version for make test
+@pytest.mark.parametrize(("records", "queries"), month_sizes(30 * 4, 30 * 1))
 def test_a_month_is_exported_once_each_in_the_fewest_queries(nxcloud_simulator, tmp_path, records, queries):
     start, end = month_interval()
     CASE.seed(nxcloud_simulator, start.timestamp(), end.timestamp(), records)
@@ -57,8 +50,6 @@ def test_a_month_is_exported_once_each_in_the_fewest_queries(nxcloud_simulator, 
         path,
         summary,
         records=records,
-        line_key=itemgetter("message_id", "number"),
-        entry_key=attrgetter("vendor_id", "recipient"),
         fewest=_expected_queries(nxcloud_simulator, start, end),
         queries=queries,
     )
