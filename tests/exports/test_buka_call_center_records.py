@@ -13,22 +13,11 @@ from airflow_provider_nxcloud.exports.engine import Interval
 from airflow_provider_nxcloud.exports.files import read_records
 from airflow_provider_nxcloud.platforms import buka
 from tests.contracts.capture import vendor_network
-from tests.exports.conftest import (
-    CASES,
-    assert_exported_once,
-    assert_memory_flat,
-    assert_refused_before_any_request,
-    assert_rerun_replaces_with_the_same_content,
-    export_context,
-    kill_then_retry,
-    month_interval,
-    month_sizes,
-    pages_by_total,
-)
+from tests.exports import conftest as shared
 from tests.operators.conftest import TaskRun
 from tests.testing.clients import buka_call
 
-CASE = CASES["buka-call-center"]
+CASE = shared.CASES["buka-call-center"]
 _operator = CASE.make
 _calls = CASE.entries
 DAY = 86400
@@ -39,7 +28,9 @@ def _expected_queries(sim: object, start: dt.datetime, end: dt.datetime, page_si
     ``page_size``, a page per started ``page_size`` of the records the window holds (bounds inclusive)."""
     times = [entry.time for entry in _calls(sim)]
     windows = windows_of(Interval(start.timestamp(), end.timestamp()))
-    return sum(pages_by_total(sum(1 for t in times if low <= t <= high), page_size) for low, high in windows)
+    return sum(
+        shared.pages_by_total(sum(1 for t in times if low <= t <= high), page_size) for low, high in windows
+    )
 
 
 def _today() -> dt.datetime:
@@ -47,15 +38,15 @@ def _today() -> dt.datetime:
 
 
 # the issue's month (a long proof) and its small version for make test: one 30-day window
-@pytest.mark.parametrize(("records", "queries"), month_sizes(1_000, 100))
+@pytest.mark.parametrize(("records", "queries"), shared.month_sizes(1_000, 100))
 def test_a_month_is_exported_once_each_in_the_fewest_queries(nxcloud_simulator, tmp_path, records, queries):
-    start, end = month_interval()
+    start, end = shared.month_interval()
     CASE.seed(nxcloud_simulator, start.timestamp(), end.timestamp(), records)
     path = tmp_path / "calls.jsonl"
 
     summary = CASE.run(path, start, end)
 
-    lines = assert_exported_once(
+    lines = shared.assert_exported_once(
         nxcloud_simulator,
         CASE,
         path,
@@ -90,7 +81,7 @@ def test_an_interval_over_32_days_is_read_in_the_fewest_windows_each_record_once
     assert {call.time for call in calls} >= {start.timestamp(), boundary, end.timestamp()}
     path = tmp_path / "calls.jsonl"
 
-    summary = _operator(path).execute(export_context(TaskRun(), start, end))
+    summary = _operator(path).execute(shared.export_context(TaskRun(), start, end))
 
     lines = list(read_records(path))
     inside = [call for call in calls if start.timestamp() <= call.time < end.timestamp()]
@@ -103,7 +94,7 @@ def test_an_interval_over_32_days_is_read_in_the_fewest_windows_each_record_once
 
     # the call at the interval's end is the next interval's first, and only its
     following = _operator(tmp_path / "next.jsonl").execute(
-        export_context(TaskRun(), end, end + dt.timedelta(hours=1))
+        shared.export_context(TaskRun(), end, end + dt.timedelta(hours=1))
     )
     [line] = read_records(tmp_path / "next.jsonl")
     assert following["records"] == 1 and line["session_id"] == calls[-1].vendor_id
@@ -116,21 +107,23 @@ def test_consecutive_intervals_partition_the_calls(nxcloud_simulator, tmp_path):
     for hours in range(0, 24, 6):
         path = tmp_path / f"{hours}.jsonl"
         at = start + dt.timedelta(hours=hours)
-        _operator(path).execute(export_context(TaskRun(), at, at + dt.timedelta(hours=6)))
+        _operator(path).execute(shared.export_context(TaskRun(), at, at + dt.timedelta(hours=6)))
         written += [line["session_id"] for line in read_records(path)]
     assert written == [call.vendor_id for call in _calls(nxcloud_simulator)]
 
 
 def test_memory_is_flat_in_the_record_count(nxcloud_simulator, tmp_path):
-    start, end = month_interval()
+    start, end = shared.month_interval()
     CASE.seed(nxcloud_simulator, start.timestamp(), end.timestamp(), 30 * 1_000)
-    assert_memory_flat(_operator, tmp_path, start, days=(2, 10), per_day=1_000, label="buka call center")
+    shared.assert_memory_flat(
+        _operator, tmp_path, start, days=(2, 10), per_day=1_000, label="buka call center"
+    )
 
 
 def test_a_killed_try_resumes_after_the_last_page_written(nxcloud_simulator, tmp_path, monkeypatch):
-    start, end = month_interval()
+    start, end = shared.month_interval()
     CASE.seed(nxcloud_simulator, start.timestamp(), end.timestamp(), 5_000)
-    summary = kill_then_retry(
+    summary = shared.kill_then_retry(
         nxcloud_simulator, CASE, monkeypatch, tmp_path / "calls.jsonl", start, end, pages=9
     )
     assert summary["records"] == 5_000
@@ -139,17 +132,19 @@ def test_a_killed_try_resumes_after_the_last_page_written(nxcloud_simulator, tmp
 
 
 def test_running_the_interval_again_replaces_the_file_with_the_same_content(nxcloud_simulator, tmp_path):
-    start, end = month_interval()
+    start, end = shared.month_interval()
     CASE.seed(nxcloud_simulator, start.timestamp(), end.timestamp(), 3_000)
-    assert_rerun_replaces_with_the_same_content(CASE, tmp_path / "calls.jsonl", start, end, records=3_000)
+    shared.assert_rerun_replaces_with_the_same_content(
+        CASE, tmp_path / "calls.jsonl", start, end, records=3_000
+    )
 
 
 def test_an_interval_older_than_the_vendor_keeps_fails_before_any_request(nxcloud_simulator, tmp_path):
     start = _today() - dt.timedelta(days=buka.CALL_RECORD_DAYS + 1)
-    assert_refused_before_any_request(
+    shared.assert_refused_before_any_request(
         nxcloud_simulator,
         _operator(tmp_path / "old.jsonl"),
-        export_context(TaskRun(), start, start + dt.timedelta(days=1)),
+        shared.export_context(TaskRun(), start, start + dt.timedelta(days=1)),
         parameter="data_interval_start",
         match=r"data_interval_start.*59 days",
     )
@@ -159,19 +154,21 @@ def test_an_interval_older_than_the_vendor_keeps_fails_before_any_request(nxclou
 def test_a_page_size_the_vendor_does_not_take_fails_before_any_request(
     nxcloud_simulator, tmp_path, page_size
 ):
-    start, end = month_interval()
-    assert_refused_before_any_request(
+    start, end = shared.month_interval()
+    shared.assert_refused_before_any_request(
         nxcloud_simulator,
         _operator(tmp_path / "calls.jsonl", page_size=page_size),
-        export_context(TaskRun(), start, end),
+        shared.export_context(TaskRun(), start, end),
         parameter="page_size",
     )
 
 
 def test_a_smaller_page_size_costs_its_pages(nxcloud_simulator, tmp_path):
-    start, end = month_interval()
+    start, end = shared.month_interval()
     CASE.seed(nxcloud_simulator, start.timestamp(), end.timestamp(), 1_000)
-    summary = _operator(tmp_path / "calls.jsonl", page_size=30).execute(export_context(TaskRun(), start, end))
+    summary = _operator(tmp_path / "calls.jsonl", page_size=30).execute(
+        shared.export_context(TaskRun(), start, end)
+    )
     assert summary["records"] == 1_000
     assert summary["queries"] == CASE.asked(nxcloud_simulator) == 34
 
@@ -236,7 +233,7 @@ def test_a_record_stamped_outside_the_window_asked_fails_the_try(tmp_path):
     outside = _record("early", before.strftime("%Y-%m-%d %H:%M:%S"))
     with vendor_network(_reply(outside, total=1)), pytest.raises(UnreadableRecordError, match="'early'"):
         _operator(tmp_path / "calls.jsonl").execute(
-            export_context(TaskRun(), start, start + dt.timedelta(days=1))
+            shared.export_context(TaskRun(), start, start + dt.timedelta(days=1))
         )
     assert not (tmp_path / "calls.jsonl").exists()
 
@@ -254,7 +251,7 @@ def test_a_reply_without_a_total_is_read_to_a_short_page(tmp_path):
             [{"json": _reply(*full)}, {"json": _reply(_record("last", local.strftime("%Y-%m-%d %H:%M:%S")))}],
         )
         summary = _operator(tmp_path / "calls.jsonl").execute(
-            export_context(TaskRun(), start, start + dt.timedelta(days=1))
+            shared.export_context(TaskRun(), start, start + dt.timedelta(days=1))
         )
     assert (summary["records"], summary["queries"]) == (101, 2)
 

@@ -15,20 +15,10 @@ from airflow_provider_nxcloud.operators.buka import BukaSendEmailOperator
 from airflow_provider_nxcloud.operators.exports import BukaEmailRecordsToStorageOperator
 from airflow_provider_nxcloud.platforms import buka
 from airflow_provider_nxcloud.testing.seeding import email_results_lines
-from tests.exports.conftest import (
-    CASES,
-    assert_exported_once,
-    assert_memory_flat,
-    assert_refused_before_any_request,
-    assert_rerun_replaces_with_the_same_content,
-    export_context,
-    kill_then_retry,
-    month_interval,
-    month_sizes,
-)
+from tests.exports import conftest as shared
 from tests.operators.conftest import TaskRun
 
-CASE = CASES["buka-email"]
+CASE = shared.CASES["buka-email"]
 IDS = buka.EMAIL_QUERY_MAX_IDS
 
 
@@ -53,19 +43,21 @@ _queries = CASE.asked
 
 # the issue's month (a long proof) and its small version for make test: ceil(N / 200) queries,
 # the ids of three results files asked across their ends
-@pytest.mark.parametrize(("records", "queries"), month_sizes(500, 50))
+@pytest.mark.parametrize(("records", "queries"), shared.month_sizes(500, 50))
 def test_a_month_is_exported_once_each_in_the_fewest_queries(nxcloud_simulator, tmp_path, records, queries):
-    start, end = month_interval()
+    start, end = shared.month_interval()
     CASE.seed(nxcloud_simulator, start.timestamp(), end.timestamp(), records + 7)
     results = _results(nxcloud_simulator, tmp_path, files=3)
     path = tmp_path / "email.jsonl"
     # the last 7 emails were sent after the interval: left to the next interval's export
     summary = _operator(path, results).execute(
-        export_context(TaskRun(), start, dt.datetime.fromtimestamp(_seventh_last(nxcloud_simulator), dt.UTC))
+        shared.export_context(
+            TaskRun(), start, dt.datetime.fromtimestamp(_seventh_last(nxcloud_simulator), dt.UTC)
+        )
     )
 
     entries = CASE.entries(nxcloud_simulator)[:records]
-    lines = assert_exported_once(
+    lines = shared.assert_exported_once(
         nxcloud_simulator,
         CASE,
         path,
@@ -102,7 +94,7 @@ def test_emails_sent_through_the_send_operator_are_exported_from_its_results(nxc
     nxcloud_simulator.clock.advance(60)  # past the delivery delay: final statuses
 
     # the send task's XCom summary is taken as it is (its results_path)
-    summary = _operator(path, send).execute(export_context(TaskRun(), before, after))
+    summary = _operator(path, send).execute(shared.export_context(TaskRun(), before, after))
 
     lines = list(read_records(path))
     assert sorted(line["to_address"] for line in lines) == sorted(addresses)
@@ -111,7 +103,7 @@ def test_emails_sent_through_the_send_operator_are_exported_from_its_results(nxc
 
 
 def test_an_id_buka_does_not_list_is_written_not_found(nxcloud_simulator, tmp_path):
-    start, end = month_interval()
+    start, end = shared.month_interval()
     CASE.seed(nxcloud_simulator, start.timestamp(), end.timestamp(), 300)
     results = _results(nxcloud_simulator, tmp_path)[0]
     moment = (start + dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -122,7 +114,7 @@ def test_an_id_buka_does_not_list_is_written_not_found(nxcloud_simulator, tmp_pa
     rejected = stranger.replace('"accepted"', '"rejected"').replace("ghost", "refused")
     Path(results).write_text(Path(results).read_text() + stranger + rejected)
 
-    _operator(tmp_path / "email.jsonl", results).execute(export_context(TaskRun(), start, end))
+    _operator(tmp_path / "email.jsonl", results).execute(shared.export_context(TaskRun(), start, end))
 
     lines = list(read_records(tmp_path / "email.jsonl"))
     assert len(lines) == 301  # the rejected recipient was never sent: no record
@@ -133,11 +125,11 @@ def test_an_id_buka_does_not_list_is_written_not_found(nxcloud_simulator, tmp_pa
 
 def test_memory_is_flat_in_the_record_count(nxcloud_simulator, tmp_path):
     """Five times the emails and the same peak: the export holds one query's ids, not the interval's."""
-    start, end = month_interval()
+    start, end = shared.month_interval()
     per_day = IDS
     CASE.seed(nxcloud_simulator, start.timestamp(), end.timestamp(), 30 * per_day)
     results = _results(nxcloud_simulator, tmp_path)
-    assert_memory_flat(
+    shared.assert_memory_flat(
         lambda path: _operator(path, results),
         tmp_path,
         start,
@@ -148,7 +140,7 @@ def test_memory_is_flat_in_the_record_count(nxcloud_simulator, tmp_path):
 
 
 def test_a_killed_try_resumes_after_the_last_page_written(nxcloud_simulator, tmp_path, monkeypatch):
-    start, end = month_interval()
+    start, end = shared.month_interval()
     CASE.seed(nxcloud_simulator, start.timestamp(), end.timestamp(), 3_000)
     results = _results(nxcloud_simulator, tmp_path, files=2)
     path = tmp_path / "email.jsonl"
@@ -163,30 +155,34 @@ def test_a_killed_try_resumes_after_the_last_page_written(nxcloud_simulator, tmp
 
     monkeypatch.setattr(BukaHook, "get_email_records", get_email_records)
     # the 8th page takes ids from both files (1,500 each)
-    kill_then_retry(nxcloud_simulator, CASE, monkeypatch, path, start, end, pages=8, results_path=results)
+    shared.kill_then_retry(
+        nxcloud_simulator, CASE, monkeypatch, path, start, end, pages=8, results_path=results
+    )
     # the killed page is asked again, nothing before it: 15 pages + 1
     assert len(asked) == 16 and asked[8] == asked[7] and len(set(asked)) == 15
     assert asked[7] == CASE.entries(nxcloud_simulator)[7 * IDS].vendor_id
 
 
 def test_running_the_interval_again_replaces_the_file_with_the_same_content(nxcloud_simulator, tmp_path):
-    start, end = month_interval()
+    start, end = shared.month_interval()
     CASE.seed(nxcloud_simulator, start.timestamp(), end.timestamp(), 1_000)
     results = _results(nxcloud_simulator, tmp_path)
     path = tmp_path / "email.jsonl"
-    assert_rerun_replaces_with_the_same_content(CASE, path, start, end, records=1_000, results_path=results)
+    shared.assert_rerun_replaces_with_the_same_content(
+        CASE, path, start, end, records=1_000, results_path=results
+    )
 
 
 def test_an_interval_older_than_buka_keeps_email_records_fails_before_any_request(
     nxcloud_simulator, tmp_path
 ):
-    end = month_interval()[1] - dt.timedelta(days=89)
+    end = shared.month_interval()[1] - dt.timedelta(days=89)
     results = tmp_path / "send.jsonl"
     results.write_text("")
-    assert_refused_before_any_request(
+    shared.assert_refused_before_any_request(
         nxcloud_simulator,
         _operator(tmp_path / "old.jsonl", str(results)),
-        export_context(TaskRun(), end - dt.timedelta(days=2), end),
+        shared.export_context(TaskRun(), end - dt.timedelta(days=2), end),
         parameter="data_interval_start",
         match=r"data_interval_start.*90 days",
     )
@@ -209,13 +205,13 @@ def test_a_bad_parameter_is_refused_by_name_before_any_request(
     nxcloud_simulator, tmp_path, monkeypatch, kwargs, parameter, message
 ):
     monkeypatch.chdir(tmp_path)
-    nxcloud_simulator.seed_email_history(*[t.timestamp() for t in month_interval()], 10)
+    nxcloud_simulator.seed_email_history(*[t.timestamp() for t in shared.month_interval()], 10)
     Path("send.jsonl").write_text("".join(email_results_lines(CASE.entries(nxcloud_simulator))))
     options = {"results_path": "send.jsonl", **kwargs}
-    assert_refused_before_any_request(
+    shared.assert_refused_before_any_request(
         nxcloud_simulator,
         _operator(tmp_path / "email.jsonl", **options),
-        export_context(TaskRun(), *month_interval()),
+        shared.export_context(TaskRun(), *shared.month_interval()),
         parameter=parameter,
         match=message,
     )
@@ -226,10 +222,10 @@ def test_a_results_line_without_a_readable_time_is_refused_by_name(nxcloud_simul
     results.write_text(
         '{"batch":1,"number":"a@example.com","status":"accepted","recorded_at":null,"vendor_id":"x"}\n'
     )
-    assert_refused_before_any_request(
+    shared.assert_refused_before_any_request(
         nxcloud_simulator,
         _operator(tmp_path / "email.jsonl", str(results)),
-        export_context(TaskRun(), *month_interval()),
+        shared.export_context(TaskRun(), *shared.month_interval()),
         parameter="results_path",
         match=r"send.jsonl line 1 has no readable recorded_at",
     )

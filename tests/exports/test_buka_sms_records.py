@@ -12,21 +12,10 @@ from airflow.providers.common.compat.sdk import TaskDeferred
 from airflow_provider_nxcloud.exports import buka_sms
 from airflow_provider_nxcloud.exports.files import read_records
 from airflow_provider_nxcloud.platforms import buka
-from tests.exports.conftest import (
-    CASES,
-    assert_exported_once,
-    assert_memory_flat,
-    assert_refused_before_any_request,
-    assert_rerun_replaces_with_the_same_content,
-    export_context,
-    kill_then_retry,
-    month_interval,
-    month_sizes,
-    pages_to_short_page,
-)
+from tests.exports import conftest as shared
 from tests.operators.conftest import TaskRun
 
-CASE = CASES["buka-sms"]
+CASE = shared.CASES["buka-sms"]
 _operator = CASE.make
 ROWS = buka.SMS_SENT_RECORDS_PAGE_ROWS
 SETTLE = buka.SMS_SENT_RECORDS_SETTLE_S
@@ -34,7 +23,7 @@ SETTLE = buka.SMS_SENT_RECORDS_SETTLE_S
 
 def _month() -> tuple[dt.datetime, dt.datetime]:
     """30 days that ended yesterday at midnight: settled at any hour the test runs."""
-    start, end = month_interval()
+    start, end = shared.month_interval()
     return start - dt.timedelta(days=1), end - dt.timedelta(days=1)
 
 
@@ -64,7 +53,7 @@ def _lagging(sim: object, monkeypatch: pytest.MonkeyPatch, seconds: float) -> No
 
 # the issue's month (a long proof) and its small version for make test: one 30-day window,
 # 50,000 rows a page, floor(N / 50,000) + 1 queries
-@pytest.mark.parametrize(("records", "queries"), month_sizes(3, 1))
+@pytest.mark.parametrize(("records", "queries"), shared.month_sizes(3, 1))
 def test_a_month_is_exported_once_each_in_the_fewest_queries(nxcloud_simulator, tmp_path, records, queries):
     start, end = _month()
     CASE.seed(nxcloud_simulator, start.timestamp(), end.timestamp(), records)
@@ -72,13 +61,13 @@ def test_a_month_is_exported_once_each_in_the_fewest_queries(nxcloud_simulator, 
 
     summary = CASE.run(path, start, end)
 
-    lines = assert_exported_once(
+    lines = shared.assert_exported_once(
         nxcloud_simulator,
         CASE,
         path,
         summary,
         records=records,
-        fewest=pages_to_short_page(records, ROWS),
+        fewest=shared.pages_to_short_page(records, ROWS),
         queries=queries,
     )
     assert {line["status"] for line in lines} == {"sent", "failed"}  # numbers ending 0000 fail
@@ -91,7 +80,7 @@ def test_an_interval_over_31_days_is_read_in_31_day_windows(nxcloud_simulator, t
     start = end - dt.timedelta(days=40)
     CASE.seed(nxcloud_simulator, start.timestamp(), end.timestamp(), 4_000)
 
-    summary = _operator(tmp_path / "sms.jsonl").execute(export_context(TaskRun(), start, end))
+    summary = _operator(tmp_path / "sms.jsonl").execute(shared.export_context(TaskRun(), start, end))
 
     assert summary["records"] == 4_000 and summary["windows"] == 2
     assert CASE.asked(nxcloud_simulator) == 2
@@ -116,7 +105,7 @@ def test_memory_is_flat_in_the_record_count(nxcloud_simulator, tmp_path, monkeyp
     start, end = _month()
     per_day = 500
     CASE.seed(nxcloud_simulator, start.timestamp(), end.timestamp(), 30 * per_day)
-    assert_memory_flat(
+    shared.assert_memory_flat(
         lambda path: _operator(path, page_size=1_000),
         tmp_path,
         start,
@@ -130,7 +119,7 @@ def test_a_killed_try_resumes_after_the_last_page_written(nxcloud_simulator, tmp
     start, end = _month()
     monkeypatch.setattr(buka_sms, "WINDOW_S", 5 * 86_400)  # six windows: the kill lands mid-interval
     CASE.seed(nxcloud_simulator, start.timestamp(), end.timestamp(), 6_000)
-    kill_then_retry(nxcloud_simulator, CASE, monkeypatch, tmp_path / "sms.jsonl", start, end, pages=3)
+    shared.kill_then_retry(nxcloud_simulator, CASE, monkeypatch, tmp_path / "sms.jsonl", start, end, pages=3)
     # the killed page (window 3) is asked again, nothing before it: 6 windows + 1
     starts = [first for first, _, _ in asked]
     assert len(starts) == 7 and starts[3] == starts[2] and len(set(starts)) == 6
@@ -139,15 +128,17 @@ def test_a_killed_try_resumes_after_the_last_page_written(nxcloud_simulator, tmp
 def test_running_the_interval_again_replaces_the_file_with_the_same_content(nxcloud_simulator, tmp_path):
     start, end = _month()
     CASE.seed(nxcloud_simulator, start.timestamp(), end.timestamp(), 3_000)
-    assert_rerun_replaces_with_the_same_content(CASE, tmp_path / "sms.jsonl", start, end, records=3_000)
+    shared.assert_rerun_replaces_with_the_same_content(
+        CASE, tmp_path / "sms.jsonl", start, end, records=3_000
+    )
 
 
 def test_an_interval_older_than_the_vendor_keeps_fails_before_any_request(nxcloud_simulator, tmp_path):
     end = _month()[1] - dt.timedelta(days=88)  # 89 days ago: its start, 91 days ago, is gone
-    assert_refused_before_any_request(
+    shared.assert_refused_before_any_request(
         nxcloud_simulator,
         _operator(tmp_path / "old.jsonl"),
-        export_context(TaskRun(), end - dt.timedelta(days=2), end),
+        shared.export_context(TaskRun(), end - dt.timedelta(days=2), end),
         parameter="data_interval_start",
         match=r"data_interval_start.*90 days",
     )
@@ -168,17 +159,17 @@ def test_a_bad_parameter_is_refused_by_name_before_any_request(
     operator = _operator(tmp_path / "sms.jsonl", **{k: v for k, v in kwargs.items() if k != "output_path"})
     if "output_path" in kwargs:
         operator.output_path = kwargs["output_path"]
-    assert_refused_before_any_request(
-        nxcloud_simulator, operator, export_context(TaskRun(), start, end), parameter=parameter
+    shared.assert_refused_before_any_request(
+        nxcloud_simulator, operator, shared.export_context(TaskRun(), start, end), parameter=parameter
     )
 
 
 def test_an_interval_not_on_whole_seconds_is_refused_before_any_request(nxcloud_simulator, tmp_path):
     start, end = _month()
-    assert_refused_before_any_request(
+    shared.assert_refused_before_any_request(
         nxcloud_simulator,
         _operator(tmp_path / "sms.jsonl"),
-        export_context(TaskRun(), start + dt.timedelta(milliseconds=500), end),
+        shared.export_context(TaskRun(), start + dt.timedelta(milliseconds=500), end),
         parameter="data_interval_start",
         match="whole second",
     )
@@ -202,7 +193,7 @@ def test_the_lagging_list_is_read_only_once_the_interval_has_settled(
 
     operator = _operator(path)
     with pytest.raises(TaskDeferred) as deferred:
-        operator.execute(export_context(run, start, end))
+        operator.execute(shared.export_context(run, start, end))
     assert deferred.value.trigger.moment == end + dt.timedelta(seconds=SETTLE)
     assert nxcloud_simulator.requests.total() == 0 and not path.exists()
 
@@ -217,7 +208,9 @@ def test_the_lagging_list_is_read_only_once_the_interval_has_settled(
     # resumed when the trigger fires: the vendor's clock and the worker's have both moved on
     nxcloud_simulator.clock.advance(SETTLE)
     operator.clock = lambda: time.time() + SETTLE
-    summary = operator.resume_after_settle(export_context(run, start, end), deferred.value.trigger.moment)
+    summary = operator.resume_after_settle(
+        shared.export_context(run, start, end), deferred.value.trigger.moment
+    )
 
     lines = list(read_records(path))
     assert [line["message_id"] for line in lines] == [e.vendor_id for e in listed]

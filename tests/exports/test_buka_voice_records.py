@@ -16,22 +16,10 @@ from airflow_provider_nxcloud.exports.engine import Interval
 from airflow_provider_nxcloud.exports.files import read_records
 from airflow_provider_nxcloud.operators.exports import BukaVoiceRecordsToStorageOperator
 from airflow_provider_nxcloud.platforms import buka, sip
-from tests.exports.conftest import (
-    CASES,
-    MONTH_DAYS,
-    MONTH_RECORDS,
-    assert_exported_once,
-    assert_memory_flat,
-    assert_refused_before_any_request,
-    assert_rerun_replaces_with_the_same_content,
-    export_context,
-    kill_then_retry,
-    month_sizes,
-    pages_by_total,
-)
+from tests.exports import conftest as shared
 from tests.operators.conftest import TaskRun
 
-CASE = CASES["buka-voice"]
+CASE = shared.CASES["buka-voice"]
 PAGE = buka.VOICE_RECORDS_MAX_PAGE_SIZE
 SETTLE = buka.VOICE_RECORD_SETTLE_S
 
@@ -40,7 +28,7 @@ def _operator(path: object, **kwargs: Any) -> BukaVoiceRecordsToStorageOperator:
     return CASE.make(path, **kwargs)
 
 
-def settled_month(days: int = MONTH_DAYS) -> tuple[dt.datetime, dt.datetime]:
+def settled_month(days: int = shared.MONTH_DAYS) -> tuple[dt.datetime, dt.datetime]:
     """``days`` days ending at yesterday's UTC midnight: settled (its calls have all ended) at any
     hour the test runs, and well within the two months Buka keeps records."""
     end = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0) - dt.timedelta(days=1)
@@ -55,7 +43,7 @@ def _expected_queries(sim: Any, start: dt.datetime, end: dt.datetime) -> int:
     queries = 0
     for low, high in interval_parts(Interval(start.timestamp(), end.timestamp())):
         listed = sum(1 for moment in times if low <= moment <= high + SETTLE)
-        queries += pages_by_total(listed, PAGE)
+        queries += shared.pages_by_total(listed, PAGE)
     return queries
 
 
@@ -64,7 +52,9 @@ def _ledger_calls(sim: Any) -> Counter[tuple[str, str]]:
 
 
 # the issue's month (a long proof) and its small version for make test: one window, 100 rows a query
-@pytest.mark.parametrize(("records", "queries"), month_sizes(MONTH_RECORDS // PAGE, 10_000 // PAGE))
+@pytest.mark.parametrize(
+    ("records", "queries"), shared.month_sizes(shared.MONTH_RECORDS // PAGE, 10_000 // PAGE)
+)
 def test_a_month_is_exported_once_each_in_the_fewest_queries(nxcloud_simulator, tmp_path, records, queries):
     start, end = settled_month()
     CASE.seed(nxcloud_simulator, start.timestamp(), end.timestamp(), records)
@@ -72,7 +62,7 @@ def test_a_month_is_exported_once_each_in_the_fewest_queries(nxcloud_simulator, 
 
     summary = CASE.run(path, start, end)
 
-    assert_exported_once(
+    shared.assert_exported_once(
         nxcloud_simulator,
         CASE,
         path,
@@ -87,7 +77,7 @@ def test_a_month_is_exported_once_each_in_the_fewest_queries(nxcloud_simulator, 
 def test_each_line_says_how_the_call_ended_through_the_sip_table(nxcloud_simulator, tmp_path):
     start, end = settled_month()
     CASE.seed(nxcloud_simulator, start.timestamp(), end.timestamp(), 2_000)
-    _operator(tmp_path / "calls.jsonl").execute(export_context(TaskRun(), start, end))
+    _operator(tmp_path / "calls.jsonl").execute(shared.export_context(TaskRun(), start, end))
 
     lines = {line["voice_id"]: line for line in read_records(tmp_path / "calls.jsonl")}
     entries = CASE.entries(nxcloud_simulator)
@@ -128,7 +118,7 @@ def test_an_interval_over_31_days_is_read_in_two_windows_each_call_once(nxcloud_
     nxcloud_simulator.seed_voice_history(boundary + 60, boundary + 61, 1)
     path = tmp_path / "calls.jsonl"
 
-    summary = _operator(path).execute(export_context(TaskRun(), start, end))
+    summary = _operator(path).execute(shared.export_context(TaskRun(), start, end))
 
     lines = list(read_records(path))
     assert Counter((line["voice_id"], line["callee"]) for line in lines) == _ledger_calls(nxcloud_simulator)
@@ -141,7 +131,9 @@ def test_calls_placed_outside_the_interval_are_left_to_their_own(nxcloud_simulat
     start, end = settled_month()
     CASE.seed(nxcloud_simulator, start.timestamp(), end.timestamp(), 3_000)  # one per 864 s
     noon = start + dt.timedelta(days=3, hours=12)
-    _operator(tmp_path / "half.jsonl").execute(export_context(TaskRun(), noon, noon + dt.timedelta(hours=6)))
+    _operator(tmp_path / "half.jsonl").execute(
+        shared.export_context(TaskRun(), noon, noon + dt.timedelta(hours=6))
+    )
     inside = [
         entry
         for entry in CASE.entries(nxcloud_simulator)
@@ -155,14 +147,16 @@ def test_calls_placed_outside_the_interval_are_left_to_their_own(nxcloud_simulat
 def test_memory_is_flat_in_the_record_count(nxcloud_simulator, tmp_path):
     start, end = settled_month()
     per_day = 3 * PAGE  # full pages alike
-    CASE.seed(nxcloud_simulator, start.timestamp(), end.timestamp(), MONTH_DAYS * per_day)
-    assert_memory_flat(_operator, tmp_path, start, days=(1, 5), per_day=per_day, label="buka voice")
+    CASE.seed(nxcloud_simulator, start.timestamp(), end.timestamp(), shared.MONTH_DAYS * per_day)
+    shared.assert_memory_flat(_operator, tmp_path, start, days=(1, 5), per_day=per_day, label="buka voice")
 
 
 def test_a_killed_try_resumes_after_the_last_page_written(nxcloud_simulator, tmp_path, monkeypatch):
     start, end = settled_month()
     CASE.seed(nxcloud_simulator, start.timestamp(), end.timestamp(), 2_000)
-    kill_then_retry(nxcloud_simulator, CASE, monkeypatch, tmp_path / "calls.jsonl", start, end, pages=7)
+    shared.kill_then_retry(
+        nxcloud_simulator, CASE, monkeypatch, tmp_path / "calls.jsonl", start, end, pages=7
+    )
     # the killed page is asked again, nothing before it
     total = CASE.asked(nxcloud_simulator)
     assert total == _expected_queries(nxcloud_simulator, start, end) + 1 == 2_000 // PAGE + 1
@@ -171,16 +165,18 @@ def test_a_killed_try_resumes_after_the_last_page_written(nxcloud_simulator, tmp
 def test_running_the_interval_again_replaces_the_file_with_the_same_content(nxcloud_simulator, tmp_path):
     start, end = settled_month()
     CASE.seed(nxcloud_simulator, start.timestamp(), end.timestamp(), 1_500)
-    assert_rerun_replaces_with_the_same_content(CASE, tmp_path / "calls.jsonl", start, end, records=1_500)
+    shared.assert_rerun_replaces_with_the_same_content(
+        CASE, tmp_path / "calls.jsonl", start, end, records=1_500
+    )
 
 
 def test_an_interval_older_than_buka_keeps_fails_before_any_request(nxcloud_simulator, tmp_path):
     now = dt.datetime.now(dt.UTC)
     start = now - dt.timedelta(days=buka.VOICE_RECORDS_KEPT_DAYS, minutes=5)
-    assert_refused_before_any_request(
+    shared.assert_refused_before_any_request(
         nxcloud_simulator,
         _operator(tmp_path / "old.jsonl"),
-        export_context(TaskRun(), start, start + dt.timedelta(days=1)),
+        shared.export_context(TaskRun(), start, start + dt.timedelta(days=1)),
         parameter="data_interval_start",
         match=r"data_interval_start.*59 days",
     )
@@ -192,7 +188,9 @@ def test_an_interval_whose_calls_may_still_be_ringing_is_read_after_the_settle_d
     """Run 29 minutes after its end, the export defers (no request) to 30 minutes after it (ASSUMPTION [BK-46])."""
     end = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(seconds=SETTLE - 60)
     with pytest.raises(TaskDeferred) as deferred:
-        _operator(tmp_path / "now.jsonl").execute(export_context(TaskRun(), end - dt.timedelta(hours=1), end))
+        _operator(tmp_path / "now.jsonl").execute(
+            shared.export_context(TaskRun(), end - dt.timedelta(hours=1), end)
+        )
     assert deferred.value.trigger.moment == end + dt.timedelta(seconds=SETTLE)
     assert nxcloud_simulator.requests.total() == 0
 
@@ -200,10 +198,10 @@ def test_an_interval_whose_calls_may_still_be_ringing_is_read_after_the_settle_d
 @pytest.mark.parametrize("size", [0, PAGE + 1, "100", True, 2.5])
 def test_a_page_size_the_vendor_does_not_take_fails_before_any_request(nxcloud_simulator, tmp_path, size):
     start, end = settled_month()
-    assert_refused_before_any_request(
+    shared.assert_refused_before_any_request(
         nxcloud_simulator,
         _operator(tmp_path / "calls.jsonl", page_size=size),
-        export_context(TaskRun(), start, end),
+        shared.export_context(TaskRun(), start, end),
         parameter="page_size",
         match=r"page_size.*1 to 100",
     )
@@ -212,7 +210,9 @@ def test_a_page_size_the_vendor_does_not_take_fails_before_any_request(nxcloud_s
 def test_a_smaller_page_size_is_sent_and_costs_the_pages_it_needs(nxcloud_simulator, tmp_path):
     start, end = settled_month()
     CASE.seed(nxcloud_simulator, start.timestamp(), end.timestamp(), 250)
-    summary = _operator(tmp_path / "calls.jsonl", page_size=25).execute(export_context(TaskRun(), start, end))
+    summary = _operator(tmp_path / "calls.jsonl", page_size=25).execute(
+        shared.export_context(TaskRun(), start, end)
+    )
     assert summary["records"] == 250
     assert summary["queries"] == CASE.asked(nxcloud_simulator) == 10
 
@@ -225,7 +225,7 @@ def test_a_gateway_error_or_a_vendor_fault_mid_export_is_read_again_without_gaps
     CASE.seed(nxcloud_simulator, start.timestamp(), end.timestamp(), 1_000)
     nxcloud_simulator.faults.set(at={4: "http_503", 7: "vendor_busy"})
     path = tmp_path / "calls.jsonl"
-    summary = _operator(path).execute(export_context(TaskRun(), start, end))
+    summary = _operator(path).execute(shared.export_context(TaskRun(), start, end))
     assert nxcloud_simulator.faults.counts() == {"http_503": 1, "vendor_busy": 1}
     lines = list(read_records(path))
     assert [line["voice_id"] for line in lines] == [
@@ -273,10 +273,10 @@ def test_a_list_that_shifts_while_paged_fails_the_try_and_the_retry_reads_on(
     requests_mock.post(url, [page(rows[:2], 1), page(rows[1:3], 2), page(rows[2:], 2)])
     path, run = tmp_path / "calls.jsonl", TaskRun()
     with pytest.raises(UnreadableRecordError, match="v2 again on page 2"):
-        _operator(path, page_size=2).execute(export_context(run, start, end))
+        _operator(path, page_size=2).execute(shared.export_context(run, start, end))
     assert not path.exists()
 
-    summary = _operator(path, page_size=2).execute(export_context(run, start, end, retry=True))
+    summary = _operator(path, page_size=2).execute(shared.export_context(run, start, end, retry=True))
     assert [line["voice_id"] for line in read_records(path)] == ["v1", "v2", "v3", "v4"]
     assert {line["status"] for line in read_records(path)} == {"unanswered"}
     assert [request.json()["current"] for request in requests_mock.request_history] == [1, 2, 2]

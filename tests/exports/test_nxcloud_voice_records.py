@@ -26,21 +26,10 @@ from airflow_provider_nxcloud.exports.nxcloud_voice import NXCloudVoiceRecords
 from airflow_provider_nxcloud.hooks.nxcloud import NXCloudHook
 from airflow_provider_nxcloud.operators.exports import NXCloudVoiceRecordsToStorageOperator
 from airflow_provider_nxcloud.platforms import nxcloud
-from tests.exports.conftest import (
-    CASES,
-    MONTH_DAYS,
-    assert_exported_once,
-    assert_memory_flat,
-    assert_refused_before_any_request,
-    assert_rerun_replaces_with_the_same_content,
-    export_context,
-    kill_then_retry,
-    month_sizes,
-    pages_by_total,
-)
+from tests.exports import conftest as shared
 from tests.operators.conftest import TaskRun
 
-CASE = CASES["nxcloud-voice"]
+CASE = shared.CASES["nxcloud-voice"]
 #: full UTC days before today an export can read at any hour: the vendor's 7 days, counted in
 #: UTC+8, less the hour the export keeps to read them, reach back 6 days and 15 hours
 KEPT_DAYS = 5
@@ -64,7 +53,7 @@ def kept_interval() -> tuple[dt.datetime, dt.datetime]:
 def seed_month(sim: Any, kept_calls: int) -> None:
     """A month of calls: ``kept_calls`` in the kept days, a quarter as many over the 25 days before."""
     start, end = kept_interval()
-    month_start = end - dt.timedelta(days=MONTH_DAYS)
+    month_start = end - dt.timedelta(days=shared.MONTH_DAYS)
     sim.seed_call_history(month_start.timestamp(), start.timestamp(), kept_calls // 4)
     sim.seed_call_history(start.timestamp(), end.timestamp(), kept_calls)
 
@@ -116,7 +105,7 @@ def fewest_queries(sim: Any, start: dt.datetime, end: dt.datetime, page_size: in
     """Each window's calls as the vendor counts them (both ends inclusive, ASSUMPTION [NX-25]), a page at a time."""
     calls = sim.ledger.entries("nxcloud", "voice")
     return sum(
-        pages_by_total(len(_started(calls, since, until, kind, inclusive=True)), page_size)
+        shared.pages_by_total(len(_started(calls, since, until, kind, inclusive=True)), page_size)
         for since, until, kind in _windows(start, end)
     )
 
@@ -129,17 +118,17 @@ def _min_gap(sim: Any) -> float:
 @pytest.mark.usefixtures("fast")
 # the issue's month (a long proof) and its small version for make test
 # no literal query count: the seeding spreads the calls over the windows, the count is bounded below
-@pytest.mark.parametrize(("records", "queries"), month_sizes(None, None))
+@pytest.mark.parametrize(("records", "queries"), shared.month_sizes(None, None))
 def test_a_month_is_exported_once_each_in_the_fewest_queries(nxcloud_simulator, tmp_path, records, queries):
     seed_month(nxcloud_simulator, records)
     start, end = kept_interval()
     path = tmp_path / "calls.jsonl"
 
-    summary = _operator(path).execute(export_context(TaskRun(), start, end))
+    summary = _operator(path).execute(shared.export_context(TaskRun(), start, end))
 
     assert nxcloud_simulator.ledger.count("nxcloud", "voice") == records + records // 4
     fewest = fewest_queries(nxcloud_simulator, start, end, nxcloud.VOICE_CDR_MAX_PAGE_SIZE)
-    lines = assert_exported_once(
+    lines = shared.assert_exported_once(
         nxcloud_simulator,
         CASE,
         path,
@@ -167,7 +156,7 @@ def test_memory_is_flat_in_the_record_count(nxcloud_simulator, tmp_path):
     page_size = 200  # full pages at a fifth of the largest: the same proof, traced five times faster
     per_day = 2 * 3 * page_size
     CASE.seed(nxcloud_simulator, start.timestamp(), end.timestamp(), KEPT_DAYS * per_day)
-    assert_memory_flat(
+    shared.assert_memory_flat(
         lambda path: _operator(path, page_size=page_size),
         tmp_path,
         start,
@@ -181,7 +170,7 @@ def test_memory_is_flat_in_the_record_count(nxcloud_simulator, tmp_path):
 def test_a_killed_try_resumes_after_the_last_page_written(nxcloud_simulator, tmp_path, monkeypatch):
     start, end = kept_interval()
     CASE.seed(nxcloud_simulator, start.timestamp(), end.timestamp(), 20_000)
-    kill_then_retry(
+    shared.kill_then_retry(
         nxcloud_simulator,
         CASE,
         monkeypatch,
@@ -201,7 +190,9 @@ def test_a_killed_try_resumes_after_the_last_page_written(nxcloud_simulator, tmp
 def test_running_the_interval_again_replaces_the_file_with_the_same_content(nxcloud_simulator, tmp_path):
     start, end = kept_interval()
     CASE.seed(nxcloud_simulator, start.timestamp(), end.timestamp(), 3_000)
-    assert_rerun_replaces_with_the_same_content(CASE, tmp_path / "calls.jsonl", start, end, records=3_000)
+    shared.assert_rerun_replaces_with_the_same_content(
+        CASE, tmp_path / "calls.jsonl", start, end, records=3_000
+    )
 
 
 @pytest.mark.usefixtures("fast")
@@ -211,8 +202,8 @@ def test_a_call_started_at_an_interval_end_is_in_the_next_interval_only(nxcloud_
     start, end = kept_interval()
     middle = start + dt.timedelta(days=2)
     CASE.seed(nxcloud_simulator, start.timestamp(), end.timestamp(), KEPT_DAYS * 24)  # one an hour
-    _operator(tmp_path / "a.jsonl").execute(export_context(TaskRun(), start, middle))
-    _operator(tmp_path / "b.jsonl").execute(export_context(TaskRun(), middle, end))
+    _operator(tmp_path / "a.jsonl").execute(shared.export_context(TaskRun(), start, middle))
+    _operator(tmp_path / "b.jsonl").execute(shared.export_context(TaskRun(), middle, end))
     lines = [*read_records(tmp_path / "a.jsonl"), *read_records(tmp_path / "b.jsonl")]
     assert sorted(line["message_id"] for line in lines) == sorted(
         e.vendor_id for e in CASE.entries(nxcloud_simulator)
@@ -226,24 +217,24 @@ def test_one_voice_type_is_exported_alone(nxcloud_simulator, tmp_path):
     start, end = kept_interval()
     CASE.seed(nxcloud_simulator, start.timestamp(), end.timestamp(), 1_000)
     summary = _operator(tmp_path / "group.jsonl", voice_types=[0]).execute(
-        export_context(TaskRun(), start, end)
+        shared.export_context(TaskRun(), start, end)
     )
     lines = list(read_records(tmp_path / "group.jsonl"))
     assert {line["service"] for line in lines} == {"group_call"} and len(lines) == 500
     assert summary["windows"] == KEPT_DAYS == CASE.asked(nxcloud_simulator)
 
 
-@pytest.mark.parametrize("days_ago", [7, MONTH_DAYS])
+@pytest.mark.parametrize("days_ago", [7, shared.MONTH_DAYS])
 def test_an_interval_older_than_the_vendor_keeps_fails_before_any_request(
     nxcloud_simulator, tmp_path, days_ago
 ):
     """The month is seeded, but NXCloud answers 7 days: older intervals are refused, nothing asked."""
     seed_month(nxcloud_simulator, 1_000)
     start = _today() - dt.timedelta(days=days_ago)
-    assert_refused_before_any_request(
+    shared.assert_refused_before_any_request(
         nxcloud_simulator,
         _operator(tmp_path / "old.jsonl"),
-        export_context(TaskRun(), start, start + dt.timedelta(days=1)),
+        shared.export_context(TaskRun(), start, start + dt.timedelta(days=1)),
         parameter="data_interval_start",
         match=r"data_interval_start.*7 days",
     )
@@ -267,10 +258,10 @@ def test_a_bad_parameter_is_refused_by_name_before_any_request(
     nxcloud_simulator, tmp_path, kwargs, parameter
 ):
     start, end = kept_interval()
-    assert_refused_before_any_request(
+    shared.assert_refused_before_any_request(
         nxcloud_simulator,
         _operator(tmp_path / "bad.jsonl", **kwargs),
-        export_context(TaskRun(), start, end),
+        shared.export_context(TaskRun(), start, end),
         parameter=parameter,
     )
 
@@ -309,7 +300,7 @@ def test_queries_reach_the_vendor_a_second_apart(nxcloud_simulator, tmp_path):
     path = tmp_path / "calls.jsonl"
 
     summary = _operator(path, page_size=2).execute(
-        export_context(TaskRun(), start, start + dt.timedelta(days=1))
+        shared.export_context(TaskRun(), start, start + dt.timedelta(days=1))
     )
 
     assert summary["records"] == 8 and summary["queries"] == 4  # 4 calls of each type, 2 a page
