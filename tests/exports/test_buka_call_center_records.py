@@ -3,41 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 
 import pytest
 import requests
-from airflow.providers.common.compat.sdk import AirflowFailException
 
-from airflow_provider_nxcloud.exceptions import InvalidInputError, UnreadableRecordError
-from airflow_provider_nxcloud.exports.buka_call_center import LINE_KEYS, record_line, stamp_epoch, windows_of
-from airflow_provider_nxcloud.exports.engine import Interval, iso
-from airflow_provider_nxcloud.exports.files import IntervalFile, read_records
-from airflow_provider_nxcloud.operators.exports import BukaCallCenterRecordsToStorageOperator
+from airflow_provider_nxcloud.exceptions import UnreadableRecordError
+from airflow_provider_nxcloud.exports.buka_call_center import record_line, stamp_epoch, windows_of
+from airflow_provider_nxcloud.exports.engine import Interval
+from airflow_provider_nxcloud.exports.files import read_records
 from airflow_provider_nxcloud.platforms import buka
 from tests.contracts.capture import vendor_network
-from tests.exports.conftest import (
-    MONTH_RECORDS,
-    Killed,
-    export_context,
-    kill_after_pages,
-    month_interval,
-    pages_by_total,
-    peak_bytes,
-)
+from tests.exports import conftest as shared
 from tests.operators.conftest import TaskRun
 from tests.testing.clients import buka_call
 
-WRITE_PAGE = IntervalFile.write_page
+CASE = shared.CASES["buka-call-center"]
+_operator = CASE.make
+_calls = CASE.entries
 DAY = 86400
-
-
-def _operator(path: object, **kwargs: object) -> BukaCallCenterRecordsToStorageOperator:
-    return BukaCallCenterRecordsToStorageOperator(task_id="export_calls", output_path=str(path), **kwargs)
-
-
-def _calls(sim: object) -> list:
-    return sim.ledger.entries("buka", "call_center")
 
 
 def _expected_queries(sim: object, start: dt.datetime, end: dt.datetime, page_size: int = 100) -> int:
@@ -45,40 +28,33 @@ def _expected_queries(sim: object, start: dt.datetime, end: dt.datetime, page_si
     ``page_size``, a page per started ``page_size`` of the records the window holds (bounds inclusive)."""
     times = [entry.time for entry in _calls(sim)]
     windows = windows_of(Interval(start.timestamp(), end.timestamp()))
-    return sum(pages_by_total(sum(1 for t in times if low <= t <= high), page_size) for low, high in windows)
-
-
-def _customer(line: dict) -> str:
-    """The customer's number: the caller of an incoming call, the called of the others."""
-    return line["caller"] if line["direction"] == "inbound" else line["called"]
+    return sum(
+        shared.pages_by_total(sum(1 for t in times if low <= t <= high), page_size) for low, high in windows
+    )
 
 
 def _today() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-@pytest.mark.parametrize(
-    ("records", "queries"),
-    # the issue's month (a long proof) and its small version for make test: one 30-day window
-    [
-        pytest.param(MONTH_RECORDS, 1_000, marks=pytest.mark.long, id="100k"),
-        pytest.param(10_000, 100, id="10k"),
-    ],
-)
+# the issue's month (a long proof) and its small version for make test: one 30-day window
+@pytest.mark.parametrize(("records", "queries"), shared.month_sizes(1_000, 100))
 def test_a_month_is_exported_once_each_in_the_fewest_queries(nxcloud_simulator, tmp_path, records, queries):
-    start, end = month_interval()
-    nxcloud_simulator.seed_call_center_history(start.timestamp(), end.timestamp(), records)
+    start, end = shared.month_interval()
+    CASE.seed(nxcloud_simulator, start.timestamp(), end.timestamp(), records)
     path = tmp_path / "calls.jsonl"
 
-    summary = _operator(path).execute(export_context(TaskRun(), start, end))
+    summary = CASE.run(path, start, end)
 
-    calls = _calls(nxcloud_simulator)
-    lines = list(read_records(path))
-    assert len(lines) == len(calls) == records == summary["records"]
-    assert Counter((line["session_id"], _customer(line), line["started_at"]) for line in lines) == Counter(
-        (call.vendor_id, call.recipient, iso(call.time)) for call in calls
+    lines = shared.assert_exported_once(
+        nxcloud_simulator,
+        CASE,
+        path,
+        summary,
+        records=records,
+        fewest=_expected_queries(nxcloud_simulator, start, end),
+        queries=queries,
     )
-    assert all(tuple(line) == LINE_KEYS for line in lines[:100])
     # every documented call type and hang-up reason, each with its meaning from the tables
     assert {line["call_type"]: line["direction"] for line in lines} == {
         1: "outbound",
@@ -89,13 +65,7 @@ def test_a_month_is_exported_once_each_in_the_fewest_queries(nxcloud_simulator, 
         line["hangup_reason"]: line["hangup_reason_meaning"] for line in lines
     } == buka.CALL_HANGUP_REASONS
     assert {line["hung_up_by"] for line in lines} == {"customer", "agent", "system"}
-    asked = nxcloud_simulator.requests.count("buka", "cc_record_query")
     assert summary["windows"] == 1
-    assert asked == summary["queries"] == _expected_queries(nxcloud_simulator, start, end) == queries
-    assert (
-        not (tmp_path / "calls.jsonl.parts").exists() and not (tmp_path / "calls.jsonl.incomplete").exists()
-    )
-    print(f"buka call center: {len(lines)} records, {asked} queries")
 
 
 def test_an_interval_over_32_days_is_read_in_the_fewest_windows_each_record_once(nxcloud_simulator, tmp_path):
@@ -105,26 +75,26 @@ def test_an_interval_over_32_days_is_read_in_the_fewest_windows_each_record_once
     end = _today() - dt.timedelta(days=1)
     start = end - dt.timedelta(days=40)
     # one call every 864 s, the last at the interval's end
-    nxcloud_simulator.seed_call_center_history(start.timestamp(), start.timestamp() + 4_001 * 864, 4_001)
+    CASE.seed(nxcloud_simulator, start.timestamp(), start.timestamp() + 4_001 * 864, 4_001)
     calls = _calls(nxcloud_simulator)
     boundary = start.timestamp() + 32 * DAY
     assert {call.time for call in calls} >= {start.timestamp(), boundary, end.timestamp()}
     path = tmp_path / "calls.jsonl"
 
-    summary = _operator(path).execute(export_context(TaskRun(), start, end))
+    summary = _operator(path).execute(shared.export_context(TaskRun(), start, end))
 
     lines = list(read_records(path))
     inside = [call for call in calls if start.timestamp() <= call.time < end.timestamp()]
     assert [line["session_id"] for line in lines] == [call.vendor_id for call in inside]
     assert len(inside) == 4_000 == summary["records"]
     assert summary["windows"] == 2
-    asked = nxcloud_simulator.requests.count("buka", "cc_record_query")
+    asked = CASE.asked(nxcloud_simulator)
     # 32 days hold 3,201 calls with both ends (33 pages), the last 8 days 801 (9 pages)
     assert asked == summary["queries"] == _expected_queries(nxcloud_simulator, start, end) == 33 + 9
 
     # the call at the interval's end is the next interval's first, and only its
     following = _operator(tmp_path / "next.jsonl").execute(
-        export_context(TaskRun(), end, end + dt.timedelta(hours=1))
+        shared.export_context(TaskRun(), end, end + dt.timedelta(hours=1))
     )
     [line] = read_records(tmp_path / "next.jsonl")
     assert following["records"] == 1 and line["session_id"] == calls[-1].vendor_id
@@ -132,100 +102,75 @@ def test_an_interval_over_32_days_is_read_in_the_fewest_windows_each_record_once
 
 def test_consecutive_intervals_partition_the_calls(nxcloud_simulator, tmp_path):
     start = _today() - dt.timedelta(days=3)
-    nxcloud_simulator.seed_call_center_history(start.timestamp(), start.timestamp() + DAY, 96)  # every 15 min
+    CASE.seed(nxcloud_simulator, start.timestamp(), start.timestamp() + DAY, 96)  # every 15 min
     written = []
     for hours in range(0, 24, 6):
         path = tmp_path / f"{hours}.jsonl"
         at = start + dt.timedelta(hours=hours)
-        _operator(path).execute(export_context(TaskRun(), at, at + dt.timedelta(hours=6)))
+        _operator(path).execute(shared.export_context(TaskRun(), at, at + dt.timedelta(hours=6)))
         written += [line["session_id"] for line in read_records(path)]
     assert written == [call.vendor_id for call in _calls(nxcloud_simulator)]
 
 
 def test_memory_is_flat_in_the_record_count(nxcloud_simulator, tmp_path):
-    """Five times the records and the same peak: the export holds a page, not the interval."""
-    start, end = month_interval()
-    nxcloud_simulator.seed_call_center_history(start.timestamp(), end.timestamp(), 30 * 1_000)
-    # a first export untraced: imports and connection set-up are not the records' cost
-    _operator(tmp_path / "warm.jsonl").execute(
-        export_context(TaskRun(), start, start + dt.timedelta(hours=1))
+    start, end = shared.month_interval()
+    CASE.seed(nxcloud_simulator, start.timestamp(), end.timestamp(), 30 * 1_000)
+    shared.assert_memory_flat(
+        _operator, tmp_path, start, days=(2, 10), per_day=1_000, label="buka call center"
     )
-    peaks, sizes = [], []
-    for days in (2, 10):
-        path = tmp_path / f"{days}.jsonl"
-        interval_end = start + dt.timedelta(days=days)
-        summary, peak = peak_bytes(
-            lambda path=path, interval_end=interval_end: _operator(path).execute(
-                export_context(TaskRun(), start, interval_end)
-            )
-        )
-        assert summary["records"] == days * 1_000
-        peaks.append(peak)
-        sizes.append(path.stat().st_size)
-    assert sizes[1] > 4.9 * sizes[0]
-    assert peaks[1] < 1.3 * peaks[0], f"peaks {peaks[0]:,} and {peaks[1]:,} bytes for files of {sizes}"
-    print(f"buka call center peak: {peaks[0]:,} bytes for 2000 records, {peaks[1]:,} for 10000")
 
 
 def test_a_killed_try_resumes_after_the_last_page_written(nxcloud_simulator, tmp_path, monkeypatch):
-    start, end = month_interval()
-    nxcloud_simulator.seed_call_center_history(start.timestamp(), end.timestamp(), 5_000)
-    path, run = tmp_path / "calls.jsonl", TaskRun()
-    kill_after_pages(monkeypatch, 9)
-    with pytest.raises(Killed):
-        _operator(path).execute(export_context(run, start, end))
-    assert not path.exists()
-    assert nxcloud_simulator.requests.count("buka", "cc_record_query") == 9
-
-    monkeypatch.setattr(IntervalFile, "write_page", WRITE_PAGE)
-    summary = _operator(path).execute(export_context(run, start, end, retry=True))
-
-    lines = list(read_records(path))
-    assert [line["session_id"] for line in lines] == [call.vendor_id for call in _calls(nxcloud_simulator)]
-    assert summary["resumed"] is True and summary["records"] == 5_000
+    start, end = shared.month_interval()
+    CASE.seed(nxcloud_simulator, start.timestamp(), end.timestamp(), 5_000)
+    summary = shared.kill_then_retry(
+        nxcloud_simulator, CASE, monkeypatch, tmp_path / "calls.jsonl", start, end, pages=9
+    )
+    assert summary["records"] == 5_000
     # the 9th page (written, never recorded) is asked again; nothing before it
-    assert nxcloud_simulator.requests.count("buka", "cc_record_query") == 50 + 1
+    assert CASE.asked(nxcloud_simulator) == 50 + 1
 
 
 def test_running_the_interval_again_replaces_the_file_with_the_same_content(nxcloud_simulator, tmp_path):
-    start, end = month_interval()
-    nxcloud_simulator.seed_call_center_history(start.timestamp(), end.timestamp(), 3_000)
-    path = tmp_path / "calls.jsonl"
-    _operator(path).execute(export_context(TaskRun(), start, end))
-    first = path.read_bytes()
-    _operator(path).execute(export_context(TaskRun(), start, end))
-    assert path.read_bytes() == first and first.count(b"\n") == 3_000
+    start, end = shared.month_interval()
+    CASE.seed(nxcloud_simulator, start.timestamp(), end.timestamp(), 3_000)
+    shared.assert_rerun_replaces_with_the_same_content(
+        CASE, tmp_path / "calls.jsonl", start, end, records=3_000
+    )
 
 
 def test_an_interval_older_than_the_vendor_keeps_fails_before_any_request(nxcloud_simulator, tmp_path):
     start = _today() - dt.timedelta(days=buka.CALL_RECORD_DAYS + 1)
-    with pytest.raises(AirflowFailException, match=r"data_interval_start.*59 days") as failed:
-        _operator(tmp_path / "old.jsonl").execute(
-            export_context(TaskRun(), start, start + dt.timedelta(days=1))
-        )
-    assert isinstance(failed.value.__cause__, InvalidInputError)
-    assert nxcloud_simulator.requests.total() == 0
+    shared.assert_refused_before_any_request(
+        nxcloud_simulator,
+        _operator(tmp_path / "old.jsonl"),
+        shared.export_context(TaskRun(), start, start + dt.timedelta(days=1)),
+        parameter="data_interval_start",
+        match=r"data_interval_start.*59 days",
+    )
 
 
 @pytest.mark.parametrize("page_size", [0, 101, "100", True])
 def test_a_page_size_the_vendor_does_not_take_fails_before_any_request(
     nxcloud_simulator, tmp_path, page_size
 ):
-    start, end = month_interval()
-    with pytest.raises(AirflowFailException, match="page_size") as failed:
-        _operator(tmp_path / "calls.jsonl", page_size=page_size).execute(
-            export_context(TaskRun(), start, end)
-        )
-    assert failed.value.__cause__.parameter == "page_size"
-    assert nxcloud_simulator.requests.total() == 0
+    start, end = shared.month_interval()
+    shared.assert_refused_before_any_request(
+        nxcloud_simulator,
+        _operator(tmp_path / "calls.jsonl", page_size=page_size),
+        shared.export_context(TaskRun(), start, end),
+        parameter="page_size",
+    )
 
 
 def test_a_smaller_page_size_costs_its_pages(nxcloud_simulator, tmp_path):
-    start, end = month_interval()
-    nxcloud_simulator.seed_call_center_history(start.timestamp(), end.timestamp(), 1_000)
-    summary = _operator(tmp_path / "calls.jsonl", page_size=30).execute(export_context(TaskRun(), start, end))
+    start, end = shared.month_interval()
+    CASE.seed(nxcloud_simulator, start.timestamp(), end.timestamp(), 1_000)
+    summary = _operator(tmp_path / "calls.jsonl", page_size=30).execute(
+        shared.export_context(TaskRun(), start, end)
+    )
     assert summary["records"] == 1_000
-    assert summary["queries"] == nxcloud_simulator.requests.count("buka", "cc_record_query") == 34
+    assert summary["queries"] == CASE.asked(nxcloud_simulator) == 34
 
 
 # ----- the simulator keeps the documented limits ---------------------------------------------------
@@ -288,7 +233,7 @@ def test_a_record_stamped_outside_the_window_asked_fails_the_try(tmp_path):
     outside = _record("early", before.strftime("%Y-%m-%d %H:%M:%S"))
     with vendor_network(_reply(outside, total=1)), pytest.raises(UnreadableRecordError, match="'early'"):
         _operator(tmp_path / "calls.jsonl").execute(
-            export_context(TaskRun(), start, start + dt.timedelta(days=1))
+            shared.export_context(TaskRun(), start, start + dt.timedelta(days=1))
         )
     assert not (tmp_path / "calls.jsonl").exists()
 
@@ -306,7 +251,7 @@ def test_a_reply_without_a_total_is_read_to_a_short_page(tmp_path):
             [{"json": _reply(*full)}, {"json": _reply(_record("last", local.strftime("%Y-%m-%d %H:%M:%S")))}],
         )
         summary = _operator(tmp_path / "calls.jsonl").execute(
-            export_context(TaskRun(), start, start + dt.timedelta(days=1))
+            shared.export_context(TaskRun(), start, start + dt.timedelta(days=1))
         )
     assert (summary["records"], summary["queries"]) == (101, 2)
 

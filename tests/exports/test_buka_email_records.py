@@ -9,36 +9,26 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from airflow.providers.common.compat.sdk import AirflowFailException
 
-from airflow_provider_nxcloud.exports.buka_email import LINE_KEYS
-from airflow_provider_nxcloud.exports.files import IntervalFile, read_records
+from airflow_provider_nxcloud.exports.files import read_records
 from airflow_provider_nxcloud.operators.buka import BukaSendEmailOperator
 from airflow_provider_nxcloud.operators.exports import BukaEmailRecordsToStorageOperator
 from airflow_provider_nxcloud.platforms import buka
 from airflow_provider_nxcloud.testing.seeding import email_results_lines
-from tests.exports.conftest import (
-    MONTH_RECORDS,
-    Killed,
-    export_context,
-    kill_after_pages,
-    month_interval,
-    peak_bytes,
-)
+from tests.exports import conftest as shared
 from tests.operators.conftest import TaskRun
 
-WRITE_PAGE = IntervalFile.write_page
+CASE = shared.CASES["buka-email"]
 IDS = buka.EMAIL_QUERY_MAX_IDS
 
 
 def _operator(path: object, results: object = None, **kwargs: object) -> BukaEmailRecordsToStorageOperator:
-    options = {"results_path": results, **kwargs}
-    return BukaEmailRecordsToStorageOperator(task_id="export_email", output_path=str(path), **options)
+    return CASE.make(path, **{"results_path": results, **kwargs})
 
 
 def _results(sim: Any, folder: Path, files: int = 1) -> list[str]:
     """The seeded emails as the results files of ``files`` send tasks (consecutive runs of the ledger)."""
-    entries = sim.ledger.entries("buka", "email")
+    entries = CASE.entries(sim)
     share = math.ceil(len(entries) / files)
     paths = []
     for number in range(files):
@@ -48,38 +38,38 @@ def _results(sim: Any, folder: Path, files: int = 1) -> list[str]:
     return paths
 
 
-def _queries(sim: Any) -> int:
-    return sim.requests.count("buka", "email_records")
+_queries = CASE.asked
 
 
-@pytest.mark.parametrize(
-    ("records", "queries"),
-    # the issue's month (a long proof) and its small version for make test: ceil(N / 200) queries,
-    # the ids of three results files asked across their ends
-    [pytest.param(MONTH_RECORDS, 500, marks=pytest.mark.long, id="100k"), pytest.param(10_000, 50, id="10k")],
-)
+# the issue's month (a long proof) and its small version for make test: ceil(N / 200) queries,
+# the ids of three results files asked across their ends
+@pytest.mark.parametrize(("records", "queries"), shared.month_sizes(500, 50))
 def test_a_month_is_exported_once_each_in_the_fewest_queries(nxcloud_simulator, tmp_path, records, queries):
-    start, end = month_interval()
-    nxcloud_simulator.seed_email_history(start.timestamp(), end.timestamp(), records + 7)
+    start, end = shared.month_interval()
+    CASE.seed(nxcloud_simulator, start.timestamp(), end.timestamp(), records + 7)
     results = _results(nxcloud_simulator, tmp_path, files=3)
     path = tmp_path / "email.jsonl"
     # the last 7 emails were sent after the interval: left to the next interval's export
     summary = _operator(path, results).execute(
-        export_context(TaskRun(), start, dt.datetime.fromtimestamp(_seventh_last(nxcloud_simulator), dt.UTC))
+        shared.export_context(
+            TaskRun(), start, dt.datetime.fromtimestamp(_seventh_last(nxcloud_simulator), dt.UTC)
+        )
     )
 
-    entries = nxcloud_simulator.ledger.entries("buka", "email")[:records]
-    lines = list(read_records(path))
-    assert len(lines) == records == summary["records"]
-    assert Counter((line["email_id"], line["to_address"]) for line in lines) == Counter(
-        (entry.vendor_id, entry.recipient) for entry in entries
+    entries = CASE.entries(nxcloud_simulator)[:records]
+    lines = shared.assert_exported_once(
+        nxcloud_simulator,
+        CASE,
+        path,
+        summary,
+        records=records,
+        fewest=math.ceil(records / IDS),
+        queries=queries,
+        entries=entries,
     )
-    assert all(tuple(line) == LINE_KEYS for line in lines[:100])
     failed = {line["email_id"] for line in lines if line["status"] == "failed"}
     assert failed == {e.vendor_id for e in entries if e.recipient.endswith(".invalid")} and failed
     assert {line["status_meaning"] for line in lines} == {"sent successfully", "sending failed"}
-    assert _queries(nxcloud_simulator) == summary["queries"] == math.ceil(records / IDS) == queries
-    print(f"buka email: {len(lines)} records, {summary['queries']} queries")
 
 
 def _seventh_last(sim: Any) -> float:
@@ -104,7 +94,7 @@ def test_emails_sent_through_the_send_operator_are_exported_from_its_results(nxc
     nxcloud_simulator.clock.advance(60)  # past the delivery delay: final statuses
 
     # the send task's XCom summary is taken as it is (its results_path)
-    summary = _operator(path, send).execute(export_context(TaskRun(), before, after))
+    summary = _operator(path, send).execute(shared.export_context(TaskRun(), before, after))
 
     lines = list(read_records(path))
     assert sorted(line["to_address"] for line in lines) == sorted(addresses)
@@ -113,8 +103,8 @@ def test_emails_sent_through_the_send_operator_are_exported_from_its_results(nxc
 
 
 def test_an_id_buka_does_not_list_is_written_not_found(nxcloud_simulator, tmp_path):
-    start, end = month_interval()
-    nxcloud_simulator.seed_email_history(start.timestamp(), end.timestamp(), 300)
+    start, end = shared.month_interval()
+    CASE.seed(nxcloud_simulator, start.timestamp(), end.timestamp(), 300)
     results = _results(nxcloud_simulator, tmp_path)[0]
     moment = (start + dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     stranger = (
@@ -124,7 +114,7 @@ def test_an_id_buka_does_not_list_is_written_not_found(nxcloud_simulator, tmp_pa
     rejected = stranger.replace('"accepted"', '"rejected"').replace("ghost", "refused")
     Path(results).write_text(Path(results).read_text() + stranger + rejected)
 
-    _operator(tmp_path / "email.jsonl", results).execute(export_context(TaskRun(), start, end))
+    _operator(tmp_path / "email.jsonl", results).execute(shared.export_context(TaskRun(), start, end))
 
     lines = list(read_records(tmp_path / "email.jsonl"))
     assert len(lines) == 301  # the rejected recipient was never sent: no record
@@ -135,35 +125,25 @@ def test_an_id_buka_does_not_list_is_written_not_found(nxcloud_simulator, tmp_pa
 
 def test_memory_is_flat_in_the_record_count(nxcloud_simulator, tmp_path):
     """Five times the emails and the same peak: the export holds one query's ids, not the interval's."""
-    start, end = month_interval()
+    start, end = shared.month_interval()
     per_day = IDS
-    nxcloud_simulator.seed_email_history(start.timestamp(), end.timestamp(), 30 * per_day)
+    CASE.seed(nxcloud_simulator, start.timestamp(), end.timestamp(), 30 * per_day)
     results = _results(nxcloud_simulator, tmp_path)
-    _operator(tmp_path / "warm.jsonl", results).execute(
-        export_context(TaskRun(), start, start + dt.timedelta(hours=1))
+    shared.assert_memory_flat(
+        lambda path: _operator(path, results),
+        tmp_path,
+        start,
+        days=(5, 25),
+        per_day=per_day,
+        label="buka email",
     )
-    peaks, sizes = [], []
-    for days in (5, 25):
-        path = tmp_path / f"{days}.jsonl"
-        interval_end = start + dt.timedelta(days=days)
-        summary, peak = peak_bytes(
-            lambda path=path, interval_end=interval_end: _operator(path, results).execute(
-                export_context(TaskRun(), start, interval_end)
-            )
-        )
-        assert summary["records"] == days * per_day
-        peaks.append(peak)
-        sizes.append(path.stat().st_size)
-    assert sizes[1] > 4.9 * sizes[0]
-    assert peaks[1] < 1.3 * peaks[0], f"peaks {peaks[0]:,} and {peaks[1]:,} bytes for files of {sizes}"
-    print(f"buka email peak: {peaks[0]:,} bytes for {5 * per_day} emails, {peaks[1]:,} for {25 * per_day}")
 
 
 def test_a_killed_try_resumes_after_the_last_page_written(nxcloud_simulator, tmp_path, monkeypatch):
-    start, end = month_interval()
-    nxcloud_simulator.seed_email_history(start.timestamp(), end.timestamp(), 3_000)
+    start, end = shared.month_interval()
+    CASE.seed(nxcloud_simulator, start.timestamp(), end.timestamp(), 3_000)
     results = _results(nxcloud_simulator, tmp_path, files=2)
-    path, run = tmp_path / "email.jsonl", TaskRun()
+    path = tmp_path / "email.jsonl"
     asked: list[str] = []
     from airflow_provider_nxcloud.hooks.buka import BukaHook
 
@@ -174,46 +154,38 @@ def test_a_killed_try_resumes_after_the_last_page_written(nxcloud_simulator, tmp
         return real(self, app_id, email_ids)
 
     monkeypatch.setattr(BukaHook, "get_email_records", get_email_records)
-    kill_after_pages(monkeypatch, 8)  # the 8th page takes ids from both files (1,500 each)
-    with pytest.raises(Killed):
-        _operator(path, results).execute(export_context(run, start, end))
-    assert not path.exists() and _queries(nxcloud_simulator) == 8
-
-    monkeypatch.setattr(IntervalFile, "write_page", WRITE_PAGE)
-    summary = _operator(path, results).execute(export_context(run, start, end, retry=True))
-
-    lines = list(read_records(path))
-    entries = nxcloud_simulator.ledger.entries("buka", "email")
-    assert [line["email_id"] for line in lines] == [entry.vendor_id for entry in entries]
-    assert summary["resumed"] is True
+    # the 8th page takes ids from both files (1,500 each)
+    shared.kill_then_retry(
+        nxcloud_simulator, CASE, monkeypatch, path, start, end, pages=8, results_path=results
+    )
     # the killed page is asked again, nothing before it: 15 pages + 1
     assert len(asked) == 16 and asked[8] == asked[7] and len(set(asked)) == 15
-    assert asked[7] == entries[7 * IDS].vendor_id
+    assert asked[7] == CASE.entries(nxcloud_simulator)[7 * IDS].vendor_id
 
 
 def test_running_the_interval_again_replaces_the_file_with_the_same_content(nxcloud_simulator, tmp_path):
-    start, end = month_interval()
-    nxcloud_simulator.seed_email_history(start.timestamp(), end.timestamp(), 1_000)
+    start, end = shared.month_interval()
+    CASE.seed(nxcloud_simulator, start.timestamp(), end.timestamp(), 1_000)
     results = _results(nxcloud_simulator, tmp_path)
     path = tmp_path / "email.jsonl"
-    _operator(path, results).execute(export_context(TaskRun(), start, end))
-    first = path.read_bytes()
-    _operator(path, results).execute(export_context(TaskRun(), start, end))
-    assert path.read_bytes() == first and first.count(b"\n") == 1_000
+    shared.assert_rerun_replaces_with_the_same_content(
+        CASE, path, start, end, records=1_000, results_path=results
+    )
 
 
 def test_an_interval_older_than_buka_keeps_email_records_fails_before_any_request(
     nxcloud_simulator, tmp_path
 ):
-    end = month_interval()[1] - dt.timedelta(days=89)
+    end = shared.month_interval()[1] - dt.timedelta(days=89)
     results = tmp_path / "send.jsonl"
     results.write_text("")
-    with pytest.raises(AirflowFailException, match=r"data_interval_start.*90 days") as failed:
-        _operator(tmp_path / "old.jsonl", str(results)).execute(
-            export_context(TaskRun(), end - dt.timedelta(days=2), end)
-        )
-    assert failed.value.__cause__.parameter == "data_interval_start"
-    assert nxcloud_simulator.requests.total() == 0
+    shared.assert_refused_before_any_request(
+        nxcloud_simulator,
+        _operator(tmp_path / "old.jsonl", str(results)),
+        shared.export_context(TaskRun(), end - dt.timedelta(days=2), end),
+        parameter="data_interval_start",
+        match=r"data_interval_start.*90 days",
+    )
 
 
 @pytest.mark.parametrize(
@@ -233,15 +205,16 @@ def test_a_bad_parameter_is_refused_by_name_before_any_request(
     nxcloud_simulator, tmp_path, monkeypatch, kwargs, parameter, message
 ):
     monkeypatch.chdir(tmp_path)
-    nxcloud_simulator.seed_email_history(*[t.timestamp() for t in month_interval()], 10)
-    Path("send.jsonl").write_text(
-        "".join(email_results_lines(nxcloud_simulator.ledger.entries("buka", "email")))
-    )
+    nxcloud_simulator.seed_email_history(*[t.timestamp() for t in shared.month_interval()], 10)
+    Path("send.jsonl").write_text("".join(email_results_lines(CASE.entries(nxcloud_simulator))))
     options = {"results_path": "send.jsonl", **kwargs}
-    with pytest.raises(AirflowFailException, match=message) as failed:
-        _operator(tmp_path / "email.jsonl", **options).execute(export_context(TaskRun(), *month_interval()))
-    assert failed.value.__cause__.parameter == parameter
-    assert nxcloud_simulator.requests.total() == 0
+    shared.assert_refused_before_any_request(
+        nxcloud_simulator,
+        _operator(tmp_path / "email.jsonl", **options),
+        shared.export_context(TaskRun(), *shared.month_interval()),
+        parameter=parameter,
+        match=message,
+    )
 
 
 def test_a_results_line_without_a_readable_time_is_refused_by_name(nxcloud_simulator, tmp_path):
@@ -249,14 +222,13 @@ def test_a_results_line_without_a_readable_time_is_refused_by_name(nxcloud_simul
     results.write_text(
         '{"batch":1,"number":"a@example.com","status":"accepted","recorded_at":null,"vendor_id":"x"}\n'
     )
-    with pytest.raises(
-        AirflowFailException, match=r"send.jsonl line 1 has no readable recorded_at"
-    ) as failed:
-        _operator(tmp_path / "email.jsonl", str(results)).execute(
-            export_context(TaskRun(), *month_interval())
-        )
-    assert failed.value.__cause__.parameter == "results_path"
-    assert nxcloud_simulator.requests.total() == 0
+    shared.assert_refused_before_any_request(
+        nxcloud_simulator,
+        _operator(tmp_path / "email.jsonl", str(results)),
+        shared.export_context(TaskRun(), *shared.month_interval()),
+        parameter="results_path",
+        match=r"send.jsonl line 1 has no readable recorded_at",
+    )
 
 
 def test_the_simulator_refuses_more_than_200_ids_with_the_documented_code(nxcloud_simulator):

@@ -9,28 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
-from airflow_provider_nxcloud.exports import (
-    buka_call_center,
-    buka_email,
-    buka_sms,
-    buka_voice,
-    fonedynamics_messages,
-    nxcloud_sms,
-    nxcloud_voice,
-)
 from airflow_provider_nxcloud.exports.engine import COLUMN_TYPES
 from airflow_provider_nxcloud.exports.files import read_records
 from airflow_provider_nxcloud.operators import exports as operators
 from airflow_provider_nxcloud.testing.seeding import email_results_lines
-from tests.exports.conftest import export_context
+from tests.exports.conftest import CASES, export_context
 from tests.exports.test_parquet import parquet_records
 from tests.operators.conftest import TaskRun
 
@@ -38,60 +26,7 @@ pytestmark = pytest.mark.usefixtures("one_record_day")
 
 #: records seeded per type: pages of every size the types ask fit in a few queries
 RECORDS = 300
-
-
-@dataclass(frozen=True)
-class RecordType:
-    module: ModuleType
-    operator: type[operators.RecordsToStorageOperator[Any]]
-    #: the ledger's (platform, kind) of its records
-    ledger: tuple[str, str]
-    #: files ``count`` records of the type in ``[since, until)``
-    seed: Callable[[Any, float, float, int], Any]
-
-
-def _seed_sms(platform: str) -> Callable[[Any, float, float, int], Any]:
-    return lambda sim, since, until, count: sim.seed_sms_history(platform, since, until, count)
-
-
-TYPES = {
-    "nxcloud-sms": RecordType(
-        nxcloud_sms, operators.NXCloudSmsRecordsToStorageOperator, ("nxcloud", "sms"), _seed_sms("nxcloud")
-    ),
-    "nxcloud-voice": RecordType(
-        nxcloud_voice,
-        operators.NXCloudVoiceRecordsToStorageOperator,
-        ("nxcloud", "voice"),
-        lambda sim, since, until, count: sim.seed_call_history(since, until, count),
-    ),
-    "fonedynamics-messages": RecordType(
-        fonedynamics_messages,
-        operators.FoneDynamicsMessagesToStorageOperator,
-        ("fonedynamics", "sms"),
-        _seed_sms("fonedynamics"),
-    ),
-    "buka-sms": RecordType(
-        buka_sms, operators.BukaSmsRecordsToStorageOperator, ("buka", "sms"), _seed_sms("buka")
-    ),
-    "buka-voice": RecordType(
-        buka_voice,
-        operators.BukaVoiceRecordsToStorageOperator,
-        ("buka", "voice"),
-        lambda sim, since, until, count: sim.seed_voice_history(since, until, count),
-    ),
-    "buka-call-center": RecordType(
-        buka_call_center,
-        operators.BukaCallCenterRecordsToStorageOperator,
-        ("buka", "call_center"),
-        lambda sim, since, until, count: sim.seed_call_center_history(since, until, count),
-    ),
-    "buka-email": RecordType(
-        buka_email,
-        operators.BukaEmailRecordsToStorageOperator,
-        ("buka", "email"),
-        lambda sim, since, until, count: sim.seed_email_history(since, until, count),
-    ),
-}
+TYPES = CASES
 
 
 def _as_text(value: Any) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -10,24 +11,12 @@ from typing import Any
 import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException
 
-from airflow_provider_nxcloud.exports import fonedynamics_messages, nxcloud_sms, parquet
+from airflow_provider_nxcloud.exports import parquet
 from airflow_provider_nxcloud.exports.engine import iso
-from airflow_provider_nxcloud.exports.files import IntervalFile, read_records
-from airflow_provider_nxcloud.operators.exports import (
-    FoneDynamicsMessagesToStorageOperator,
-    NXCloudSmsRecordsToStorageOperator,
-    RecordsToStorageOperator,
-)
+from airflow_provider_nxcloud.exports.files import read_records
+from airflow_provider_nxcloud.operators.exports import RecordsToStorageOperator
 from airflow_provider_nxcloud.platforms import nxcloud
-from tests.exports.conftest import (
-    MONTH_RECORDS,
-    Killed,
-    export_context,
-    kill_after_pages,
-    month_interval,
-    pages_by_total,
-    peak_bytes,
-)
+from tests.exports import conftest as shared
 from tests.operators.conftest import TaskRun
 
 try:
@@ -39,18 +28,14 @@ except ImportError:  # pragma: no cover - make venv installs the parquet extra
 
 pytestmark = pytest.mark.usefixtures("one_record_day")
 
-WRITE_PAGE = IntervalFile.write_page
 PART_BATCH = parquet.part_batch
 
-#: the platforms' export operators, and the ledger's name for each
-OPERATORS: dict[str, type[RecordsToStorageOperator[Any]]] = {
-    "nxcloud": NXCloudSmsRecordsToStorageOperator,
-    "fonedynamics": FoneDynamicsMessagesToStorageOperator,
-}
+#: the SMS record types, by the platform the ledger files them under
+SMS_CASES = {"nxcloud": shared.CASES["nxcloud-sms"], "fonedynamics": shared.CASES["fonedynamics-messages"]}
 
 
 def _operator(platform: str, path: object, **kwargs: Any) -> RecordsToStorageOperator[Any]:
-    return OPERATORS[platform](task_id="export", output_path=str(path), **kwargs)
+    return SMS_CASES[platform].make(path, **kwargs)
 
 
 def parquet_records(path: object) -> Iterator[dict[str, Any]]:
@@ -66,8 +51,8 @@ def parquet_records(path: object) -> Iterator[dict[str, Any]]:
 @pytest.mark.parametrize(
     ("platform", "records"),
     [
-        pytest.param("nxcloud", MONTH_RECORDS, marks=pytest.mark.long, id="nxcloud-100k"),
-        pytest.param("fonedynamics", MONTH_RECORDS, marks=pytest.mark.long, id="fonedynamics-100k"),
+        pytest.param("nxcloud", shared.MONTH_RECORDS, marks=pytest.mark.long, id="nxcloud-100k"),
+        pytest.param("fonedynamics", shared.MONTH_RECORDS, marks=pytest.mark.long, id="fonedynamics-100k"),
         pytest.param("nxcloud", 10_000, id="nxcloud-10k"),
         pytest.param("fonedynamics", 10_000, id="fonedynamics-10k"),
     ],
@@ -77,13 +62,13 @@ def test_a_month_as_parquet_reads_back_the_records_of_the_json_lines_export(
 ):
     # row groups of 3,000 rows: the 10k month spans four of them (the last shorter)
     monkeypatch.setattr(parquet, "ROW_GROUP_ROWS", 3_000)
-    start, end = month_interval()
-    nxcloud_simulator.seed_sms_history(platform, start.timestamp(), end.timestamp(), records)
+    start, end = shared.month_interval()
+    SMS_CASES[platform].seed(nxcloud_simulator, start.timestamp(), end.timestamp(), records)
     jsonl, table = tmp_path / "month.jsonl", tmp_path / "month.parquet"
 
-    as_lines = _operator(platform, jsonl).execute(export_context(TaskRun(), start, end))
+    as_lines = _operator(platform, jsonl).execute(shared.export_context(TaskRun(), start, end))
     # the suffix chooses the format
-    as_table = _operator(platform, table).execute(export_context(TaskRun(), start, end))
+    as_table = _operator(platform, table).execute(shared.export_context(TaskRun(), start, end))
 
     assert as_table["records"] == as_lines["records"] == records
     assert as_table["queries"] == as_lines["queries"]
@@ -94,7 +79,7 @@ def test_a_month_as_parquet_reads_back_the_records_of_the_json_lines_export(
         count += 1
     assert count == records == len(nxcloud_simulator.ledger.entries(platform, "sms"))
     file = pq.ParquetFile(str(table))
-    columns = (nxcloud_sms if platform == "nxcloud" else fonedynamics_messages).COLUMNS
+    columns = SMS_CASES[platform].module.COLUMNS
     assert file.schema_arrow == parquet.arrow_schema(columns)
     groups = [file.metadata.row_group(n).num_rows for n in range(file.metadata.num_row_groups)]
     assert groups == [3_000] * (records // 3_000) + [records % 3_000]
@@ -104,10 +89,10 @@ def test_a_month_as_parquet_reads_back_the_records_of_the_json_lines_export(
 
 
 def test_the_column_types_are_the_declared_ones(nxcloud_simulator, tmp_path):
-    start, end = month_interval()
-    nxcloud_simulator.seed_sms_history("nxcloud", start.timestamp(), end.timestamp(), 300)
+    start, end = shared.month_interval()
+    SMS_CASES["nxcloud"].seed(nxcloud_simulator, start.timestamp(), end.timestamp(), 300)
     path = tmp_path / "sms.parquet"
-    _operator("nxcloud", path).execute(export_context(TaskRun(), start, end))
+    _operator("nxcloud", path).execute(shared.export_context(TaskRun(), start, end))
     table = pq.read_table(str(path))
     types = {field.name: str(field.type) for field in table.schema}
     assert types["sent_at"] == types["delivered_at"] == "timestamp[ms, tz=UTC]"
@@ -124,7 +109,7 @@ def _pool_peak(action: Any) -> tuple[Any, int, int]:
     pool = pa.proxy_memory_pool(previous)
     pa.set_memory_pool(pool)
     try:
-        result, peak = peak_bytes(action)
+        result, peak = shared.peak_bytes(action)
         return result, peak, pool.max_memory()
     finally:
         pa.set_memory_pool(previous)
@@ -134,12 +119,12 @@ def test_memory_is_flat_in_the_record_count(nxcloud_simulator, tmp_path, monkeyp
     """Five times the records, the same peaks: Python allocations (tracemalloc) and Arrow's own
     memory (a proxy pool's high-water mark; tracemalloc does not see pyarrow's allocations)."""
     monkeypatch.setattr(parquet, "ROW_GROUP_ROWS", 1_000)
-    start, end = month_interval()
+    start, end = shared.month_interval()
     per_day = 3 * nxcloud.SMS_RECORDS_MAX_PAGE_SIZE
-    nxcloud_simulator.seed_sms_history("nxcloud", start.timestamp(), end.timestamp(), 30 * per_day)
+    SMS_CASES["nxcloud"].seed(nxcloud_simulator, start.timestamp(), end.timestamp(), 30 * per_day)
     # a first export untraced: imports, connection set-up and Arrow's first allocations
     _operator("nxcloud", tmp_path / "warm.parquet").execute(
-        export_context(TaskRun(), start, start + dt.timedelta(hours=6))
+        shared.export_context(TaskRun(), start, start + dt.timedelta(hours=6))
     )
     python, arrow, sizes = [], [], []
     for days in (1, 5):
@@ -147,7 +132,7 @@ def test_memory_is_flat_in_the_record_count(nxcloud_simulator, tmp_path, monkeyp
         interval_end = start + dt.timedelta(days=days)
         summary, peak, pool_peak = _pool_peak(
             lambda path=path, interval_end=interval_end: _operator("nxcloud", path).execute(
-                export_context(TaskRun(), start, interval_end)
+                shared.export_context(TaskRun(), start, interval_end)
             )
         )
         assert summary["records"] == days * per_day
@@ -162,35 +147,35 @@ def test_memory_is_flat_in_the_record_count(nxcloud_simulator, tmp_path, monkeyp
 
 
 def test_a_killed_try_resumes_after_the_last_page_written(nxcloud_simulator, tmp_path, monkeypatch):
-    start, end = month_interval()
-    nxcloud_simulator.seed_sms_history("nxcloud", start.timestamp(), end.timestamp(), 20_000)
-    path, run = tmp_path / "sms.parquet", TaskRun()
-    kill_after_pages(monkeypatch, 7)
-    with pytest.raises(Killed):
-        _operator("nxcloud", path).execute(export_context(run, start, end))
-    assert not path.exists()
-    assert nxcloud_simulator.requests.count("nxcloud", "sms_records") == 7
-
-    monkeypatch.setattr(IntervalFile, "write_page", WRITE_PAGE)
-    summary = _operator("nxcloud", path).execute(export_context(run, start, end, retry=True))
-
-    entries = nxcloud_simulator.ledger.entries("nxcloud", "sms")
-    assert [row["message_id"] for row in parquet_records(path)] == [entry.vendor_id for entry in entries]
-    assert summary["resumed"] is True
+    start, end = shared.month_interval()
+    SMS_CASES["nxcloud"].seed(nxcloud_simulator, start.timestamp(), end.timestamp(), 20_000)
+    case = SMS_CASES["nxcloud"]
+    shared.kill_then_retry(
+        nxcloud_simulator,
+        case,
+        monkeypatch,
+        tmp_path / "sms.parquet",
+        start,
+        end,
+        pages=7,
+        read=parquet_records,
+    )
     # the killed page is asked again, nothing before it
     days = [start.date() + dt.timedelta(days=n) for n in range((end - start).days)]
     per_day = {day: 0 for day in days}
-    for entry in entries:
+    for entry in case.entries(nxcloud_simulator):
         per_day[dt.datetime.fromtimestamp(entry.time, dt.UTC).date()] += 1
-    expected = sum(pages_by_total(count, nxcloud.SMS_RECORDS_MAX_PAGE_SIZE) for count in per_day.values())
-    assert nxcloud_simulator.requests.count("nxcloud", "sms_records") == expected + 1
+    expected = sum(
+        shared.pages_by_total(count, nxcloud.SMS_RECORDS_MAX_PAGE_SIZE) for count in per_day.values()
+    )
+    assert case.asked(nxcloud_simulator) == expected + 1
 
 
 def test_the_file_appears_whole_a_try_killed_while_writing_it_leaves_the_earlier_one(
     nxcloud_simulator, tmp_path, monkeypatch
 ):
-    start, end = month_interval()
-    nxcloud_simulator.seed_sms_history("fonedynamics", start.timestamp(), end.timestamp(), 3_000)
+    start, end = shared.month_interval()
+    SMS_CASES["fonedynamics"].seed(nxcloud_simulator, start.timestamp(), end.timestamp(), 3_000)
     path, run = tmp_path / "m.parquet", TaskRun()
     path.write_bytes(b"an earlier file")
     merged = {"parts": 0}
@@ -198,18 +183,18 @@ def test_the_file_appears_whole_a_try_killed_while_writing_it_leaves_the_earlier
     def dies_on_the_fifth_part(*args: Any) -> Any:
         merged["parts"] += 1
         if merged["parts"] == 5:
-            raise Killed("killed while merging")
+            raise shared.Killed("killed while merging")
         return PART_BATCH(*args)
 
     monkeypatch.setattr(parquet, "ROW_GROUP_ROWS", 500)  # row groups written before the kill
     monkeypatch.setattr(parquet, "part_batch", dies_on_the_fifth_part)
-    with pytest.raises(Killed):
-        _operator("fonedynamics", path).execute(export_context(run, start, end))
+    with pytest.raises(shared.Killed):
+        _operator("fonedynamics", path).execute(shared.export_context(run, start, end))
     assert path.read_bytes() == b"an earlier file"  # nothing written at the path until the file is whole
     asked = nxcloud_simulator.requests.count("fonedynamics", "list_messages")
 
     monkeypatch.setattr(parquet, "part_batch", PART_BATCH)
-    summary = _operator("fonedynamics", path).execute(export_context(run, start, end, retry=True))
+    summary = _operator("fonedynamics", path).execute(shared.export_context(run, start, end, retry=True))
     # every page was recorded before the merge: the retry only merges
     assert nxcloud_simulator.requests.count("fonedynamics", "list_messages") == asked
     assert summary["records"] == 3_000 and summary["resumed"] is True
@@ -220,13 +205,16 @@ def test_the_file_appears_whole_a_try_killed_while_writing_it_leaves_the_earlier
 
 
 def test_running_the_interval_again_replaces_the_file_with_the_same_bytes(nxcloud_simulator, tmp_path):
-    start, end = month_interval()
-    nxcloud_simulator.seed_sms_history("nxcloud", start.timestamp(), end.timestamp(), 3_000)
-    path = tmp_path / "sms.parquet"
-    _operator("nxcloud", path).execute(export_context(TaskRun(), start, end))
-    first = path.read_bytes()
-    _operator("nxcloud", path).execute(export_context(TaskRun(), start, end))
-    assert path.read_bytes() == first and pq.ParquetFile(str(path)).metadata.num_rows == 3_000
+    start, end = shared.month_interval()
+    SMS_CASES["nxcloud"].seed(nxcloud_simulator, start.timestamp(), end.timestamp(), 3_000)
+    shared.assert_rerun_replaces_with_the_same_content(
+        SMS_CASES["nxcloud"],
+        tmp_path / "sms.parquet",
+        start,
+        end,
+        records=3_000,
+        rows=lambda content: pq.ParquetFile(io.BytesIO(content)).metadata.num_rows,
+    )
 
 
 def test_parquet_without_pyarrow_is_refused_by_name_before_any_request(
@@ -234,11 +222,11 @@ def test_parquet_without_pyarrow_is_refused_by_name_before_any_request(
 ):
     monkeypatch.setitem(sys.modules, "pyarrow", None)
     monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
-    start, end = month_interval()
+    start, end = shared.month_interval()
     for kwargs in ({"output_format": "parquet"}, {}):
         path = tmp_path / ("m.out" if kwargs else "m.parquet")
         with pytest.raises(AirflowFailException, match=r"output_format.*pyarrow") as failed:
-            _operator("nxcloud", path, **kwargs).execute(export_context(TaskRun(), start, end))
+            _operator("nxcloud", path, **kwargs).execute(shared.export_context(TaskRun(), start, end))
         assert failed.value.__cause__.parameter == "output_format"
     assert nxcloud_simulator.requests.total() == 0
 
@@ -250,20 +238,22 @@ def test_parquet_without_pyarrow_is_refused_by_name_before_any_request(
 def test_a_bad_output_format_is_refused_by_name_before_any_request(
     nxcloud_simulator, tmp_path, output_format, name
 ):
-    start, end = month_interval()
-    with pytest.raises(AirflowFailException, match="output_format") as failed:
-        _operator("fonedynamics", tmp_path / name, output_format=output_format).execute(
-            export_context(TaskRun(), start, end)
-        )
-    assert failed.value.__cause__.parameter == "output_format"
-    assert nxcloud_simulator.requests.total() == 0
+    start, end = shared.month_interval()
+    shared.assert_refused_before_any_request(
+        nxcloud_simulator,
+        _operator("fonedynamics", tmp_path / name, output_format=output_format),
+        shared.export_context(TaskRun(), start, end),
+        parameter="output_format",
+    )
 
 
 def test_an_explicit_format_wins_over_a_path_without_a_known_suffix(nxcloud_simulator, tmp_path):
-    start, end = month_interval()
-    nxcloud_simulator.seed_sms_history("fonedynamics", start.timestamp(), end.timestamp(), 10)
+    start, end = shared.month_interval()
+    SMS_CASES["fonedynamics"].seed(nxcloud_simulator, start.timestamp(), end.timestamp(), 10)
     path = tmp_path / "m.data"
-    _operator("fonedynamics", path, output_format="parquet").execute(export_context(TaskRun(), start, end))
+    _operator("fonedynamics", path, output_format="parquet").execute(
+        shared.export_context(TaskRun(), start, end)
+    )
     assert pq.ParquetFile(str(path)).metadata.num_rows == 10
 
 
@@ -277,8 +267,6 @@ def test_an_explicit_format_wins_over_a_path_without_a_known_suffix(nxcloud_simu
     ],
 )
 def test_a_value_that_does_not_fit_its_declared_column_is_refused_by_name(line, column):
-    import io
-
     from airflow_provider_nxcloud.exceptions import InvalidInputError
 
     columns = [("at", "timestamp"), ("n", "int64")]

@@ -7,13 +7,13 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from airflow.providers.common.compat.sdk import AirflowFailException, TaskDeferred
+from airflow.providers.common.compat.sdk import TaskDeferred
 from airflow.providers.standard.triggers.temporal import DateTimeTrigger
 
 from airflow_provider_nxcloud.exports.files import read_records
 from airflow_provider_nxcloud.exports.fonedynamics_messages import FoneDynamicsMessages
 from airflow_provider_nxcloud.operators.exports import FoneDynamicsMessagesToStorageOperator
-from tests.exports.conftest import export_context
+from tests.exports.conftest import CASES, assert_refused_before_any_request, export_context
 from tests.operators.conftest import TaskRun
 
 #: the simulated list shows a message ten minutes after it was accepted
@@ -40,7 +40,8 @@ def _just_ended_hour(sim: Any) -> tuple[dt.datetime, dt.datetime]:
 
 
 def _operator(sim: Any, path: object, **kwargs: Any) -> FoneDynamicsMessagesToStorageOperator:
-    op = FoneDynamicsMessagesToStorageOperator(task_id="export", output_path=str(path), **kwargs)
+    op = CASES["fonedynamics-messages"].make(path, **kwargs)
+    assert isinstance(op, FoneDynamicsMessagesToStorageOperator)
     op.clock = sim.clock.now  # the operator and the vendor's list read the same clock
     return op
 
@@ -103,27 +104,30 @@ def test_an_export_run_after_the_settled_moment_does_not_defer(lagging, tmp_path
 )
 def test_a_bad_settle_is_refused_by_name_before_any_request(nxcloud_simulator, tmp_path, settle):
     start, end = _just_ended_hour(nxcloud_simulator)
-    with pytest.raises(AirflowFailException, match="settle") as failed:
-        _operator(nxcloud_simulator, tmp_path / "m.jsonl", settle=settle).execute(
-            export_context(TaskRun(), start, end)
-        )
-    assert failed.value.__cause__.parameter == "settle"
-    assert nxcloud_simulator.requests.total() == 0
+    assert_refused_before_any_request(
+        nxcloud_simulator,
+        _operator(nxcloud_simulator, tmp_path / "m.jsonl", settle=settle),
+        export_context(TaskRun(), start, end),
+        parameter="settle",
+    )
 
 
 def test_an_interval_not_over_is_refused_even_with_a_settle_delay(nxcloud_simulator, tmp_path):
     end = dt.datetime.fromtimestamp(int(nxcloud_simulator.clock.now()) + 600, dt.UTC)
-    with pytest.raises(AirflowFailException, match=r"data_interval_end.*not complete"):
-        _operator(nxcloud_simulator, tmp_path / "m.jsonl", settle=900).execute(
-            export_context(TaskRun(), end - dt.timedelta(hours=1), end)
-        )
-    assert nxcloud_simulator.requests.total() == 0
+    assert_refused_before_any_request(
+        nxcloud_simulator,
+        _operator(nxcloud_simulator, tmp_path / "m.jsonl", settle=900),
+        export_context(TaskRun(), end - dt.timedelta(hours=1), end),
+        parameter="data_interval_end",
+        match=r"data_interval_end.*not complete",
+    )
 
 
 def test_what_waiting_cannot_fix_is_refused_before_deferring(nxcloud_simulator, tmp_path):
     start, end = _just_ended_hour(nxcloud_simulator)
-    with pytest.raises(AirflowFailException, match="page_size"):
-        _operator(nxcloud_simulator, tmp_path / "m.jsonl", settle=900, page_size=0).execute(
-            export_context(TaskRun(), start, end)
-        )
-    assert nxcloud_simulator.requests.total() == 0
+    assert_refused_before_any_request(
+        nxcloud_simulator,
+        _operator(nxcloud_simulator, tmp_path / "m.jsonl", settle=900, page_size=0),
+        export_context(TaskRun(), start, end),
+        parameter="page_size",
+    )
