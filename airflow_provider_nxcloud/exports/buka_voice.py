@@ -233,6 +233,7 @@ class BukaVoiceCallRecords(PagedRecordSource[BukaHook]):
                 raise UnreadableRecordError(
                     f"recordGroupQuery answered no record list for {window}, page {page}: {sorted(data)}"
                 )
+            # ASSUMPTION [BK-47]: one window's pages keep one order; a call listed again fails the try
             previous_last = check_not_shifted(
                 previous_last,
                 [row.get("voiceId") for row in rows if isinstance(row, Mapping)],

@@ -55,7 +55,7 @@ def check_not_shifted(previous_last: Any, ids: Sequence[Any], listed_again: str,
     """
     if previous_last is not None and previous_last in ids:
         raise UnreadableRecordError(
-            f"{listed_again}: the list shifted while it was paged (ASSUMPTION [{assumption}]); "
+            f"{listed_again}: the list shifted while it was paged (assumed page order: {assumption}); "
             "a retry reads on from the last page written"
         )
     return ids[-1] if ids else previous_last
