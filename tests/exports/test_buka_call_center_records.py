@@ -112,6 +112,8 @@ def test_consecutive_intervals_partition_the_calls(nxcloud_simulator, tmp_path):
     assert written == [call.vendor_id for call in _calls(nxcloud_simulator)]
 
 
+# traced allocation is slow (10-20 s): in make test-long; make test keeps the Buka voice and email ones
+@pytest.mark.long
 def test_memory_is_flat_in_the_record_count(nxcloud_simulator, tmp_path):
     start, end = shared.month_interval()
     CASE.seed(nxcloud_simulator, start.timestamp(), end.timestamp(), 30 * 1_000)

@@ -91,6 +91,8 @@ def test_an_interval_over_31_days_is_read_in_31_day_windows(nxcloud_simulator, t
     ]
 
 
+# traced allocation is slow (10-20 s): in make test-long; make test keeps the Buka voice and email ones
+@pytest.mark.long
 def test_memory_is_flat_in_the_record_count(nxcloud_simulator, tmp_path, monkeypatch):
     """Five times the records (full pages alike) and the same peak: the export holds a page, not the interval.
 

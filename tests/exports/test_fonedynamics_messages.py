@@ -35,6 +35,8 @@ def test_a_month_is_exported_once_each_in_the_fewest_queries(nxcloud_simulator, 
     assert {line["status"] for line in lines} == {"delivered", "failed"}  # numbers ending 0000 fail
 
 
+# traced allocation is slow (10-20 s): in make test-long; make test keeps the Buka voice and email ones
+@pytest.mark.long
 def test_memory_is_flat_in_the_record_count(nxcloud_simulator, tmp_path):
     start, end = shared.month_interval()
     CASE.seed(nxcloud_simulator, start.timestamp(), end.timestamp(), 30 * 1_000)

@@ -149,6 +149,8 @@ def test_a_month_is_exported_once_each_in_the_fewest_queries(nxcloud_simulator, 
     assert _min_gap(nxcloud_simulator) >= FAST
 
 
+# traced allocation is slow (10-20 s): in make test-long; make test keeps the Buka voice and email ones
+@pytest.mark.long
 @pytest.mark.usefixtures("fast")
 def test_memory_is_flat_in_the_record_count(nxcloud_simulator, tmp_path):
     """Five times the records (full pages alike) and the same peak: the export holds a page, not the interval."""

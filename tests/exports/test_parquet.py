@@ -115,6 +115,8 @@ def _pool_peak(action: Any) -> tuple[Any, int, int]:
         pa.set_memory_pool(previous)
 
 
+# traced allocation is slow (10-20 s): in make test-long; make test keeps the Buka voice and email ones
+@pytest.mark.long
 def test_memory_is_flat_in_the_record_count(nxcloud_simulator, tmp_path, monkeypatch):
     """Five times the records, the same peaks: Python allocations (tracemalloc) and Arrow's own
     memory (a proxy pool's high-water mark; tracemalloc does not see pyarrow's allocations)."""
