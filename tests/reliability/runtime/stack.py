@@ -101,6 +101,9 @@ class Stack:
             connections(self.ports),
             AIRFLOW__CORE__DAGS_FOLDER=str(self.dags),
             AIRFLOW__CORE__EXECUTOR="LocalExecutor",
+            # SQLite's lock: wait for it rather than fail a request after 5 s (see sqlite_busy)
+            AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS="tests.reliability.runtime.sqlite_busy.CONNECT_ARGS",
+            AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS_ASYNC="tests.reliability.runtime.sqlite_busy.CONNECT_ARGS",
             AIRFLOW__CORE__PARALLELISM=str(parallelism),
             AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="False",
             AIRFLOW__CORE__AUTH_MANAGER=(
