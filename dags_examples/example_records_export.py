@@ -11,8 +11,9 @@ warehouse:
   group/OTP call records (``<lake>/buka/calls/<day>.jsonl``), call-center records
   (``<lake>/buka/call_center/<day>.jsonl``) and the email records of the day's email sends
   (``<lake>/buka/email/<day>.jsonl``: Buka reads email records by id only, so they are asked for
-  the emails in the day's send results, ``$NXCLOUD_EXAMPLE_DATA_DIR/results/buka_email/<day>.jsonl``,
-  which a ``BukaSendEmailOperator`` writes with ``results_path`` set to it).
+  the emails in the day's send results, ``$NXCLOUD_EXAMPLE_DATA_DIR/results/buka_email/<day>*.jsonl``,
+  which ``BukaSendEmailOperator`` tasks write with ``results_path`` set there; a day without any is
+  skipped).
 
 Both steps are idempotent: a rerun of a day replaces its files with the same records, and the
 load replaces that day's rows. Each export waits for its record list to settle (Buka's call
@@ -121,6 +122,18 @@ def _rows(export: dict[str, Any], day: str) -> Iterator[tuple[Any, ...]]:
         )
 
 
+@task
+def day_email_results(data_interval_start: Any = None) -> list[str]:
+    """The day's Buka email send results (what the email export reads the ids from); none: skipped."""
+    from airflow.providers.common.compat.sdk import AirflowSkipException
+
+    day = data_interval_start.strftime("%Y-%m-%d")
+    files = sorted(str(path) for path in (DATA_DIR / "results" / "buka_email").glob(f"{day}*.jsonl"))
+    if not files:
+        raise AirflowSkipException(f"no Buka email send results for {day}: nothing to export")
+    return files
+
+
 @dag(
     dag_id="example_records_export",
     # runs cover the day before them (Airflow 3's plain "@daily" runs at a point: no interval)
@@ -165,21 +178,24 @@ def example_records_export():
         BukaEmailRecordsToStorageOperator(
             task_id="export_buka_email",
             output_path=f"{LAKE}/buka/email/{DAY}.jsonl",
-            results_path=f"{DATA_DIR.absolute()}/results/buka_email/{DAY}.jsonl",
+            results_path=day_email_results(),
             outlets=[AssetAlias("buka_email_records")],
         ),
     ]
-    create = SQLExecuteQueryOperator(task_id="create_tables", conn_id=CONN_ID, sql=CREATE_TABLES)
+    # a day without email sends skips the email export; the other exports still load
+    create = SQLExecuteQueryOperator(
+        task_id="create_tables", conn_id=CONN_ID, sql=CREATE_TABLES, trigger_rule="none_failed"
+    )
 
-    @task
-    def load(summaries: list[dict[str, Any]], data_interval_start: Any = None) -> dict[str, int]:
+    @task(trigger_rule="none_failed")
+    def load(summaries: list[dict[str, Any] | None], data_interval_start: Any = None) -> dict[str, int]:
         """Replace the day's rows of each record type with its file's records, in one transaction."""
         from airflow.providers.sqlite.hooks.sqlite import SqliteHook
 
         day = data_interval_start.strftime("%Y-%m-%d")
         loaded: dict[str, int] = {}
         with SqliteHook(sqlite_conn_id=CONN_ID).get_conn() as connection:
-            for export in summaries:
+            for export in filter(None, summaries):  # a skipped export returned nothing
                 platform, record_type = export["platform"], export["record_type"]
                 connection.execute(
                     "DELETE FROM records WHERE platform = ? AND record_type = ? AND day = ?",
