@@ -199,7 +199,11 @@ class ConnectionsPage(Page):
     def label_of(self, element: WebElement) -> str:
         """The text of the field's own label (extra fields' labels point at a wrapper, not the input)."""
         root = element.find_element(By.XPATH, "./ancestor::*[@data-scope='field' and @data-part='root'][1]")
-        return root.find_element(By.CSS_SELECTOR, FIELD_LABEL).text.replace("*", "").strip()
+        label = root.find_element(By.CSS_SELECTOR, FIELD_LABEL)
+        # a section still opening renders its labels' text only once shown: wait for it
+        return str(
+            self.wait_for(lambda _: label.text.replace("*", "").strip(), "the field's label to be shown")
+        )
 
     def helper_text_of(self, element: WebElement) -> str:
         root = element.find_element(By.XPATH, "./ancestor::*[@data-scope='field' and @data-part='root'][1]")
